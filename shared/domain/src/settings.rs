@@ -1,0 +1,315 @@
+//! Store settings: the currencies a store sells in, tax rates by country and region, whether
+//! prices include tax, and shipping zones with their methods. One document per store.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::money::{Currency, Money};
+use crate::validation::{ValidationErrors, text};
+
+pub const MAX_CURRENCIES: usize = 20;
+pub const MAX_ZONES: usize = 50;
+pub const MAX_METHODS_PER_ZONE: usize = 20;
+pub const MAX_TAX_RATES: usize = 500;
+
+/// An ISO 3166-1 alpha-2 country code, upper case (`DE`). The syntax is checked; the code list is
+/// not, so a newly assigned code needs no release.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CountryCode(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be a two-letter upper-case ISO 3166-1 country code, like `DE`")]
+pub struct InvalidCountry;
+
+impl FromStr for CountryCode {
+    type Err = InvalidCountry;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidCountry)
+        }
+    }
+}
+
+impl TryFrom<String> for CountryCode {
+    type Error = InvalidCountry;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<CountryCode> for String {
+    fn from(c: CountryCode) -> Self {
+        c.0
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A tax rate for a country, or for one region of it (which then wins over the country's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxRate {
+    pub country: CountryCode,
+    pub region: Option<String>,
+    /// `0.19` for 19 %.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+}
+
+/// A shipping method within a zone: a flat price per currency, free from a threshold on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingMethod {
+    pub id: String,
+    pub name: String,
+    pub prices: Vec<Money>,
+    /// Subtotals at or above the threshold in their currency ship free.
+    pub free_over: Vec<Money>,
+}
+
+/// Countries that share shipping methods. A country belongs to at most one zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingZone {
+    pub name: String,
+    pub countries: Vec<CountryCode>,
+    pub methods: Vec<ShippingMethod>,
+}
+
+/// The whole settings document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreSettings {
+    /// The first is the store's default.
+    pub currencies: Vec<Currency>,
+    pub prices_include_tax: bool,
+    pub tax_rates: Vec<TaxRate>,
+    pub shipping_zones: Vec<ShippingZone>,
+    pub version: u64,
+}
+
+impl Default for StoreSettings {
+    /// A store that sells in EUR and ships nowhere until configured.
+    fn default() -> Self {
+        Self {
+            currencies: vec![Currency::EUR],
+            prices_include_tax: true,
+            tax_rates: Vec::new(),
+            shipping_zones: Vec::new(),
+            version: 0,
+        }
+    }
+}
+
+impl StoreSettings {
+    /// Checks the cross-field rules: unique currencies, rates within 0–100 %, one rate per
+    /// country and region, a country in at most one zone, method ids unique within a zone, and
+    /// method prices and thresholds only in the store's currencies, one per currency.
+    ///
+    /// # Errors
+    /// Every rule broken, by field.
+    pub fn validate(self) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if self.currencies.is_empty() || self.currencies.len() > MAX_CURRENCIES {
+            errors.add(
+                "currencies",
+                format!("a store sells in 1–{MAX_CURRENCIES} currencies"),
+            );
+        }
+        let currencies: BTreeSet<Currency> = self.currencies.iter().copied().collect();
+        if currencies.len() != self.currencies.len() {
+            errors.add("currencies", "each currency once");
+        }
+        if self.tax_rates.len() > MAX_TAX_RATES {
+            errors.add("tax_rates", format!("at most {MAX_TAX_RATES} rates"));
+        }
+        let mut places = BTreeSet::new();
+        for (i, t) in self.tax_rates.iter().enumerate() {
+            if t.rate < Decimal::ZERO || t.rate > Decimal::ONE {
+                errors.add(
+                    format!("tax_rates[{i}].rate"),
+                    "must be between 0 and 1 (0.19 is 19 %)",
+                );
+            }
+            if let Some(region) = &t.region {
+                text(
+                    &mut errors,
+                    &format!("tax_rates[{i}].region"),
+                    region,
+                    1,
+                    50,
+                );
+            }
+            if !places.insert((t.country.clone(), t.region.clone())) {
+                errors.add(
+                    format!("tax_rates[{i}]"),
+                    "another rate covers the same country and region",
+                );
+            }
+        }
+        if self.shipping_zones.len() > MAX_ZONES {
+            errors.add("shipping_zones", format!("at most {MAX_ZONES} zones"));
+        }
+        let mut zoned = BTreeSet::new();
+        for (z, zone) in self.shipping_zones.iter().enumerate() {
+            text(
+                &mut errors,
+                &format!("shipping_zones[{z}].name"),
+                &zone.name,
+                1,
+                100,
+            );
+            if zone.countries.is_empty() {
+                errors.add(
+                    format!("shipping_zones[{z}].countries"),
+                    "a zone needs at least one country",
+                );
+            }
+            for (c, country) in zone.countries.iter().enumerate() {
+                if !zoned.insert(country.clone()) {
+                    errors.add(
+                        format!("shipping_zones[{z}].countries[{c}]"),
+                        format!("{country} is already in another zone"),
+                    );
+                }
+            }
+            if zone.methods.is_empty() || zone.methods.len() > MAX_METHODS_PER_ZONE {
+                errors.add(
+                    format!("shipping_zones[{z}].methods"),
+                    format!("a zone has 1–{MAX_METHODS_PER_ZONE} methods"),
+                );
+            }
+            let mut ids = BTreeSet::new();
+            for (m, method) in zone.methods.iter().enumerate() {
+                let at = format!("shipping_zones[{z}].methods[{m}]");
+                if crate::catalog::Slug::from_str(&method.id).is_err() {
+                    errors.add(
+                        format!("{at}.id"),
+                        "must be lower-case letters, digits and hyphens, like `standard`",
+                    );
+                }
+                if !ids.insert(method.id.as_str()) {
+                    errors.add(
+                        format!("{at}.id"),
+                        "method ids must be unique within a zone",
+                    );
+                }
+                text(&mut errors, &format!("{at}.name"), &method.name, 1, 100);
+                for (field, list) in [("prices", &method.prices), ("free_over", &method.free_over)]
+                {
+                    let mut seen = BTreeSet::new();
+                    for (p, price) in list.iter().enumerate() {
+                        if price.amount < 0 {
+                            errors.add(format!("{at}.{field}[{p}].amount"), "must not be negative");
+                        }
+                        if !currencies.contains(&price.currency) {
+                            errors.add(
+                                format!("{at}.{field}[{p}].currency"),
+                                format!("{} is not one of the store's currencies", price.currency),
+                            );
+                        } else if !seen.insert(price.currency) {
+                            errors.add(
+                                format!("{at}.{field}[{p}].currency"),
+                                "one amount per currency",
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        errors.into_result(self)
+    }
+
+    /// Every country some zone ships to, sorted.
+    pub fn countries(&self) -> Vec<CountryCode> {
+        let all: BTreeSet<&CountryCode> = self
+            .shipping_zones
+            .iter()
+            .flat_map(|z| &z.countries)
+            .collect();
+        all.into_iter().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn de() -> CountryCode {
+        "DE".parse().expect("country")
+    }
+
+    fn settings() -> StoreSettings {
+        StoreSettings {
+            currencies: vec![Currency::EUR, Currency::USD],
+            prices_include_tax: true,
+            tax_rates: vec![TaxRate {
+                country: de(),
+                region: None,
+                rate: Decimal::new(19, 2),
+            }],
+            shipping_zones: vec![ShippingZone {
+                name: "Germany".into(),
+                countries: vec![de()],
+                methods: vec![ShippingMethod {
+                    id: "standard".into(),
+                    name: "Standard".into(),
+                    prices: vec![Money::new(490, Currency::EUR)],
+                    free_over: vec![Money::new(5000, Currency::EUR)],
+                }],
+            }],
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn valid_settings_pass_and_list_their_countries() {
+        let s = settings().validate().expect("valid");
+        assert_eq!(s.countries(), vec![de()]);
+    }
+
+    #[test]
+    fn broken_rules_are_named() {
+        let mut s = settings();
+        s.tax_rates.push(TaxRate {
+            country: de(),
+            region: None,
+            rate: Decimal::new(2, 0),
+        });
+        s.shipping_zones.push(s.shipping_zones[0].clone());
+        s.shipping_zones[0].methods[0]
+            .prices
+            .push(Money::new(100, Currency::JPY));
+        let fields: Vec<String> = s
+            .validate()
+            .expect_err("invalid")
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "tax_rates[1].rate",
+                "tax_rates[1]",
+                "shipping_zones[0].methods[0].prices[1].currency",
+                "shipping_zones[1].countries[0]"
+            ]
+        );
+    }
+
+    #[test]
+    fn country_codes_are_two_upper_case_letters() {
+        assert!("DE".parse::<CountryCode>().is_ok());
+        for bad in ["de", "DEU", "D", "", "D1"] {
+            assert!(bad.parse::<CountryCode>().is_err(), "{bad}");
+        }
+    }
+}
