@@ -1,1 +1,133 @@
-fn main() {}
+//! The `nanoshop` command: `serve`, `seed`, `token`, `openapi`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use nanoshop::local::{self, LocalConfig, LocalSecrets};
+use nanoshop::local_images::LocalImages;
+use nanoshop_store::embedded::EmbeddedStore;
+
+#[derive(Debug, Parser)]
+#[command(name = "nanoshop", version, about = "nanoshop: a serverless commerce backend, run locally")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct DataDir {
+    /// Where the embedded store, uploaded images and generated secrets live.
+    #[arg(long, env = "NANOSHOP_DATA_DIR", default_value = ".nanoshop")]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve every function, the storefront and the local-only routes on one address.
+    Serve {
+        #[arg(long, env = "NANOSHOP_ADDR", default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        #[command(flatten)]
+        data: DataDir,
+        /// Do not seed the demo catalog into an empty store.
+        #[arg(long)]
+        no_seed: bool,
+        /// The storefront to serve at `/`.
+        #[arg(long, env = "NANOSHOP_STOREFRONT", default_value = "storefront-example")]
+        storefront: PathBuf,
+    },
+    /// Seed the demo catalog into the data dir's store, if it has no products yet.
+    Seed {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Print a JWT the local server accepts.
+    Token {
+        #[command(flatten)]
+        data: DataDir,
+        /// The customer id (`sub` claim).
+        #[arg(long, default_value = "cust_local")]
+        sub: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Mint an admin token.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Print the OpenAPI 3.1 description of the whole API.
+    Openapi,
+}
+
+struct Local {
+    config: LocalConfig,
+    secrets: LocalSecrets,
+}
+
+fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>) -> anyhow::Result<Local> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data dir {}", data_dir.display()))?;
+    let secrets = LocalSecrets::load_or_create(data_dir)?;
+    let store = EmbeddedStore::open(&data_dir.join("store.redb")).with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    let images = LocalImages::new(data_dir.join("images"), base_url, local::key_bytes(&secrets.upload_key));
+    let config = LocalConfig {
+        store: Arc::new(store),
+        verifier: Arc::new(secrets.verifier()?),
+        cursor_key: local::key_bytes(&secrets.cursor_key),
+        images: Arc::new(images),
+        storefront,
+    };
+    Ok(Local { config, secrets })
+}
+
+fn admin_token(local: &Local) -> anyhow::Result<String> {
+    Ok(local.config.verifier.mint_local("seed", None, true, local::LOCAL_TOKEN_TTL)?)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    nanoshop_api::init_tracing();
+    match Cli::parse().command {
+        Command::Serve { addr, data, no_seed, storefront } => {
+            let local = open(&data.data_dir, &format!("http://{addr}"), Some(storefront))?;
+            let app = local::app(local.config.clone());
+            if !no_seed {
+                let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
+                if created > 0 {
+                    tracing::info!(products = created, "seeded the demo catalog");
+                }
+            }
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+            tracing::info!(%addr, data_dir = %data.data_dir.display(), "nanoshop is serving at http://{addr}");
+            axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+            drop(local.secrets);
+        }
+        Command::Seed { data } => {
+            let local = open(&data.data_dir, "http://127.0.0.1:3000", None)?;
+            let app = local::app(local.config.clone());
+            let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
+            eprintln!("seeded {created} products");
+        }
+        Command::Token { data, sub, email, admin } => {
+            // Only the secrets: the store may be open in a running `nanoshop serve`.
+            std::fs::create_dir_all(&data.data_dir)?;
+            let verifier = LocalSecrets::load_or_create(&data.data_dir)?.verifier()?;
+            let token = verifier.mint_local(&sub, email.as_deref(), admin, local::LOCAL_TOKEN_TTL)?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{token}");
+            }
+        }
+        Command::Openapi => {
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{}", serde_json::to_string_pretty(&nanoshop::openapi::document())?);
+            }
+        }
+    }
+    Ok(())
+}

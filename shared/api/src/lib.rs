@@ -1,1 +1,30 @@
-//! placeholder
+//! nanoshop's HTTP kit: everything a function needs between API Gateway (or a plain socket) and
+//! its handlers, so every function answers the REST contract in `API.md` the same way.
+//!
+//! - [`error`]: [`ApiError`], the one error type handlers return; it renders RFC 9457
+//!   `application/problem+json` and logs opaque 500s once, with their cause and the request id.
+//! - [`extract`]: extractors whose rejections are problem+json too: [`Json`], [`Query`],
+//!   [`IfMatch`], [`Pagination`]; plus [`etag`] and the [`Page`] list envelope.
+//! - [`cursor`]: [`CursorCodec`], signed opaque list cursors bound to the listing they came from.
+//! - [`auth`]: bearer JWT verification ([`Verifier`]) and the [`Caller`] / [`Admin`] extractors.
+//! - [`http`]: [`with_common_layers`] (request id, tracing span, panic catching, body limit,
+//!   problem+json 404/405) and [`health_router`].
+//! - [`run`](mod@run): [`run()`] serves a router on Lambda or on a TCP port; [`init_tracing`].
+//!
+//! A request flows: request-id middleware (sets [`request_id()`] for the rest of the request) →
+//! span → panic catcher → body limit → router → extractors → handler → `ApiError` or a response.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod auth;
+pub mod cursor;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod run;
+
+pub use auth::{Admin, AuthConfig, AuthError, Caller, Verifier};
+pub use cursor::CursorCodec;
+pub use error::{ApiError, Result};
+pub use extract::{IfMatch, Json, Page, Pagination, Query, etag};
+pub use http::{MAX_BODY_BYTES, health_router, request_id, with_common_layers, with_common_layers_and_fallback};
+pub use run::{init_tracing, run};

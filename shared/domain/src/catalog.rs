@@ -23,7 +23,9 @@ pub const MAX_TAG_LEN: usize = 40;
 pub const MAX_CATEGORIES_PER_PRODUCT: usize = 10;
 pub const MAX_OPTIONS: usize = 3;
 pub const MAX_OPTION_VALUES: usize = 50;
-pub const MAX_VARIANTS: usize = 100;
+/// 48 so that any product write fits one 100-write transaction even when every SKU changes:
+/// the product, two slug claims, 48 new SKU claims and 48 released ones.
+pub const MAX_VARIANTS: usize = 48;
 pub const MAX_IMAGES: usize = 20;
 /// Ten billion minor units (100 million EUR): a price above this is a typo, not a product.
 pub const MAX_PRICE_AMOUNT: i64 = 10_000_000_000;

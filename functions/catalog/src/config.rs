@@ -1,0 +1,40 @@
+//! The catalog Lambda's configuration, read once from the environment at start-up.
+
+use anyhow::Context;
+use nanoshop_store::dynamo::TableNames;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Everything `main` needs; a missing or malformed variable stops start-up, never a request.
+#[derive(Debug)]
+pub struct Config {
+    /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
+    pub tables: TableNames,
+    /// `IMAGE_BUCKET`: the private bucket uploads go to.
+    pub image_bucket: String,
+    /// `IMAGE_BASE_URL`: the public prefix images are served from (a CloudFront distribution).
+    pub image_base_url: String,
+    /// `CURSOR_SECRET`: at least 32 bytes that sign list cursors; shared by every instance.
+    pub cursor_secret: SecretString,
+    /// `S3_FORCE_PATH_STYLE`: `true` for local S3 servers (SeaweedFS, moto).
+    pub s3_force_path_style: bool,
+}
+
+fn var(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).with_context(|| format!("{name} is not set"))
+}
+
+impl Config {
+    /// # Errors
+    /// Names the first variable that is missing or malformed.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let cursor_secret = SecretString::from(var("CURSOR_SECRET")?);
+        anyhow::ensure!(cursor_secret.expose_secret().len() >= 32, "CURSOR_SECRET must be at least 32 bytes");
+        Ok(Self {
+            tables: TableNames::from_env()?,
+            image_bucket: var("IMAGE_BUCKET")?,
+            image_base_url: var("IMAGE_BASE_URL")?,
+            cursor_secret,
+            s3_force_path_style: std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true"),
+        })
+    }
+}

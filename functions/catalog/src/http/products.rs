@@ -1,0 +1,500 @@
+//! `/products`: list, read, create, patch, archive, and image uploads.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use nanoshop_api::{Admin, ApiError, Caller, IfMatch, Json, Page, Pagination, Query, Result, etag};
+use nanoshop_domain::catalog::{
+    Category, Image, Product, ProductOption, ProductStatus, Slug, StockLevel, UncheckedProduct, UncheckedVariant, MAX_IMAGES,
+};
+use nanoshop_domain::ids::{ImageId, ProductId};
+use nanoshop_domain::ValidationErrors;
+use nanoshop_store::PageKey;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::MoneyHttpBody;
+use crate::images::{ALLOWED_CONTENT_TYPES, MAX_IMAGE_BYTES, UPLOAD_URL_LIFETIME};
+use crate::repo::{CatalogError, CatalogRepository};
+use crate::CatalogState;
+
+/// The longest `?q=` accepted.
+pub const MAX_QUERY_LEN: usize = 100;
+/// A filtered listing reads at most this many index pages per request, then returns what it
+/// found with a cursor, so a rare filter costs bounded time instead of a scan.
+const MAX_FILTER_ROUNDS: usize = 5;
+/// Index page size while filtering.
+const FILTER_PAGE: u32 = 100;
+/// Attempts of a read-modify-write that lost a race to another writer.
+const WRITE_ATTEMPTS: usize = 3;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionHttpBody {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantHttpBody {
+    pub sku: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    pub prices: Vec<MoneyHttpBody>,
+    #[serde(default)]
+    pub weight_grams: Option<u32>,
+}
+
+/// An existing image as a patch may reorder, re-describe or drop it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageRefHttpBody {
+    pub id: String,
+    #[serde(default)]
+    pub alt: Option<String>,
+}
+
+/// The editable fields of a product: the body of `POST /products`, and the document a
+/// `PATCH` merge-patches.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductHttpBody {
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub status: ProductStatus,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub options: Vec<OptionHttpBody>,
+    pub variants: Vec<VariantHttpBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<ImageRefHttpBody>>,
+}
+
+impl ProductHttpBody {
+    fn into_unchecked(self) -> UncheckedProduct {
+        UncheckedProduct {
+            slug: self.slug,
+            title: self.title,
+            description: self.description,
+            status: self.status,
+            categories: self.categories,
+            tags: self.tags,
+            options: self.options.into_iter().map(|o| ProductOption { name: o.name, values: o.values }).collect(),
+            variants: self
+                .variants
+                .into_iter()
+                .map(|v| UncheckedVariant {
+                    sku: v.sku,
+                    title: v.title,
+                    options: v.options,
+                    prices: v.prices.into_iter().map(|p| (p.amount, p.currency)).collect(),
+                    weight_grams: v.weight_grams,
+                })
+                .collect(),
+        }
+    }
+
+    fn of(product: &Product) -> Self {
+        let u = product.to_unchecked();
+        Self {
+            slug: u.slug,
+            title: u.title,
+            description: u.description,
+            status: u.status,
+            categories: u.categories,
+            tags: u.tags,
+            options: u.options.into_iter().map(|o| OptionHttpBody { name: o.name, values: o.values }).collect(),
+            variants: u
+                .variants
+                .into_iter()
+                .map(|v| VariantHttpBody {
+                    sku: v.sku,
+                    title: v.title,
+                    options: v.options,
+                    prices: v.prices.into_iter().map(|(amount, currency)| MoneyHttpBody { amount, currency }).collect(),
+                    weight_grams: v.weight_grams,
+                })
+                .collect(),
+            images: Some(product.images.iter().map(|i| ImageRefHttpBody { id: i.id.to_string(), alt: i.alt.clone() }).collect()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImageHttpResponse {
+    pub id: String,
+    pub url: String,
+    pub alt: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VariantHttpResponse {
+    pub sku: String,
+    pub title: String,
+    pub options: BTreeMap<String, String>,
+    pub prices: Vec<MoneyHttpBody>,
+    pub available: i64,
+    pub weight_grams: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProductHttpResponse {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub status: ProductStatus,
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+    pub images: Vec<ImageHttpResponse>,
+    pub options: Vec<OptionHttpBody>,
+    pub variants: Vec<VariantHttpResponse>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ProductHttpResponse {
+    fn new(state: &CatalogState, p: Product, stock: &[(nanoshop_domain::catalog::Sku, StockLevel)]) -> Self {
+        let available = |sku: &nanoshop_domain::catalog::Sku| stock.iter().find(|(s, _)| s == sku).map_or(0, |(_, l)| l.available().max(0));
+        Self {
+            id: p.id.to_string(),
+            slug: p.slug.to_string(),
+            title: p.title,
+            description: p.description,
+            status: p.status,
+            categories: p.categories.iter().map(ToString::to_string).collect(),
+            tags: p.tags,
+            images: p.images.into_iter().map(|i| ImageHttpResponse { url: state.images.public_url(&i.key), id: i.id.to_string(), alt: i.alt }).collect(),
+            options: p.options.into_iter().map(|o| OptionHttpBody { name: o.name, values: o.values }).collect(),
+            variants: p
+                .variants
+                .into_iter()
+                .map(|v| VariantHttpResponse {
+                    available: available(&v.sku),
+                    sku: v.sku.to_string(),
+                    title: v.title,
+                    options: v.options,
+                    prices: v.prices.into_iter().map(MoneyHttpBody::from).collect(),
+                    weight_grams: v.weight_grams,
+                })
+                .collect(),
+            version: p.version,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// A product with its stock, as every product endpoint answers it, with its `ETag`.
+async fn respond(state: &CatalogState, status: StatusCode, product: Product) -> Result<Response> {
+    let skus: Vec<_> = product.skus().collect();
+    let stock = state.repo.stock_levels(&skus).await?;
+    let version = product.version;
+    let location = (status == StatusCode::CREATED).then(|| format!("/products/{}", product.id));
+    let body = ProductHttpResponse::new(state, product, &stock);
+    let mut response = (status, [etag(version)], Json(body)).into_response();
+    if let Some(location) = location.and_then(|l| header::HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListProductsHttpQuery {
+    pub category: Option<String>,
+    pub q: Option<String>,
+    pub status: Option<String>,
+}
+
+/// `GET /products`: active products newest first; admins may ask for another `status`.
+pub async fn list(
+    State(state): State<CatalogState>,
+    caller: Caller,
+    page: Pagination,
+    Query(filter): Query<ListProductsHttpQuery>,
+) -> Result<Response> {
+    let status = match filter.status.as_deref() {
+        None => ProductStatus::Active,
+        Some(_) if !caller.is_admin() => return Err(ApiError::forbidden("only admins may list products by status")),
+        Some(s) => s.parse().map_err(|()| ApiError::bad_request("invalid_status", "`status` must be draft, active or archived"))?,
+    };
+    let q = filter.q.unwrap_or_default();
+    if q.chars().count() > MAX_QUERY_LEN {
+        return Err(ApiError::bad_request("invalid_query", format!("`q` must be at most {MAX_QUERY_LEN} characters")));
+    }
+    let category = filter
+        .category
+        .map(|c| c.parse::<Slug>().map_err(|e| ApiError::bad_request("invalid_category", format!("`category`: {e}"))))
+        .transpose()?;
+    let in_category = match &category {
+        Some(slug) => Some(descendants(&state.repo.categories().await?, slug)),
+        None => None,
+    };
+    let matches = |p: &Product| {
+        in_category.as_ref().is_none_or(|set| p.categories.iter().any(|c| set.contains(c))) && (q.trim().is_empty() || p.matches_query(&q))
+    };
+    let filtered = in_category.is_some() || !q.trim().is_empty();
+
+    let context = format!("products|{}|{}|{}", status.as_str(), category.as_ref().map_or("", Slug::as_str), q);
+    let mut after: Option<PageKey> = page.cursor.as_deref().map(|c| state.cursors.decode(&context, c)).transpose()?;
+    let limit = page.limit;
+    let mut found = Vec::new();
+    let mut next = None;
+    for round in 1..=MAX_FILTER_ROUNDS {
+        let fetch = if filtered { FILTER_PAGE } else { u32::try_from(limit).unwrap_or(FILTER_PAGE) };
+        let batch = state.repo.products_by_status(status, fetch, after.take()).await?;
+        let count = batch.products.len();
+        for (i, product) in batch.products.into_iter().enumerate() {
+            if !matches(&product) {
+                continue;
+            }
+            let last_of_all = i + 1 == count && batch.next.is_none();
+            if found.len() + 1 == limit && !last_of_all {
+                next = Some(CatalogRepository::page_key_after(&product)?);
+            }
+            found.push(product);
+            if found.len() == limit {
+                break;
+            }
+        }
+        if found.len() == limit || batch.next.is_none() {
+            break;
+        }
+        after = batch.next;
+        if round == MAX_FILTER_ROUNDS {
+            next = after.take();
+        }
+    }
+    let skus: Vec<_> = found.iter().flat_map(Product::skus).collect();
+    let stock = if skus.is_empty() { Vec::new() } else { state.repo.stock_levels(&skus).await? };
+    let items = found.into_iter().map(|p| ProductHttpResponse::new(&state, p, &stock)).collect();
+    let next_cursor = next.map(|n| state.cursors.encode(&context, &n));
+    Ok(Json(Page { items, next_cursor }).into_response())
+}
+
+/// Every category at or below `root`.
+fn descendants(categories: &[Category], root: &Slug) -> BTreeSet<Slug> {
+    let mut set = BTreeSet::from([root.clone()]);
+    // Each pass adds the children of what is in the set; the tree has no cycles, so this ends.
+    loop {
+        let before = set.len();
+        for c in categories {
+            if c.parent.as_ref().is_some_and(|p| set.contains(p)) {
+                set.insert(c.slug.clone());
+            }
+        }
+        if set.len() == before {
+            return set;
+        }
+    }
+}
+
+async fn find(state: &CatalogState, id_or_slug: &str) -> Result<Option<Product>> {
+    if let Ok(id) = id_or_slug.parse::<ProductId>() {
+        return Ok(state.repo.product(&id).await?);
+    }
+    match id_or_slug.parse::<Slug>() {
+        Ok(slug) => Ok(state.repo.product_by_slug(&slug).await?),
+        Err(_) => Ok(None),
+    }
+}
+
+/// `GET /products/{id_or_slug}`: drafts and archived products only for admins.
+pub async fn get(State(state): State<CatalogState>, caller: Caller, Path(id_or_slug): Path<String>) -> Result<Response> {
+    let product = find(&state, &id_or_slug).await?.filter(|p| p.is_purchasable() || caller.is_admin()).ok_or_else(|| ApiError::not_found("product"))?;
+    respond(&state, StatusCode::OK, product).await
+}
+
+/// `POST /products`.
+pub async fn create(State(state): State<CatalogState>, _admin: Admin, Json(body): Json<ProductHttpBody>) -> Result<Response> {
+    if body.images.as_ref().is_some_and(|i| !i.is_empty()) {
+        return Err(ApiError::validation(ValidationErrors::single("images", "add images with POST /products/{id}/images")));
+    }
+    let product = Product::create(ProductId::generate(), body.into_unchecked(), Utc::now())?;
+    state.repo.create_product(&product).await?;
+    respond(&state, StatusCode::CREATED, product).await
+}
+
+fn parse_id(id: &str) -> Result<ProductId> {
+    id.parse().map_err(|_| ApiError::not_found("product"))
+}
+
+async fn load(state: &CatalogState, id: &ProductId) -> Result<Product> {
+    state.repo.product(id).await?.ok_or_else(|| ApiError::not_found("product"))
+}
+
+/// `PATCH /products/{id}`: a JSON merge patch (RFC 7396) of the editable fields. Without
+/// `If-Match`, a patch that loses a race is re-applied to the newer version.
+pub async fn patch(
+    State(state): State<CatalogState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    Json(patch): Json<Value>,
+) -> Result<Response> {
+    if !patch.is_object() {
+        return Err(ApiError::unprocessable("invalid_body", "a merge patch must be a JSON object"));
+    }
+    let id = parse_id(&id)?;
+    for attempt in 1..=WRITE_ATTEMPTS {
+        let current = load(&state, &id).await?;
+        if_match.check(current.version)?;
+        let mut document = serde_json::to_value(ProductHttpBody::of(&current)).map_err(ApiError::internal)?;
+        merge_patch(&mut document, &patch);
+        let body: ProductHttpBody =
+            serde_json::from_value(document).map_err(|e| ApiError::unprocessable("invalid_body", format!("the patched product is not valid: {e}")))?;
+        let images = body.images.clone();
+        let mut revised = current.revise(body.into_unchecked(), Utc::now())?;
+        if let Some(images) = images {
+            revised.images = reorder_images(&current.images, images)?;
+        }
+        match state.repo.replace_product(&current, &revised).await {
+            Ok(()) => return respond(&state, StatusCode::OK, revised).await,
+            Err(CatalogError::VersionConflict) if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(CatalogError::VersionConflict.into())
+}
+
+/// The product's images as the patch lists them: a subset of the existing ones, in a new order,
+/// with new alt texts. New images come only through uploads.
+fn reorder_images(existing: &[Image], wanted: Vec<ImageRefHttpBody>) -> Result<Vec<Image>> {
+    let mut errors = ValidationErrors::default();
+    let mut out: Vec<Image> = Vec::with_capacity(wanted.len());
+    for (i, w) in wanted.into_iter().enumerate() {
+        match existing.iter().find(|e| e.id.as_str() == w.id) {
+            Some(_) if out.iter().any(|o| o.id.as_str() == w.id) => errors.add(format!("images[{i}].id"), "listed twice"),
+            Some(e) => {
+                if w.alt.as_ref().is_some_and(|a| a.chars().count() > 300) {
+                    errors.add(format!("images[{i}].alt"), "must be at most 300 characters");
+                }
+                out.push(Image { alt: w.alt, ..e.clone() });
+            }
+            None => errors.add(format!("images[{i}].id"), "not an image of this product"),
+        }
+    }
+    errors.into_result(out).map_err(ApiError::validation)
+}
+
+/// RFC 7396: objects merge key by key, `null` deletes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+/// `DELETE /products/{id}`: archives; archived products are not purchasable. Idempotent.
+pub async fn archive(State(state): State<CatalogState>, _admin: Admin, Path(id): Path<String>, if_match: IfMatch) -> Result<Response> {
+    let id = parse_id(&id)?;
+    for attempt in 1..=WRITE_ATTEMPTS {
+        let current = load(&state, &id).await?;
+        if_match.check(current.version)?;
+        if current.status == ProductStatus::Archived {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        let archived = Product { status: ProductStatus::Archived, version: current.version + 1, updated_at: Utc::now(), ..current.clone() };
+        match state.repo.replace_product(&current, &archived).await {
+            Ok(()) => return Ok((StatusCode::NO_CONTENT, [etag(archived.version)]).into_response()),
+            Err(CatalogError::VersionConflict) if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(CatalogError::VersionConflict.into())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageUploadHttpRequest {
+    pub content_type: String,
+    pub content_length: u64,
+    #[serde(default)]
+    pub alt: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UploadHttpResponse {
+    pub url: String,
+    pub method: &'static str,
+    pub headers: BTreeMap<String, String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImageUploadHttpResponse {
+    pub upload: UploadHttpResponse,
+    pub image: ImageHttpResponse,
+}
+
+/// `POST /products/{id}/images`: reserves an image slot and returns a presigned upload.
+pub async fn add_image(
+    State(state): State<CatalogState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    Json(body): Json<ImageUploadHttpRequest>,
+) -> Result<Response> {
+    let mut errors = ValidationErrors::default();
+    let extension = ALLOWED_CONTENT_TYPES.iter().find(|(t, _)| *t == body.content_type).map(|(_, e)| *e);
+    if extension.is_none() {
+        let allowed: Vec<&str> = ALLOWED_CONTENT_TYPES.iter().map(|(t, _)| *t).collect();
+        errors.add("content_type", format!("must be one of {}", allowed.join(", ")));
+    }
+    if body.content_length == 0 || body.content_length > MAX_IMAGE_BYTES {
+        errors.add("content_length", format!("must be 1 to {MAX_IMAGE_BYTES} bytes (10 MiB)"));
+    }
+    if body.alt.as_ref().is_some_and(|a| a.chars().count() > 300) {
+        errors.add("alt", "must be at most 300 characters");
+    }
+    let extension = errors.into_result(extension.unwrap_or_default())?;
+    let id = parse_id(&id)?;
+    for attempt in 1..=WRITE_ATTEMPTS {
+        let current = load(&state, &id).await?;
+        if current.images.len() >= MAX_IMAGES {
+            return Err(ApiError::conflict("too_many_images", format!("a product has at most {MAX_IMAGES} images")));
+        }
+        let image_id = ImageId::generate();
+        let key = format!("products/{id}/{image_id}.{extension}");
+        let upload = state.images.presign_upload(&key, &body.content_type, body.content_length, UPLOAD_URL_LIFETIME).await.map_err(ApiError::internal)?;
+        let image = Image { id: image_id, key, alt: body.alt.clone() };
+        let mut updated = Product { version: current.version + 1, updated_at: Utc::now(), ..current.clone() };
+        updated.images.push(image.clone());
+        match state.repo.replace_product(&current, &updated).await {
+            Ok(()) => {
+                let response = ImageUploadHttpResponse {
+                    upload: UploadHttpResponse { url: upload.url, method: upload.method, headers: upload.headers.into_iter().collect(), expires_at: upload.expires_at },
+                    image: ImageHttpResponse { url: state.images.public_url(&image.key), id: image.id.to_string(), alt: image.alt },
+                };
+                return Ok((StatusCode::CREATED, [etag(updated.version)], Json(response)).into_response());
+            }
+            Err(CatalogError::VersionConflict) if attempt < WRITE_ATTEMPTS => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(CatalogError::VersionConflict.into())
+}

@@ -1,0 +1,121 @@
+//! Serving a router: on AWS Lambda behind API Gateway, or on a TCP port everywhere else. The same
+//! `main.rs` works in both, so a function is tested locally exactly as it is deployed.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use axum::Router;
+use tracing_subscriber::EnvFilter;
+
+/// Set by the Lambda runtime in every function's environment; its presence is how we know.
+const LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+
+fn in_lambda() -> bool {
+    std::env::var_os(LAMBDA_RUNTIME_API).is_some()
+}
+
+/// Serves `router` until the process is told to stop.
+///
+/// - In Lambda (`AWS_LAMBDA_RUNTIME_API` set): API Gateway HTTP API events, via `lambda_http`.
+/// - Elsewhere: HTTP/1 on `BIND_ADDR` (default `0.0.0.0:$PORT`, `PORT` default 8080); on
+///   SIGTERM or Ctrl-C it stops accepting and lets in-flight requests finish.
+///
+/// # Errors
+/// If the address is invalid or cannot be bound, or the Lambda runtime fails.
+pub async fn run(router: Router) -> anyhow::Result<()> {
+    if in_lambda() {
+        return lambda_http::run(router)
+            .await
+            .map_err(|e| anyhow::anyhow!(e).context("the Lambda runtime failed"));
+    }
+    let addr = bind_addr(std::env::var("BIND_ADDR").ok(), std::env::var("PORT").ok())?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")
+}
+
+fn bind_addr(bind: Option<String>, port: Option<String>) -> anyhow::Result<SocketAddr> {
+    let addr = match (bind, port) {
+        (Some(bind), _) => bind,
+        (None, port) => format!("0.0.0.0:{}", port.as_deref().unwrap_or("8080")),
+    };
+    addr.parse()
+        .with_context(|| format!("`{addr}` is not a socket address (check BIND_ADDR and PORT)"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down; finishing in-flight requests");
+}
+
+/// Installs the process' tracing subscriber: JSON lines in Lambda (CloudWatch stamps each line,
+/// so no timestamp of our own), human-readable elsewhere. `RUST_LOG` filters, default `info`.
+///
+/// Does nothing if a subscriber is already installed, so tests and a local server that hosts
+/// several functions can call it freely.
+pub fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Already installed is fine (see above); there is nothing else `try_init` can fail on.
+    let _already_installed = if in_lambda() {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .without_time()
+            .with_ansi(false)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bind_address_comes_from_bind_addr_then_port_then_8080() {
+        let addr = |bind: Option<&str>, port: Option<&str>| {
+            bind_addr(bind.map(Into::into), port.map(Into::into)).map(|a| a.to_string())
+        };
+        assert_eq!(addr(None, None).unwrap(), "0.0.0.0:8080");
+        assert_eq!(addr(None, Some("3000")).unwrap(), "0.0.0.0:3000");
+        assert_eq!(
+            addr(Some("127.0.0.1:9000"), Some("3000")).unwrap(),
+            "127.0.0.1:9000"
+        );
+        assert!(addr(None, Some("http")).is_err());
+        assert!(addr(Some("localhost"), None).is_err());
+    }
+}

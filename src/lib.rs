@@ -1,0 +1,14 @@
+//! `nanoshop`: every function in one local process, and the CLI around it.
+//!
+//! - [`local`]: the data dir and its secrets, and [`local::app`], the router that mounts every
+//!   function on one store with the local-only routes (`/dev/token`, uploads) and the storefront.
+//! - [`local_images`]: presigned-style image uploads into the data dir.
+//! - [`seed`]: the demo catalog, written through the public API.
+//! - [`openapi`]: the OpenAPI document, generated from the functions' route tables.
+//!
+//! `main.rs` is the CLI: `serve`, `seed`, `token`, `openapi`.
+
+pub mod local;
+pub mod local_images;
+pub mod openapi;
+pub mod seed;

@@ -1,0 +1,165 @@
+//! `nanoshop serve`'s world: the data directory, its generated secrets, and the one router that
+//! mounts every function on the embedded store.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use nanoshop_api::{ApiError, AuthConfig, CursorCodec, Json, Verifier, health_router, with_common_layers_and_fallback};
+use nanoshop_catalog::CatalogDeps;
+use nanoshop_store::Store;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::local_images::LocalImages;
+
+pub const LOCAL_ISSUER: &str = "nanoshop-local";
+pub const LOCAL_AUDIENCE: &str = "nanoshop";
+/// Tokens minted by `/dev/token` and `nanoshop token` live this long.
+pub const LOCAL_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Secrets generated on first start and kept in the data dir, so tokens and cursors stay valid
+/// across restarts.
+#[derive(Serialize, Deserialize)]
+pub struct LocalSecrets {
+    pub jwt_secret: String,
+    pub cursor_key: String,
+    pub upload_key: String,
+    pub stripe_webhook_secret: String,
+}
+
+impl std::fmt::Debug for LocalSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocalSecrets { .. }")
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::fill(buf.as_mut_slice());
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl LocalSecrets {
+    pub fn generate() -> Self {
+        Self {
+            jwt_secret: random_hex(32),
+            cursor_key: random_hex(32),
+            upload_key: random_hex(32),
+            stripe_webhook_secret: format!("whsec_{}", random_hex(24)),
+        }
+    }
+
+    /// The secrets in `dir`, created (readable by the owner only) on first use.
+    ///
+    /// # Errors
+    /// The data dir cannot be read or written.
+    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join("secrets.json");
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            return serde_json::from_str(&text).with_context(|| format!("{} is damaged; delete it to regenerate", path.display()));
+        }
+        let secrets = Self::generate();
+        std::fs::write(&path, serde_json::to_vec_pretty(&secrets)?).with_context(|| format!("writing {}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(secrets)
+    }
+
+    /// The verifier that accepts the tokens this local server mints.
+    ///
+    /// # Errors
+    /// Never in practice: the secret is long enough by construction.
+    pub fn verifier(&self) -> anyhow::Result<Verifier> {
+        let config = AuthConfig::LocalHs256 {
+            secret: SecretString::from(self.jwt_secret.clone()),
+            issuer: LOCAL_ISSUER.into(),
+            audience: LOCAL_AUDIENCE.into(),
+        };
+        Verifier::new(config, nanoshop_api::auth::DEFAULT_ADMIN_CLAIM)
+    }
+}
+
+/// Everything the local app is built from.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    pub store: Arc<dyn Store>,
+    pub verifier: Arc<Verifier>,
+    pub cursor_key: Vec<u8>,
+    pub images: Arc<LocalImages>,
+    /// Where `storefront-example/` is, served at `/` when it exists.
+    pub storefront: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevTokenHttpRequest {
+    sub: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    admin: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct DevTokenHttpResponse {
+    token: String,
+}
+
+/// `POST /dev/token`: a JWT this local server accepts. Local mode only.
+async fn dev_token(State(verifier): State<Arc<Verifier>>, Json(body): Json<DevTokenHttpRequest>) -> nanoshop_api::Result<Response> {
+    let sub = body.sub.trim();
+    if sub.is_empty() || sub.len() > 128 {
+        return Err(ApiError::unprocessable("invalid_body", "`sub` must be 1–128 characters"));
+    }
+    let token = verifier.mint_local(sub, body.email.as_deref(), body.admin, LOCAL_TOKEN_TTL).map_err(ApiError::internal)?;
+    Ok(Json(DevTokenHttpResponse { token }).into_response())
+}
+
+async fn openapi() -> Response {
+    Json(crate::openapi::document()).into_response()
+}
+
+/// Every function on one router, with the local-only routes, the common layers and the
+/// storefront. This is what `nanoshop serve` serves and what the end-to-end tests call.
+pub fn app(config: LocalConfig) -> Router {
+    let catalog = nanoshop_catalog::router(CatalogDeps {
+        store: config.store.clone(),
+        images: config.images.clone(),
+        verifier: config.verifier.clone(),
+        cursors: CursorCodec::new(&config.cursor_key),
+    });
+    let dev = Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone());
+    let api = Router::new()
+        .merge(catalog)
+        .merge(dev)
+        .merge(health_router("nanoshop", env!("CARGO_PKG_VERSION")))
+        .route("/openapi.json", get(openapi));
+    let api = match config.storefront {
+        Some(dir) if dir.is_dir() => {
+            api.fallback_service(tower_http::services::ServeDir::new(dir).not_found_service(axum::routing::any(nanoshop_api::http::not_found)))
+        }
+        _ => api.fallback(nanoshop_api::http::not_found),
+    };
+    // Uploads are merged after the common layers: they take up to 10 MiB, not the API's 64 KiB.
+    with_common_layers_and_fallback(api).merge(config.images.router())
+}
+
+/// The secret's bytes as hex-decoded key material (falls back to the raw bytes).
+pub fn key_bytes(secret: &str) -> Vec<u8> {
+    let hex = secret.as_bytes();
+    if hex.len() % 2 == 0 && hex.iter().all(u8::is_ascii_hexdigit) {
+        hex.chunks(2).filter_map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok()).collect()
+    } else {
+        secret.as_bytes().to_vec()
+    }
+}
