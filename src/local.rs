@@ -6,11 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
-use nanoshop_api::{ApiError, AuthConfig, CursorCodec, Json, Verifier, health_router, with_common_layers_and_fallback};
+use nanoshop_api::{
+    ApiError, AuthConfig, CursorCodec, Json, Verifier, health_router,
+    with_common_layers_and_fallback,
+};
 use nanoshop_catalog::CatalogDeps;
 use nanoshop_store::Store;
 use secrecy::SecretString;
@@ -62,11 +65,15 @@ impl LocalSecrets {
     pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join("secrets.json");
         if path.exists() {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            return serde_json::from_str(&text).with_context(|| format!("{} is damaged; delete it to regenerate", path.display()));
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return serde_json::from_str(&text).with_context(|| {
+                format!("{} is damaged; delete it to regenerate", path.display())
+            });
         }
         let secrets = Self::generate();
-        std::fs::write(&path, serde_json::to_vec_pretty(&secrets)?).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, serde_json::to_vec_pretty(&secrets)?)
+            .with_context(|| format!("writing {}", path.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -116,12 +123,20 @@ struct DevTokenHttpResponse {
 }
 
 /// `POST /dev/token`: a JWT this local server accepts. Local mode only.
-async fn dev_token(State(verifier): State<Arc<Verifier>>, Json(body): Json<DevTokenHttpRequest>) -> nanoshop_api::Result<Response> {
+async fn dev_token(
+    State(verifier): State<Arc<Verifier>>,
+    Json(body): Json<DevTokenHttpRequest>,
+) -> nanoshop_api::Result<Response> {
     let sub = body.sub.trim();
     if sub.is_empty() || sub.len() > 128 {
-        return Err(ApiError::unprocessable("invalid_body", "`sub` must be 1–128 characters"));
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "`sub` must be 1–128 characters",
+        ));
     }
-    let token = verifier.mint_local(sub, body.email.as_deref(), body.admin, LOCAL_TOKEN_TTL).map_err(ApiError::internal)?;
+    let token = verifier
+        .mint_local(sub, body.email.as_deref(), body.admin, LOCAL_TOKEN_TTL)
+        .map_err(ApiError::internal)?;
     Ok(Json(DevTokenHttpResponse { token }).into_response())
 }
 
@@ -138,16 +153,19 @@ pub fn app(config: LocalConfig) -> Router {
         verifier: config.verifier.clone(),
         cursors: CursorCodec::new(&config.cursor_key),
     });
-    let dev = Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone());
+    let dev = Router::new()
+        .route("/dev/token", post(dev_token))
+        .with_state(config.verifier.clone());
     let api = Router::new()
         .merge(catalog)
         .merge(dev)
         .merge(health_router("nanoshop", env!("CARGO_PKG_VERSION")))
         .route("/openapi.json", get(openapi));
     let api = match config.storefront {
-        Some(dir) if dir.is_dir() => {
-            api.fallback_service(tower_http::services::ServeDir::new(dir).not_found_service(axum::routing::any(nanoshop_api::http::not_found)))
-        }
+        Some(dir) if dir.is_dir() => api.fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .not_found_service(axum::routing::any(nanoshop_api::http::not_found)),
+        ),
         _ => api.fallback(nanoshop_api::http::not_found),
     };
     // Uploads are merged after the common layers: they take up to 10 MiB, not the API's 64 KiB.
@@ -158,7 +176,9 @@ pub fn app(config: LocalConfig) -> Router {
 pub fn key_bytes(secret: &str) -> Vec<u8> {
     let hex = secret.as_bytes();
     if hex.len() % 2 == 0 && hex.iter().all(u8::is_ascii_hexdigit) {
-        hex.chunks(2).filter_map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok()).collect()
+        hex.chunks(2)
+            .filter_map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
+            .collect()
     } else {
         secret.as_bytes().to_vec()
     }

@@ -10,16 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
-use axum::Router;
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use nanoshop_api::ApiError;
-use nanoshop_catalog::images::{ImageStorage, PresignedUpload, MAX_IMAGE_BYTES};
+use nanoshop_catalog::images::{ImageStorage, MAX_IMAGE_BYTES, PresignedUpload};
 use serde::Deserialize;
 use sha2::Sha256;
 
@@ -33,7 +33,10 @@ pub struct LocalImages {
 
 impl std::fmt::Debug for LocalImages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalImages").field("dir", &self.dir).field("base_url", &self.base_url).finish_non_exhaustive()
+        f.debug_struct("LocalImages")
+            .field("dir", &self.dir)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -46,17 +49,36 @@ struct UploadQuery {
 }
 
 fn valid_key(key: &str) -> bool {
-    !key.is_empty() && key.split('/').all(|part| !part.is_empty() && part != "." && part != ".." && part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+    !key.is_empty()
+        && key.split('/').all(|part| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        })
 }
 
 impl LocalImages {
     pub fn new(dir: PathBuf, base_url: impl Into<String>, key: Vec<u8>) -> Self {
-        Self { dir, base_url: base_url.into().trim_end_matches('/').to_owned(), key }
+        Self {
+            dir,
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            key,
+        }
     }
 
-    fn mac(&self, key: &str, expires: i64, content_type: &str, content_length: u64) -> Hmac<Sha256> {
+    fn mac(
+        &self,
+        key: &str,
+        expires: i64,
+        content_type: &str,
+        content_length: u64,
+    ) -> Hmac<Sha256> {
         // `new_from_slice` accepts keys of any length for HMAC.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(format!("{key}\n{expires}\n{content_type}\n{content_length}").as_bytes());
         mac
     }
@@ -65,22 +87,45 @@ impl LocalImages {
     /// Mount the upload route outside the 64 KiB API body limit: images are up to 10 MiB.
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()
-            .route("/dev/uploads/{*key}", put(upload).layer(axum::extract::DefaultBodyLimit::max(usize::try_from(MAX_IMAGE_BYTES).unwrap_or(usize::MAX))))
+            .route(
+                "/dev/uploads/{*key}",
+                put(upload).layer(axum::extract::DefaultBodyLimit::max(
+                    usize::try_from(MAX_IMAGE_BYTES).unwrap_or(usize::MAX),
+                )),
+            )
             .nest_service("/images", tower_http::services::ServeDir::new(&self.dir))
             .with_state(self.clone())
     }
 }
 
-async fn upload(State(images): State<Arc<LocalImages>>, Path(key): Path<String>, Query(q): Query<UploadQuery>, headers: HeaderMap, body: Bytes) -> Response {
-    let forbidden = |detail: &str| ApiError::new(StatusCode::FORBIDDEN, "upload_refused", detail).into_response();
-    let Ok(signature) = decode_hex(&q.signature) else { return forbidden("malformed signature") };
-    if images.mac(&key, q.expires, &q.content_type, q.content_length).verify_slice(&signature).is_err() {
+async fn upload(
+    State(images): State<Arc<LocalImages>>,
+    Path(key): Path<String>,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let forbidden = |detail: &str| {
+        ApiError::new(StatusCode::FORBIDDEN, "upload_refused", detail).into_response()
+    };
+    let Ok(signature) = decode_hex(&q.signature) else {
+        return forbidden("malformed signature");
+    };
+    if images
+        .mac(&key, q.expires, &q.content_type, q.content_length)
+        .verify_slice(&signature)
+        .is_err()
+    {
         return forbidden("the signature does not match");
     }
     if Utc::now().timestamp() > q.expires {
         return forbidden("the upload URL has expired");
     }
-    if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some(q.content_type.as_str()) {
+    if headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        != Some(q.content_type.as_str())
+    {
         return forbidden("Content-Type differs from the signed one");
     }
     if body.len() as u64 != q.content_length {
@@ -106,22 +151,58 @@ fn decode_hex(s: &str) -> Result<Vec<u8>, ()> {
     if s.len() % 2 != 0 {
         return Err(());
     }
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()).ok_or(())).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            s.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+                .ok_or(())
+        })
+        .collect()
 }
 
 #[async_trait]
 impl ImageStorage for LocalImages {
-    async fn presign_upload(&self, key: &str, content_type: &str, content_length: u64, lifetime: Duration) -> anyhow::Result<PresignedUpload> {
+    async fn presign_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        lifetime: Duration,
+    ) -> anyhow::Result<PresignedUpload> {
         let expires_at = Utc::now() + chrono::Duration::from_std(lifetime)?;
         let expires = expires_at.timestamp();
-        let signature: String = self.mac(key, expires, content_type, content_length).finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-        let content_type_q: String = content_type.bytes().map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.') { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        let signature: String = self
+            .mac(key, expires, content_type, content_length)
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let content_type_q: String = content_type
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.') {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
         let url = format!(
             "{}/dev/uploads/{key}?expires={expires}&content_type={content_type_q}&content_length={content_length}&signature={signature}",
             self.base_url
         );
-        let headers = vec![("content-type".to_owned(), content_type.to_owned()), ("content-length".to_owned(), content_length.to_string())];
-        Ok(PresignedUpload { url, method: "PUT", headers, expires_at })
+        let headers = vec![
+            ("content-type".to_owned(), content_type.to_owned()),
+            ("content-length".to_owned(), content_length.to_string()),
+        ];
+        Ok(PresignedUpload {
+            url,
+            method: "PUT",
+            headers,
+            expires_at,
+        })
     }
 
     fn public_url(&self, key: &str) -> String {

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 description of the whole API, generated from the route tables the functions
 //! export, so a route cannot exist without being described (a test checks the reverse).
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Every function's routes, by function name.
 pub fn routes() -> Vec<(&'static str, &'static [nanoshop_catalog::Route])> {
@@ -33,7 +33,9 @@ pub fn document() -> Value {
             if route.who != "anyone" {
                 operation["security"] = json!([{"bearer": []}]);
             }
-            let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
+            let entry = paths
+                .entry(route.path.to_owned())
+                .or_insert_with(|| json!({}));
             entry[route.method.to_lowercase()] = operation;
         }
     }

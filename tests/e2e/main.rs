@@ -1,1 +1,12 @@
+//! End-to-end tests of the whole backend: every function mounted as `nanoshop serve` mounts them,
+//! called through HTTP requests, on the embedded store and on DynamoDB Local; image uploads
+//! against the local signer and against SeaweedFS's real SigV4 checks.
+//!
+//! One test binary with modules (not a file per test), so the workspace links it once.
+#![allow(clippy::unwrap_used)]
 
+mod bad_input;
+mod catalog;
+mod dynamodb;
+mod images;
+mod support;

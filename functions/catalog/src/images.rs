@@ -8,8 +8,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 /// Image types a product may show. SVG is left out on purpose: it can carry scripts.
-pub const ALLOWED_CONTENT_TYPES: &[(&str, &str)] =
-    &[("image/jpeg", "jpg"), ("image/png", "png"), ("image/webp", "webp"), ("image/gif", "gif"), ("image/avif", "avif")];
+pub const ALLOWED_CONTENT_TYPES: &[(&str, &str)] = &[
+    ("image/jpeg", "jpg"),
+    ("image/png", "png"),
+    ("image/webp", "webp"),
+    ("image/gif", "gif"),
+    ("image/avif", "avif"),
+];
 /// The largest image accepted: 10 MiB.
 pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 /// How long an upload URL stays valid.
@@ -32,7 +37,13 @@ pub trait ImageStorage: Send + Sync + std::fmt::Debug {
     ///
     /// # Errors
     /// The storage could not sign the request (misconfiguration).
-    async fn presign_upload(&self, key: &str, content_type: &str, content_length: u64, lifetime: Duration) -> anyhow::Result<PresignedUpload>;
+    async fn presign_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        lifetime: Duration,
+    ) -> anyhow::Result<PresignedUpload>;
 
     /// The URL clients fetch the image from.
     fn public_url(&self, key: &str) -> String;
@@ -48,14 +59,28 @@ pub struct S3Images {
 }
 
 impl S3Images {
-    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>, public_base: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into(), public_base: public_base.into().trim_end_matches('/').to_owned() }
+    pub fn new(
+        client: aws_sdk_s3::Client,
+        bucket: impl Into<String>,
+        public_base: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+            public_base: public_base.into().trim_end_matches('/').to_owned(),
+        }
     }
 }
 
 #[async_trait]
 impl ImageStorage for S3Images {
-    async fn presign_upload(&self, key: &str, content_type: &str, content_length: u64, lifetime: Duration) -> anyhow::Result<PresignedUpload> {
+    async fn presign_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        lifetime: Duration,
+    ) -> anyhow::Result<PresignedUpload> {
         let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(lifetime)?;
         let length = i64::try_from(content_length)?;
         let request = self
@@ -67,9 +92,17 @@ impl ImageStorage for S3Images {
             .content_length(length)
             .presigned(config)
             .await?;
-        let headers = request.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        let headers = request
+            .headers()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
         let expires_at = Utc::now() + chrono::Duration::from_std(lifetime)?;
-        Ok(PresignedUpload { url: request.uri().to_owned(), method: "PUT", headers, expires_at })
+        Ok(PresignedUpload {
+            url: request.uri().to_owned(),
+            method: "PUT",
+            headers,
+            expires_at,
+        })
     }
 
     fn public_url(&self, key: &str) -> String {

@@ -14,9 +14,9 @@ pub mod repo;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post, put};
-use axum::Router;
 use nanoshop_api::{CursorCodec, Verifier};
 use nanoshop_store::Store;
 
@@ -37,19 +37,84 @@ pub struct Route {
 
 /// Every route of the catalog function, as API.md lists them.
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/products", who: "anyone", summary: "List active products; admins may filter by status" },
-    Route { method: "POST", path: "/products", who: "admin", summary: "Create a product" },
-    Route { method: "GET", path: "/products/{id_or_slug}", who: "anyone", summary: "One product by id or slug" },
-    Route { method: "PATCH", path: "/products/{id}", who: "admin", summary: "Merge-patch a product" },
-    Route { method: "DELETE", path: "/products/{id}", who: "admin", summary: "Archive a product" },
-    Route { method: "POST", path: "/products/{id}/images", who: "admin", summary: "Presigned upload of a product image" },
-    Route { method: "GET", path: "/categories", who: "anyone", summary: "The category tree" },
-    Route { method: "PUT", path: "/categories/{slug}", who: "admin", summary: "Create or update a category" },
-    Route { method: "GET", path: "/inventory/{sku}", who: "admin", summary: "Stock of a SKU" },
-    Route { method: "PUT", path: "/inventory/{sku}", who: "admin", summary: "Set the units on hand of a SKU" },
-    Route { method: "GET", path: "/settings", who: "anyone", summary: "Store settings (public part; all for admins)" },
-    Route { method: "PUT", path: "/settings", who: "admin", summary: "Replace the store settings" },
-    Route { method: "GET", path: "/health", who: "anyone", summary: "Liveness and version" },
+    Route {
+        method: "GET",
+        path: "/products",
+        who: "anyone",
+        summary: "List active products; admins may filter by status",
+    },
+    Route {
+        method: "POST",
+        path: "/products",
+        who: "admin",
+        summary: "Create a product",
+    },
+    Route {
+        method: "GET",
+        path: "/products/{id_or_slug}",
+        who: "anyone",
+        summary: "One product by id or slug",
+    },
+    Route {
+        method: "PATCH",
+        path: "/products/{id}",
+        who: "admin",
+        summary: "Merge-patch a product",
+    },
+    Route {
+        method: "DELETE",
+        path: "/products/{id}",
+        who: "admin",
+        summary: "Archive a product",
+    },
+    Route {
+        method: "POST",
+        path: "/products/{id}/images",
+        who: "admin",
+        summary: "Presigned upload of a product image",
+    },
+    Route {
+        method: "GET",
+        path: "/categories",
+        who: "anyone",
+        summary: "The category tree",
+    },
+    Route {
+        method: "PUT",
+        path: "/categories/{slug}",
+        who: "admin",
+        summary: "Create or update a category",
+    },
+    Route {
+        method: "GET",
+        path: "/inventory/{sku}",
+        who: "admin",
+        summary: "Stock of a SKU",
+    },
+    Route {
+        method: "PUT",
+        path: "/inventory/{sku}",
+        who: "admin",
+        summary: "Set the units on hand of a SKU",
+    },
+    Route {
+        method: "GET",
+        path: "/settings",
+        who: "anyone",
+        summary: "Store settings (public part; all for admins)",
+    },
+    Route {
+        method: "PUT",
+        path: "/settings",
+        who: "admin",
+        summary: "Replace the store settings",
+    },
+    Route {
+        method: "GET",
+        path: "/health",
+        who: "anyone",
+        summary: "Liveness and version",
+    },
 ];
 
 /// What the catalog function needs, built once at start-up.
@@ -79,14 +144,33 @@ impl FromRef<CatalogState> for Arc<Verifier> {
 /// The catalog's routes, without the common layers (request ids, limits, problem+json
 /// fallbacks), which the binary or the all-in-one server adds once around everything.
 pub fn router(deps: CatalogDeps) -> Router {
-    let state = CatalogState { repo: CatalogRepository::new(deps.store), images: deps.images, verifier: deps.verifier, cursors: deps.cursors };
+    let state = CatalogState {
+        repo: CatalogRepository::new(deps.store),
+        images: deps.images,
+        verifier: deps.verifier,
+        cursors: deps.cursors,
+    };
     Router::new()
-        .route("/products", get(http::products::list).post(http::products::create))
-        .route("/products/{id}", get(http::products::get).patch(http::products::patch).delete(http::products::archive))
+        .route(
+            "/products",
+            get(http::products::list).post(http::products::create),
+        )
+        .route(
+            "/products/{id}",
+            get(http::products::get)
+                .patch(http::products::patch)
+                .delete(http::products::archive),
+        )
         .route("/products/{id}/images", post(http::products::add_image))
         .route("/categories", get(http::categories::tree))
         .route("/categories/{slug}", put(http::categories::put))
-        .route("/inventory/{sku}", get(http::inventory::get).put(http::inventory::put))
-        .route("/settings", get(http::settings::get).put(http::settings::put))
+        .route(
+            "/inventory/{sku}",
+            get(http::inventory::get).put(http::inventory::put),
+        )
+        .route(
+            "/settings",
+            get(http::settings::get).put(http::settings::put),
+        )
         .with_state(state)
 }

@@ -21,9 +21,11 @@ use nanoshop_domain::catalog::{Category, Product, ProductStatus, Sku, Slug, Stoc
 use nanoshop_domain::ids::ProductId;
 use nanoshop_domain::settings::StoreSettings;
 use nanoshop_store::port::{GSI1_PK, GSI1_SK, VERSION};
-use nanoshop_store::{Condition, Index, Item, Key, PageKey, Query, Store, StoreError, Table, Update, Value, Write};
-use serde::de::DeserializeOwned;
+use nanoshop_store::{
+    Condition, Index, Item, Key, PageKey, Query, Store, StoreError, Table, Update, Value, Write,
+};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 const DOC: &str = "doc";
 const PRODUCT_ID: &str = "product_id";
@@ -78,7 +80,9 @@ fn encode<T: Serialize>(value: &T) -> Result<String> {
 }
 
 fn decode<T: DeserializeOwned>(item: &Item) -> Result<T> {
-    let doc = item.s(DOC).ok_or_else(|| CatalogError::Corrupt(format!("{:?} has no doc", item.key())))?;
+    let doc = item
+        .s(DOC)
+        .ok_or_else(|| CatalogError::Corrupt(format!("{:?} has no doc", item.key())))?;
     serde_json::from_str(doc).map_err(|e| CatalogError::Corrupt(format!("{:?}: {e}", item.key())))
 }
 
@@ -95,11 +99,19 @@ fn product_item(p: &Product) -> Result<Item> {
 }
 
 fn claim(key: Key, id: &ProductId) -> Write {
-    Write::Put { table: Table::Catalog, item: Item::new(&key).with(PRODUCT_ID, id.as_str()), condition: Some(Condition::NotExists) }
+    Write::Put {
+        table: Table::Catalog,
+        item: Item::new(&key).with(PRODUCT_ID, id.as_str()),
+        condition: Some(Condition::NotExists),
+    }
 }
 
 fn release(key: Key, id: &ProductId) -> Write {
-    Write::Delete { table: Table::Catalog, key, condition: Some(Condition::Equals(PRODUCT_ID.into(), id.as_str().into())) }
+    Write::Delete {
+        table: Table::Catalog,
+        key,
+        condition: Some(Condition::Equals(PRODUCT_ID.into(), id.as_str().into())),
+    }
 }
 
 /// One page of products and where the next starts.
@@ -135,16 +147,25 @@ impl CatalogRepository {
     pub async fn create_product(&self, p: &Product) -> Result<()> {
         let skus: Vec<&Sku> = p.skus().collect();
         let mut writes = vec![
-            Write::Put { table: Table::Catalog, item: product_item(p)?, condition: Some(Condition::NotExists) },
+            Write::Put {
+                table: Table::Catalog,
+                item: product_item(p)?,
+                condition: Some(Condition::NotExists),
+            },
             claim(slug_key(&p.slug), &p.id),
         ];
         writes.extend(skus.iter().map(|s| claim(sku_key(s), &p.id)));
-        self.store.transact(writes).await.map_err(|e| match e.failed_condition() {
-            Some(0) => CatalogError::VersionConflict,
-            Some(1) => CatalogError::SlugTaken(p.slug.clone()),
-            Some(i) => skus.get(i - 2).map_or(CatalogError::VersionConflict, |s| CatalogError::SkuTaken((*s).clone())),
-            None => CatalogError::Store(e),
-        })
+        self.store
+            .transact(writes)
+            .await
+            .map_err(|e| match e.failed_condition() {
+                Some(0) => CatalogError::VersionConflict,
+                Some(1) => CatalogError::SlugTaken(p.slug.clone()),
+                Some(i) => skus.get(i - 2).map_or(CatalogError::VersionConflict, |s| {
+                    CatalogError::SkuTaken((*s).clone())
+                }),
+                None => CatalogError::Store(e),
+            })
     }
 
     /// Replaces `old` by `new` (its next version), moving slug and SKU claims, all or nothing.
@@ -178,33 +199,58 @@ impl CatalogRepository {
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) => match e.failed_condition() {
-                Some(i) => Err(claims.get_mut(i).and_then(Option::take).unwrap_or(CatalogError::VersionConflict)),
+                Some(i) => Err(claims
+                    .get_mut(i)
+                    .and_then(Option::take)
+                    .unwrap_or(CatalogError::VersionConflict)),
                 None => Err(CatalogError::Store(e)),
             },
         }
     }
 
     pub async fn product(&self, id: &ProductId) -> Result<Option<Product>> {
-        self.store.get(Table::Catalog, &product_key(id)).await?.as_ref().map(decode).transpose()
+        self.store
+            .get(Table::Catalog, &product_key(id))
+            .await?
+            .as_ref()
+            .map(decode)
+            .transpose()
     }
 
     /// The product that holds `slug`, if any: two reads, the claim and then the product.
     pub async fn product_by_slug(&self, slug: &Slug) -> Result<Option<Product>> {
-        let Some(claim) = self.store.get(Table::Catalog, &slug_key(slug)).await? else { return Ok(None) };
-        let id = claim.s(PRODUCT_ID).and_then(|s| s.parse::<ProductId>().ok()).ok_or_else(|| CatalogError::Corrupt(format!("slug claim {slug}")))?;
+        let Some(claim) = self.store.get(Table::Catalog, &slug_key(slug)).await? else {
+            return Ok(None);
+        };
+        let id = claim
+            .s(PRODUCT_ID)
+            .and_then(|s| s.parse::<ProductId>().ok())
+            .ok_or_else(|| CatalogError::Corrupt(format!("slug claim {slug}")))?;
         self.product(&id).await
     }
 
     /// Up to `limit` products of one status, newest first, after `after`.
-    pub async fn products_by_status(&self, status: ProductStatus, limit: u32, after: Option<PageKey>) -> Result<ProductPage> {
+    pub async fn products_by_status(
+        &self,
+        status: ProductStatus,
+        limit: u32,
+        after: Option<PageKey>,
+    ) -> Result<ProductPage> {
         let mut query = Query::new(Table::Catalog, status_partition(status));
         query.index = Some(Index::Gsi1);
         query.descending = true;
         query.limit = limit;
         query.after = after;
         let page = self.store.query(&query).await?;
-        let products = page.items.iter().map(decode).collect::<Result<Vec<Product>>>()?;
-        Ok(ProductPage { products, next: page.next })
+        let products = page
+            .items
+            .iter()
+            .map(decode)
+            .collect::<Result<Vec<Product>>>()?;
+        Ok(ProductPage {
+            products,
+            next: page.next,
+        })
     }
 
     /// The resume key right after `product` in its status listing.
@@ -221,7 +267,16 @@ impl CatalogRepository {
             .into_iter()
             .map(|sku| {
                 let key = stock_key(sku);
-                let level = items.iter().find(|i| i.key().as_ref() == Some(&key)).map_or(StockLevel { on_hand: 0, reserved: 0 }, level_of);
+                let level = items
+                    .iter()
+                    .find(|i| i.key().as_ref() == Some(&key))
+                    .map_or(
+                        StockLevel {
+                            on_hand: 0,
+                            reserved: 0,
+                        },
+                        level_of,
+                    );
                 (sku.clone(), level)
             })
             .collect())
@@ -229,15 +284,31 @@ impl CatalogRepository {
 
     /// Whether some product claims `sku`, and its stored stock, in one batch read.
     pub async fn stock(&self, sku: &Sku) -> Result<Option<StoredStock>> {
-        let items = self.store.batch_get(Table::Catalog, &[sku_key(sku), stock_key(sku)]).await?;
+        let items = self
+            .store
+            .batch_get(Table::Catalog, &[sku_key(sku), stock_key(sku)])
+            .await?;
         let claimed = items.iter().any(|i| i.key() == Some(sku_key(sku)));
         if !claimed {
             return Ok(None);
         }
-        Ok(Some(match items.iter().find(|i| i.key() == Some(stock_key(sku))) {
-            Some(item) => StoredStock { level: level_of(item), version: item.n(VERSION).unwrap_or(0), exists: true },
-            None => StoredStock { level: StockLevel { on_hand: 0, reserved: 0 }, version: 0, exists: false },
-        }))
+        Ok(Some(
+            match items.iter().find(|i| i.key() == Some(stock_key(sku))) {
+                Some(item) => StoredStock {
+                    level: level_of(item),
+                    version: item.n(VERSION).unwrap_or(0),
+                    exists: true,
+                },
+                None => StoredStock {
+                    level: StockLevel {
+                        on_hand: 0,
+                        reserved: 0,
+                    },
+                    version: 0,
+                    exists: false,
+                },
+            },
+        ))
     }
 
     /// Sets the units on hand, keeping `available = on_hand - reserved`. Conditional on the
@@ -245,9 +316,17 @@ impl CatalogRepository {
     ///
     /// # Errors
     /// [`CatalogError::StockChanged`] when the stock item changed since `current` was read.
-    pub async fn set_on_hand(&self, sku: &Sku, current: StoredStock, new: StockLevel) -> Result<StoredStock> {
+    pub async fn set_on_hand(
+        &self,
+        sku: &Sku,
+        current: StoredStock,
+        new: StockLevel,
+    ) -> Result<StoredStock> {
         let condition = if current.exists {
-            Condition::And(vec![Condition::VersionIs(current.version), Condition::Equals(RESERVED.into(), Value::N(current.level.reserved))])
+            Condition::And(vec![
+                Condition::VersionIs(current.version),
+                Condition::Equals(RESERVED.into(), Value::N(current.level.reserved)),
+            ])
         } else {
             Condition::NotExists
         };
@@ -259,8 +338,14 @@ impl CatalogRepository {
             .set(VERSION, current.version + 1)
             .when(condition);
         match self.store.update(Table::Catalog, update).await {
-            Ok(item) => Ok(StoredStock { level: level_of(&item), version: item.n(VERSION).unwrap_or(0), exists: true }),
-            Err(StoreError::ConditionFailed { .. }) => Err(CatalogError::StockChanged { sku: sku.clone() }),
+            Ok(item) => Ok(StoredStock {
+                level: level_of(&item),
+                version: item.n(VERSION).unwrap_or(0),
+                exists: true,
+            }),
+            Err(StoreError::ConditionFailed { .. }) => {
+                Err(CatalogError::StockChanged { sku: sku.clone() })
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -286,29 +371,64 @@ impl CatalogRepository {
     ///
     /// # Errors
     /// [`CatalogError::CategoryConflict`] when any of them changed.
-    pub async fn put_category(&self, category: &Category, previous: Option<&Category>, ancestors: &[&Category]) -> Result<()> {
+    pub async fn put_category(
+        &self,
+        category: &Category,
+        previous: Option<&Category>,
+        ancestors: &[&Category],
+    ) -> Result<()> {
         let key = |slug: &Slug| Key::new(CATEGORIES, slug.as_str());
-        let item = Item::new(&key(&category.slug)).with(VERSION, version(category.version)).with(DOC, encode(category)?);
-        let condition = previous.map_or(Condition::NotExists, |p| Condition::VersionIs(version(p.version)));
-        let mut writes = vec![Write::Put { table: Table::Catalog, item, condition: Some(condition) }];
-        writes.extend(ancestors.iter().map(|a| Write::Check { table: Table::Catalog, key: key(&a.slug), condition: Condition::VersionIs(version(a.version)) }));
-        self.store.transact(writes).await.map_err(|e| if e.failed_condition().is_some() { CatalogError::CategoryConflict } else { e.into() })
+        let item = Item::new(&key(&category.slug))
+            .with(VERSION, version(category.version))
+            .with(DOC, encode(category)?);
+        let condition = previous.map_or(Condition::NotExists, |p| {
+            Condition::VersionIs(version(p.version))
+        });
+        let mut writes = vec![Write::Put {
+            table: Table::Catalog,
+            item,
+            condition: Some(condition),
+        }];
+        writes.extend(ancestors.iter().map(|a| Write::Check {
+            table: Table::Catalog,
+            key: key(&a.slug),
+            condition: Condition::VersionIs(version(a.version)),
+        }));
+        self.store.transact(writes).await.map_err(|e| {
+            if e.failed_condition().is_some() {
+                CatalogError::CategoryConflict
+            } else {
+                e.into()
+            }
+        })
     }
 
     pub async fn settings(&self) -> Result<StoreSettings> {
-        Ok(match self.store.get(Table::Catalog, &settings_key()).await? {
-            Some(item) => decode(&item)?,
-            None => StoreSettings::default(),
-        })
+        Ok(
+            match self.store.get(Table::Catalog, &settings_key()).await? {
+                Some(item) => decode(&item)?,
+                None => StoreSettings::default(),
+            },
+        )
     }
 
     /// Replaces the settings document if it is still at `previous_version` (0: never written).
     ///
     /// # Errors
     /// [`CatalogError::VersionConflict`] when it changed in between.
-    pub async fn put_settings(&self, settings: &StoreSettings, previous_version: u64) -> Result<()> {
-        let item = Item::new(&settings_key()).with(VERSION, version(settings.version)).with(DOC, encode(settings)?);
-        let condition = if previous_version == 0 { Condition::NotExists } else { Condition::VersionIs(version(previous_version)) };
+    pub async fn put_settings(
+        &self,
+        settings: &StoreSettings,
+        previous_version: u64,
+    ) -> Result<()> {
+        let item = Item::new(&settings_key())
+            .with(VERSION, version(settings.version))
+            .with(DOC, encode(settings)?);
+        let condition = if previous_version == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionIs(version(previous_version))
+        };
         match self.store.put(Table::Catalog, item, Some(condition)).await {
             Err(StoreError::ConditionFailed { .. }) => Err(CatalogError::VersionConflict),
             other => Ok(other?),
@@ -317,5 +437,8 @@ impl CatalogRepository {
 }
 
 fn level_of(item: &Item) -> StockLevel {
-    StockLevel { on_hand: item.n(ON_HAND).unwrap_or(0), reserved: item.n(RESERVED).unwrap_or(0) }
+    StockLevel {
+        on_hand: item.n(ON_HAND).unwrap_or(0),
+        reserved: item.n(RESERVED).unwrap_or(0),
+    }
 }

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
@@ -18,6 +19,19 @@ pub struct InvalidId {
     pub value: String,
 }
 
+/// One generator per process: ULIDs from the same millisecond then still sort in creation order,
+/// which "newest first" listings rely on. Cross-process order is by millisecond only.
+static GENERATOR: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
+
+fn next_ulid() -> Ulid {
+    let mut generator = GENERATOR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // `generate` fails only when 2^80 ids were made in one millisecond; a fresh random ULID is
+    // then still unique, merely unordered within that millisecond.
+    generator.generate().unwrap_or_else(|_| Ulid::new())
+}
+
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
         $(#[$doc])*
@@ -28,9 +42,10 @@ macro_rules! prefixed_id {
         impl $name {
             pub const PREFIX: &'static str = $prefix;
 
-            /// A fresh id, sorting after every id generated earlier on this clock.
+            /// A fresh id, sorting after every id generated earlier in this process (and after
+            /// ids of earlier milliseconds anywhere).
             pub fn generate() -> Self {
-                Self(format!("{}_{}", $prefix, Ulid::new()))
+                Self(format!("{}_{}", $prefix, next_ulid()))
             }
 
             pub fn as_str(&self) -> &str {
@@ -91,9 +106,12 @@ mod tests {
     #[test]
     fn generated_ids_parse_back_and_sort_by_creation() {
         let first = ProductId::generate();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let second = ProductId::generate();
-        assert!(first < second);
+        let many: Vec<ProductId> = (0..1000).map(|_| ProductId::generate()).collect();
+        assert!(
+            many.windows(2).all(|w| w[0] < w[1]),
+            "ids of one millisecond sort in creation order too"
+        );
+        assert!(first < many[0]);
         assert_eq!(first.as_str().parse::<ProductId>(), Ok(first.clone()));
         assert!(first.as_str().starts_with("prod_"));
     }

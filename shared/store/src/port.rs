@@ -44,7 +44,12 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [Table::Catalog, Table::Carts, Table::Orders, Table::Idempotency];
+    pub const ALL: [Table; 4] = [
+        Table::Catalog,
+        Table::Carts,
+        Table::Orders,
+        Table::Idempotency,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -108,7 +113,10 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self { pk: pk.into(), sk: sk.into() }
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
     }
 }
 
@@ -201,7 +209,9 @@ impl Condition {
             Condition::NotExists => live.is_none(),
             Condition::Exists => live.is_some(),
             Condition::VersionIs(v) => live.and_then(|i| i.n(VERSION)) == Some(*v),
-            Condition::AtLeast(name, min) => live.and_then(|i| i.n(name)).is_some_and(|n| n >= *min),
+            Condition::AtLeast(name, min) => {
+                live.and_then(|i| i.n(name)).is_some_and(|n| n >= *min)
+            }
             Condition::Equals(name, value) => live.and_then(|i| i.get(name)) == Some(value),
             Condition::And(all) => all.iter().all(|c| c.holds(current, now)),
         }
@@ -222,7 +232,13 @@ pub struct Update {
 
 impl Update {
     pub fn new(key: Key) -> Self {
-        Self { key, set: Vec::new(), add: Vec::new(), remove: Vec::new(), condition: None }
+        Self {
+            key,
+            set: Vec::new(),
+            add: Vec::new(),
+            remove: Vec::new(),
+            condition: None,
+        }
     }
 
     #[must_use]
@@ -254,12 +270,19 @@ impl Update {
     /// # Errors
     /// [`StoreError::Invalid`] when an addition overflows.
     pub fn apply(&self, current: Option<&Item>, now: i64) -> Result<Item, StoreError> {
-        let mut item = current.filter(|i| !i.is_expired(now)).cloned().unwrap_or_else(|| Item::new(&self.key));
+        let mut item = current
+            .filter(|i| !i.is_expired(now))
+            .cloned()
+            .unwrap_or_else(|| Item::new(&self.key));
         for (name, value) in &self.set {
             item.set(name, value.clone());
         }
         for (name, delta) in &self.add {
-            let n = item.n(name).unwrap_or(0).checked_add(*delta).ok_or_else(|| StoreError::Invalid(format!("`{name}` would overflow")))?;
+            let n = item
+                .n(name)
+                .unwrap_or(0)
+                .checked_add(*delta)
+                .ok_or_else(|| StoreError::Invalid(format!("`{name}` would overflow")))?;
             item.set(name, n);
         }
         for name in &self.remove {
@@ -272,17 +295,35 @@ impl Update {
 /// One write of a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
-    Put { table: Table, item: Item, condition: Option<Condition> },
-    Update { table: Table, update: Update },
-    Delete { table: Table, key: Key, condition: Option<Condition> },
+    Put {
+        table: Table,
+        item: Item,
+        condition: Option<Condition>,
+    },
+    Update {
+        table: Table,
+        update: Update,
+    },
+    Delete {
+        table: Table,
+        key: Key,
+        condition: Option<Condition>,
+    },
     /// Writes nothing; the transaction applies only if the condition holds.
-    Check { table: Table, key: Key, condition: Condition },
+    Check {
+        table: Table,
+        key: Key,
+        condition: Condition,
+    },
 }
 
 impl Write {
     pub fn table(&self) -> Table {
         match self {
-            Write::Put { table, .. } | Write::Update { table, .. } | Write::Delete { table, .. } | Write::Check { table, .. } => *table,
+            Write::Put { table, .. }
+            | Write::Update { table, .. }
+            | Write::Delete { table, .. }
+            | Write::Check { table, .. } => *table,
         }
     }
 
@@ -315,7 +356,12 @@ impl PageKey {
             None => &[PK, SK],
             Some(Index::Gsi1) => &[PK, SK, GSI1_PK, GSI1_SK],
         };
-        PageKey(names.iter().filter_map(|n| Some(((*n).to_owned(), item.s(n)?.to_owned()))).collect())
+        PageKey(
+            names
+                .iter()
+                .filter_map(|n| Some(((*n).to_owned(), item.s(n)?.to_owned())))
+                .collect(),
+        )
     }
 }
 
@@ -338,7 +384,15 @@ pub struct Query {
 
 impl Query {
     pub fn new(table: Table, partition: impl Into<String>) -> Self {
-        Self { table, index: None, partition: partition.into(), sort_prefix: None, descending: false, limit: 100, after: None }
+        Self {
+            table,
+            index: None,
+            partition: partition.into(),
+            sort_prefix: None,
+            descending: false,
+            limit: 100,
+            after: None,
+        }
     }
 }
 
@@ -386,7 +440,9 @@ impl StoreError {
     /// The index of the first write whose condition failed, for a cancelled transaction.
     pub fn failed_condition(&self) -> Option<usize> {
         match self {
-            StoreError::TransactionCancelled { reasons } => reasons.iter().position(|r| *r == Some(CancelReason::ConditionFailed)),
+            StoreError::TransactionCancelled { reasons } => reasons
+                .iter()
+                .position(|r| *r == Some(CancelReason::ConditionFailed)),
             _ => None,
         }
     }
@@ -439,7 +495,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`StoreError::ConditionFailed`] with the current item when the condition does not hold.
-    async fn delete(&self, table: Table, key: &Key, condition: Option<Condition>) -> StoreResult<()>;
+    async fn delete(
+        &self,
+        table: Table,
+        key: &Key,
+        condition: Option<Condition>,
+    ) -> StoreResult<()>;
 
     /// Applies up to [`MAX_TRANSACTION_OPS`] writes, on distinct items, all or none. Transactions
     /// cancelled only by conflicts with concurrent transactions are retried inside the adapter.
@@ -456,13 +517,21 @@ pub trait Store: Send + Sync + fmt::Debug {
 /// [`StoreError::Invalid`] describing the problem.
 pub fn check_transaction(writes: &[Write]) -> StoreResult<()> {
     if writes.is_empty() || writes.len() > MAX_TRANSACTION_OPS {
-        return Err(StoreError::Invalid(format!("a transaction has 1 to {MAX_TRANSACTION_OPS} writes, not {}", writes.len())));
+        return Err(StoreError::Invalid(format!(
+            "a transaction has 1 to {MAX_TRANSACTION_OPS} writes, not {}",
+            writes.len()
+        )));
     }
     let mut seen = std::collections::BTreeSet::new();
     for w in writes {
-        let key = w.key().ok_or_else(|| StoreError::Invalid("a written item has no pk/sk".into()))?;
+        let key = w
+            .key()
+            .ok_or_else(|| StoreError::Invalid("a written item has no pk/sk".into()))?;
         if !seen.insert((w.table(), key.clone())) {
-            return Err(StoreError::Invalid(format!("two writes on {} {key} in one transaction", w.table().as_str())));
+            return Err(StoreError::Invalid(format!(
+                "two writes on {} {key} in one transaction",
+                w.table().as_str()
+            )));
         }
     }
     Ok(())
@@ -474,7 +543,9 @@ pub fn check_transaction(writes: &[Write]) -> StoreResult<()> {
 /// [`StoreError::Invalid`] for a limit outside 1..=[`MAX_QUERY_LIMIT`].
 pub fn check_query(query: &Query) -> StoreResult<()> {
     if query.limit == 0 || query.limit > MAX_QUERY_LIMIT {
-        return Err(StoreError::Invalid(format!("query limit must be 1 to {MAX_QUERY_LIMIT}")));
+        return Err(StoreError::Invalid(format!(
+            "query limit must be 1 to {MAX_QUERY_LIMIT}"
+        )));
     }
     Ok(())
 }

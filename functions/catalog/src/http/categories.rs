@@ -4,8 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use nanoshop_api::{Admin, ApiError, IfMatch, Json, Result, etag};
-use nanoshop_domain::catalog::{Category, Slug};
 use nanoshop_domain::ValidationErrors;
+use nanoshop_domain::catalog::{Category, Slug};
 use serde::{Deserialize, Serialize};
 
 use crate::CatalogState;
@@ -48,7 +48,10 @@ fn subtree(all: &[Category], parent: Option<&Slug>) -> Vec<CategoryHttpResponse>
 /// `GET /categories`: roots first, each with its children, sorted by slug.
 pub async fn tree(State(state): State<crate::CatalogState>) -> Result<Response> {
     let all = state.repo.categories().await?;
-    Ok(Json(CategoryTreeHttpResponse { items: subtree(&all, None) }).into_response())
+    Ok(Json(CategoryTreeHttpResponse {
+        items: subtree(&all, None),
+    })
+    .into_response())
 }
 
 /// `PUT /categories/{slug}`: creates (201) or updates (200) a category.
@@ -60,9 +63,18 @@ pub async fn put(
     Json(body): Json<CategoryHttpBody>,
 ) -> Result<Response> {
     let mut errors = ValidationErrors::default();
-    let slug = slug.parse::<Slug>().map_err(|e| errors.add("slug", e.to_string())).ok();
-    let parent = body.parent.as_deref().and_then(|p| p.parse::<Slug>().map_err(|e| errors.add("parent", e.to_string())).ok());
-    let slug = errors.into_result(slug)?.ok_or_else(|| ApiError::not_found("category"))?;
+    let slug = slug
+        .parse::<Slug>()
+        .map_err(|e| errors.add("slug", e.to_string()))
+        .ok();
+    let parent = body.parent.as_deref().and_then(|p| {
+        p.parse::<Slug>()
+            .map_err(|e| errors.add("parent", e.to_string()))
+            .ok()
+    });
+    let slug = errors
+        .into_result(slug)?
+        .ok_or_else(|| ApiError::not_found("category"))?;
 
     let all = state.repo.categories().await?;
     let previous = all.iter().find(|c| c.slug == slug);
@@ -74,8 +86,15 @@ pub async fn put(
     let version = previous.map_or(1, |p| p.version + 1);
     let category = Category::new(slug, &body.name, parent, &all, version)?;
     let ancestors = ancestors(&all, &category);
-    state.repo.put_category(&category, previous, &ancestors).await?;
-    let status = if previous.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+    state
+        .repo
+        .put_category(&category, previous, &ancestors)
+        .await?;
+    let status = if previous.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     let response = CategoryHttpResponse {
         slug: category.slug.to_string(),
         name: category.name.clone(),
@@ -91,7 +110,9 @@ fn ancestors<'a>(all: &'a [Category], category: &Category) -> Vec<&'a Category> 
     let mut chain = Vec::new();
     let mut at = category.parent.as_ref();
     while let Some(slug) = at {
-        let Some(parent) = all.iter().find(|c| &c.slug == slug) else { break };
+        let Some(parent) = all.iter().find(|c| &c.slug == slug) else {
+            break;
+        };
         if chain.len() > all.len() {
             break;
         }

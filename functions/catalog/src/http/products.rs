@@ -3,23 +3,24 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use nanoshop_api::{Admin, ApiError, Caller, IfMatch, Json, Page, Pagination, Query, Result, etag};
+use nanoshop_domain::ValidationErrors;
 use nanoshop_domain::catalog::{
-    Category, Image, Product, ProductOption, ProductStatus, Slug, StockLevel, UncheckedProduct, UncheckedVariant, MAX_IMAGES,
+    Category, Image, MAX_IMAGES, Product, ProductOption, ProductStatus, Slug, StockLevel,
+    UncheckedProduct, UncheckedVariant,
 };
 use nanoshop_domain::ids::{ImageId, ProductId};
-use nanoshop_domain::ValidationErrors;
 use nanoshop_store::PageKey;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::MoneyHttpBody;
+use crate::CatalogState;
 use crate::images::{ALLOWED_CONTENT_TYPES, MAX_IMAGE_BYTES, UPLOAD_URL_LIFETIME};
 use crate::repo::{CatalogError, CatalogRepository};
-use crate::CatalogState;
 
 /// The longest `?q=` accepted.
 pub const MAX_QUERY_LEN: usize = 100;
@@ -91,7 +92,14 @@ impl ProductHttpBody {
             status: self.status,
             categories: self.categories,
             tags: self.tags,
-            options: self.options.into_iter().map(|o| ProductOption { name: o.name, values: o.values }).collect(),
+            options: self
+                .options
+                .into_iter()
+                .map(|o| ProductOption {
+                    name: o.name,
+                    values: o.values,
+                })
+                .collect(),
             variants: self
                 .variants
                 .into_iter()
@@ -99,7 +107,11 @@ impl ProductHttpBody {
                     sku: v.sku,
                     title: v.title,
                     options: v.options,
-                    prices: v.prices.into_iter().map(|p| (p.amount, p.currency)).collect(),
+                    prices: v
+                        .prices
+                        .into_iter()
+                        .map(|p| (p.amount, p.currency))
+                        .collect(),
                     weight_grams: v.weight_grams,
                 })
                 .collect(),
@@ -115,7 +127,14 @@ impl ProductHttpBody {
             status: u.status,
             categories: u.categories,
             tags: u.tags,
-            options: u.options.into_iter().map(|o| OptionHttpBody { name: o.name, values: o.values }).collect(),
+            options: u
+                .options
+                .into_iter()
+                .map(|o| OptionHttpBody {
+                    name: o.name,
+                    values: o.values,
+                })
+                .collect(),
             variants: u
                 .variants
                 .into_iter()
@@ -123,11 +142,24 @@ impl ProductHttpBody {
                     sku: v.sku,
                     title: v.title,
                     options: v.options,
-                    prices: v.prices.into_iter().map(|(amount, currency)| MoneyHttpBody { amount, currency }).collect(),
+                    prices: v
+                        .prices
+                        .into_iter()
+                        .map(|(amount, currency)| MoneyHttpBody { amount, currency })
+                        .collect(),
                     weight_grams: v.weight_grams,
                 })
                 .collect(),
-            images: Some(product.images.iter().map(|i| ImageRefHttpBody { id: i.id.to_string(), alt: i.alt.clone() }).collect()),
+            images: Some(
+                product
+                    .images
+                    .iter()
+                    .map(|i| ImageRefHttpBody {
+                        id: i.id.to_string(),
+                        alt: i.alt.clone(),
+                    })
+                    .collect(),
+            ),
         }
     }
 }
@@ -167,8 +199,17 @@ pub struct ProductHttpResponse {
 }
 
 impl ProductHttpResponse {
-    fn new(state: &CatalogState, p: Product, stock: &[(nanoshop_domain::catalog::Sku, StockLevel)]) -> Self {
-        let available = |sku: &nanoshop_domain::catalog::Sku| stock.iter().find(|(s, _)| s == sku).map_or(0, |(_, l)| l.available().max(0));
+    fn new(
+        state: &CatalogState,
+        p: Product,
+        stock: &[(nanoshop_domain::catalog::Sku, StockLevel)],
+    ) -> Self {
+        let available = |sku: &nanoshop_domain::catalog::Sku| {
+            stock
+                .iter()
+                .find(|(s, _)| s == sku)
+                .map_or(0, |(_, l)| l.available().max(0))
+        };
         Self {
             id: p.id.to_string(),
             slug: p.slug.to_string(),
@@ -177,8 +218,23 @@ impl ProductHttpResponse {
             status: p.status,
             categories: p.categories.iter().map(ToString::to_string).collect(),
             tags: p.tags,
-            images: p.images.into_iter().map(|i| ImageHttpResponse { url: state.images.public_url(&i.key), id: i.id.to_string(), alt: i.alt }).collect(),
-            options: p.options.into_iter().map(|o| OptionHttpBody { name: o.name, values: o.values }).collect(),
+            images: p
+                .images
+                .into_iter()
+                .map(|i| ImageHttpResponse {
+                    url: state.images.public_url(&i.key),
+                    id: i.id.to_string(),
+                    alt: i.alt,
+                })
+                .collect(),
+            options: p
+                .options
+                .into_iter()
+                .map(|o| OptionHttpBody {
+                    name: o.name,
+                    values: o.values,
+                })
+                .collect(),
             variants: p
                 .variants
                 .into_iter()
@@ -228,34 +284,68 @@ pub async fn list(
 ) -> Result<Response> {
     let status = match filter.status.as_deref() {
         None => ProductStatus::Active,
-        Some(_) if !caller.is_admin() => return Err(ApiError::forbidden("only admins may list products by status")),
-        Some(s) => s.parse().map_err(|()| ApiError::bad_request("invalid_status", "`status` must be draft, active or archived"))?,
+        Some(_) if !caller.is_admin() => {
+            return Err(ApiError::forbidden(
+                "only admins may list products by status",
+            ));
+        }
+        Some(s) => s.parse().map_err(|()| {
+            ApiError::bad_request(
+                "invalid_status",
+                "`status` must be draft, active or archived",
+            )
+        })?,
     };
     let q = filter.q.unwrap_or_default();
     if q.chars().count() > MAX_QUERY_LEN {
-        return Err(ApiError::bad_request("invalid_query", format!("`q` must be at most {MAX_QUERY_LEN} characters")));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("`q` must be at most {MAX_QUERY_LEN} characters"),
+        ));
     }
     let category = filter
         .category
-        .map(|c| c.parse::<Slug>().map_err(|e| ApiError::bad_request("invalid_category", format!("`category`: {e}"))))
+        .map(|c| {
+            c.parse::<Slug>()
+                .map_err(|e| ApiError::bad_request("invalid_category", format!("`category`: {e}")))
+        })
         .transpose()?;
     let in_category = match &category {
         Some(slug) => Some(descendants(&state.repo.categories().await?, slug)),
         None => None,
     };
     let matches = |p: &Product| {
-        in_category.as_ref().is_none_or(|set| p.categories.iter().any(|c| set.contains(c))) && (q.trim().is_empty() || p.matches_query(&q))
+        in_category
+            .as_ref()
+            .is_none_or(|set| p.categories.iter().any(|c| set.contains(c)))
+            && (q.trim().is_empty() || p.matches_query(&q))
     };
     let filtered = in_category.is_some() || !q.trim().is_empty();
 
-    let context = format!("products|{}|{}|{}", status.as_str(), category.as_ref().map_or("", Slug::as_str), q);
-    let mut after: Option<PageKey> = page.cursor.as_deref().map(|c| state.cursors.decode(&context, c)).transpose()?;
+    let context = format!(
+        "products|{}|{}|{}",
+        status.as_str(),
+        category.as_ref().map_or("", Slug::as_str),
+        q
+    );
+    let mut after: Option<PageKey> = page
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(&context, c))
+        .transpose()?;
     let limit = page.limit;
     let mut found = Vec::new();
     let mut next = None;
     for round in 1..=MAX_FILTER_ROUNDS {
-        let fetch = if filtered { FILTER_PAGE } else { u32::try_from(limit).unwrap_or(FILTER_PAGE) };
-        let batch = state.repo.products_by_status(status, fetch, after.take()).await?;
+        let fetch = if filtered {
+            FILTER_PAGE
+        } else {
+            u32::try_from(limit).unwrap_or(FILTER_PAGE)
+        };
+        let batch = state
+            .repo
+            .products_by_status(status, fetch, after.take())
+            .await?;
         let count = batch.products.len();
         for (i, product) in batch.products.into_iter().enumerate() {
             if !matches(&product) {
@@ -279,8 +369,15 @@ pub async fn list(
         }
     }
     let skus: Vec<_> = found.iter().flat_map(Product::skus).collect();
-    let stock = if skus.is_empty() { Vec::new() } else { state.repo.stock_levels(&skus).await? };
-    let items = found.into_iter().map(|p| ProductHttpResponse::new(&state, p, &stock)).collect();
+    let stock = if skus.is_empty() {
+        Vec::new()
+    } else {
+        state.repo.stock_levels(&skus).await?
+    };
+    let items = found
+        .into_iter()
+        .map(|p| ProductHttpResponse::new(&state, p, &stock))
+        .collect();
     let next_cursor = next.map(|n| state.cursors.encode(&context, &n));
     Ok(Json(Page { items, next_cursor }).into_response())
 }
@@ -313,15 +410,29 @@ async fn find(state: &CatalogState, id_or_slug: &str) -> Result<Option<Product>>
 }
 
 /// `GET /products/{id_or_slug}`: drafts and archived products only for admins.
-pub async fn get(State(state): State<CatalogState>, caller: Caller, Path(id_or_slug): Path<String>) -> Result<Response> {
-    let product = find(&state, &id_or_slug).await?.filter(|p| p.is_purchasable() || caller.is_admin()).ok_or_else(|| ApiError::not_found("product"))?;
+pub async fn get(
+    State(state): State<CatalogState>,
+    caller: Caller,
+    Path(id_or_slug): Path<String>,
+) -> Result<Response> {
+    let product = find(&state, &id_or_slug)
+        .await?
+        .filter(|p| p.is_purchasable() || caller.is_admin())
+        .ok_or_else(|| ApiError::not_found("product"))?;
     respond(&state, StatusCode::OK, product).await
 }
 
 /// `POST /products`.
-pub async fn create(State(state): State<CatalogState>, _admin: Admin, Json(body): Json<ProductHttpBody>) -> Result<Response> {
+pub async fn create(
+    State(state): State<CatalogState>,
+    _admin: Admin,
+    Json(body): Json<ProductHttpBody>,
+) -> Result<Response> {
     if body.images.as_ref().is_some_and(|i| !i.is_empty()) {
-        return Err(ApiError::validation(ValidationErrors::single("images", "add images with POST /products/{id}/images")));
+        return Err(ApiError::validation(ValidationErrors::single(
+            "images",
+            "add images with POST /products/{id}/images",
+        )));
     }
     let product = Product::create(ProductId::generate(), body.into_unchecked(), Utc::now())?;
     state.repo.create_product(&product).await?;
@@ -333,7 +444,11 @@ fn parse_id(id: &str) -> Result<ProductId> {
 }
 
 async fn load(state: &CatalogState, id: &ProductId) -> Result<Product> {
-    state.repo.product(id).await?.ok_or_else(|| ApiError::not_found("product"))
+    state
+        .repo
+        .product(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))
 }
 
 /// `PATCH /products/{id}`: a JSON merge patch (RFC 7396) of the editable fields. Without
@@ -346,16 +461,24 @@ pub async fn patch(
     Json(patch): Json<Value>,
 ) -> Result<Response> {
     if !patch.is_object() {
-        return Err(ApiError::unprocessable("invalid_body", "a merge patch must be a JSON object"));
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "a merge patch must be a JSON object",
+        ));
     }
     let id = parse_id(&id)?;
     for attempt in 1..=WRITE_ATTEMPTS {
         let current = load(&state, &id).await?;
         if_match.check(current.version)?;
-        let mut document = serde_json::to_value(ProductHttpBody::of(&current)).map_err(ApiError::internal)?;
+        let mut document =
+            serde_json::to_value(ProductHttpBody::of(&current)).map_err(ApiError::internal)?;
         merge_patch(&mut document, &patch);
-        let body: ProductHttpBody =
-            serde_json::from_value(document).map_err(|e| ApiError::unprocessable("invalid_body", format!("the patched product is not valid: {e}")))?;
+        let body: ProductHttpBody = serde_json::from_value(document).map_err(|e| {
+            ApiError::unprocessable(
+                "invalid_body",
+                format!("the patched product is not valid: {e}"),
+            )
+        })?;
         let images = body.images.clone();
         let mut revised = current.revise(body.into_unchecked(), Utc::now())?;
         if let Some(images) = images {
@@ -363,7 +486,11 @@ pub async fn patch(
         }
         match state.repo.replace_product(&current, &revised).await {
             Ok(()) => return respond(&state, StatusCode::OK, revised).await,
-            Err(CatalogError::VersionConflict) if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => continue,
+            Err(CatalogError::VersionConflict)
+                if if_match.0.is_none() && attempt < WRITE_ATTEMPTS =>
+            {
+                continue;
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -377,12 +504,17 @@ fn reorder_images(existing: &[Image], wanted: Vec<ImageRefHttpBody>) -> Result<V
     let mut out: Vec<Image> = Vec::with_capacity(wanted.len());
     for (i, w) in wanted.into_iter().enumerate() {
         match existing.iter().find(|e| e.id.as_str() == w.id) {
-            Some(_) if out.iter().any(|o| o.id.as_str() == w.id) => errors.add(format!("images[{i}].id"), "listed twice"),
+            Some(_) if out.iter().any(|o| o.id.as_str() == w.id) => {
+                errors.add(format!("images[{i}].id"), "listed twice")
+            }
             Some(e) => {
                 if w.alt.as_ref().is_some_and(|a| a.chars().count() > 300) {
                     errors.add(format!("images[{i}].alt"), "must be at most 300 characters");
                 }
-                out.push(Image { alt: w.alt, ..e.clone() });
+                out.push(Image {
+                    alt: w.alt,
+                    ..e.clone()
+                });
             }
             None => errors.add(format!("images[{i}].id"), "not an image of this product"),
         }
@@ -411,7 +543,12 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 /// `DELETE /products/{id}`: archives; archived products are not purchasable. Idempotent.
-pub async fn archive(State(state): State<CatalogState>, _admin: Admin, Path(id): Path<String>, if_match: IfMatch) -> Result<Response> {
+pub async fn archive(
+    State(state): State<CatalogState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+) -> Result<Response> {
     let id = parse_id(&id)?;
     for attempt in 1..=WRITE_ATTEMPTS {
         let current = load(&state, &id).await?;
@@ -419,10 +556,16 @@ pub async fn archive(State(state): State<CatalogState>, _admin: Admin, Path(id):
         if current.status == ProductStatus::Archived {
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
-        let archived = Product { status: ProductStatus::Archived, version: current.version + 1, updated_at: Utc::now(), ..current.clone() };
+        let archived = Product {
+            status: ProductStatus::Archived,
+            version: current.version + 1,
+            updated_at: Utc::now(),
+            ..current.clone()
+        };
         match state.repo.replace_product(&current, &archived).await {
             Ok(()) => return Ok((StatusCode::NO_CONTENT, [etag(archived.version)]).into_response()),
-            Err(CatalogError::VersionConflict) if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => {}
+            Err(CatalogError::VersionConflict)
+                if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -460,13 +603,22 @@ pub async fn add_image(
     Json(body): Json<ImageUploadHttpRequest>,
 ) -> Result<Response> {
     let mut errors = ValidationErrors::default();
-    let extension = ALLOWED_CONTENT_TYPES.iter().find(|(t, _)| *t == body.content_type).map(|(_, e)| *e);
+    let extension = ALLOWED_CONTENT_TYPES
+        .iter()
+        .find(|(t, _)| *t == body.content_type)
+        .map(|(_, e)| *e);
     if extension.is_none() {
         let allowed: Vec<&str> = ALLOWED_CONTENT_TYPES.iter().map(|(t, _)| *t).collect();
-        errors.add("content_type", format!("must be one of {}", allowed.join(", ")));
+        errors.add(
+            "content_type",
+            format!("must be one of {}", allowed.join(", ")),
+        );
     }
     if body.content_length == 0 || body.content_length > MAX_IMAGE_BYTES {
-        errors.add("content_length", format!("must be 1 to {MAX_IMAGE_BYTES} bytes (10 MiB)"));
+        errors.add(
+            "content_length",
+            format!("must be 1 to {MAX_IMAGE_BYTES} bytes (10 MiB)"),
+        );
     }
     if body.alt.as_ref().is_some_and(|a| a.chars().count() > 300) {
         errors.add("alt", "must be at most 300 characters");
@@ -476,21 +628,52 @@ pub async fn add_image(
     for attempt in 1..=WRITE_ATTEMPTS {
         let current = load(&state, &id).await?;
         if current.images.len() >= MAX_IMAGES {
-            return Err(ApiError::conflict("too_many_images", format!("a product has at most {MAX_IMAGES} images")));
+            return Err(ApiError::conflict(
+                "too_many_images",
+                format!("a product has at most {MAX_IMAGES} images"),
+            ));
         }
         let image_id = ImageId::generate();
         let key = format!("products/{id}/{image_id}.{extension}");
-        let upload = state.images.presign_upload(&key, &body.content_type, body.content_length, UPLOAD_URL_LIFETIME).await.map_err(ApiError::internal)?;
-        let image = Image { id: image_id, key, alt: body.alt.clone() };
-        let mut updated = Product { version: current.version + 1, updated_at: Utc::now(), ..current.clone() };
+        let upload = state
+            .images
+            .presign_upload(
+                &key,
+                &body.content_type,
+                body.content_length,
+                UPLOAD_URL_LIFETIME,
+            )
+            .await
+            .map_err(ApiError::internal)?;
+        let image = Image {
+            id: image_id,
+            key,
+            alt: body.alt.clone(),
+        };
+        let mut updated = Product {
+            version: current.version + 1,
+            updated_at: Utc::now(),
+            ..current.clone()
+        };
         updated.images.push(image.clone());
         match state.repo.replace_product(&current, &updated).await {
             Ok(()) => {
                 let response = ImageUploadHttpResponse {
-                    upload: UploadHttpResponse { url: upload.url, method: upload.method, headers: upload.headers.into_iter().collect(), expires_at: upload.expires_at },
-                    image: ImageHttpResponse { url: state.images.public_url(&image.key), id: image.id.to_string(), alt: image.alt },
+                    upload: UploadHttpResponse {
+                        url: upload.url,
+                        method: upload.method,
+                        headers: upload.headers.into_iter().collect(),
+                        expires_at: upload.expires_at,
+                    },
+                    image: ImageHttpResponse {
+                        url: state.images.public_url(&image.key),
+                        id: image.id.to_string(),
+                        alt: image.alt,
+                    },
                 };
-                return Ok((StatusCode::CREATED, [etag(updated.version)], Json(response)).into_response());
+                return Ok(
+                    (StatusCode::CREATED, [etag(updated.version)], Json(response)).into_response(),
+                );
             }
             Err(CatalogError::VersionConflict) if attempt < WRITE_ATTEMPTS => {}
             Err(e) => return Err(e.into()),

@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use nanoshop_api::{Admin, Caller, IfMatch, Json, Result, etag};
-use nanoshop_domain::settings::{CountryCode, ShippingMethod, ShippingZone, StoreSettings, TaxRate};
+use nanoshop_domain::settings::{
+    CountryCode, ShippingMethod, ShippingZone, StoreSettings, TaxRate,
+};
 use nanoshop_domain::{Currency, ValidationErrors};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -74,26 +76,48 @@ impl SettingsHttpBody {
             .currencies
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| c.parse::<Currency>().map_err(|e| errors.add(format!("currencies[{i}]"), e.to_string())).ok())
+            .filter_map(|(i, c)| {
+                c.parse::<Currency>()
+                    .map_err(|e| errors.add(format!("currencies[{i}]"), e.to_string()))
+                    .ok()
+            })
             .collect();
-        let mut country = |field: String, code: &str| code.parse::<CountryCode>().map_err(|e| errors.add(field, e.to_string())).ok();
+        let mut country = |field: String, code: &str| {
+            code.parse::<CountryCode>()
+                .map_err(|e| errors.add(field, e.to_string()))
+                .ok()
+        };
         let mut tax_rates = Vec::new();
         let mut bad_rates = Vec::new();
         for (i, t) in self.tax_rates.into_iter().enumerate() {
             let c = country(format!("tax_rates[{i}].country"), &t.country);
             match (c, t.rate.trim().parse::<Decimal>()) {
-                (Some(country), Ok(rate)) => tax_rates.push(TaxRate { country, region: t.region, rate }),
+                (Some(country), Ok(rate)) => tax_rates.push(TaxRate {
+                    country,
+                    region: t.region,
+                    rate,
+                }),
                 (_, Err(_)) => bad_rates.push(i),
                 (None, Ok(_)) => {}
             }
         }
         let mut zones = Vec::new();
         for (z, zone) in self.shipping_zones.into_iter().enumerate() {
-            let countries = zone.countries.iter().enumerate().filter_map(|(c, code)| country(format!("shipping_zones[{z}].countries[{c}]"), code)).collect();
+            let countries = zone
+                .countries
+                .iter()
+                .enumerate()
+                .filter_map(|(c, code)| {
+                    country(format!("shipping_zones[{z}].countries[{c}]"), code)
+                })
+                .collect();
             zones.push((z, zone.name, countries, zone.methods));
         }
         for i in bad_rates {
-            errors.add(format!("tax_rates[{i}].rate"), "must be a decimal string such as \"0.19\"");
+            errors.add(
+                format!("tax_rates[{i}].rate"),
+                "must be a decimal string such as \"0.19\"",
+            );
         }
         let shipping_zones = zones
             .into_iter()
@@ -105,17 +129,36 @@ impl SettingsHttpBody {
                     .enumerate()
                     .map(|(m, method)| {
                         let at = format!("shipping_zones[{z}].methods[{m}]");
-                        let money = |list: Vec<MoneyHttpBody>, field: &str, errors: &mut ValidationErrors| {
-                            list.iter().enumerate().filter_map(|(i, p)| p.parse(&format!("{at}.{field}[{i}]"), errors)).collect()
-                        };
+                        let money =
+                            |list: Vec<MoneyHttpBody>,
+                             field: &str,
+                             errors: &mut ValidationErrors| {
+                                list.iter()
+                                    .enumerate()
+                                    .filter_map(|(i, p)| {
+                                        p.parse(&format!("{at}.{field}[{i}]"), errors)
+                                    })
+                                    .collect()
+                            };
                         let prices = money(method.prices, "prices", &mut errors);
                         let free_over = money(method.free_over, "free_over", &mut errors);
-                        ShippingMethod { id: method.id, name: method.name, prices, free_over }
+                        ShippingMethod {
+                            id: method.id,
+                            name: method.name,
+                            prices,
+                            free_over,
+                        }
                     })
                     .collect(),
             })
             .collect();
-        let settings = StoreSettings { currencies, prices_include_tax: self.prices_include_tax, tax_rates, shipping_zones, version };
+        let settings = StoreSettings {
+            currencies,
+            prices_include_tax: self.prices_include_tax,
+            tax_rates,
+            shipping_zones,
+            version,
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -126,7 +169,15 @@ impl SettingsHttpBody {
         Self {
             currencies: s.currencies.iter().map(ToString::to_string).collect(),
             prices_include_tax: s.prices_include_tax,
-            tax_rates: s.tax_rates.iter().map(|t| TaxRateHttpBody { country: t.country.to_string(), region: t.region.clone(), rate: t.rate.to_string() }).collect(),
+            tax_rates: s
+                .tax_rates
+                .iter()
+                .map(|t| TaxRateHttpBody {
+                    country: t.country.to_string(),
+                    region: t.region.clone(),
+                    rate: t.rate.to_string(),
+                })
+                .collect(),
             shipping_zones: s
                 .shipping_zones
                 .iter()
@@ -140,7 +191,12 @@ impl SettingsHttpBody {
                             id: m.id.clone(),
                             name: m.name.clone(),
                             prices: m.prices.iter().copied().map(MoneyHttpBody::from).collect(),
-                            free_over: m.free_over.iter().copied().map(MoneyHttpBody::from).collect(),
+                            free_over: m
+                                .free_over
+                                .iter()
+                                .copied()
+                                .map(MoneyHttpBody::from)
+                                .collect(),
                         })
                         .collect(),
                 })
@@ -150,7 +206,11 @@ impl SettingsHttpBody {
 }
 
 fn full(s: &StoreSettings) -> Response {
-    let body = SettingsHttpResponse { settings: SettingsHttpBody::of(s), countries: s.countries().iter().map(ToString::to_string).collect(), version: s.version };
+    let body = SettingsHttpResponse {
+        settings: SettingsHttpBody::of(s),
+        countries: s.countries().iter().map(ToString::to_string).collect(),
+        version: s.version,
+    };
     ([etag(s.version)], Json(body)).into_response()
 }
 
@@ -161,16 +221,33 @@ pub async fn get(State(state): State<CatalogState>, caller: Caller) -> Result<Re
         return Ok(full(&settings));
     }
     let body = PublicSettingsHttpResponse {
-        currencies: settings.currencies.iter().map(ToString::to_string).collect(),
-        default_currency: settings.currencies.first().map(ToString::to_string).unwrap_or_default(),
-        countries: settings.countries().iter().map(ToString::to_string).collect(),
+        currencies: settings
+            .currencies
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        default_currency: settings
+            .currencies
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        countries: settings
+            .countries()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         prices_include_tax: settings.prices_include_tax,
     };
     Ok(Json(body).into_response())
 }
 
 /// `PUT /settings`: replaces the whole document.
-pub async fn put(State(state): State<CatalogState>, _admin: Admin, if_match: IfMatch, Json(body): Json<SettingsHttpBody>) -> Result<Response> {
+pub async fn put(
+    State(state): State<CatalogState>,
+    _admin: Admin,
+    if_match: IfMatch,
+    Json(body): Json<SettingsHttpBody>,
+) -> Result<Response> {
     let current = state.repo.settings().await?;
     if_match.check(current.version)?;
     let settings = body.into_domain(current.version + 1)?;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make test`: every test, against the real components.
+#
+# 1. installs DynamoDB Local, moto and SeaweedFS if missing (scripts/services.sh install);
+# 2. builds every test binary while the package registries are reachable;
+# 3. inside a fresh loopback-only network namespace (DynamoDB Local cannot bind to 127.0.0.1
+#    alone, and nothing here should be reachable from outside), starts the services, runs the
+#    tests offline, and stops the services whatever happened.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/services.sh install
+cargo test --workspace --no-run --quiet
+
+if [ "${NANOSHOP_IN_NETNS:-}" != 1 ]; then
+  exec unshare --net env NANOSHOP_IN_NETNS=1 "$0" "$@"
+fi
+
+ip link set lo up
+export NANOSHOP_SERVICES_RUN="${NANOSHOP_SERVICES_RUN:-$(mktemp -d /tmp/nanoshop-services.XXXXXX)}"
+trap 'scripts/services.sh stop' EXIT
+scripts/services.sh start
+
+export NANOSHOP_DYNAMODB_LOCAL=http://127.0.0.1:8000
+export NANOSHOP_MOTO=http://127.0.0.1:5000
+export NANOSHOP_SEAWEEDFS=http://127.0.0.1:8333
+cargo test --workspace --offline "$@"

@@ -1,0 +1,181 @@
+//! `TestApp`: the whole backend on a fresh store, with tokens for an admin and a customer.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use nanoshop::local::{self, LocalConfig, LocalSecrets};
+use nanoshop::local_images::LocalImages;
+use nanoshop_store::Store;
+use nanoshop_store::counting::CountingStore;
+use nanoshop_store::embedded::EmbeddedStore;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub app: Router,
+    pub admin: String,
+    pub customer: String,
+    pub embedded: Option<Arc<EmbeddedStore>>,
+    pub counting: Arc<CountingStore>,
+    pub data_dir: std::path::PathBuf,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The problem's `code`, for error replies.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    pub fn etag(&self) -> String {
+        self.headers
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+impl TestApp {
+    /// The backend on a fresh in-memory embedded store.
+    pub fn new() -> Self {
+        let embedded = Arc::new(EmbeddedStore::in_memory());
+        let mut app = Self::on(embedded.clone());
+        app.embedded = Some(embedded);
+        app
+    }
+
+    /// The backend on any store.
+    pub fn on(store: Arc<dyn Store>) -> Self {
+        let secrets = LocalSecrets::generate();
+        let data_dir = std::env::temp_dir().join(format!("nanoshop-e2e-{}", ulid_like()));
+        let counting = Arc::new(CountingStore::new(store));
+        let verifier = Arc::new(secrets.verifier().unwrap());
+        let config = LocalConfig {
+            store: counting.clone(),
+            verifier: verifier.clone(),
+            cursor_key: local::key_bytes(&secrets.cursor_key),
+            images: Arc::new(LocalImages::new(
+                data_dir.join("images"),
+                "http://127.0.0.1:3000",
+                local::key_bytes(&secrets.upload_key),
+            )),
+            storefront: None,
+        };
+        let ttl = std::time::Duration::from_secs(600);
+        Self {
+            app: local::app(config),
+            admin: verifier
+                .mint_local("admin_1", Some("admin@shop.example"), true, ttl)
+                .unwrap(),
+            customer: verifier
+                .mint_local("cust_1", Some("c@shop.example"), false, ttl)
+                .unwrap(),
+            embedded: None,
+            counting,
+            data_dir,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Body>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let has_body = body.is_some();
+        if has_body
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(body.unwrap_or_else(Body::empty)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(Method::GET, path, token, &[], None).await
+    }
+
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        self.send(
+            method,
+            path,
+            token,
+            &[],
+            Some(Body::from(serde_json::to_vec(body).unwrap())),
+        )
+        .await
+    }
+
+    /// Creates a product as admin and returns its body; panics unless 201.
+    pub async fn create_product(&self, body: &Value) -> Value {
+        let reply = self
+            .json(Method::POST, "/products", Some(&self.admin), body)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+}
+
+/// A product body with one variant per size.
+pub fn product(slug: &str, sku_prefix: &str, status: &str) -> Value {
+    serde_json::json!({
+        "slug": slug, "title": format!("Product {slug}"), "status": status, "tags": ["demo"],
+        "options": [{"name": "Size", "values": ["S", "M"]}],
+        "variants": [
+            {"sku": format!("{sku_prefix}-S"), "options": {"Size": "S"}, "prices": [{"amount": 4900, "currency": "EUR"}]},
+            {"sku": format!("{sku_prefix}-M"), "options": {"Size": "M"}, "prices": [{"amount": 5400, "currency": "EUR"}, {"amount": 6000, "currency": "USD"}]}
+        ]
+    })
+}
+
+fn ulid_like() -> String {
+    nanoshop_domain::ids::ProductId::generate()
+        .as_str()
+        .trim_start_matches("prod_")
+        .to_lowercase()
+}
