@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 
 scripts/services.sh install
 cargo test --workspace --no-run --quiet
+scripts/check-architecture.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 if [ "${NANOSHOP_IN_NETNS:-}" != 1 ]; then
   exec unshare --net env NANOSHOP_IN_NETNS=1 "$0" "$@"

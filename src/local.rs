@@ -175,7 +175,7 @@ pub fn app(config: LocalConfig) -> Router {
 /// The secret's bytes as hex-decoded key material (falls back to the raw bytes).
 pub fn key_bytes(secret: &str) -> Vec<u8> {
     let hex = secret.as_bytes();
-    if hex.len() % 2 == 0 && hex.iter().all(u8::is_ascii_hexdigit) {
+    if hex.len().is_multiple_of(2) && hex.iter().all(u8::is_ascii_hexdigit) {
         hex.chunks(2)
             .filter_map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
             .collect()

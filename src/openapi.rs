@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 /// Every function's routes, by function name.
-pub fn routes() -> Vec<(&'static str, &'static [nanoshop_catalog::Route])> {
+pub fn routes() -> Vec<(&'static str, &'static [nanoshop_api::Route])> {
     vec![(nanoshop_catalog::FUNCTION, nanoshop_catalog::ROUTES)]
 }
 

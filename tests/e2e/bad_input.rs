@@ -26,16 +26,17 @@ async fn bad_requests_get_problems_and_change_nothing() {
     };
     let huge = "x".repeat(70 * 1024);
     let deep = format!("{{\"tags\": {}{}}}", "[".repeat(200), "]".repeat(200));
-    let cases: Vec<(
-        &str,
+    type Case<'a> = (
+        &'a str,
         Method,
         String,
-        Option<&str>,
-        Vec<(&str, &str)>,
+        Option<&'a str>,
+        Vec<(&'a str, &'a str)>,
         Option<Body>,
         StatusCode,
-        &str,
-    )> = vec![
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             Method::POST,

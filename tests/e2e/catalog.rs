@@ -511,3 +511,49 @@ async fn catalog_reads_make_few_round_trips() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_app_serves_real_http_with_request_ids() {
+    let t = TestApp::new();
+    t.create_product(&product("over-http", "HTTP", "active"))
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(axum::serve(listener, t.app.clone()).into_future());
+    let http = reqwest::Client::new();
+
+    let reply = http
+        .get(format!("http://{addr}/products"))
+        .header("x-request-id", "trace-me.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        reply.headers()["x-request-id"],
+        "trace-me.1",
+        "a well-formed client request id is kept"
+    );
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(body["items"][0]["slug"], "over-http");
+
+    // A body over 64 KiB is refused as problem+json before any handler sees it.
+    let chunks = oversized_json(80 * 1024);
+    let reply = http
+        .post(format!("http://{addr}/products"))
+        .bearer_auth(&t.admin)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::from(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 413);
+    assert_eq!(reply.headers()["content-type"], "application/problem+json");
+    server.abort();
+}
+
+fn oversized_json(len: usize) -> Vec<u8> {
+    let mut body = b"{\"slug\": \"".to_vec();
+    body.resize(len, b'a');
+    body
+}

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post, put};
-use nanoshop_api::{CursorCodec, Verifier};
+use nanoshop_api::{CursorCodec, Route, Verifier};
 use nanoshop_store::Store;
 
 use crate::images::ImageStorage;
@@ -25,15 +25,6 @@ use crate::repo::CatalogRepository;
 
 pub const FUNCTION: &str = "catalog";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// A route the function serves: method, path (API Gateway syntax), who may call it, and what it does.
-#[derive(Debug, Clone, Copy)]
-pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub who: &'static str,
-    pub summary: &'static str,
-}
 
 /// Every route of the catalog function, as API.md lists them.
 pub const ROUTES: &[Route] = &[

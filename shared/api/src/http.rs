@@ -84,6 +84,17 @@ pub fn with_common_layers_and_fallback(router: Router) -> Router {
         )
 }
 
+/// A route a function serves: method, path (in API Gateway syntax, `{id}`), who may call it,
+/// and what it does. Each function exports its table; the OpenAPI document, the infrastructure
+/// template checks and the routing tests are all derived from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub who: &'static str,
+    pub summary: &'static str,
+}
+
 #[derive(Serialize)]
 struct Health {
     status: &'static str,
