@@ -10,11 +10,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use nanoshop_api::{
-    ApiError, AuthConfig, CursorCodec, Json, Verifier, health_router,
-    with_common_layers_and_fallback,
-};
+use nanoshop_api::{ApiError, AuthConfig, CursorCodec, Json, Verifier, health_router, with_common_layers_and_fallback};
 use nanoshop_catalog::CatalogDeps;
+use nanoshop_catalog::images::ImageStorage;
 use nanoshop_store::Store;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -65,11 +63,9 @@ impl LocalSecrets {
     pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join("secrets.json");
         if path.exists() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            return serde_json::from_str(&text).with_context(|| {
-                format!("{} is damaged; delete it to regenerate", path.display())
-            });
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            return serde_json::from_str(&text)
+                .with_context(|| format!("{} is damaged; delete it to regenerate", path.display()));
         }
         let secrets = Self::generate();
         std::fs::write(&path, serde_json::to_vec_pretty(&secrets)?)
@@ -129,14 +125,10 @@ async fn dev_token(
 ) -> nanoshop_api::Result<Response> {
     let sub = body.sub.trim();
     if sub.is_empty() || sub.len() > 128 {
-        return Err(ApiError::unprocessable(
-            "invalid_body",
-            "`sub` must be 1–128 characters",
-        ));
+        return Err(ApiError::unprocessable("invalid_body", "`sub` must be 1–128 characters"));
     }
-    let token = verifier
-        .mint_local(sub, body.email.as_deref(), body.admin, LOCAL_TOKEN_TTL)
-        .map_err(ApiError::internal)?;
+    let token =
+        verifier.mint_local(sub, body.email.as_deref(), body.admin, LOCAL_TOKEN_TTL).map_err(ApiError::internal)?;
     Ok(Json(DevTokenHttpResponse { token }).into_response())
 }
 
@@ -153,11 +145,15 @@ pub fn app(config: LocalConfig) -> Router {
         verifier: config.verifier.clone(),
         cursors: CursorCodec::new(&config.cursor_key),
     });
-    let dev = Router::new()
-        .route("/dev/token", post(dev_token))
-        .with_state(config.verifier.clone());
+    let cart = nanoshop_cart::router(nanoshop_cart::CartDeps {
+        store: config.store.clone(),
+        verifier: config.verifier.clone(),
+        image_base: config.images.public_url("").trim_end_matches('/').to_owned(),
+    });
+    let dev = Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone());
     let api = Router::new()
         .merge(catalog)
+        .merge(cart)
         .merge(dev)
         .merge(health_router("nanoshop", env!("CARGO_PKG_VERSION")))
         .route("/openapi.json", get(openapi));
@@ -176,9 +172,7 @@ pub fn app(config: LocalConfig) -> Router {
 pub fn key_bytes(secret: &str) -> Vec<u8> {
     let hex = secret.as_bytes();
     if hex.len().is_multiple_of(2) && hex.iter().all(u8::is_ascii_hexdigit) {
-        hex.chunks(2)
-            .filter_map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
-            .collect()
+        hex.chunks(2).filter_map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok()).collect()
     } else {
         secret.as_bytes().to_vec()
     }

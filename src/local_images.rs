@@ -33,10 +33,7 @@ pub struct LocalImages {
 
 impl std::fmt::Debug for LocalImages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalImages")
-            .field("dir", &self.dir)
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
+        f.debug_struct("LocalImages").field("dir", &self.dir).field("base_url", &self.base_url).finish_non_exhaustive()
     }
 }
 
@@ -54,28 +51,16 @@ fn valid_key(key: &str) -> bool {
             !part.is_empty()
                 && part != "."
                 && part != ".."
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
         })
 }
 
 impl LocalImages {
     pub fn new(dir: PathBuf, base_url: impl Into<String>, key: Vec<u8>) -> Self {
-        Self {
-            dir,
-            base_url: base_url.into().trim_end_matches('/').to_owned(),
-            key,
-        }
+        Self { dir, base_url: base_url.into().trim_end_matches('/').to_owned(), key }
     }
 
-    fn mac(
-        &self,
-        key: &str,
-        expires: i64,
-        content_type: &str,
-        content_length: u64,
-    ) -> Hmac<Sha256> {
+    fn mac(&self, key: &str, expires: i64, content_type: &str, content_length: u64) -> Hmac<Sha256> {
         // `new_from_slice` accepts keys of any length for HMAC.
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
@@ -105,27 +90,17 @@ async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let forbidden = |detail: &str| {
-        ApiError::new(StatusCode::FORBIDDEN, "upload_refused", detail).into_response()
-    };
+    let forbidden = |detail: &str| ApiError::new(StatusCode::FORBIDDEN, "upload_refused", detail).into_response();
     let Ok(signature) = decode_hex(&q.signature) else {
         return forbidden("malformed signature");
     };
-    if images
-        .mac(&key, q.expires, &q.content_type, q.content_length)
-        .verify_slice(&signature)
-        .is_err()
-    {
+    if images.mac(&key, q.expires, &q.content_type, q.content_length).verify_slice(&signature).is_err() {
         return forbidden("the signature does not match");
     }
     if Utc::now().timestamp() > q.expires {
         return forbidden("the upload URL has expired");
     }
-    if headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        != Some(q.content_type.as_str())
-    {
+    if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some(q.content_type.as_str()) {
         return forbidden("Content-Type differs from the signed one");
     }
     if body.len() as u64 != q.content_length {
@@ -151,14 +126,7 @@ fn decode_hex(s: &str) -> Result<Vec<u8>, ()> {
     if !s.len().is_multiple_of(2) {
         return Err(());
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| {
-            s.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-                .ok_or(())
-        })
-        .collect()
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()).ok_or(())).collect()
 }
 
 #[async_trait]
@@ -197,12 +165,7 @@ impl ImageStorage for LocalImages {
             ("content-type".to_owned(), content_type.to_owned()),
             ("content-length".to_owned(), content_length.to_string()),
         ];
-        Ok(PresignedUpload {
-            url,
-            method: "PUT",
-            headers,
-            expires_at,
-        })
+        Ok(PresignedUpload { url, method: "PUT", headers, expires_at })
     }
 
     fn public_url(&self, key: &str) -> String {

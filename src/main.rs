@@ -11,11 +11,7 @@ use nanoshop::local_images::LocalImages;
 use nanoshop_store::embedded::EmbeddedStore;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "nanoshop",
-    version,
-    about = "nanoshop: a serverless commerce backend, run locally"
-)]
+#[command(name = "nanoshop", version, about = "nanoshop: a serverless commerce backend, run locally")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,11 +36,7 @@ enum Command {
         #[arg(long)]
         no_seed: bool,
         /// The storefront to serve at `/`.
-        #[arg(
-            long,
-            env = "NANOSHOP_STOREFRONT",
-            default_value = "storefront-example"
-        )]
+        #[arg(long, env = "NANOSHOP_STOREFRONT", default_value = "storefront-example")]
         storefront: PathBuf,
     },
     /// Seed the demo catalog into the data dir's store, if it has no products yet.
@@ -75,16 +67,11 @@ struct Local {
 }
 
 fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>) -> anyhow::Result<Local> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let secrets = LocalSecrets::load_or_create(data_dir)?;
     let store = EmbeddedStore::open(&data_dir.join("store.redb"))
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
-    let images = LocalImages::new(
-        data_dir.join("images"),
-        base_url,
-        local::key_bytes(&secrets.upload_key),
-    );
+    let images = LocalImages::new(data_dir.join("images"), base_url, local::key_bytes(&secrets.upload_key));
     let config = LocalConfig {
         store: Arc::new(store),
         verifier: Arc::new(secrets.verifier()?),
@@ -96,22 +83,14 @@ fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>) -> anyhow:
 }
 
 fn admin_token(local: &Local) -> anyhow::Result<String> {
-    Ok(local
-        .config
-        .verifier
-        .mint_local("seed", None, true, local::LOCAL_TOKEN_TTL)?)
+    Ok(local.config.verifier.mint_local("seed", None, true, local::LOCAL_TOKEN_TTL)?)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     match Cli::parse().command {
-        Command::Serve {
-            addr,
-            data,
-            no_seed,
-            storefront,
-        } => {
+        Command::Serve { addr, data, no_seed, storefront } => {
             let local = open(&data.data_dir, &format!("http://{addr}"), Some(storefront))?;
             let app = local::app(local.config.clone());
             if !no_seed {
@@ -120,9 +99,7 @@ async fn main() -> anyhow::Result<()> {
                     tracing::info!(products = created, "seeded the demo catalog");
                 }
             }
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding {addr}"))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             tracing::info!(%addr, data_dir = %data.data_dir.display(), "nanoshop is serving at http://{addr}");
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -137,17 +114,11 @@ async fn main() -> anyhow::Result<()> {
             let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
             eprintln!("seeded {created} products");
         }
-        Command::Token {
-            data,
-            sub,
-            email,
-            admin,
-        } => {
+        Command::Token { data, sub, email, admin } => {
             // Only the secrets: the store may be open in a running `nanoshop serve`.
             std::fs::create_dir_all(&data.data_dir)?;
             let verifier = LocalSecrets::load_or_create(&data.data_dir)?.verifier()?;
-            let token =
-                verifier.mint_local(&sub, email.as_deref(), admin, local::LOCAL_TOKEN_TTL)?;
+            let token = verifier.mint_local(&sub, email.as_deref(), admin, local::LOCAL_TOKEN_TTL)?;
             #[allow(clippy::print_stdout)]
             {
                 println!("{token}");
@@ -156,10 +127,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Openapi => {
             #[allow(clippy::print_stdout)]
             {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&nanoshop::openapi::document())?
-                );
+                println!("{}", serde_json::to_string_pretty(&nanoshop::openapi::document())?);
             }
         }
     }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 /// Every function's routes, by function name.
 pub fn routes() -> Vec<(&'static str, &'static [nanoshop_api::Route])> {
-    vec![(nanoshop_catalog::FUNCTION, nanoshop_catalog::ROUTES)]
+    vec![(nanoshop_catalog::FUNCTION, nanoshop_catalog::ROUTES), (nanoshop_cart::FUNCTION, nanoshop_cart::ROUTES)]
 }
 
 /// The document served at `/openapi.json` and printed by `nanoshop openapi`.
@@ -33,9 +33,7 @@ pub fn document() -> Value {
             if route.who != "anyone" {
                 operation["security"] = json!([{"bearer": []}]);
             }
-            let entry = paths
-                .entry(route.path.to_owned())
-                .or_insert_with(|| json!({}));
+            let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
             entry[route.method.to_lowercase()] = operation;
         }
     }

@@ -11,13 +11,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// Sends one request to the app and returns the JSON body of a 2xx answer.
-async fn call(
-    app: &Router,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: &Value,
-) -> anyhow::Result<Value> {
+async fn call(app: &Router, token: &str, method: Method, path: &str, body: &Value) -> anyhow::Result<Value> {
     let request = Request::builder()
         .method(method.clone())
         .uri(path)
@@ -27,33 +21,16 @@ async fn call(
     let response = app.clone().oneshot(request).await?;
     let status = response.status();
     let bytes = response.into_body().collect().await?.to_bytes();
-    let value: Value = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)?
-    };
-    anyhow::ensure!(
-        status.is_success(),
-        "{method} {path} answered {status}: {value}"
-    );
+    let value: Value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes)? };
+    anyhow::ensure!(status.is_success(), "{method} {path} answered {status}: {value}");
     Ok(value)
 }
 
 /// Whether the store already has products of any status.
 async fn has_products(app: &Router, token: &str) -> anyhow::Result<bool> {
     for status in ["active", "draft", "archived"] {
-        let page = call(
-            app,
-            token,
-            Method::GET,
-            &format!("/products?limit=1&status={status}"),
-            &Value::Null,
-        )
-        .await?;
-        if page["items"]
-            .as_array()
-            .is_some_and(|items| !items.is_empty())
-        {
+        let page = call(app, token, Method::GET, &format!("/products?limit=1&status={status}"), &Value::Null).await?;
+        if page["items"].as_array().is_some_and(|items| !items.is_empty()) {
             return Ok(true);
         }
     }
@@ -140,14 +117,8 @@ pub async fn seed(app: &Router, admin_token: &str) -> anyhow::Result<usize> {
         ("home", "Home", None),
         ("kitchen", "Kitchen", Some("home")),
     ] {
-        call(
-            app,
-            admin_token,
-            Method::PUT,
-            &format!("/categories/{slug}"),
-            &json!({"name": name, "parent": parent}),
-        )
-        .await?;
+        call(app, admin_token, Method::PUT, &format!("/categories/{slug}"), &json!({"name": name, "parent": parent}))
+            .await?;
     }
     let products = products();
     let count = products.len();
@@ -155,21 +126,10 @@ pub async fn seed(app: &Router, admin_token: &str) -> anyhow::Result<usize> {
         call(app, admin_token, Method::POST, "/products", &body).await?;
         let skus = body["variants"]
             .as_array()
-            .map(|v| {
-                v.iter()
-                    .filter_map(|v| v["sku"].as_str().map(str::to_owned))
-                    .collect::<Vec<_>>()
-            })
+            .map(|v| v.iter().filter_map(|v| v["sku"].as_str().map(str::to_owned)).collect::<Vec<_>>())
             .unwrap_or_default();
         for (sku, on_hand) in skus.iter().zip(stock) {
-            call(
-                app,
-                admin_token,
-                Method::PUT,
-                &format!("/inventory/{sku}"),
-                &json!({"on_hand": on_hand}),
-            )
-            .await?;
+            call(app, admin_token, Method::PUT, &format!("/inventory/{sku}"), &json!({"on_hand": on_hand})).await?;
         }
     }
     Ok(count)

@@ -9,9 +9,7 @@ use crate::support::{TestApp, product};
 #[tokio::test]
 async fn bad_requests_get_problems_and_change_nothing() {
     let t = TestApp::new();
-    let existing = t
-        .create_product(&product("linen-shirt", "LS", "active"))
-        .await;
+    let existing = t.create_product(&product("linen-shirt", "LS", "active")).await;
     let id = existing["id"].as_str().unwrap().to_owned();
     let store = t.embedded.clone().unwrap();
     let before = store.snapshot();
@@ -26,16 +24,8 @@ async fn bad_requests_get_problems_and_change_nothing() {
     };
     let huge = "x".repeat(70 * 1024);
     let deep = format!("{{\"tags\": {}{}}}", "[".repeat(200), "]".repeat(200));
-    type Case<'a> = (
-        &'a str,
-        Method,
-        String,
-        Option<&'a str>,
-        Vec<(&'a str, &'a str)>,
-        Option<Body>,
-        StatusCode,
-        &'a str,
-    );
+    type Case<'a> =
+        (&'a str, Method, String, Option<&'a str>, Vec<(&'a str, &'a str)>, Option<Body>, StatusCode, &'a str);
     let cases: Vec<Case> = vec![
         (
             "malformed JSON",
@@ -351,22 +341,11 @@ async fn bad_requests_get_problems_and_change_nothing() {
             "/products".into(),
             admin,
             vec![],
-            Some(Body::from(vec![
-                b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}',
-            ])),
+            Some(Body::from(vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}'])),
             StatusCode::BAD_REQUEST,
             "malformed_json",
         ),
-        (
-            "unknown route",
-            Method::GET,
-            "/nope".into(),
-            None,
-            vec![],
-            None,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        ),
+        ("unknown route", Method::GET, "/nope".into(), None, vec![], None, StatusCode::NOT_FOUND, "not_found"),
         (
             "wrong method",
             Method::PUT,
@@ -381,34 +360,18 @@ async fn bad_requests_get_problems_and_change_nothing() {
     assert!(cases.len() >= 20);
     for (name, method, path, token, headers, body, status, code) in cases {
         let reply = t.send(method, &path, token, &headers, body).await;
+        assert_eq!((reply.status, reply.code()), (status, code), "{name}: {}", reply.body);
         assert_eq!(
-            (reply.status, reply.code()),
-            (status, code),
-            "{name}: {}",
-            reply.body
-        );
-        assert_eq!(
-            reply
-                .headers
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
+            reply.headers.get("content-type").and_then(|v| v.to_str().ok()),
             Some("application/problem+json"),
             "{name}"
         );
+        assert!(reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{name}: a problem needs a detail");
         assert!(
-            reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-            "{name}: a problem needs a detail"
-        );
-        assert!(
-            reply.body["request_id"]
-                .as_str()
-                .is_some_and(|r| !r.is_empty() && r != "unknown"),
+            reply.body["request_id"].as_str().is_some_and(|r| !r.is_empty() && r != "unknown"),
             "{name}: {}",
             reply.body
         );
     }
-    assert!(
-        store.snapshot() == before,
-        "a refused request changed the store"
-    );
+    assert!(store.snapshot() == before, "a refused request changed the store");
 }

@@ -8,20 +8,10 @@ use crate::support::{TestApp, product};
 /// The catalog's main flows; run on the embedded store here and on DynamoDB Local in `dynamodb`.
 pub async fn catalog_scenario(t: &TestApp) {
     // Create: 201, Location, ETag, prices and zero stock.
-    let created = t
-        .json(
-            Method::POST,
-            "/products",
-            Some(&t.admin),
-            &product("linen-shirt", "LS", "active"),
-        )
-        .await;
+    let created = t.json(Method::POST, "/products", Some(&t.admin), &product("linen-shirt", "LS", "active")).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        created.headers.get(header::LOCATION).unwrap(),
-        &format!("/products/{id}")
-    );
+    assert_eq!(created.headers.get(header::LOCATION).unwrap(), &format!("/products/{id}"));
     assert_eq!(created.etag(), "\"1\"");
     assert_eq!(
         created.body["variants"][1]["prices"],
@@ -30,35 +20,16 @@ pub async fn catalog_scenario(t: &TestApp) {
     assert_eq!(created.body["variants"][0]["available"], 0);
 
     // Stock shows on the product.
-    let stock = t
-        .json(
-            Method::PUT,
-            "/inventory/LS-S",
-            Some(&t.admin),
-            &json!({"on_hand": 12}),
-        )
-        .await;
+    let stock = t.json(Method::PUT, "/inventory/LS-S", Some(&t.admin), &json!({"on_hand": 12})).await;
     assert_eq!(stock.status, StatusCode::OK, "{}", stock.body);
-    assert_eq!(
-        stock.body,
-        json!({"sku": "LS-S", "on_hand": 12, "reserved": 0, "available": 12})
-    );
+    assert_eq!(stock.body, json!({"sku": "LS-S", "on_hand": 12, "reserved": 0, "available": 12}));
     let by_slug = t.get("/products/linen-shirt", None).await;
     assert_eq!(by_slug.status, StatusCode::OK);
     assert_eq!(by_slug.body["id"], id.as_str());
     assert_eq!(by_slug.body["variants"][0]["available"], 12);
-    assert_eq!(
-        t.get("/inventory/LS-S", Some(&t.admin)).await.body["on_hand"],
-        12
-    );
-    assert_eq!(
-        t.get("/inventory/LS-S", Some(&t.customer)).await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        t.get("/inventory/NOPE", Some(&t.admin)).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(t.get("/inventory/LS-S", Some(&t.admin)).await.body["on_hand"], 12);
+    assert_eq!(t.get("/inventory/LS-S", Some(&t.customer)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.get("/inventory/NOPE", Some(&t.admin)).await.status, StatusCode::NOT_FOUND);
 
     // Patch: a stale If-Match is 412 and changes nothing; a fresh one merges.
     let stale = t
@@ -70,125 +41,42 @@ pub async fn catalog_scenario(t: &TestApp) {
             Some(json!({"title": "Lost"}).to_string().into()),
         )
         .await;
-    assert_eq!(
-        (stale.status, stale.code()),
-        (StatusCode::PRECONDITION_FAILED, "version_conflict")
-    );
+    assert_eq!((stale.status, stale.code()), (StatusCode::PRECONDITION_FAILED, "version_conflict"));
     let patched = t
         .send(
             Method::PATCH,
             &format!("/products/{id}"),
             Some(&t.admin),
-            &[
-                ("if-match", "\"1\""),
-                ("content-type", "application/merge-patch+json"),
-            ],
-            Some(
-                json!({"title": "Linen shirt", "slug": "linen-shirt-2", "tags": null})
-                    .to_string()
-                    .into(),
-            ),
+            &[("if-match", "\"1\""), ("content-type", "application/merge-patch+json")],
+            Some(json!({"title": "Linen shirt", "slug": "linen-shirt-2", "tags": null}).to_string().into()),
         )
         .await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     assert_eq!(
-        (
-            patched.body["title"].as_str(),
-            patched.body["tags"].clone(),
-            patched.etag()
-        ),
+        (patched.body["title"].as_str(), patched.body["tags"].clone(), patched.etag()),
         (Some("Linen shirt"), json!([]), "\"2\"".to_owned())
     );
-    assert_eq!(
-        t.get("/products/linen-shirt", None).await.status,
-        StatusCode::NOT_FOUND,
-        "the old slug is released"
-    );
-    assert_eq!(
-        t.get("/products/linen-shirt-2", None).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(t.get("/products/linen-shirt", None).await.status, StatusCode::NOT_FOUND, "the old slug is released");
+    assert_eq!(t.get("/products/linen-shirt-2", None).await.status, StatusCode::OK);
 
     // Slugs and SKUs are unique across the store.
-    let taken = t
-        .json(
-            Method::POST,
-            "/products",
-            Some(&t.admin),
-            &product("linen-shirt-2", "OTHER", "active"),
-        )
-        .await;
-    assert_eq!(
-        (taken.status, taken.code()),
-        (StatusCode::CONFLICT, "slug_taken")
-    );
-    let taken = t
-        .json(
-            Method::POST,
-            "/products",
-            Some(&t.admin),
-            &product("other", "LS", "active"),
-        )
-        .await;
-    assert_eq!(
-        (taken.status, taken.code()),
-        (StatusCode::CONFLICT, "sku_taken")
-    );
-    let freed = t
-        .json(
-            Method::POST,
-            "/products",
-            Some(&t.admin),
-            &product("linen-shirt", "LS2", "draft"),
-        )
-        .await;
-    assert_eq!(
-        freed.status,
-        StatusCode::CREATED,
-        "a released slug can be claimed again: {}",
-        freed.body
-    );
+    let taken = t.json(Method::POST, "/products", Some(&t.admin), &product("linen-shirt-2", "OTHER", "active")).await;
+    assert_eq!((taken.status, taken.code()), (StatusCode::CONFLICT, "slug_taken"));
+    let taken = t.json(Method::POST, "/products", Some(&t.admin), &product("other", "LS", "active")).await;
+    assert_eq!((taken.status, taken.code()), (StatusCode::CONFLICT, "sku_taken"));
+    let freed = t.json(Method::POST, "/products", Some(&t.admin), &product("linen-shirt", "LS2", "draft")).await;
+    assert_eq!(freed.status, StatusCode::CREATED, "a released slug can be claimed again: {}", freed.body);
 
     // Drafts are for admins only; archive hides a product from everyone but admins.
     let draft_id = freed.body["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        t.get(&format!("/products/{draft_id}"), None).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        t.get(&format!("/products/{draft_id}"), Some(&t.admin))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let archived = t
-        .send(
-            Method::DELETE,
-            &format!("/products/{id}"),
-            Some(&t.admin),
-            &[],
-            None,
-        )
-        .await;
+    assert_eq!(t.get(&format!("/products/{draft_id}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get(&format!("/products/{draft_id}"), Some(&t.admin)).await.status, StatusCode::OK);
+    let archived = t.send(Method::DELETE, &format!("/products/{id}"), Some(&t.admin), &[], None).await;
     assert_eq!(archived.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.get(&format!("/products/{id}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get(&format!("/products/{id}"), Some(&t.admin)).await.body["status"], "archived");
     assert_eq!(
-        t.get(&format!("/products/{id}"), None).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        t.get(&format!("/products/{id}"), Some(&t.admin)).await.body["status"],
-        "archived"
-    );
-    assert_eq!(
-        t.send(
-            Method::DELETE,
-            &format!("/products/{id}"),
-            Some(&t.admin),
-            &[],
-            None
-        )
-        .await
-        .status,
+        t.send(Method::DELETE, &format!("/products/{id}"), Some(&t.admin), &[], None).await.status,
         StatusCode::NO_CONTENT,
         "archiving twice is fine"
     );
@@ -202,12 +90,7 @@ async fn catalog_works_end_to_end_on_the_embedded_store() {
 }
 
 fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_owned())
-        .collect()
+    page["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
 }
 
 #[tokio::test]
@@ -217,19 +100,14 @@ async fn listing_pages_newest_first_with_tamper_checked_cursors() {
     for i in 0..25 {
         let status = if i % 5 == 4 { "draft" } else { "active" };
         created.push((
-            t.create_product(&product(&format!("p-{i}"), &format!("P{i}"), status))
-                .await["id"]
+            t.create_product(&product(&format!("p-{i}"), &format!("P{i}"), status)).await["id"]
                 .as_str()
                 .unwrap()
                 .to_owned(),
             status,
         ));
     }
-    let mut want: Vec<String> = created
-        .iter()
-        .filter(|(_, s)| *s == "active")
-        .map(|(id, _)| id.clone())
-        .collect();
+    let mut want: Vec<String> = created.iter().filter(|(_, s)| *s == "active").map(|(id, _)| id.clone()).collect();
     want.reverse();
 
     let mut seen = Vec::new();
@@ -256,54 +134,24 @@ async fn listing_pages_newest_first_with_tamper_checked_cursors() {
     let flip = if tampered.ends_with('A') { 'B' } else { 'A' };
     tampered.pop();
     tampered.push(flip);
-    let bad = t
-        .get(&format!("/products?limit=7&cursor={tampered}"), None)
-        .await;
-    assert_eq!(
-        (bad.status, bad.code()),
-        (StatusCode::BAD_REQUEST, "invalid_cursor")
-    );
-    let other = t
-        .get(
-            &format!("/products?limit=7&q=product&cursor={}", cursors[0]),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (other.status, other.code()),
-        (StatusCode::BAD_REQUEST, "invalid_cursor")
-    );
+    let bad = t.get(&format!("/products?limit=7&cursor={tampered}"), None).await;
+    assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, "invalid_cursor"));
+    let other = t.get(&format!("/products?limit=7&q=product&cursor={}", cursors[0]), None).await;
+    assert_eq!((other.status, other.code()), (StatusCode::BAD_REQUEST, "invalid_cursor"));
 
     // Only admins list by status.
-    assert_eq!(
-        t.get("/products?status=draft", None).await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        ids(&t
-            .get("/products?status=draft&limit=100", Some(&t.admin))
-            .await
-            .body)
-        .len(),
-        5
-    );
+    assert_eq!(t.get("/products?status=draft", None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(ids(&t.get("/products?status=draft&limit=100", Some(&t.admin)).await.body).len(), 5);
 }
 
 #[tokio::test]
 async fn search_and_categories_filter_the_listing() {
     let t = TestApp::new();
-    for (slug, name, parent) in [
-        ("apparel", "Apparel", None),
-        ("shirts", "Shirts", Some("apparel")),
-        ("home", "Home", None),
-    ] {
+    for (slug, name, parent) in
+        [("apparel", "Apparel", None), ("shirts", "Shirts", Some("apparel")), ("home", "Home", None)]
+    {
         let r = t
-            .json(
-                Method::PUT,
-                &format!("/categories/{slug}"),
-                Some(&t.admin),
-                &json!({"name": name, "parent": parent}),
-            )
+            .json(Method::PUT, &format!("/categories/{slug}"), Some(&t.admin), &json!({"name": name, "parent": parent}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
@@ -318,17 +166,9 @@ async fn search_and_categories_filter_the_listing() {
     t.create_product(&mug).await;
 
     let titles = |v: &Value| {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["title"].as_str().unwrap().to_owned())
-            .collect::<Vec<_>>()
+        v["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
     };
-    assert_eq!(
-        titles(&t.get("/products?q=linen", None).await.body),
-        ["Linen shirt"]
-    );
+    assert_eq!(titles(&t.get("/products?q=linen", None).await.body), ["Linen shirt"]);
     assert_eq!(
         titles(&t.get("/products?q=SUMM", None).await.body),
         ["Linen shirt"],
@@ -340,26 +180,15 @@ async fn search_and_categories_filter_the_listing() {
         ["Linen shirt"],
         "a parent category includes its children"
     );
-    assert_eq!(
-        titles(&t.get("/products?category=home&q=mug", None).await.body),
-        ["Stoneware mug"]
-    );
+    assert_eq!(titles(&t.get("/products?category=home&q=mug", None).await.body), ["Stoneware mug"]);
 
     let tree = t.get("/categories", None).await;
     assert_eq!(tree.body["items"][0]["slug"], "apparel");
     assert_eq!(tree.body["items"][0]["children"][0]["slug"], "shirts");
     let cycle = t
-        .json(
-            Method::PUT,
-            "/categories/apparel",
-            Some(&t.admin),
-            &json!({"name": "Apparel", "parent": "shirts"}),
-        )
+        .json(Method::PUT, "/categories/apparel", Some(&t.admin), &json!({"name": "Apparel", "parent": "shirts"}))
         .await;
-    assert_eq!(
-        (cycle.status, cycle.code()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-    );
+    assert_eq!((cycle.status, cycle.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
 }
 
 #[tokio::test]
@@ -371,9 +200,7 @@ async fn settings_show_the_public_part_to_everyone_and_all_to_admins() {
         "shipping_zones": [{"name": "EU", "countries": ["DE", "FR"], "methods": [
             {"id": "standard", "name": "Standard", "prices": [{"amount": 490, "currency": "EUR"}], "free_over": [{"amount": 5000, "currency": "EUR"}]}]}]
     });
-    let put = t
-        .json(Method::PUT, "/settings", Some(&t.admin), &body)
-        .await;
+    let put = t.json(Method::PUT, "/settings", Some(&t.admin), &body).await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     assert_eq!(put.etag(), "\"1\"");
     let public = t.get("/settings", None).await;
@@ -382,19 +209,9 @@ async fn settings_show_the_public_part_to_everyone_and_all_to_admins() {
         json!({"currencies": ["EUR", "USD"], "default_currency": "EUR", "countries": ["DE", "FR"], "prices_include_tax": true})
     );
     let full = t.get("/settings", Some(&t.admin)).await;
-    assert_eq!(
-        full.body["tax_rates"],
-        json!([{"country": "DE", "region": null, "rate": "0.19"}])
-    );
-    let stale = t
-        .send(
-            Method::PUT,
-            "/settings",
-            Some(&t.admin),
-            &[("if-match", "\"0\"")],
-            Some(body.to_string().into()),
-        )
-        .await;
+    assert_eq!(full.body["tax_rates"], json!([{"country": "DE", "region": null, "rate": "0.19"}]));
+    let stale =
+        t.send(Method::PUT, "/settings", Some(&t.admin), &[("if-match", "\"0\"")], Some(body.to_string().into())).await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
 }
 
@@ -420,14 +237,8 @@ async fn every_documented_route_is_served_and_described() {
             let method = Method::from_bytes(route.method.as_bytes()).unwrap();
             let reply = t.send(method, &path, Some(&t.admin), &[], None).await;
             let unrouted = reply.code() == "method_not_allowed"
-                || reply.body["detail"]
-                    .as_str()
-                    .is_some_and(|d| d.starts_with("no route matches"));
-            assert!(
-                !unrouted,
-                "{} {} is documented but not routed: {}",
-                route.method, route.path, reply.body
-            );
+                || reply.body["detail"].as_str().is_some_and(|d| d.starts_with("no route matches"));
+            assert!(!unrouted, "{} {} is documented but not routed: {}", route.method, route.path, reply.body);
         }
     }
     let health = t.get("/health", None).await;
@@ -438,21 +249,11 @@ async fn every_documented_route_is_served_and_described() {
 #[tokio::test]
 async fn catalog_reads_make_few_round_trips() {
     let t = TestApp::new();
-    let id = t.create_product(&product("counted", "CNT", "active")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    t.json(
-        Method::PUT,
-        "/inventory/CNT-S",
-        Some(&t.admin),
-        &json!({"on_hand": 3}),
-    )
-    .await;
+    let id = t.create_product(&product("counted", "CNT", "active")).await["id"].as_str().unwrap().to_owned();
+    t.json(Method::PUT, "/inventory/CNT-S", Some(&t.admin), &json!({"on_hand": 3})).await;
     let mut rows = Vec::new();
-    let mut measure = |name: &'static str, counts: nanoshop_store::counting::Counts| {
-        rows.push((name, counts.total(), counts))
-    };
+    let mut measure =
+        |name: &'static str, counts: nanoshop_store::counting::Counts| rows.push((name, counts.total(), counts));
     t.counting.take();
     t.get(&format!("/products/{id}"), None).await;
     measure("GET /products/{id}", t.counting.take());
@@ -468,24 +269,11 @@ async fn catalog_reads_make_few_round_trips() {
     measure("GET /settings", t.counting.take());
     t.get("/inventory/CNT-S", Some(&t.admin)).await;
     measure("GET /inventory/{sku}", t.counting.take());
-    t.json(
-        Method::PUT,
-        "/inventory/CNT-S",
-        Some(&t.admin),
-        &json!({"on_hand": 4}),
-    )
-    .await;
+    t.json(Method::PUT, "/inventory/CNT-S", Some(&t.admin), &json!({"on_hand": 4})).await;
     measure("PUT /inventory/{sku}", t.counting.take());
-    t.create_product(&product("counted-2", "CNT2", "active"))
-        .await;
+    t.create_product(&product("counted-2", "CNT2", "active")).await;
     measure("POST /products", t.counting.take());
-    t.json(
-        Method::PATCH,
-        &format!("/products/{id}"),
-        Some(&t.admin),
-        &json!({"title": "Counted"}),
-    )
-    .await;
+    t.json(Method::PATCH, &format!("/products/{id}"), Some(&t.admin), &json!({"title": "Counted"})).await;
     measure("PATCH /products/{id}", t.counting.take());
     eprintln!("\nDynamoDB round trips per catalog request (batch gets count once):");
     for (name, total, c) in &rows {
@@ -515,25 +303,15 @@ async fn catalog_reads_make_few_round_trips() {
 #[tokio::test]
 async fn the_app_serves_real_http_with_request_ids() {
     let t = TestApp::new();
-    t.create_product(&product("over-http", "HTTP", "active"))
-        .await;
+    t.create_product(&product("over-http", "HTTP", "active")).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(axum::serve(listener, t.app.clone()).into_future());
     let http = reqwest::Client::new();
 
-    let reply = http
-        .get(format!("http://{addr}/products"))
-        .header("x-request-id", "trace-me.1")
-        .send()
-        .await
-        .unwrap();
+    let reply = http.get(format!("http://{addr}/products")).header("x-request-id", "trace-me.1").send().await.unwrap();
     assert_eq!(reply.status(), 200);
-    assert_eq!(
-        reply.headers()["x-request-id"],
-        "trace-me.1",
-        "a well-formed client request id is kept"
-    );
+    assert_eq!(reply.headers()["x-request-id"], "trace-me.1", "a well-formed client request id is kept");
     let body: Value = reply.json().await.unwrap();
     assert_eq!(body["items"][0]["slug"], "over-http");
 

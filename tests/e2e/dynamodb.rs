@@ -17,10 +17,7 @@ async fn catalog_works_end_to_end_on_dynamodb_local() {
         return;
     };
     let prefix = format!("e2e-{}", std::process::id());
-    let store = DynamoStore::new(
-        local_client(&endpoint).await,
-        TableNames::with_prefix(&prefix),
-    );
+    let store = DynamoStore::new(local_client(&endpoint).await, TableNames::with_prefix(&prefix));
     store.create_tables().await.unwrap();
     catalog_scenario(&TestApp::on(Arc::new(store))).await;
 }

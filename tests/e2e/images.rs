@@ -13,12 +13,7 @@ use crate::support::{TestApp, product};
 #[tokio::test]
 async fn local_uploads_accept_exactly_what_was_signed() {
     let t = TestApp::new();
-    let id = t
-        .create_product(&product("pictured", "PIC", "active"))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.create_product(&product("pictured", "PIC", "active")).await["id"].as_str().unwrap().to_owned();
     let png = b"\x89PNG\r\n\x1a\nnot really a png but 30 bytes".to_vec();
     let reply = t
         .json(
@@ -31,60 +26,23 @@ async fn local_uploads_accept_exactly_what_was_signed() {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     let upload = &reply.body["upload"];
     assert_eq!(upload["method"], "PUT");
-    let url = upload["url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://127.0.0.1:3000")
-        .to_owned();
+    let url = upload["url"].as_str().unwrap().trim_start_matches("http://127.0.0.1:3000").to_owned();
 
     let put = |path: String, content_type: &'static str, bytes: Vec<u8>| {
         let t = &t;
-        async move {
-            t.send(
-                Method::PUT,
-                &path,
-                None,
-                &[("content-type", content_type)],
-                Some(Body::from(bytes)),
-            )
-            .await
-        }
+        async move { t.send(Method::PUT, &path, None, &[("content-type", content_type)], Some(Body::from(bytes))).await }
     };
-    assert_eq!(
-        put(url.clone(), "image/jpeg", png.clone()).await.status,
-        StatusCode::FORBIDDEN,
-        "another content type"
-    );
-    assert_eq!(
-        put(url.clone(), "image/png", png[..10].to_vec())
-            .await
-            .status,
-        StatusCode::FORBIDDEN,
-        "another length"
-    );
+    assert_eq!(put(url.clone(), "image/jpeg", png.clone()).await.status, StatusCode::FORBIDDEN, "another content type");
+    assert_eq!(put(url.clone(), "image/png", png[..10].to_vec()).await.status, StatusCode::FORBIDDEN, "another length");
     let tampered = url.replace("signature=", "signature=00");
-    assert_eq!(
-        put(tampered, "image/png", png.clone()).await.status,
-        StatusCode::FORBIDDEN,
-        "a tampered signature"
-    );
+    assert_eq!(put(tampered, "image/png", png.clone()).await.status, StatusCode::FORBIDDEN, "a tampered signature");
     let forged_key = url.replace("/dev/uploads/products/", "/dev/uploads/other/");
-    assert_eq!(
-        put(forged_key, "image/png", png.clone()).await.status,
-        StatusCode::FORBIDDEN,
-        "another key"
-    );
-    assert_eq!(
-        put(url, "image/png", png.clone()).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(put(forged_key, "image/png", png.clone()).await.status, StatusCode::FORBIDDEN, "another key");
+    assert_eq!(put(url, "image/png", png.clone()).await.status, StatusCode::OK);
 
     let product = t.get(&format!("/products/{id}"), None).await;
-    let image_url = product.body["images"][0]["url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://127.0.0.1:3000")
-        .to_owned();
+    let image_url =
+        product.body["images"][0]["url"].as_str().unwrap().trim_start_matches("http://127.0.0.1:3000").to_owned();
     assert_eq!(product.body["images"][0]["alt"], "front");
     let served = t.get(&image_url, None).await;
     assert_eq!(served.status, StatusCode::OK);
@@ -103,13 +61,7 @@ async fn seaweedfs_refuses_wrong_type_tampered_and_expired_uploads() {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test",
-            "testsecret",
-            None,
-            None,
-            "tests",
-        ))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "testsecret", None, None, "tests"))
         .endpoint_url(&endpoint)
         .force_path_style(true)
         .build();
@@ -121,80 +73,30 @@ async fn seaweedfs_refuses_wrong_type_tampered_and_expired_uploads() {
     let http = reqwest::Client::new();
     let put = |url: String, content_type: &'static str, body: Vec<u8>| {
         let http = http.clone();
-        async move {
-            http.put(url)
-                .header("content-type", content_type)
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        async move { http.put(url).header("content-type", content_type).body(body).send().await.unwrap().status().as_u16() }
     };
 
-    let ok = images
-        .presign_upload(
-            "products/a.png",
-            "image/png",
-            1024,
-            Duration::from_secs(300),
-        )
-        .await
-        .unwrap();
+    let ok = images.presign_upload("products/a.png", "image/png", 1024, Duration::from_secs(300)).await.unwrap();
     assert!(
-        ok.headers
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v == "image/png"),
+        ok.headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v == "image/png"),
         "{:?}",
         ok.headers
     );
-    assert_eq!(
-        put(ok.url.clone(), "image/jpeg", bytes.clone()).await,
-        403,
-        "a content type other than the signed one"
-    );
+    assert_eq!(put(ok.url.clone(), "image/jpeg", bytes.clone()).await, 403, "a content type other than the signed one");
     let mut tampered = ok.url.clone();
     let at = tampered.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
     let flipped = if &tampered[at..=at] == "0" { "1" } else { "0" };
     tampered.replace_range(at..=at, flipped);
-    assert_eq!(
-        put(tampered, "image/png", bytes.clone()).await,
-        403,
-        "a tampered signature"
-    );
-    assert_eq!(
-        put(ok.url.clone(), "image/png", bytes.clone()).await,
-        200,
-        "the signed upload"
-    );
-    let stored = client
-        .head_object()
-        .bucket(bucket)
-        .key("products/a.png")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(put(tampered, "image/png", bytes.clone()).await, 403, "a tampered signature");
+    assert_eq!(put(ok.url.clone(), "image/png", bytes.clone()).await, 200, "the signed upload");
+    let stored = client.head_object().bucket(bucket).key("products/a.png").send().await.unwrap();
     assert_eq!(stored.content_length(), Some(1024));
 
-    let short = images
-        .presign_upload("products/b.png", "image/png", 1024, Duration::from_secs(1))
-        .await
-        .unwrap();
+    let short = images.presign_upload("products/b.png", "image/png", 1024, Duration::from_secs(1)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(
-        put(short.url, "image/png", bytes).await,
-        403,
-        "an expired URL"
-    );
+    assert_eq!(put(short.url, "image/png", bytes).await, 403, "an expired URL");
     assert!(
-        client
-            .head_object()
-            .bucket(bucket)
-            .key("products/b.png")
-            .send()
-            .await
-            .is_err(),
+        client.head_object().bucket(bucket).key("products/b.png").send().await.is_err(),
         "nothing was stored by refused uploads"
     );
     let _: Value = json!(null);

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod cart;
 mod catalog;
 mod dynamodb;
 mod images;

@@ -36,11 +36,7 @@ impl Reply {
     }
 
     pub fn etag(&self) -> String {
-        self.headers
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
+        self.headers.get(header::ETAG).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
     }
 }
 
@@ -73,12 +69,8 @@ impl TestApp {
         let ttl = std::time::Duration::from_secs(600);
         Self {
             app: local::app(config),
-            admin: verifier
-                .mint_local("admin_1", Some("admin@shop.example"), true, ttl)
-                .unwrap(),
-            customer: verifier
-                .mint_local("cust_1", Some("c@shop.example"), false, ttl)
-                .unwrap(),
+            admin: verifier.mint_local("admin_1", Some("admin@shop.example"), true, ttl).unwrap(),
+            customer: verifier.mint_local("cust_1", Some("c@shop.example"), false, ttl).unwrap(),
             embedded: None,
             counting,
             data_dir,
@@ -98,22 +90,13 @@ impl TestApp {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         let has_body = body.is_some();
-        if has_body
-            && !headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        {
+        if has_body && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
             request = request.header(header::CONTENT_TYPE, "application/json");
         }
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
-        let response = self
-            .app
-            .clone()
-            .oneshot(request.body(body.unwrap_or_else(Body::empty)).unwrap())
-            .await
-            .unwrap();
+        let response = self.app.clone().oneshot(request.body(body.unwrap_or_else(Body::empty)).unwrap()).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -123,39 +106,20 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.send(Method::GET, path, token, &[], None).await
     }
 
-    pub async fn json(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: &Value,
-    ) -> Reply {
-        self.send(
-            method,
-            path,
-            token,
-            &[],
-            Some(Body::from(serde_json::to_vec(body).unwrap())),
-        )
-        .await
+    pub async fn json(&self, method: Method, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.send(method, path, token, &[], Some(Body::from(serde_json::to_vec(body).unwrap()))).await
     }
 
     /// Creates a product as admin and returns its body; panics unless 201.
     pub async fn create_product(&self, body: &Value) -> Value {
-        let reply = self
-            .json(Method::POST, "/products", Some(&self.admin), body)
-            .await;
+        let reply = self.json(Method::POST, "/products", Some(&self.admin), body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.body
     }
@@ -174,8 +138,5 @@ pub fn product(slug: &str, sku_prefix: &str, status: &str) -> Value {
 }
 
 fn ulid_like() -> String {
-    nanoshop_domain::ids::ProductId::generate()
-        .as_str()
-        .trim_start_matches("prod_")
-        .to_lowercase()
+    nanoshop_domain::ids::ProductId::generate().as_str().trim_start_matches("prod_").to_lowercase()
 }

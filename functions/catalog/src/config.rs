@@ -20,10 +20,7 @@ pub struct Config {
 }
 
 fn var(name: &str) -> anyhow::Result<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .with_context(|| format!("{name} is not set"))
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).with_context(|| format!("{name} is not set"))
 }
 
 impl Config {
@@ -31,10 +28,7 @@ impl Config {
     /// Names the first variable that is missing or malformed.
     pub fn from_env() -> anyhow::Result<Self> {
         let cursor_secret = SecretString::from(var("CURSOR_SECRET")?);
-        anyhow::ensure!(
-            cursor_secret.expose_secret().len() >= 32,
-            "CURSOR_SECRET must be at least 32 bytes"
-        );
+        anyhow::ensure!(cursor_secret.expose_secret().len() >= 32, "CURSOR_SECRET must be at least 32 bytes");
         Ok(Self {
             tables: TableNames::from_env()?,
             image_bucket: var("IMAGE_BUCKET")?,

@@ -59,16 +59,8 @@ pub struct S3Images {
 }
 
 impl S3Images {
-    pub fn new(
-        client: aws_sdk_s3::Client,
-        bucket: impl Into<String>,
-        public_base: impl Into<String>,
-    ) -> Self {
-        Self {
-            client,
-            bucket: bucket.into(),
-            public_base: public_base.into().trim_end_matches('/').to_owned(),
-        }
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>, public_base: impl Into<String>) -> Self {
+        Self { client, bucket: bucket.into(), public_base: public_base.into().trim_end_matches('/').to_owned() }
     }
 }
 
@@ -92,17 +84,9 @@ impl ImageStorage for S3Images {
             .content_length(length)
             .presigned(config)
             .await?;
-        let headers = request
-            .headers()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        let headers = request.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         let expires_at = Utc::now() + chrono::Duration::from_std(lifetime)?;
-        Ok(PresignedUpload {
-            url: request.uri().to_owned(),
-            method: "PUT",
-            headers,
-            expires_at,
-        })
+        Ok(PresignedUpload { url: request.uri().to_owned(), method: "PUT", headers, expires_at })
     }
 
     fn public_url(&self, key: &str) -> String {

@@ -34,78 +34,27 @@ pub const ROUTES: &[Route] = &[
         who: "anyone",
         summary: "List active products; admins may filter by status",
     },
-    Route {
-        method: "POST",
-        path: "/products",
-        who: "admin",
-        summary: "Create a product",
-    },
-    Route {
-        method: "GET",
-        path: "/products/{id_or_slug}",
-        who: "anyone",
-        summary: "One product by id or slug",
-    },
-    Route {
-        method: "PATCH",
-        path: "/products/{id}",
-        who: "admin",
-        summary: "Merge-patch a product",
-    },
-    Route {
-        method: "DELETE",
-        path: "/products/{id}",
-        who: "admin",
-        summary: "Archive a product",
-    },
+    Route { method: "POST", path: "/products", who: "admin", summary: "Create a product" },
+    Route { method: "GET", path: "/products/{id_or_slug}", who: "anyone", summary: "One product by id or slug" },
+    Route { method: "PATCH", path: "/products/{id}", who: "admin", summary: "Merge-patch a product" },
+    Route { method: "DELETE", path: "/products/{id}", who: "admin", summary: "Archive a product" },
     Route {
         method: "POST",
         path: "/products/{id}/images",
         who: "admin",
         summary: "Presigned upload of a product image",
     },
-    Route {
-        method: "GET",
-        path: "/categories",
-        who: "anyone",
-        summary: "The category tree",
-    },
-    Route {
-        method: "PUT",
-        path: "/categories/{slug}",
-        who: "admin",
-        summary: "Create or update a category",
-    },
-    Route {
-        method: "GET",
-        path: "/inventory/{sku}",
-        who: "admin",
-        summary: "Stock of a SKU",
-    },
-    Route {
-        method: "PUT",
-        path: "/inventory/{sku}",
-        who: "admin",
-        summary: "Set the units on hand of a SKU",
-    },
-    Route {
-        method: "GET",
-        path: "/settings",
-        who: "anyone",
-        summary: "Store settings (public part; all for admins)",
-    },
-    Route {
-        method: "PUT",
-        path: "/settings",
-        who: "admin",
-        summary: "Replace the store settings",
-    },
-    Route {
-        method: "GET",
-        path: "/health",
-        who: "anyone",
-        summary: "Liveness and version",
-    },
+    Route { method: "GET", path: "/categories", who: "anyone", summary: "The category tree" },
+    Route { method: "PUT", path: "/categories/{slug}", who: "admin", summary: "Create or update a category" },
+    Route { method: "GET", path: "/inventory/{sku}", who: "admin", summary: "Stock of a SKU" },
+    Route { method: "PUT", path: "/inventory/{sku}", who: "admin", summary: "Set the units on hand of a SKU" },
+    Route { method: "GET", path: "/settings", who: "anyone", summary: "Store settings (public part; all for admins)" },
+    Route { method: "PUT", path: "/settings", who: "admin", summary: "Replace the store settings" },
+    Route { method: "POST", path: "/discounts", who: "admin", summary: "Create a discount code" },
+    Route { method: "GET", path: "/discounts", who: "admin", summary: "List discount codes, newest first" },
+    Route { method: "GET", path: "/discounts/{id}", who: "admin", summary: "One discount code" },
+    Route { method: "PATCH", path: "/discounts/{id}", who: "admin", summary: "Merge-patch a discount code" },
+    Route { method: "GET", path: "/health", who: "anyone", summary: "Liveness and version" },
 ];
 
 /// What the catalog function needs, built once at start-up.
@@ -142,26 +91,14 @@ pub fn router(deps: CatalogDeps) -> Router {
         cursors: deps.cursors,
     };
     Router::new()
-        .route(
-            "/products",
-            get(http::products::list).post(http::products::create),
-        )
-        .route(
-            "/products/{id}",
-            get(http::products::get)
-                .patch(http::products::patch)
-                .delete(http::products::archive),
-        )
+        .route("/products", get(http::products::list).post(http::products::create))
+        .route("/products/{id}", get(http::products::get).patch(http::products::patch).delete(http::products::archive))
         .route("/products/{id}/images", post(http::products::add_image))
         .route("/categories", get(http::categories::tree))
         .route("/categories/{slug}", put(http::categories::put))
-        .route(
-            "/inventory/{sku}",
-            get(http::inventory::get).put(http::inventory::put),
-        )
-        .route(
-            "/settings",
-            get(http::settings::get).put(http::settings::put),
-        )
+        .route("/inventory/{sku}", get(http::inventory::get).put(http::inventory::put))
+        .route("/settings", get(http::settings::get).put(http::settings::put))
+        .route("/discounts", get(http::discounts::list).post(http::discounts::create))
+        .route("/discounts/{id}", get(http::discounts::get).patch(http::discounts::patch))
         .with_state(state)
 }

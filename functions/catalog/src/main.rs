@@ -19,22 +19,13 @@ async fn main() -> anyhow::Result<()> {
     // Opens the TLS connection during init, which Lambda does not bill; errors surface later.
     store.warm().await;
     let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&aws)
-            .force_path_style(config.s3_force_path_style)
-            .build(),
+        aws_sdk_s3::config::Builder::from(&aws).force_path_style(config.s3_force_path_style).build(),
     );
     let deps = CatalogDeps {
         store: Arc::new(store),
-        images: Arc::new(S3Images::new(
-            s3,
-            config.image_bucket,
-            config.image_base_url,
-        )),
+        images: Arc::new(S3Images::new(s3, config.image_bucket, config.image_base_url)),
         verifier: Arc::new(verifier),
         cursors: CursorCodec::new(config.cursor_secret.expose_secret().as_bytes()),
     };
-    nanoshop_api::run(with_common_layers(
-        router(deps).merge(health_router(FUNCTION, VERSION)),
-    ))
-    .await
+    nanoshop_api::run(with_common_layers(router(deps).merge(health_router(FUNCTION, VERSION)))).await
 }

@@ -1,16 +1,11 @@
 //! The catalog's items in the catalog table, and every read and write the handlers make of them.
 //!
-//! | item            | pk                 | sk           | also                                            |
-//! |-----------------|--------------------|--------------|-------------------------------------------------|
-//! | product         | `PRODUCT#{id}`     | `PRODUCT`    | `gsi1pk = PRODUCTS#{status}`, `gsi1sk = {id}`, `doc` |
-//! | slug claim      | `SLUG#{slug}`      | `SLUG`       | `product_id`                                    |
-//! | SKU claim       | `SKU#{sku}`        | `SKU`        | `product_id`                                    |
-//! | stock           | `STOCK#{sku}`      | `STOCK`      | `on_hand`, `reserved`, `available`, `version`   |
-//! | category        | `CATEGORIES`       | `{slug}`     | `doc`                                           |
-//! | settings        | `SETTINGS`         | `SETTINGS`   | `doc`                                           |
+//! The layout of every item is in `nanoshop_schema::catalog`, shared with the functions that
+//! read the catalog table.
 //!
 //! Claims make slugs and SKUs unique across the store: a product write puts its new claims on
-//! condition that they do not exist, in the same transaction as the product. Stock is created
+//! condition that they do not exist, in the same transaction as the product. The SKU claim is the
+//! variant item, which also carries what pricing needs, so every product write rewrites it. Stock is created
 //! lazily (a missing stock item is zero on hand), so a product write stays within one transaction.
 //! The stock item's `available` is what checkout decrements on condition `available >= qty`.
 
@@ -18,41 +13,18 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use nanoshop_domain::catalog::{Category, Product, ProductStatus, Sku, Slug, StockLevel};
-use nanoshop_domain::ids::ProductId;
+use nanoshop_domain::discount::Discount;
+use nanoshop_domain::ids::{DiscountId, ProductId};
 use nanoshop_domain::settings::StoreSettings;
 use nanoshop_store::port::{GSI1_PK, GSI1_SK, VERSION};
-use nanoshop_store::{
-    Condition, Index, Item, Key, PageKey, Query, Store, StoreError, Table, Update, Value, Write,
+use nanoshop_store::{Condition, Index, Item, Key, PageKey, Query, Store, StoreError, Table, Update, Value, Write};
+
+use nanoshop_schema::catalog::{
+    AVAILABLE, CATEGORIES, CODE, DISCOUNTS, ON_HAND, PRODUCT_ID, RESERVED, TIMES_USED, VariantDoc, category_key,
+    decode_discount, discount_id_key, discount_key, product_key, products_by_status, settings_key, slug_key, stock_key,
+    variant_key,
 };
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
-const DOC: &str = "doc";
-const PRODUCT_ID: &str = "product_id";
-pub const ON_HAND: &str = "on_hand";
-pub const RESERVED: &str = "reserved";
-pub const AVAILABLE: &str = "available";
-
-pub fn product_key(id: &ProductId) -> Key {
-    Key::new(format!("PRODUCT#{id}"), "PRODUCT")
-}
-fn slug_key(slug: &Slug) -> Key {
-    Key::new(format!("SLUG#{slug}"), "SLUG")
-}
-fn sku_key(sku: &Sku) -> Key {
-    Key::new(format!("SKU#{sku}"), "SKU")
-}
-/// The stock item of a SKU; the cart and checkout functions address stock by this same key.
-pub fn stock_key(sku: &Sku) -> Key {
-    Key::new(format!("STOCK#{sku}"), "STOCK")
-}
-fn status_partition(status: ProductStatus) -> String {
-    format!("PRODUCTS#{}", status.as_str())
-}
-const CATEGORIES: &str = "CATEGORIES";
-fn settings_key() -> Key {
-    Key::new("SETTINGS", "SETTINGS")
-}
+use nanoshop_schema::{CorruptItem, DOC, decode, encode};
 
 /// What can go wrong in the catalog's storage, by business meaning.
 #[derive(Debug, thiserror::Error)]
@@ -67,24 +39,15 @@ pub enum CatalogError {
     StockChanged { sku: Sku },
     #[error("a category changed while it was being written")]
     CategoryConflict,
+    #[error("the discount code `{0}` is taken")]
+    CodeTaken(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("a stored item is corrupt: {0}")]
-    Corrupt(String),
+    #[error(transparent)]
+    Corrupt(#[from] CorruptItem),
 }
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
-
-fn encode<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| CatalogError::Corrupt(e.to_string()))
-}
-
-fn decode<T: DeserializeOwned>(item: &Item) -> Result<T> {
-    let doc = item
-        .s(DOC)
-        .ok_or_else(|| CatalogError::Corrupt(format!("{:?} has no doc", item.key())))?;
-    serde_json::from_str(doc).map_err(|e| CatalogError::Corrupt(format!("{:?}: {e}", item.key())))
-}
 
 fn version(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -92,7 +55,7 @@ fn version(v: u64) -> i64 {
 
 fn product_item(p: &Product) -> Result<Item> {
     Ok(Item::new(&product_key(&p.id))
-        .with(GSI1_PK, status_partition(p.status))
+        .with(GSI1_PK, products_by_status(p.status))
         .with(GSI1_SK, p.id.as_str())
         .with(VERSION, version(p.version))
         .with(DOC, encode(p)?))
@@ -104,6 +67,15 @@ fn claim(key: Key, id: &ProductId) -> Write {
         item: Item::new(&key).with(PRODUCT_ID, id.as_str()),
         condition: Some(Condition::NotExists),
     }
+}
+
+/// The variant item: the SKU's claim for `doc.product_id`, with the document pricing reads.
+/// A `new` SKU must be unclaimed; a kept one must still be this product's.
+fn variant(sku: &Sku, doc: &VariantDoc, new: bool) -> Result<Write> {
+    let item = Item::new(&variant_key(sku)).with(PRODUCT_ID, doc.product_id.as_str()).with(DOC, encode(doc)?);
+    let condition =
+        if new { Condition::NotExists } else { Condition::Equals(PRODUCT_ID.into(), doc.product_id.as_str().into()) };
+    Ok(Write::Put { table: Table::Catalog, item, condition: Some(condition) })
 }
 
 fn release(key: Key, id: &ProductId) -> Write {
@@ -145,30 +117,26 @@ impl CatalogRepository {
     /// # Errors
     /// [`CatalogError::SlugTaken`] or [`CatalogError::SkuTaken`] naming the first taken claim.
     pub async fn create_product(&self, p: &Product) -> Result<()> {
-        let skus: Vec<&Sku> = p.skus().collect();
+        let variants = VariantDoc::of(p);
         let mut writes = vec![
-            Write::Put {
-                table: Table::Catalog,
-                item: product_item(p)?,
-                condition: Some(Condition::NotExists),
-            },
+            Write::Put { table: Table::Catalog, item: product_item(p)?, condition: Some(Condition::NotExists) },
             claim(slug_key(&p.slug), &p.id),
         ];
-        writes.extend(skus.iter().map(|s| claim(sku_key(s), &p.id)));
-        self.store
-            .transact(writes)
-            .await
-            .map_err(|e| match e.failed_condition() {
-                Some(0) => CatalogError::VersionConflict,
-                Some(1) => CatalogError::SlugTaken(p.slug.clone()),
-                Some(i) => skus.get(i - 2).map_or(CatalogError::VersionConflict, |s| {
-                    CatalogError::SkuTaken((*s).clone())
-                }),
-                None => CatalogError::Store(e),
-            })
+        for (sku, doc) in &variants {
+            writes.push(variant(sku, doc, true)?);
+        }
+        self.store.transact(writes).await.map_err(|e| match e.failed_condition() {
+            Some(0) => CatalogError::VersionConflict,
+            Some(1) => CatalogError::SlugTaken(p.slug.clone()),
+            Some(i) => {
+                variants.get(i - 2).map_or(CatalogError::VersionConflict, |(s, _)| CatalogError::SkuTaken(s.clone()))
+            }
+            None => CatalogError::Store(e),
+        })
     }
 
-    /// Replaces `old` by `new` (its next version), moving slug and SKU claims, all or nothing.
+    /// Replaces `old` by `new` (its next version), moving the slug claim, claiming new SKUs,
+    /// rewriting kept variants and releasing removed ones, all or nothing.
     ///
     /// # Errors
     /// [`CatalogError::VersionConflict`] if the product changed since `old` was read;
@@ -179,42 +147,36 @@ impl CatalogRepository {
             item: product_item(new)?,
             condition: Some(Condition::VersionIs(version(old.version))),
         }];
-        let mut claims: Vec<Option<CatalogError>> = vec![None];
+        // What each write's failed condition means, by position; `None` is a lost race.
+        let mut meaning: Vec<Option<CatalogError>> = vec![None];
         if old.slug != new.slug {
             writes.push(claim(slug_key(&new.slug), &new.id));
-            claims.push(Some(CatalogError::SlugTaken(new.slug.clone())));
+            meaning.push(Some(CatalogError::SlugTaken(new.slug.clone())));
             writes.push(release(slug_key(&old.slug), &old.id));
-            claims.push(None);
+            meaning.push(None);
         }
         let before: BTreeSet<&Sku> = old.skus().collect();
-        let after: BTreeSet<&Sku> = new.skus().collect();
-        for sku in after.difference(&before) {
-            writes.push(claim(sku_key(sku), &new.id));
-            claims.push(Some(CatalogError::SkuTaken((*sku).clone())));
+        for (sku, doc) in VariantDoc::of(new) {
+            let is_new = !before.contains(&sku);
+            writes.push(variant(&sku, &doc, is_new)?);
+            meaning.push(is_new.then(|| CatalogError::SkuTaken(sku.clone())));
         }
+        let after: BTreeSet<&Sku> = new.skus().collect();
         for sku in before.difference(&after) {
-            writes.push(release(sku_key(sku), &old.id));
-            claims.push(None);
+            writes.push(release(variant_key(sku), &old.id));
+            meaning.push(None);
         }
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) => match e.failed_condition() {
-                Some(i) => Err(claims
-                    .get_mut(i)
-                    .and_then(Option::take)
-                    .unwrap_or(CatalogError::VersionConflict)),
+                Some(i) => Err(meaning.get_mut(i).and_then(Option::take).unwrap_or(CatalogError::VersionConflict)),
                 None => Err(CatalogError::Store(e)),
             },
         }
     }
 
     pub async fn product(&self, id: &ProductId) -> Result<Option<Product>> {
-        self.store
-            .get(Table::Catalog, &product_key(id))
-            .await?
-            .as_ref()
-            .map(decode)
-            .transpose()
+        self.store.get(Table::Catalog, &product_key(id)).await?.as_ref().map(decode).transpose().map_err(Into::into)
     }
 
     /// The product that holds `slug`, if any: two reads, the claim and then the product.
@@ -225,7 +187,7 @@ impl CatalogRepository {
         let id = claim
             .s(PRODUCT_ID)
             .and_then(|s| s.parse::<ProductId>().ok())
-            .ok_or_else(|| CatalogError::Corrupt(format!("slug claim {slug}")))?;
+            .ok_or_else(|| CorruptItem { key: slug_key(slug).to_string(), reason: "no product id".into() })?;
         self.product(&id).await
     }
 
@@ -236,21 +198,14 @@ impl CatalogRepository {
         limit: u32,
         after: Option<PageKey>,
     ) -> Result<ProductPage> {
-        let mut query = Query::new(Table::Catalog, status_partition(status));
+        let mut query = Query::new(Table::Catalog, products_by_status(status));
         query.index = Some(Index::Gsi1);
         query.descending = true;
         query.limit = limit;
         query.after = after;
         let page = self.store.query(&query).await?;
-        let products = page
-            .items
-            .iter()
-            .map(decode)
-            .collect::<Result<Vec<Product>>>()?;
-        Ok(ProductPage {
-            products,
-            next: page.next,
-        })
+        let products = page.items.iter().map(decode).collect::<Result<Vec<Product>, _>>()?;
+        Ok(ProductPage { products, next: page.next })
     }
 
     /// The resume key right after `product` in its status listing.
@@ -270,13 +225,7 @@ impl CatalogRepository {
                 let level = items
                     .iter()
                     .find(|i| i.key().as_ref() == Some(&key))
-                    .map_or(
-                        StockLevel {
-                            on_hand: 0,
-                            reserved: 0,
-                        },
-                        level_of,
-                    );
+                    .map_or(StockLevel { on_hand: 0, reserved: 0 }, level_of);
                 (sku.clone(), level)
             })
             .collect())
@@ -284,31 +233,15 @@ impl CatalogRepository {
 
     /// Whether some product claims `sku`, and its stored stock, in one batch read.
     pub async fn stock(&self, sku: &Sku) -> Result<Option<StoredStock>> {
-        let items = self
-            .store
-            .batch_get(Table::Catalog, &[sku_key(sku), stock_key(sku)])
-            .await?;
-        let claimed = items.iter().any(|i| i.key() == Some(sku_key(sku)));
+        let items = self.store.batch_get(Table::Catalog, &[variant_key(sku), stock_key(sku)]).await?;
+        let claimed = items.iter().any(|i| i.key() == Some(variant_key(sku)));
         if !claimed {
             return Ok(None);
         }
-        Ok(Some(
-            match items.iter().find(|i| i.key() == Some(stock_key(sku))) {
-                Some(item) => StoredStock {
-                    level: level_of(item),
-                    version: item.n(VERSION).unwrap_or(0),
-                    exists: true,
-                },
-                None => StoredStock {
-                    level: StockLevel {
-                        on_hand: 0,
-                        reserved: 0,
-                    },
-                    version: 0,
-                    exists: false,
-                },
-            },
-        ))
+        Ok(Some(match items.iter().find(|i| i.key() == Some(stock_key(sku))) {
+            Some(item) => StoredStock { level: level_of(item), version: item.n(VERSION).unwrap_or(0), exists: true },
+            None => StoredStock { level: StockLevel { on_hand: 0, reserved: 0 }, version: 0, exists: false },
+        }))
     }
 
     /// Sets the units on hand, keeping `available = on_hand - reserved`. Conditional on the
@@ -316,12 +249,7 @@ impl CatalogRepository {
     ///
     /// # Errors
     /// [`CatalogError::StockChanged`] when the stock item changed since `current` was read.
-    pub async fn set_on_hand(
-        &self,
-        sku: &Sku,
-        current: StoredStock,
-        new: StockLevel,
-    ) -> Result<StoredStock> {
+    pub async fn set_on_hand(&self, sku: &Sku, current: StoredStock, new: StockLevel) -> Result<StoredStock> {
         let condition = if current.exists {
             Condition::And(vec![
                 Condition::VersionIs(current.version),
@@ -338,14 +266,8 @@ impl CatalogRepository {
             .set(VERSION, current.version + 1)
             .when(condition);
         match self.store.update(Table::Catalog, update).await {
-            Ok(item) => Ok(StoredStock {
-                level: level_of(&item),
-                version: item.n(VERSION).unwrap_or(0),
-                exists: true,
-            }),
-            Err(StoreError::ConditionFailed { .. }) => {
-                Err(CatalogError::StockChanged { sku: sku.clone() })
-            }
+            Ok(item) => Ok(StoredStock { level: level_of(&item), version: item.n(VERSION).unwrap_or(0), exists: true }),
+            Err(StoreError::ConditionFailed { .. }) => Err(CatalogError::StockChanged { sku: sku.clone() }),
             Err(e) => Err(e.into()),
         }
     }
@@ -377,58 +299,37 @@ impl CatalogRepository {
         previous: Option<&Category>,
         ancestors: &[&Category],
     ) -> Result<()> {
-        let key = |slug: &Slug| Key::new(CATEGORIES, slug.as_str());
-        let item = Item::new(&key(&category.slug))
-            .with(VERSION, version(category.version))
-            .with(DOC, encode(category)?);
-        let condition = previous.map_or(Condition::NotExists, |p| {
-            Condition::VersionIs(version(p.version))
-        });
-        let mut writes = vec![Write::Put {
-            table: Table::Catalog,
-            item,
-            condition: Some(condition),
-        }];
+        let key = category_key;
+        let item =
+            Item::new(&key(&category.slug)).with(VERSION, version(category.version)).with(DOC, encode(category)?);
+        let condition = previous.map_or(Condition::NotExists, |p| Condition::VersionIs(version(p.version)));
+        let mut writes = vec![Write::Put { table: Table::Catalog, item, condition: Some(condition) }];
         writes.extend(ancestors.iter().map(|a| Write::Check {
             table: Table::Catalog,
             key: key(&a.slug),
             condition: Condition::VersionIs(version(a.version)),
         }));
-        self.store.transact(writes).await.map_err(|e| {
-            if e.failed_condition().is_some() {
-                CatalogError::CategoryConflict
-            } else {
-                e.into()
-            }
-        })
+        self.store
+            .transact(writes)
+            .await
+            .map_err(|e| if e.failed_condition().is_some() { CatalogError::CategoryConflict } else { e.into() })
     }
 
     pub async fn settings(&self) -> Result<StoreSettings> {
-        Ok(
-            match self.store.get(Table::Catalog, &settings_key()).await? {
-                Some(item) => decode(&item)?,
-                None => StoreSettings::default(),
-            },
-        )
+        Ok(match self.store.get(Table::Catalog, &settings_key()).await? {
+            Some(item) => decode(&item)?,
+            None => StoreSettings::default(),
+        })
     }
 
     /// Replaces the settings document if it is still at `previous_version` (0: never written).
     ///
     /// # Errors
     /// [`CatalogError::VersionConflict`] when it changed in between.
-    pub async fn put_settings(
-        &self,
-        settings: &StoreSettings,
-        previous_version: u64,
-    ) -> Result<()> {
-        let item = Item::new(&settings_key())
-            .with(VERSION, version(settings.version))
-            .with(DOC, encode(settings)?);
-        let condition = if previous_version == 0 {
-            Condition::NotExists
-        } else {
-            Condition::VersionIs(version(previous_version))
-        };
+    pub async fn put_settings(&self, settings: &StoreSettings, previous_version: u64) -> Result<()> {
+        let item = Item::new(&settings_key()).with(VERSION, version(settings.version)).with(DOC, encode(settings)?);
+        let condition =
+            if previous_version == 0 { Condition::NotExists } else { Condition::VersionIs(version(previous_version)) };
         match self.store.put(Table::Catalog, item, Some(condition)).await {
             Err(StoreError::ConditionFailed { .. }) => Err(CatalogError::VersionConflict),
             other => Ok(other?),
@@ -437,8 +338,85 @@ impl CatalogRepository {
 }
 
 fn level_of(item: &Item) -> StockLevel {
-    StockLevel {
-        on_hand: item.n(ON_HAND).unwrap_or(0),
-        reserved: item.n(RESERVED).unwrap_or(0),
+    StockLevel { on_hand: item.n(ON_HAND).unwrap_or(0), reserved: item.n(RESERVED).unwrap_or(0) }
+}
+
+/// The discounts' part of the catalog repository.
+impl CatalogRepository {
+    fn discount_item(d: &Discount) -> Result<Item> {
+        Ok(Item::new(&discount_key(d.code.as_str()))
+            .with(GSI1_PK, DISCOUNTS)
+            .with(GSI1_SK, d.id.as_str())
+            .with(VERSION, version(d.version))
+            .with(DOC, encode(d)?))
+    }
+
+    /// Creates a discount; its code and id are claimed together.
+    ///
+    /// # Errors
+    /// [`CatalogError::CodeTaken`] when another discount has the code.
+    pub async fn create_discount(&self, d: &Discount) -> Result<()> {
+        let writes = vec![
+            Write::Put {
+                table: Table::Catalog,
+                item: Self::discount_item(d)?.with(TIMES_USED, 0),
+                condition: Some(Condition::NotExists),
+            },
+            Write::Put {
+                table: Table::Catalog,
+                item: Item::new(&discount_id_key(&d.id)).with(CODE, d.code.as_str()),
+                condition: Some(Condition::NotExists),
+            },
+        ];
+        self.store.transact(writes).await.map_err(|e| match e.failed_condition() {
+            Some(0) => CatalogError::CodeTaken(d.code.to_string()),
+            Some(_) => CatalogError::VersionConflict,
+            None => e.into(),
+        })
+    }
+
+    /// The discount with this id: its code, then the discount (two reads; admin only).
+    pub async fn discount(&self, id: &DiscountId) -> Result<Option<Discount>> {
+        let Some(pointer) = self.store.get(Table::Catalog, &discount_id_key(id)).await? else { return Ok(None) };
+        let code = pointer.s(CODE).unwrap_or_default().to_owned();
+        self.store
+            .get(Table::Catalog, &discount_key(&code))
+            .await?
+            .as_ref()
+            .map(decode_discount)
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    /// Discounts newest first.
+    pub async fn discounts(&self, limit: u32, after: Option<PageKey>) -> Result<(Vec<Discount>, Option<PageKey>)> {
+        let mut query = Query::new(Table::Catalog, DISCOUNTS);
+        query.index = Some(Index::Gsi1);
+        query.descending = true;
+        query.limit = limit;
+        query.after = after;
+        let page = self.store.query(&query).await?;
+        let discounts = page.items.iter().map(decode_discount).collect::<Result<Vec<_>, _>>()?;
+        Ok((discounts, page.next))
+    }
+
+    /// Replaces the discount's document if it is still at `previous_version`. The use counter is
+    /// not touched: checkout increments it concurrently.
+    ///
+    /// # Errors
+    /// [`CatalogError::VersionConflict`] when it changed in between.
+    pub async fn replace_discount(&self, d: &Discount, previous_version: u64) -> Result<()> {
+        let update = Update::new(discount_key(d.code.as_str()))
+            .set(VERSION, version(d.version))
+            .set(DOC, encode(d)?)
+            .when(Condition::VersionIs(version(previous_version)));
+        match self.store.update(Table::Catalog, update).await {
+            Err(StoreError::ConditionFailed { .. }) => Err(CatalogError::VersionConflict),
+            other => other.map(drop).map_err(Into::into),
+        }
+    }
+
+    pub fn discount_page_key(d: &Discount) -> Result<PageKey> {
+        Ok(PageKey::after(&Self::discount_item(d)?, Some(Index::Gsi1)))
     }
 }

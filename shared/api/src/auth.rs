@@ -24,9 +24,7 @@ use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use http::request::Parts;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::{
-    AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse,
-};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
@@ -54,18 +52,10 @@ const MIN_LOCAL_SECRET_LEN: usize = 32;
 pub enum AuthConfig {
     /// `nanoshop serve` only: tokens it mints itself with a shared secret. Never read from the
     /// environment, so a deployed function cannot be switched to a guessable secret by config.
-    LocalHs256 {
-        secret: SecretString,
-        issuer: String,
-        audience: String,
-    },
+    LocalHs256 { secret: SecretString, issuer: String, audience: String },
     /// Deployed functions: the identity provider's public keys (e.g. a Cognito user pool's
     /// `.well-known/jwks.json`).
-    Jwks {
-        issuer: String,
-        audience: String,
-        jwks: JwkSet,
-    },
+    Jwks { issuer: String, audience: String, jwks: JwkSet },
 }
 
 impl AuthConfig {
@@ -88,8 +78,9 @@ impl AuthConfig {
         let audience = var("AUTH_AUDIENCE").context("AUTH_AUDIENCE is not set")?;
         let document = match (var("AUTH_JWKS"), var("AUTH_JWKS_FILE")) {
             (Some(inline), None) => inline,
-            (None, Some(path)) => std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read AUTH_JWKS_FILE `{path}`"))?,
+            (None, Some(path)) => {
+                std::fs::read_to_string(&path).with_context(|| format!("cannot read AUTH_JWKS_FILE `{path}`"))?
+            }
             (Some(_), Some(_)) => bail!("set only one of AUTH_JWKS and AUTH_JWKS_FILE"),
             (None, None) => bail!(
                 "neither AUTH_JWKS nor AUTH_JWKS_FILE is set; \
@@ -97,11 +88,7 @@ impl AuthConfig {
             ),
         };
         let jwks = serde_json::from_str(&document).context("the JWKS is not a JWKS document")?;
-        Ok(Self::Jwks {
-            issuer,
-            audience,
-            jwks,
-        })
+        Ok(Self::Jwks { issuer, audience, jwks })
     }
 }
 
@@ -246,9 +233,7 @@ fn accepted_algorithm(jwk: &Jwk) -> Option<Algorithm> {
     }
     match (&jwk.algorithm, jwk.common.key_algorithm) {
         (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Some(Algorithm::RS256),
-        (AlgorithmParameters::EllipticCurve(p), None | Some(KeyAlgorithm::ES256))
-            if p.curve == EllipticCurve::P256 =>
-        {
+        (AlgorithmParameters::EllipticCurve(p), None | Some(KeyAlgorithm::ES256)) if p.curve == EllipticCurve::P256 => {
             Some(Algorithm::ES256)
         }
         _ => None,
@@ -263,11 +248,7 @@ impl Verifier {
     /// with a `kid` (keys of other types are skipped with a warning), or repeats a `kid`.
     pub fn new(config: AuthConfig, admin_claim: impl Into<String>) -> anyhow::Result<Self> {
         let (keys, issuer, audience) = match config {
-            AuthConfig::LocalHs256 {
-                secret,
-                issuer,
-                audience,
-            } => {
+            AuthConfig::LocalHs256 { secret, issuer, audience } => {
                 let secret = secret.expose_secret().as_bytes();
                 if secret.len() < MIN_LOCAL_SECRET_LEN {
                     bail!("the local token secret needs at least {MIN_LOCAL_SECRET_LEN} bytes");
@@ -279,28 +260,16 @@ impl Verifier {
                 }));
                 (keys, issuer, audience)
             }
-            AuthConfig::Jwks {
-                issuer,
-                audience,
-                jwks,
-            } => {
+            AuthConfig::Jwks { issuer, audience, jwks } => {
                 let mut keys = HashMap::new();
                 for jwk in &jwks.keys {
                     let kid = jwk.common.key_id.as_deref().unwrap_or("");
-                    let Some(algorithm) = accepted_algorithm(jwk).filter(|_| !kid.is_empty())
-                    else {
-                        tracing::warn!(
-                            kid,
-                            "skipping a JWKS key: not an RS256/ES256 signing key with a kid"
-                        );
+                    let Some(algorithm) = accepted_algorithm(jwk).filter(|_| !kid.is_empty()) else {
+                        tracing::warn!(kid, "skipping a JWKS key: not an RS256/ES256 signing key with a kid");
                         continue;
                     };
-                    let key = DecodingKey::from_jwk(jwk)
-                        .with_context(|| format!("JWKS key `{kid}` is invalid"))?;
-                    let previous = keys.insert(
-                        kid.to_owned(),
-                        (key, validation(algorithm, &issuer, &audience)),
-                    );
+                    let key = DecodingKey::from_jwk(jwk).with_context(|| format!("JWKS key `{kid}` is invalid"))?;
+                    let previous = keys.insert(kid.to_owned(), (key, validation(algorithm, &issuer, &audience)));
                     if previous.is_some() {
                         bail!("the JWKS has two keys with kid `{kid}`");
                     }
@@ -311,12 +280,7 @@ impl Verifier {
                 (Keys::Jwks(keys), issuer, audience)
             }
         };
-        Ok(Self {
-            keys,
-            issuer,
-            audience,
-            admin_claim: admin_claim.into(),
-        })
+        Ok(Self { keys, issuer, audience, admin_claim: admin_claim.into() })
     }
 
     /// [`AuthConfig::from_env`], with the admin claim from `AUTH_ADMIN_CLAIM` (default
@@ -364,10 +328,7 @@ impl Verifier {
             Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
             _ => return Err(AuthError::MissingClaim("sub".to_owned())),
         };
-        let email = claims
-            .get("email")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let email = claims.get("email").and_then(Value::as_str).map(str::to_owned);
         // Cognito sends groups as an array; some providers send one space-separated string
         // (like OAuth's `scope`). Whole entries only: `not-admin` is not `admin`.
         let admin = match claims.get(&self.admin_claim) {
@@ -375,11 +336,7 @@ impl Verifier {
             Some(Value::String(groups)) => groups.split_whitespace().any(|g| g == ADMIN_GROUP),
             _ => false,
         };
-        Ok(if admin {
-            Caller::Admin { id, email }
-        } else {
-            Caller::Customer { id, email }
-        })
+        Ok(if admin { Caller::Admin { id, email } } else { Caller::Customer { id, email } })
     }
 
     /// A token this verifier accepts, for `nanoshop serve`'s `/dev/token` and tests: `sub`,
@@ -389,13 +346,7 @@ impl Verifier {
     /// # Errors
     /// [`AuthError::NotLocal`] unless this verifier is [`AuthConfig::LocalHs256`]: deployed
     /// functions only ever verify.
-    pub fn mint_local(
-        &self,
-        sub: &str,
-        email: Option<&str>,
-        admin: bool,
-        ttl: Duration,
-    ) -> Result<String, AuthError> {
+    pub fn mint_local(&self, sub: &str, email: Option<&str>, admin: bool, ttl: Duration) -> Result<String, AuthError> {
         let Keys::Local(local) = &self.keys else {
             return Err(AuthError::NotLocal);
         };
@@ -413,8 +364,7 @@ impl Verifier {
         if admin {
             claims.insert(self.admin_claim.clone(), Value::from(vec![ADMIN_GROUP]));
         }
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &local.encoding)
-            .map_err(AuthError::Sign)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &local.encoding).map_err(AuthError::Sign)
     }
 }
 
@@ -447,9 +397,8 @@ where
         let caller = match (values.next(), values.next()) {
             (None, _) => Self::Anonymous,
             (Some(value), None) => {
-                let token = bearer_token(value).ok_or_else(|| {
-                    ApiError::unauthorized("`Authorization` must be `Bearer <token>`")
-                })?;
+                let token = bearer_token(value)
+                    .ok_or_else(|| ApiError::unauthorized("`Authorization` must be `Bearer <token>`"))?;
                 Arc::<Verifier>::from_ref(state).verify(token)?
             }
             (Some(_), Some(_)) => {
@@ -474,12 +423,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Caller::from_request_parts(parts, state).await? {
-            Caller::Anonymous => Err(ApiError::unauthorized(
-                "this operation needs an administrator's bearer token",
-            )),
-            Caller::Customer { .. } => Err(ApiError::forbidden(
-                "this operation is for administrators only",
-            )),
+            Caller::Anonymous => Err(ApiError::unauthorized("this operation needs an administrator's bearer token")),
+            Caller::Customer { .. } => Err(ApiError::forbidden("this operation is for administrators only")),
             admin @ Caller::Admin { .. } => Ok(Self(admin)),
         }
     }
@@ -508,11 +453,7 @@ mod tests {
 
     fn local() -> Verifier {
         Verifier::new(
-            AuthConfig::LocalHs256 {
-                secret: SECRET.into(),
-                issuer: ISSUER.into(),
-                audience: AUDIENCE.into(),
-            },
+            AuthConfig::LocalHs256 { secret: SECRET.into(), issuer: ISSUER.into(), audience: AUDIENCE.into() },
             DEFAULT_ADMIN_CLAIM,
         )
         .unwrap()
@@ -533,21 +474,10 @@ mod tests {
     }
 
     fn jwks_verifier() -> Verifier {
-        let jwks = JwkSet {
-            keys: vec![
-                jwk(&rsa_key(), Algorithm::RS256, "rsa-1"),
-                jwk(&ec_key(), Algorithm::ES256, "ec-1"),
-            ],
-        };
-        Verifier::new(
-            AuthConfig::Jwks {
-                issuer: ISSUER.into(),
-                audience: AUDIENCE.into(),
-                jwks,
-            },
-            DEFAULT_ADMIN_CLAIM,
-        )
-        .unwrap()
+        let jwks =
+            JwkSet { keys: vec![jwk(&rsa_key(), Algorithm::RS256, "rsa-1"), jwk(&ec_key(), Algorithm::ES256, "ec-1")] };
+        Verifier::new(AuthConfig::Jwks { issuer: ISSUER.into(), audience: AUDIENCE.into(), jwks }, DEFAULT_ADMIN_CLAIM)
+            .unwrap()
     }
 
     fn now() -> i64 {
@@ -577,12 +507,7 @@ mod tests {
     }
 
     fn hs256(claims: &Value) -> String {
-        sign(
-            Algorithm::HS256,
-            None,
-            &EncodingKey::from_secret(SECRET.as_bytes()),
-            claims,
-        )
+        sign(Algorithm::HS256, None, &EncodingKey::from_secret(SECRET.as_bytes()), claims)
     }
 
     fn rs256(claims: &Value) -> String {
@@ -590,10 +515,7 @@ mod tests {
     }
 
     fn customer() -> Caller {
-        Caller::Customer {
-            id: "cust_1".into(),
-            email: Some("a@b.example".into()),
-        }
+        Caller::Customer { id: "cust_1".into(), email: Some("a@b.example".into()) }
     }
 
     #[test]
@@ -604,16 +526,9 @@ mod tests {
         let admin = claims(json!({"cognito:groups": ["staff", "admin"]}));
         assert_eq!(
             v.verify(&hs256(&admin)).unwrap(),
-            Caller::Admin {
-                id: "cust_1".into(),
-                email: Some("a@b.example".into())
-            }
+            Caller::Admin { id: "cust_1".into(), email: Some("a@b.example".into()) }
         );
-        for not_admin in [
-            json!(["administrators"]),
-            json!("not-admin"),
-            json!({"admin": true}),
-        ] {
+        for not_admin in [json!(["administrators"]), json!("not-admin"), json!({"admin": true})] {
             let token = hs256(&claims(json!({ "cognito:groups": not_admin })));
             assert!(!v.verify(&token).unwrap().is_admin(), "{not_admin}");
         }
@@ -622,11 +537,7 @@ mod tests {
     #[test]
     fn a_custom_admin_claim_may_be_a_space_separated_string() {
         let v = Verifier::new(
-            AuthConfig::LocalHs256 {
-                secret: SECRET.into(),
-                issuer: ISSUER.into(),
-                audience: AUDIENCE.into(),
-            },
+            AuthConfig::LocalHs256 { secret: SECRET.into(), issuer: ISSUER.into(), audience: AUDIENCE.into() },
             "roles",
         )
         .unwrap();
@@ -641,33 +552,17 @@ mod tests {
         let v = local();
         let ttl = Duration::from_secs(60);
         let token = v.mint_local("cust_9", None, false, ttl).unwrap();
-        assert_eq!(
-            v.verify(&token).unwrap(),
-            Caller::Customer {
-                id: "cust_9".into(),
-                email: None
-            }
-        );
-        let token = v
-            .mint_local("adm_1", Some("ops@b.example"), true, ttl)
-            .unwrap();
+        assert_eq!(v.verify(&token).unwrap(), Caller::Customer { id: "cust_9".into(), email: None });
+        let token = v.mint_local("adm_1", Some("ops@b.example"), true, ttl).unwrap();
         assert!(v.verify(&token).unwrap().is_admin());
-        assert!(matches!(
-            jwks_verifier().mint_local("x", None, true, ttl),
-            Err(AuthError::NotLocal)
-        ));
+        assert!(matches!(jwks_verifier().mint_local("x", None, true, ttl), Err(AuthError::NotLocal)));
     }
 
     #[test]
     fn rs256_and_es256_tokens_from_the_jwks_are_accepted() {
         let v = jwks_verifier();
         assert_eq!(v.verify(&rs256(&claims(json!({})))).unwrap(), customer());
-        let es = sign(
-            Algorithm::ES256,
-            Some("ec-1"),
-            &ec_key(),
-            &claims(json!({})),
-        );
+        let es = sign(Algorithm::ES256, Some("ec-1"), &ec_key(), &claims(json!({})));
         assert_eq!(v.verify(&es).unwrap(), customer());
     }
 
@@ -675,19 +570,10 @@ mod tests {
     fn alg_none_is_refused() {
         let encode = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
         let payload = encode(claims(json!({})));
-        for header in [
-            json!({"alg": "none", "typ": "JWT"}),
-            json!({"alg": "none", "kid": "rsa-1"}),
-        ] {
+        for header in [json!({"alg": "none", "typ": "JWT"}), json!({"alg": "none", "kid": "rsa-1"})] {
             let token = format!("{}.{payload}.", encode(header));
-            assert!(matches!(
-                local().verify(&token),
-                Err(AuthError::Malformed(_))
-            ));
-            assert!(matches!(
-                jwks_verifier().verify(&token),
-                Err(AuthError::Malformed(_))
-            ));
+            assert!(matches!(local().verify(&token), Err(AuthError::Malformed(_))));
+            assert!(matches!(jwks_verifier().verify(&token), Err(AuthError::Malformed(_))));
         }
     }
 
@@ -701,26 +587,12 @@ mod tests {
             &EncodingKey::from_secret(RSA_PUBLIC),
             &claims(json!({"cognito:groups": ["admin"]})),
         );
-        assert!(matches!(
-            jwks_verifier().verify(&forged),
-            Err(AuthError::Algorithm)
-        ));
+        assert!(matches!(jwks_verifier().verify(&forged), Err(AuthError::Algorithm)));
         // And an RS256 token is no good to the local verifier either.
-        assert!(matches!(
-            local().verify(&rs256(&claims(json!({})))),
-            Err(AuthError::Algorithm)
-        ));
+        assert!(matches!(local().verify(&rs256(&claims(json!({})))), Err(AuthError::Algorithm)));
         // Nor an ES256 token presented under the RSA key's kid.
-        let es = sign(
-            Algorithm::ES256,
-            Some("rsa-1"),
-            &ec_key(),
-            &claims(json!({})),
-        );
-        assert!(matches!(
-            jwks_verifier().verify(&es),
-            Err(AuthError::Algorithm)
-        ));
+        let es = sign(Algorithm::ES256, Some("rsa-1"), &ec_key(), &claims(json!({})));
+        assert!(matches!(jwks_verifier().verify(&es), Err(AuthError::Algorithm)));
     }
 
     #[test]
@@ -730,63 +602,34 @@ mod tests {
             let err = v.verify(&rs256(&claims(changes.clone()))).unwrap_err();
             assert!(expected(&err), "{changes}: {err:?}");
         };
-        check(json!({"exp": now() - 60}), |e| {
-            matches!(e, AuthError::Expired)
-        });
-        check(json!({"nbf": now() + 60}), |e| {
-            matches!(e, AuthError::NotYetValid)
-        });
-        check(json!({"iss": "https://evil.example"}), |e| {
-            matches!(e, AuthError::Issuer)
-        });
-        check(json!({"aud": "someone-else"}), |e| {
-            matches!(e, AuthError::Audience)
-        });
-        check(json!({"aud": ["a", "b"]}), |e| {
-            matches!(e, AuthError::Audience)
-        });
+        check(json!({"exp": now() - 60}), |e| matches!(e, AuthError::Expired));
+        check(json!({"nbf": now() + 60}), |e| matches!(e, AuthError::NotYetValid));
+        check(json!({"iss": "https://evil.example"}), |e| matches!(e, AuthError::Issuer));
+        check(json!({"aud": "someone-else"}), |e| matches!(e, AuthError::Audience));
+        check(json!({"aud": ["a", "b"]}), |e| matches!(e, AuthError::Audience));
         for claim in ["exp", "iss", "aud", "sub"] {
-            check(json!({ claim: null }), |e| {
-                matches!(e, AuthError::MissingClaim(_))
-            });
+            check(json!({ claim: null }), |e| matches!(e, AuthError::MissingClaim(_)));
         }
-        check(json!({"sub": ""}), |e| {
-            matches!(e, AuthError::MissingClaim(_))
-        });
+        check(json!({"sub": ""}), |e| matches!(e, AuthError::MissingClaim(_)));
         // Within the leeway, both ways.
-        assert!(
-            v.verify(&rs256(&claims(json!({"exp": now() - 20}))))
-                .is_ok()
-        );
-        assert!(
-            v.verify(&rs256(&claims(json!({"nbf": now() + 20}))))
-                .is_ok()
-        );
+        assert!(v.verify(&rs256(&claims(json!({"exp": now() - 20})))).is_ok());
+        assert!(v.verify(&rs256(&claims(json!({"nbf": now() + 20})))).is_ok());
     }
 
     #[test]
     fn a_tampered_payload_is_refused() {
         let token = rs256(&claims(json!({})));
         let mut parts: Vec<&str> = token.split('.').collect();
-        let promoted =
-            URL_SAFE_NO_PAD.encode(claims(json!({"cognito:groups": ["admin"]})).to_string());
+        let promoted = URL_SAFE_NO_PAD.encode(claims(json!({"cognito:groups": ["admin"]})).to_string());
         parts[1] = &promoted;
         let forged = parts.join(".");
-        assert!(matches!(
-            jwks_verifier().verify(&forged),
-            Err(AuthError::Signature)
-        ));
+        assert!(matches!(jwks_verifier().verify(&forged), Err(AuthError::Signature)));
     }
 
     #[test]
     fn unknown_or_missing_kids_and_oversized_tokens_are_refused() {
         let v = jwks_verifier();
-        let other = sign(
-            Algorithm::RS256,
-            Some("rsa-2"),
-            &rsa_key(),
-            &claims(json!({})),
-        );
+        let other = sign(Algorithm::RS256, Some("rsa-2"), &rsa_key(), &claims(json!({})));
         assert!(matches!(v.verify(&other), Err(AuthError::UnknownKey)));
         let none = sign(Algorithm::RS256, None, &rsa_key(), &claims(json!({})));
         assert!(matches!(v.verify(&none), Err(AuthError::UnknownKey)));
@@ -798,28 +641,14 @@ mod tests {
     #[test]
     fn unusable_configurations_fail_at_start_up() {
         let short = Verifier::new(
-            AuthConfig::LocalHs256 {
-                secret: "short".into(),
-                issuer: ISSUER.into(),
-                audience: AUDIENCE.into(),
-            },
+            AuthConfig::LocalHs256 { secret: "short".into(), issuer: ISSUER.into(), audience: AUDIENCE.into() },
             DEFAULT_ADMIN_CLAIM,
         );
         assert!(short.is_err());
 
-        let hmac_only = JwkSet {
-            keys: vec![jwk(
-                &EncodingKey::from_secret(SECRET.as_bytes()),
-                Algorithm::HS256,
-                "h",
-            )],
-        };
+        let hmac_only = JwkSet { keys: vec![jwk(&EncodingKey::from_secret(SECRET.as_bytes()), Algorithm::HS256, "h")] };
         let jwks = Verifier::new(
-            AuthConfig::Jwks {
-                issuer: ISSUER.into(),
-                audience: AUDIENCE.into(),
-                jwks: hmac_only,
-            },
+            AuthConfig::Jwks { issuer: ISSUER.into(), audience: AUDIENCE.into(), jwks: hmac_only },
             DEFAULT_ADMIN_CLAIM,
         );
         assert!(jwks.is_err());
@@ -829,39 +658,19 @@ mod tests {
     fn the_environment_configures_jwks_only() {
         let jwks = json!({"keys": [jwk(&rsa_key(), Algorithm::RS256, "rsa-1")]}).to_string();
         let env = |vars: &[(&str, &str)]| {
-            let vars: HashMap<String, String> = vars
-                .iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
-                .collect();
+            let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
             AuthConfig::from_lookup(move |name| vars.get(name).cloned())
         };
-        let config = env(&[
-            ("AUTH_ISSUER", ISSUER),
-            ("AUTH_AUDIENCE", AUDIENCE),
-            ("AUTH_JWKS", &jwks),
-        ])
-        .unwrap();
+        let config = env(&[("AUTH_ISSUER", ISSUER), ("AUTH_AUDIENCE", AUDIENCE), ("AUTH_JWKS", &jwks)]).unwrap();
         assert!(matches!(&config, AuthConfig::Jwks { jwks, .. } if jwks.keys.len() == 1));
         let v = Verifier::new(config, DEFAULT_ADMIN_CLAIM).unwrap();
         assert_eq!(v.verify(&rs256(&claims(json!({})))).unwrap(), customer());
 
         // A local secret in the environment is not a way in.
-        let err = env(&[
-            ("AUTH_ISSUER", ISSUER),
-            ("AUTH_AUDIENCE", AUDIENCE),
-            ("AUTH_SECRET", SECRET),
-        ])
-        .unwrap_err();
+        let err = env(&[("AUTH_ISSUER", ISSUER), ("AUTH_AUDIENCE", AUDIENCE), ("AUTH_SECRET", SECRET)]).unwrap_err();
         assert!(err.to_string().contains("AUTH_JWKS"), "{err}");
         assert!(env(&[("AUTH_AUDIENCE", AUDIENCE), ("AUTH_JWKS", &jwks)]).is_err());
-        assert!(
-            env(&[
-                ("AUTH_ISSUER", ISSUER),
-                ("AUTH_AUDIENCE", AUDIENCE),
-                ("AUTH_JWKS", "{\"keys\": 1}"),
-            ])
-            .is_err()
-        );
+        assert!(env(&[("AUTH_ISSUER", ISSUER), ("AUTH_AUDIENCE", AUDIENCE), ("AUTH_JWKS", "{\"keys\": 1}"),]).is_err());
     }
 
     #[derive(Clone)]
@@ -875,16 +684,8 @@ mod tests {
 
     fn app() -> Router {
         Router::new()
-            .route(
-                "/me",
-                get(|caller: Caller| async move {
-                    caller.customer_id().unwrap_or("anonymous").to_owned()
-                }),
-            )
-            .route(
-                "/admin",
-                get(|Admin(caller): Admin| async move { format!("{}", caller.is_admin()) }),
-            )
+            .route("/me", get(|caller: Caller| async move { caller.customer_id().unwrap_or("anonymous").to_owned() }))
+            .route("/admin", get(|Admin(caller): Admin| async move { format!("{}", caller.is_admin()) }))
             .with_state(State(Arc::new(local())))
     }
 
@@ -893,10 +694,7 @@ mod tests {
         if let Some(value) = authorization {
             request = request.header(AUTHORIZATION, value);
         }
-        app()
-            .oneshot(request.body(Body::empty()).unwrap())
-            .await
-            .unwrap()
+        app().oneshot(request.body(Body::empty()).unwrap()).await.unwrap()
     }
 
     async fn text(response: axum::response::Response) -> String {
@@ -910,14 +708,8 @@ mod tests {
     async fn no_header_is_anonymous_and_a_valid_bearer_is_the_customer() {
         assert_eq!(text(call("/me", None).await).await, "anonymous");
         let token = hs256(&claims(json!({})));
-        assert_eq!(
-            text(call("/me", Some(&format!("Bearer {token}"))).await).await,
-            "cust_1"
-        );
-        assert_eq!(
-            text(call("/me", Some(&format!("bearer  {token}"))).await).await,
-            "cust_1"
-        );
+        assert_eq!(text(call("/me", Some(&format!("Bearer {token}"))).await).await, "cust_1");
+        assert_eq!(text(call("/me", Some(&format!("bearer  {token}"))).await).await, "cust_1");
     }
 
     #[tokio::test]
@@ -933,45 +725,24 @@ mod tests {
             assert_eq!(response.headers()[http::header::WWW_AUTHENTICATE], "Bearer");
             problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
         }
-        let body = problem(
-            call("/me", Some(&format!("Bearer {expired}"))).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-        )
-        .await;
+        let body =
+            problem(call("/me", Some(&format!("Bearer {expired}"))).await, StatusCode::UNAUTHORIZED, "unauthorized")
+                .await;
         assert_eq!(body["detail"], "the bearer token has expired");
     }
 
     #[tokio::test]
     async fn admin_routes_are_401_for_guests_403_for_customers() {
-        problem(
-            call("/admin", None).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-        )
-        .await;
+        problem(call("/admin", None).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
         let customer = format!("Bearer {}", hs256(&claims(json!({}))));
-        problem(
-            call("/admin", Some(&customer)).await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
-        let admin = format!(
-            "Bearer {}",
-            hs256(&claims(json!({"cognito:groups": ["admin"]})))
-        );
+        problem(call("/admin", Some(&customer)).await, StatusCode::FORBIDDEN, "forbidden").await;
+        let admin = format!("Bearer {}", hs256(&claims(json!({"cognito:groups": ["admin"]}))));
         assert_eq!(text(call("/admin", Some(&admin)).await).await, "true");
     }
 
     #[tokio::test]
     async fn minting_on_a_jwks_verifier_is_an_opaque_500() {
         let err: ApiError = AuthError::NotLocal.into();
-        problem(
-            err.into_response(),
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-        )
-        .await;
+        problem(err.into_response(), StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
     }
 }

@@ -48,13 +48,8 @@ impl CursorCodec {
     /// If `key` is shorter than [`KEY_LEN`] bytes: a short key is a configuration mistake that
     /// should stop the function at start-up, not weaken every cursor silently.
     pub fn new(key: &[u8]) -> Self {
-        assert!(
-            key.len() >= KEY_LEN,
-            "a cursor key needs at least {KEY_LEN} bytes"
-        );
-        Self {
-            mac: HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length"),
-        }
+        assert!(key.len() >= KEY_LEN, "a cursor key needs at least {KEY_LEN} bytes");
+        Self { mac: HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length") }
     }
 
     fn mac(&self, context: &str, json: &[u8]) -> HmacSha256 {
@@ -73,11 +68,7 @@ impl CursorCodec {
     pub fn encode<T: Serialize>(&self, context: &str, value: &T) -> String {
         let json = serde_json::to_vec(value).expect("cursor values serialise to JSON");
         let tag = self.mac(context, &json).finalize().into_bytes();
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(&json),
-            URL_SAFE_NO_PAD.encode(tag)
-        )
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(&json), URL_SAFE_NO_PAD.encode(tag))
     }
 
     /// The value in `cursor`, if this codec signed it for the same `context`.
@@ -87,14 +78,12 @@ impl CursorCodec {
     /// another key or for another context, or does not hold a `T`. The MAC is checked (in
     /// constant time) before the payload is parsed, so nothing unsigned reaches serde.
     pub fn decode<T: DeserializeOwned>(&self, context: &str, cursor: &str) -> Result<T, ApiError> {
-        self.verified_payload(context, cursor)
-            .and_then(|json| serde_json::from_slice(&json).ok())
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_cursor",
-                    "the cursor is malformed, tampered with, or belongs to another listing",
-                )
-            })
+        self.verified_payload(context, cursor).and_then(|json| serde_json::from_slice(&json).ok()).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_cursor",
+                "the cursor is malformed, tampered with, or belongs to another listing",
+            )
+        })
     }
 
     fn verified_payload(&self, context: &str, cursor: &str) -> Option<Vec<u8>> {
@@ -128,10 +117,7 @@ mod tests {
     }
 
     fn after() -> After {
-        After {
-            created_at: "2025-01-02T03:04:05Z".into(),
-            id: "prod_01J".into(),
-        }
+        After { created_at: "2025-01-02T03:04:05Z".into(), id: "prod_01J".into() }
     }
 
     fn assert_invalid(result: Result<After, ApiError>) {
@@ -144,9 +130,7 @@ mod tests {
     fn a_cursor_decodes_to_what_was_encoded() {
         let cursor = codec().encode(CONTEXT, &after());
         assert!(
-            cursor
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+            cursor.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
             "cursors must be safe in a query string unescaped: {cursor}"
         );
         assert_eq!(codec().decode::<After>(CONTEXT, &cursor).unwrap(), after());
@@ -156,11 +140,7 @@ mod tests {
     fn a_tampered_payload_is_refused() {
         let cursor = codec().encode(CONTEXT, &after());
         let (_, tag) = cursor.split_once('.').unwrap();
-        let forged = serde_json::to_vec(&After {
-            id: "prod_00".into(),
-            ..after()
-        })
-        .unwrap();
+        let forged = serde_json::to_vec(&After { id: "prod_00".into(), ..after() }).unwrap();
         let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged));
         assert_invalid(codec().decode(CONTEXT, &forged));
     }
@@ -191,10 +171,7 @@ mod tests {
         let other = codec().encode(CONTEXT, &42);
         assert_invalid(codec().decode(CONTEXT, &other));
 
-        let huge = After {
-            id: "x".repeat(MAX_CURSOR_LEN),
-            ..after()
-        };
+        let huge = After { id: "x".repeat(MAX_CURSOR_LEN), ..after() };
         let cursor = codec().encode(CONTEXT, &huge);
         assert_invalid(codec().decode(CONTEXT, &cursor));
     }

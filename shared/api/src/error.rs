@@ -79,11 +79,7 @@ impl ApiError {
 
     /// 404 `not_found`; `what` names the resource, e.g. ``"product `linen-shirt`"``.
     pub fn not_found(what: impl fmt::Display) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} was not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} was not found"))
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
@@ -107,12 +103,7 @@ impl ApiError {
         } else {
             format!("{n} fields are invalid; see `errors`")
         };
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            detail,
-        )
-        .with_errors(errors.0)
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail).with_errors(errors.0)
     }
 
     pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
@@ -137,11 +128,7 @@ impl ApiError {
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         Self {
             cause: Some(err.into()),
-            ..Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                INTERNAL_DETAIL,
-            )
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", INTERNAL_DETAIL)
         }
     }
 }
@@ -205,20 +192,12 @@ impl IntoResponse for ApiError {
             status: self.status.as_u16(),
             detail: &self.detail,
             code: self.code,
-            errors: self
-                .errors
-                .iter()
-                .map(|e| ProblemField {
-                    field: &e.field,
-                    message: &e.message,
-                })
-                .collect(),
+            errors: self.errors.iter().map(|e| ProblemField { field: &e.field, message: &e.message }).collect(),
             request_id: &request_id,
         };
         // Serialising strings and integers cannot fail; the fallback only keeps this panic-free.
         let body = serde_json::to_vec(&problem).unwrap_or_else(|_| {
-            br#"{"type":"urn:nanoshop:problem:internal_error","status":500,"code":"internal_error"}"#
-                .to_vec()
+            br#"{"type":"urn:nanoshop:problem:internal_error","status":500,"code":"internal_error"}"#.to_vec()
         });
 
         let mut response = (self.status, body).into_response();
@@ -268,10 +247,7 @@ pub(crate) mod tests {
     impl Logs {
         pub(crate) fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
             let logs = Self::default();
-            let subscriber = tracing_subscriber::fmt()
-                .with_writer(logs.clone())
-                .with_ansi(false)
-                .finish();
+            let subscriber = tracing_subscriber::fmt().with_writer(logs.clone()).with_ansi(false).finish();
             (logs, tracing::subscriber::set_default(subscriber))
         }
 
@@ -303,12 +279,9 @@ pub(crate) mod tests {
         errors.add("title", "must not be empty");
         errors.add("variants[0].sku", "is taken");
 
-        let body = problem(
-            ApiError::from(errors).into_response(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        )
-        .await;
+        let body =
+            problem(ApiError::from(errors).into_response(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+                .await;
 
         assert_eq!(body["title"], "Unprocessable Entity");
         assert_eq!(body["detail"], "2 fields are invalid; see `errors`");
@@ -336,11 +309,8 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn the_body_carries_the_request_id_of_the_current_request() {
-        let response = REQUEST_ID
-            .scope("req-42".into(), async {
-                ApiError::not_found("product `x`").into_response()
-            })
-            .await;
+        let response =
+            REQUEST_ID.scope("req-42".into(), async { ApiError::not_found("product `x`").into_response() }).await;
         let body = problem(response, StatusCode::NOT_FOUND, "not_found").await;
         assert_eq!(body["request_id"], "req-42");
         assert_eq!(body["detail"], "product `x` was not found");
@@ -360,26 +330,14 @@ pub(crate) mod tests {
         let (logs, _guard) = Logs::capture();
         let cause = anyhow::anyhow!("password=hunter2 rejected by db").context("loading cart");
 
-        let response = REQUEST_ID
-            .scope("req-7".into(), async {
-                ApiError::internal(cause).into_response()
-            })
-            .await;
-        let body = problem(
-            response,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-        )
-        .await;
+        let response = REQUEST_ID.scope("req-7".into(), async { ApiError::internal(cause).into_response() }).await;
+        let body = problem(response, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
 
         assert_eq!(body["detail"], INTERNAL_DETAIL);
         assert!(!body.to_string().contains("hunter2"), "{body}");
         let logs = logs.text();
         assert_eq!(logs.matches("request failed").count(), 1, "{logs}");
         assert!(logs.contains("req-7"), "{logs}");
-        assert!(
-            logs.contains("loading cart: password=hunter2 rejected by db"),
-            "{logs}"
-        );
+        assert!(logs.contains("loading cart: password=hunter2 rejected by db"), "{logs}");
     }
 }

@@ -55,40 +55,22 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         ),
         // The inner error is serde's, prefixed by the path of the offending field
         // (`items[0].quantity: invalid type ...`): exactly what a client needs to fix its request.
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::bad_request("malformed_json", inner_message(&e))
-        }
-        JsonRejection::JsonDataError(e) => {
-            ApiError::unprocessable("invalid_body", inner_message(&e))
-        }
-        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            payload_too_large()
-        }
-        other => ApiError::new(
-            other.status(),
-            "unreadable_body",
-            "the request body could not be read",
-        ),
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("malformed_json", inner_message(&e)),
+        JsonRejection::JsonDataError(e) => ApiError::unprocessable("invalid_body", inner_message(&e)),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(),
+        other => ApiError::new(other.status(), "unreadable_body", "the request body could not be read"),
     }
 }
 
 /// The message of what axum wrapped, without axum's generic prefix.
 fn inner_message(e: &dyn std::error::Error) -> String {
-    e.source()
-        .map_or_else(|| e.to_string(), ToString::to_string)
+    e.source().map_or_else(|| e.to_string(), ToString::to_string)
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
-            Ok(body) => (
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                body,
-            )
-                .into_response(),
+            Ok(body) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response(),
             Err(err) => ApiError::internal(err).into_response(),
         }
     }
@@ -169,10 +151,7 @@ fn parse_if_match(value: &str) -> Option<Option<u64>> {
         return Some(None);
     }
     let value = value.strip_prefix("W/").unwrap_or(value);
-    let digits = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value);
+    let digits = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
     // `u64::from_str` also takes a leading `+`; a version is digits only.
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -182,8 +161,7 @@ fn parse_if_match(value: &str) -> Option<Option<u64>> {
 
 /// The `ETag` header for a resource at `version`: `ETag: "3"`, which [`IfMatch`] reads back.
 pub fn etag(version: u64) -> (HeaderName, HeaderValue) {
-    let value = HeaderValue::from_str(&format!("\"{version}\""))
-        .expect("digits and quotes are valid header bytes");
+    let value = HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are valid header bytes");
     (header::ETAG, value)
 }
 
@@ -206,10 +184,7 @@ impl Pagination {
 
 impl Default for Pagination {
     fn default() -> Self {
-        Self {
-            limit: Self::DEFAULT_LIMIT,
-            cursor: None,
-        }
+        Self { limit: Self::DEFAULT_LIMIT, cursor: None }
     }
 }
 
@@ -226,24 +201,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
         let raw: RawPagination = parse_query(&parts.uri)?;
         let limit = match raw.limit {
             None => Self::DEFAULT_LIMIT,
-            Some(limit) => limit
-                .parse()
-                .ok()
-                .filter(|l| (1..=Self::MAX_LIMIT).contains(l))
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_limit",
-                        format!(
-                            "`limit` must be a whole number from 1 to {}",
-                            Self::MAX_LIMIT
-                        ),
-                    )
-                })?,
+            Some(limit) => limit.parse().ok().filter(|l| (1..=Self::MAX_LIMIT).contains(l)).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_limit",
+                    format!("`limit` must be a whole number from 1 to {}", Self::MAX_LIMIT),
+                )
+            })?,
         };
-        Ok(Self {
-            limit,
-            cursor: raw.cursor.filter(|c| !c.is_empty()),
-        })
+        Ok(Self { limit, cursor: raw.cursor.filter(|c| !c.is_empty()) })
     }
 }
 
@@ -282,10 +247,7 @@ mod tests {
 
     fn app() -> Router {
         Router::new()
-            .route(
-                "/items",
-                post(|Json(item): Json<AddItem>| async move { Json(item) }),
-            )
+            .route("/items", post(|Json(item): Json<AddItem>| async move { Json(item) }))
             .route(
                 "/search",
                 get(|Query(f): Query<Filter>, p: Pagination| async move {
@@ -294,10 +256,7 @@ mod tests {
                     }))
                 }),
             )
-            .route(
-                "/versioned",
-                get(|IfMatch(v): IfMatch| async move { Json(v) }),
-            )
+            .route("/versioned", get(|IfMatch(v): IfMatch| async move { Json(v) }))
             .layer(DefaultBodyLimit::max(1024))
     }
 
@@ -319,14 +278,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_valid_body_round_trips_as_json() {
-        let (status, headers, body) = parts(
-            send(post_items(
-                Some("application/json"),
-                r#"{"sku":"LS-S","quantity":2}"#,
-            ))
-            .await,
-        )
-        .await;
+        let (status, headers, body) =
+            parts(send(post_items(Some("application/json"), r#"{"sku":"LS-S","quantity":2}"#)).await).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[header::CONTENT_TYPE], "application/json");
         assert_eq!(body, json!({"sku": "LS-S", "quantity": 2}));
@@ -336,12 +289,7 @@ mod tests {
     async fn a_body_without_a_json_content_type_is_415() {
         for ct in [None, Some("text/plain")] {
             let response = send(post_items(ct, r#"{"sku":"a","quantity":1}"#)).await;
-            problem(
-                response,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-            )
-            .await;
+            problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
         }
     }
 
@@ -357,10 +305,7 @@ mod tests {
         for (sent, expected) in [
             (r#"{"sku":"a","quantity":"two"}"#, "quantity: invalid type"),
             (r#"{"sku":"a"}"#, "missing field `quantity`"),
-            (
-                r#"{"sku":"a","quantity":1,"price":1}"#,
-                "unknown field `price`",
-            ),
+            (r#"{"sku":"a","quantity":1,"price":1}"#, "unknown field `price`"),
         ] {
             let response = send(post_items(Some("application/json"), sent)).await;
             let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
@@ -379,38 +324,21 @@ mod tests {
 
     #[tokio::test]
     async fn queries_and_pagination_share_the_query_string() {
-        let (status, _, body) = parts(
-            send(get_request(
-                "/search?q=shirt&limit=100&cursor=abc&page_size_hint=3",
-            ))
-            .await,
-        )
-        .await;
+        let (status, _, body) =
+            parts(send(get_request("/search?q=shirt&limit=100&cursor=abc&page_size_hint=3")).await).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            body,
-            json!({"q": "shirt", "hint": 3, "limit": 100, "cursor": "abc"})
-        );
+        assert_eq!(body, json!({"q": "shirt", "hint": 3, "limit": 100, "cursor": "abc"}));
 
         let (_, _, body) = parts(send(get_request("/search?cursor=")).await).await;
-        assert_eq!(
-            body,
-            json!({"q": null, "hint": 0, "limit": 20, "cursor": null})
-        );
+        assert_eq!(body, json!({"q": null, "hint": 0, "limit": 20, "cursor": null}));
     }
 
     #[tokio::test]
     async fn a_query_of_the_wrong_shape_is_400_invalid_query() {
-        let body = problem(
-            send(get_request("/search?page_size_hint=999")).await,
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-        )
-        .await;
-        assert!(
-            body["detail"].as_str().unwrap().contains("page_size_hint"),
-            "{body}"
-        );
+        let body =
+            problem(send(get_request("/search?page_size_hint=999")).await, StatusCode::BAD_REQUEST, "invalid_query")
+                .await;
+        assert!(body["detail"].as_str().unwrap().contains("page_size_hint"), "{body}");
     }
 
     #[tokio::test]
@@ -449,10 +377,7 @@ mod tests {
         let (_, _, body) = parts(send(get_request("/versioned")).await).await;
         assert_eq!(body, Value::Null);
 
-        let request = http::Request::get("/versioned")
-            .header(header::IF_MATCH, "\"5\"")
-            .body(Body::empty())
-            .unwrap();
+        let request = http::Request::get("/versioned").header(header::IF_MATCH, "\"5\"").body(Body::empty()).unwrap();
         let (_, _, body) = parts(send(request).await).await;
         assert_eq!(body, json!(5));
 
@@ -461,12 +386,7 @@ mod tests {
             .header(header::IF_MATCH, "\"6\"")
             .body(Body::empty())
             .unwrap();
-        problem(
-            send(request).await,
-            StatusCode::BAD_REQUEST,
-            "invalid_if_match",
-        )
-        .await;
+        problem(send(request).await, StatusCode::BAD_REQUEST, "invalid_if_match").await;
     }
 
     #[tokio::test]
@@ -474,23 +394,12 @@ mod tests {
         assert!(IfMatch(None).check(4).is_ok());
         assert!(IfMatch(Some(4)).check(4).is_ok());
         let err = IfMatch(Some(3)).check(4).unwrap_err();
-        problem(
-            err.into_response(),
-            StatusCode::PRECONDITION_FAILED,
-            "version_conflict",
-        )
-        .await;
+        problem(err.into_response(), StatusCode::PRECONDITION_FAILED, "version_conflict").await;
     }
 
     #[test]
     fn a_page_serialises_as_the_list_envelope() {
-        let last = Page {
-            items: vec![1, 2],
-            next_cursor: None,
-        };
-        assert_eq!(
-            serde_json::to_value(last).unwrap(),
-            json!({"items": [1, 2], "next_cursor": null})
-        );
+        let last = Page { items: vec![1, 2], next_cursor: None };
+        assert_eq!(serde_json::to_value(last).unwrap(), json!({"items": [1, 2], "next_cursor": null}));
     }
 }

@@ -42,9 +42,7 @@ tokio::task_local! {
 /// It is a task-local: a task spawned from a handler (`tokio::spawn`) does not inherit it, so
 /// pass the id along explicitly if such a task reports errors.
 pub fn request_id() -> String {
-    REQUEST_ID
-        .try_with(|id| id.to_string())
-        .unwrap_or_else(|_| "unknown".to_owned())
+    REQUEST_ID.try_with(|id| id.to_string()).unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// Wraps `router` in the layers every nanoshop function shares, outermost first:
@@ -69,19 +67,17 @@ pub fn with_common_layers(router: Router) -> Router {
 /// [`with_common_layers`] for a router that brings its own fallback (the local server's
 /// storefront files), which then gets the same layers as every route.
 pub fn with_common_layers_and_fallback(router: Router) -> Router {
-    router
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(
-            ServiceBuilder::new()
-                .layer(from_fn(request_context))
-                .layer(CatchPanicLayer::custom(panic_response))
-                .layer(from_fn(problem_for_payload_too_large))
-                // Refuses by `Content-Length` before the handler runs, and caps streamed bodies.
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-                // axum's own extractor limit (2 MB by default) lowered to match, so `Json` fails
-                // with its 413 rather than relying on the outer layer alone.
-                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
+    router.method_not_allowed_fallback(method_not_allowed).layer(
+        ServiceBuilder::new()
+            .layer(from_fn(request_context))
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(from_fn(problem_for_payload_too_large))
+            // Refuses by `Content-Length` before the handler runs, and caps streamed bodies.
+            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            // axum's own extractor limit (2 MB by default) lowered to match, so `Json` fails
+            // with its 413 rather than relying on the outer layer alone.
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    )
 }
 
 /// A route a function serves: method, path (in API Gateway syntax, `{id}`), who may call it,
@@ -104,35 +100,21 @@ struct Health {
 
 /// `GET /health` → `{"status": "ok", "function": <function>, "version": <version>}`.
 pub fn health_router(function: &'static str, version: &'static str) -> Router {
-    Router::new().route(
-        "/health",
-        get(move || async move {
-            Json(Health {
-                status: "ok",
-                function,
-                version,
-            })
-        }),
-    )
+    Router::new().route("/health", get(move || async move { Json(Health { status: "ok", function, version }) }))
 }
 
 pub(crate) fn payload_too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!(
-            "request bodies are limited to {} KiB",
-            MAX_BODY_BYTES / 1024
-        ),
+        format!("request bodies are limited to {} KiB", MAX_BODY_BYTES / 1024),
     )
 }
 
 fn adopted_request_id(headers: &HeaderMap) -> Option<&str> {
     let id = headers.get(&X_REQUEST_ID)?.to_str().ok()?;
     let valid = (1..=MAX_REQUEST_ID_LEN).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     valid.then_some(id)
 }
 
@@ -141,8 +123,7 @@ async fn request_context(request: Request, next: Next) -> Response {
         Some(id) => id.into(),
         None => ulid::Ulid::new().to_string().into(),
     };
-    let header_value =
-        HeaderValue::from_str(&id).expect("request ids are checked or generated as ASCII");
+    let header_value = HeaderValue::from_str(&id).expect("request ids are checked or generated as ASCII");
     let span = tracing::info_span!(
         "request",
         request_id = %id,
@@ -151,14 +132,9 @@ async fn request_context(request: Request, next: Next) -> Response {
     );
     let started = Instant::now();
 
-    let mut response = REQUEST_ID
-        .scope(id, next.run(request))
-        .instrument(span.clone())
-        .await;
+    let mut response = REQUEST_ID.scope(id, next.run(request)).instrument(span.clone()).await;
 
-    response
-        .headers_mut()
-        .insert(X_REQUEST_ID.clone(), header_value);
+    response.headers_mut().insert(X_REQUEST_ID.clone(), header_value);
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
@@ -173,10 +149,7 @@ async fn request_context(request: Request, next: Next) -> Response {
 /// extractors do the same for streamed bodies; clients are promised problem+json.
 async fn problem_for_payload_too_large(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|ct| ct == PROBLEM_JSON);
+    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|ct| ct == PROBLEM_JSON);
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
         return payload_too_large().into_response();
     }
@@ -193,11 +166,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 pub async fn not_found(uri: Uri) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!("no route matches `{}`", uri.path()),
-    )
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route matches `{}`", uri.path()))
 }
 
 async fn method_not_allowed(method: Method) -> ApiError {
@@ -223,10 +192,7 @@ mod tests {
                 .route("/ok", get(|| async { "ok" }))
                 .route("/panic", get(boom))
                 .route("/json", post(|Json(v): Json<Value>| async move { Json(v) }))
-                .route(
-                    "/bytes",
-                    post(|b: Bytes| async move { b.len().to_string() }),
-                )
+                .route("/bytes", post(|b: Bytes| async move { b.len().to_string() }))
                 .route("/id", get(|| async { request_id() }))
                 .merge(health_router("catalog", "1.2.3")),
         )
@@ -241,10 +207,7 @@ mod tests {
     }
 
     fn response_id(response: &Response) -> String {
-        response.headers()[&X_REQUEST_ID]
-            .to_str()
-            .unwrap()
-            .to_owned()
+        response.headers()[&X_REQUEST_ID].to_str().unwrap().to_owned()
     }
 
     #[tokio::test]
@@ -266,10 +229,7 @@ mod tests {
             ("semi;colon", false),
             ("", false),
         ] {
-            let request = Request::get("/ok")
-                .header(&X_REQUEST_ID, sent)
-                .body(Body::empty())
-                .unwrap();
+            let request = Request::get("/ok").header(&X_REQUEST_ID, sent).body(Body::empty()).unwrap();
             let id = response_id(&app().oneshot(request).await.unwrap());
             assert_eq!(id == sent, adopted, "sent {sent:?}, got {id:?}");
             if !adopted {
@@ -280,10 +240,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_paths_are_a_problem_json_404_with_the_request_id() {
-        let request = Request::get("/nope")
-            .header(&X_REQUEST_ID, "req-1")
-            .body(Body::empty())
-            .unwrap();
+        let request = Request::get("/nope").header(&X_REQUEST_ID, "req-1").body(Body::empty()).unwrap();
         let response = app().oneshot(request).await.unwrap();
         assert_eq!(response_id(&response), "req-1");
         let body = problem(response, StatusCode::NOT_FOUND, "not_found").await;
@@ -292,22 +249,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_wrong_method_is_a_problem_json_405_listing_the_allowed_ones() {
-        let response = app()
-            .oneshot(Request::delete("/ok").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let response = app().oneshot(Request::delete("/ok").body(Body::empty()).unwrap()).await.unwrap();
         assert!(response.headers().contains_key(&X_REQUEST_ID));
-        let allow = response.headers()[header::ALLOW]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let allow = response.headers()[header::ALLOW].to_str().unwrap().to_owned();
         assert!(allow.contains("GET"), "{allow}");
-        problem(
-            response,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-        )
-        .await;
+        problem(response, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     }
 
     #[tokio::test]
@@ -315,12 +261,7 @@ mod tests {
         let (logs, _guard) = Logs::capture();
         let response = app().oneshot(get_req("/panic")).await.unwrap();
         let id = response_id(&response);
-        let body = problem(
-            response,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-        )
-        .await;
+        let body = problem(response, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
         assert!(!body.to_string().contains("secret"), "{body}");
         assert_eq!(body["request_id"], id.as_str());
         let logs = logs.text();
@@ -354,15 +295,9 @@ mod tests {
     #[tokio::test]
     async fn bodies_at_the_limit_are_accepted() {
         let body = vec![b'x'; MAX_BODY_BYTES];
-        let response = app()
-            .oneshot(Request::post("/bytes").body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
+        let response = app().oneshot(Request::post("/bytes").body(Body::from(body)).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(
-            response.into_body().collect_string().await,
-            MAX_BODY_BYTES.to_string()
-        );
+        assert_eq!(response.into_body().collect_string().await, MAX_BODY_BYTES.to_string());
     }
 
     #[tokio::test]
@@ -370,10 +305,7 @@ mod tests {
         let (status, headers, body) = parts(app().oneshot(get_req("/health")).await.unwrap()).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[header::CONTENT_TYPE], "application/json");
-        assert_eq!(
-            body,
-            json!({"status": "ok", "function": "catalog", "version": "1.2.3"})
-        );
+        assert_eq!(body, json!({"status": "ok", "function": "catalog", "version": "1.2.3"}));
     }
 
     trait CollectString {

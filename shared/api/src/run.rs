@@ -24,19 +24,12 @@ fn in_lambda() -> bool {
 /// If the address is invalid or cannot be bound, or the Lambda runtime fails.
 pub async fn run(router: Router) -> anyhow::Result<()> {
     if in_lambda() {
-        return lambda_http::run(router)
-            .await
-            .map_err(|e| anyhow::anyhow!(e).context("the Lambda runtime failed"));
+        return lambda_http::run(router).await.map_err(|e| anyhow::anyhow!(e).context("the Lambda runtime failed"));
     }
     let addr = bind_addr(std::env::var("BIND_ADDR").ok(), std::env::var("PORT").ok())?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("the HTTP server failed")
 }
 
 fn bind_addr(bind: Option<String>, port: Option<String>) -> anyhow::Result<SocketAddr> {
@@ -44,8 +37,7 @@ fn bind_addr(bind: Option<String>, port: Option<String>) -> anyhow::Result<Socke
         (Some(bind), _) => bind,
         (None, port) => format!("0.0.0.0:{}", port.as_deref().unwrap_or("8080")),
     };
-    addr.parse()
-        .with_context(|| format!("`{addr}` is not a socket address (check BIND_ADDR and PORT)"))
+    addr.parse().with_context(|| format!("`{addr}` is not a socket address (check BIND_ADDR and PORT)"))
 }
 
 async fn shutdown_signal() {
@@ -88,13 +80,7 @@ pub fn init_tracing() {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // Already installed is fine (see above); there is nothing else `try_init` can fail on.
     let _already_installed = if in_lambda() {
-        builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .without_time()
-            .with_ansi(false)
-            .try_init()
+        builder.json().with_current_span(true).with_span_list(false).without_time().with_ansi(false).try_init()
     } else {
         builder.try_init()
     };
@@ -111,10 +97,7 @@ mod tests {
         };
         assert_eq!(addr(None, None).unwrap(), "0.0.0.0:8080");
         assert_eq!(addr(None, Some("3000")).unwrap(), "0.0.0.0:3000");
-        assert_eq!(
-            addr(Some("127.0.0.1:9000"), Some("3000")).unwrap(),
-            "127.0.0.1:9000"
-        );
+        assert_eq!(addr(Some("127.0.0.1:9000"), Some("3000")).unwrap(), "127.0.0.1:9000");
         assert!(addr(None, Some("http")).is_err());
         assert!(addr(Some("localhost"), None).is_err());
     }

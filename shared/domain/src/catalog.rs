@@ -38,9 +38,7 @@ pub const MAX_STOCK: i64 = 1_000_000_000;
 pub struct Slug(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "must be 1–{MAX_SLUG_LEN} lower-case letters, digits and single hyphens, like `linen-shirt`"
-)]
+#[error("must be 1–{MAX_SLUG_LEN} lower-case letters, digits and single hyphens, like `linen-shirt`")]
 pub struct InvalidSlug;
 
 impl FromStr for Slug {
@@ -48,17 +46,9 @@ impl FromStr for Slug {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let ok = !s.is_empty()
             && s.len() <= MAX_SLUG_LEN
-            && s.split('-').all(|part| {
-                !part.is_empty()
-                    && part
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            });
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(InvalidSlug)
-        }
+            && s.split('-')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidSlug) }
     }
 }
 
@@ -69,9 +59,7 @@ impl FromStr for Slug {
 pub struct Sku(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "must be 1–{MAX_SKU_LEN} characters: letters, digits, `.`, `_` or `-`, starting with a letter or digit"
-)]
+#[error("must be 1–{MAX_SKU_LEN} characters: letters, digits, `.`, `_` or `-`, starting with a letter or digit")]
 pub struct InvalidSku;
 
 impl FromStr for Sku {
@@ -81,14 +69,8 @@ impl FromStr for Sku {
         let ok = !bytes.is_empty()
             && bytes.len() <= MAX_SKU_LEN
             && bytes[0].is_ascii_alphanumeric()
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(InvalidSku)
-        }
+            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidSku) }
     }
 }
 
@@ -244,11 +226,7 @@ impl Product {
     ///
     /// # Errors
     /// Every field that breaks a rule, by name.
-    pub fn create(
-        id: ProductId,
-        input: UncheckedProduct,
-        now: DateTime<Utc>,
-    ) -> Result<Self, ValidationErrors> {
+    pub fn create(id: ProductId, input: UncheckedProduct, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
         let c = check_product(input)?;
         Ok(Self {
             id,
@@ -271,11 +249,7 @@ impl Product {
     ///
     /// # Errors
     /// Every field that breaks a rule, by name.
-    pub fn revise(
-        &self,
-        input: UncheckedProduct,
-        now: DateTime<Utc>,
-    ) -> Result<Self, ValidationErrors> {
+    pub fn revise(&self, input: UncheckedProduct, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
         let c = check_product(input)?;
         Ok(Self {
             id: self.id.clone(),
@@ -311,11 +285,7 @@ impl Product {
                     sku: v.sku.to_string(),
                     title: v.title.clone(),
                     options: v.options.clone(),
-                    prices: v
-                        .prices
-                        .iter()
-                        .map(|p| (p.amount, p.currency.to_string()))
-                        .collect(),
+                    prices: v.prices.iter().map(|p| (p.amount, p.currency.to_string())).collect(),
                     weight_grams: v.weight_grams,
                 })
                 .collect(),
@@ -335,11 +305,7 @@ impl Product {
         let haystack: Vec<String> = self
             .title
             .split(|c: char| !c.is_alphanumeric())
-            .chain(
-                self.tags
-                    .iter()
-                    .flat_map(|t| t.split(|c: char| !c.is_alphanumeric())),
-            )
+            .chain(self.tags.iter().flat_map(|t| t.split(|c: char| !c.is_alphanumeric())))
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
             .collect();
@@ -353,32 +319,17 @@ impl Product {
 
 fn check_product(input: UncheckedProduct) -> Result<CheckedProduct, ValidationErrors> {
     let mut errors = ValidationErrors::default();
-    let slug = input
-        .slug
-        .parse::<Slug>()
-        .map_err(|e| errors.add("slug", e.to_string()))
-        .ok();
+    let slug = input.slug.parse::<Slug>().map_err(|e| errors.add("slug", e.to_string())).ok();
     text(&mut errors, "title", &input.title, 1, MAX_TITLE_LEN);
-    text(
-        &mut errors,
-        "description",
-        &input.description,
-        0,
-        MAX_DESCRIPTION_LEN,
-    );
+    text(&mut errors, "description", &input.description, 0, MAX_DESCRIPTION_LEN);
 
     if input.categories.len() > MAX_CATEGORIES_PER_PRODUCT {
-        errors.add(
-            "categories",
-            format!("at most {MAX_CATEGORIES_PER_PRODUCT} categories"),
-        );
+        errors.add("categories", format!("at most {MAX_CATEGORIES_PER_PRODUCT} categories"));
     }
     let mut categories = Vec::new();
     for (i, c) in input.categories.iter().enumerate() {
         match c.parse::<Slug>() {
-            Ok(s) if categories.contains(&s) => {
-                errors.add(format!("categories[{i}]"), "listed twice")
-            }
+            Ok(s) if categories.contains(&s) => errors.add(format!("categories[{i}]"), "listed twice"),
             Ok(s) => categories.push(s),
             Err(e) => errors.add(format!("categories[{i}]"), e.to_string()),
         }
@@ -417,10 +368,7 @@ fn check_options(errors: &mut ValidationErrors, options: &[ProductOption]) {
             errors.add(format!("options[{i}].name"), "option names must be unique");
         }
         if o.values.is_empty() || o.values.len() > MAX_OPTION_VALUES {
-            errors.add(
-                format!("options[{i}].values"),
-                format!("must have 1–{MAX_OPTION_VALUES} values"),
-            );
+            errors.add(format!("options[{i}].values"), format!("must have 1–{MAX_OPTION_VALUES} values"));
         }
         let mut values = BTreeSet::new();
         for (j, v) in o.values.iter().enumerate() {
@@ -438,16 +386,10 @@ fn check_variants(
     input: Vec<UncheckedVariant>,
 ) -> Vec<Variant> {
     if input.is_empty() || input.len() > MAX_VARIANTS {
-        errors.add(
-            "variants",
-            format!("a product has 1–{MAX_VARIANTS} variants"),
-        );
+        errors.add("variants", format!("a product has 1–{MAX_VARIANTS} variants"));
     }
     if options.is_empty() && input.len() > 1 {
-        errors.add(
-            "variants",
-            "a product without options has exactly one variant",
-        );
+        errors.add("variants", "a product without options has exactly one variant");
     }
     let mut skus = BTreeSet::new();
     let mut combinations = BTreeSet::new();
@@ -456,10 +398,7 @@ fn check_variants(
         let at = |field: &str| format!("variants[{i}].{field}");
         let sku = match v.sku.parse::<Sku>() {
             Ok(sku) if !skus.insert(sku.clone()) => {
-                errors.add(
-                    at("sku"),
-                    format!("SKU `{sku}` is used by another variant of this product"),
-                );
+                errors.add(at("sku"), format!("SKU `{sku}` is used by another variant of this product"));
                 None
             }
             Ok(sku) => Some(sku),
@@ -506,24 +445,15 @@ fn check_variants(
                 }
             };
             if !(0..=MAX_PRICE_AMOUNT).contains(amount) {
-                errors.add(
-                    at("amount"),
-                    format!("must be between 0 and {MAX_PRICE_AMOUNT} minor units"),
-                );
+                errors.add(at("amount"), format!("must be between 0 and {MAX_PRICE_AMOUNT} minor units"));
             } else if prices.iter().any(|p| p.currency == currency) {
-                errors.add(
-                    at("currency"),
-                    format!("the variant already has a {currency} price"),
-                );
+                errors.add(at("currency"), format!("the variant already has a {currency} price"));
             } else {
                 prices.push(Money::new(*amount, currency));
             }
         }
         if v.prices.is_empty() {
-            errors.add(
-                format!("variants[{i}].prices"),
-                "a variant needs at least one price",
-            );
+            errors.add(format!("variants[{i}].prices"), "a variant needs at least one price");
         }
         let title = if v.title.trim().is_empty() {
             v.options.values().cloned().collect::<Vec<_>>().join(" / ")
@@ -531,13 +461,7 @@ fn check_variants(
             v.title.trim().to_owned()
         };
         if let Some(sku) = sku {
-            variants.push(Variant {
-                sku,
-                title,
-                options: v.options,
-                prices,
-                weight_grams: v.weight_grams,
-            });
+            variants.push(Variant { sku, title, options: v.options, prices, weight_grams: v.weight_grams });
         }
     }
     variants
@@ -568,8 +492,7 @@ impl Category {
         let mut errors = ValidationErrors::default();
         text(&mut errors, "name", name, 1, 100);
         if let Some(parent) = &parent {
-            let by_slug: BTreeMap<&Slug, &Category> =
-                existing.iter().map(|c| (&c.slug, c)).collect();
+            let by_slug: BTreeMap<&Slug, &Category> = existing.iter().map(|c| (&c.slug, c)).collect();
             if !by_slug.contains_key(parent) {
                 errors.add("parent", format!("there is no category `{parent}`"));
             } else {
@@ -586,12 +509,7 @@ impl Category {
                 }
             }
         }
-        errors.into_result(Self {
-            slug,
-            name: name.trim().to_owned(),
-            parent,
-            version,
-        })
+        errors.into_result(Self { slug, name: name.trim().to_owned(), parent, version })
     }
 }
 
@@ -625,9 +543,7 @@ impl StockLevel {
             return Err(StockError::OutOfRange);
         }
         if on_hand < self.reserved {
-            return Err(StockError::BelowReserved {
-                reserved: self.reserved,
-            });
+            return Err(StockError::BelowReserved { reserved: self.reserved });
         }
         Ok(Self { on_hand, ..self })
     }
@@ -641,10 +557,7 @@ mod tests {
         UncheckedProduct {
             slug: "linen-shirt".into(),
             title: "Linen shirt".into(),
-            options: vec![ProductOption {
-                name: "Size".into(),
-                values: vec!["S".into(), "M".into()],
-            }],
+            options: vec![ProductOption { name: "Size".into(), values: vec!["S".into(), "M".into()] }],
             variants: vec![
                 UncheckedVariant {
                     sku: "LS-S".into(),
@@ -675,10 +588,7 @@ mod tests {
         let p = Product::create(ProductId::generate(), shirt(), Utc::now()).expect("valid");
         assert_eq!(p.version, 1);
         assert_eq!(p.variants[0].title, "S");
-        assert_eq!(
-            p.variants[1].price_in(Currency::USD),
-            Some(Money::new(5400, Currency::USD))
-        );
+        assert_eq!(p.variants[1].price_in(Currency::USD), Some(Money::new(5400, Currency::USD)));
     }
 
     #[test]
@@ -723,13 +633,7 @@ mod tests {
         let mut p = shirt();
         p.variants[0].prices = vec![(100, "EUR".into()), (200, "EUR".into())];
         p.variants[1].prices = vec![(MAX_PRICE_AMOUNT + 1, "EUR".into())];
-        assert_eq!(
-            fields(p),
-            [
-                "variants[0].prices[1].currency",
-                "variants[1].prices[0].amount"
-            ]
-        );
+        assert_eq!(fields(p), ["variants[0].prices[1].currency", "variants[1].prices[0].amount"]);
     }
 
     #[test]
@@ -742,10 +646,7 @@ mod tests {
         assert_eq!(fields(p), ["variants[1].options.Size"]);
         let mut p = shirt();
         p.options.clear();
-        assert_eq!(
-            fields(p),
-            ["variants", "variants[0].options", "variants[1].options"]
-        );
+        assert_eq!(fields(p), ["variants", "variants[0].options", "variants[1].options"]);
     }
 
     #[test]
@@ -764,8 +665,7 @@ mod tests {
     fn categories_refuse_unknown_parents_and_cycles() {
         let slug = |s: &str| s.parse::<Slug>().expect("slug");
         let a = Category::new(slug("a"), "A", None, &[], 1).expect("root");
-        let b = Category::new(slug("b"), "B", Some(slug("a")), std::slice::from_ref(&a), 1)
-            .expect("child");
+        let b = Category::new(slug("b"), "B", Some(slug("a")), std::slice::from_ref(&a), 1).expect("child");
         let all = [a, b];
         assert!(Category::new(slug("c"), "C", Some(slug("zzz")), &all, 1).is_err());
         assert!(Category::new(slug("a"), "A", Some(slug("b")), &all, 2).is_err());
@@ -775,15 +675,9 @@ mod tests {
 
     #[test]
     fn stock_cannot_drop_below_what_is_reserved() {
-        let level = StockLevel {
-            on_hand: 10,
-            reserved: 4,
-        };
+        let level = StockLevel { on_hand: 10, reserved: 4 };
         assert_eq!(level.available(), 6);
-        assert_eq!(
-            level.with_on_hand(3),
-            Err(StockError::BelowReserved { reserved: 4 })
-        );
+        assert_eq!(level.with_on_hand(3), Err(StockError::BelowReserved { reserved: 4 }));
         assert_eq!(level.with_on_hand(-1), Err(StockError::OutOfRange));
         assert_eq!(level.with_on_hand(4).map(|l| l.available()), Ok(0));
     }

@@ -24,9 +24,7 @@ pub struct InvalidId {
 static GENERATOR: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
 
 fn next_ulid() -> Ulid {
-    let mut generator = GENERATOR
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut generator = GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // `generate` fails only when 2^80 ids were made in one millisecond; a fresh random ULID is
     // then still unique, merely unordered within that millisecond.
     generator.generate().unwrap_or_else(|_| Ulid::new())
@@ -107,10 +105,7 @@ mod tests {
     fn generated_ids_parse_back_and_sort_by_creation() {
         let first = ProductId::generate();
         let many: Vec<ProductId> = (0..1000).map(|_| ProductId::generate()).collect();
-        assert!(
-            many.windows(2).all(|w| w[0] < w[1]),
-            "ids of one millisecond sort in creation order too"
-        );
+        assert!(many.windows(2).all(|w| w[0] < w[1]), "ids of one millisecond sort in creation order too");
         assert!(first < many[0]);
         assert_eq!(first.as_str().parse::<ProductId>(), Ok(first.clone()));
         assert!(first.as_str().starts_with("prod_"));

@@ -1,17 +1,25 @@
 //! nanoshop's domain: the types and rules every function shares, with no I/O at all.
 //!
+//! - [`address`]: postal addresses.
 //! - [`money`]: currencies with Stripe's exponents and checked integer money.
 //! - [`ids`]: prefixed, time-sortable ids, one type per kind.
 //! - [`catalog`]: products, variants, options, categories and stock levels, valid by construction.
 //! - [`settings`]: currencies, tax rates and shipping zones of a store.
+//! - [`cart`]: cart lines and their limits, and how a guest cart merges into a customer's.
+//! - [`discount`]: discount codes, their validation, and why a code is refused for a cart.
+//! - [`pricing`]: the one function that prices a cart: discount, shipping, tax and total.
 //! - [`validation`]: field errors collected so a client sees every problem at once.
 //!
 //! This crate must not depend on anything that does I/O (no AWS SDK, no axum, no tokio);
 //! `ARCHITECTURE.md` names the check that enforces it.
 
+pub mod address;
+pub mod cart;
 pub mod catalog;
+pub mod discount;
 pub mod ids;
 pub mod money;
+pub mod pricing;
 pub mod settings;
 pub mod validation;
 

@@ -167,26 +167,11 @@ const CURRENCIES: &[(&str, u8)] = &[
 ];
 
 impl Currency {
-    pub const EUR: Self = Self {
-        code: *b"EUR",
-        exponent: 2,
-    };
-    pub const USD: Self = Self {
-        code: *b"USD",
-        exponent: 2,
-    };
-    pub const GBP: Self = Self {
-        code: *b"GBP",
-        exponent: 2,
-    };
-    pub const JPY: Self = Self {
-        code: *b"JPY",
-        exponent: 0,
-    };
-    pub const KWD: Self = Self {
-        code: *b"KWD",
-        exponent: 3,
-    };
+    pub const EUR: Self = Self { code: *b"EUR", exponent: 2 };
+    pub const USD: Self = Self { code: *b"USD", exponent: 2 };
+    pub const GBP: Self = Self { code: *b"GBP", exponent: 2 };
+    pub const JPY: Self = Self { code: *b"JPY", exponent: 0 };
+    pub const KWD: Self = Self { code: *b"KWD", exponent: 3 };
 
     /// The three-letter code, upper case.
     pub fn code(&self) -> &str {
@@ -203,18 +188,13 @@ impl Currency {
     pub fn all() -> impl Iterator<Item = Currency> {
         CURRENCIES.iter().map(|(code, exponent)| {
             let b = code.as_bytes();
-            Currency {
-                code: [b[0], b[1], b[2]],
-                exponent: *exponent,
-            }
+            Currency { code: [b[0], b[1], b[2]], exponent: *exponent }
         })
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{0}` is not a currency nanoshop supports (an upper-case ISO 4217 code Stripe charges in)"
-)]
+#[error("`{0}` is not a currency nanoshop supports (an upper-case ISO 4217 code Stripe charges in)")]
 pub struct UnknownCurrency(pub String);
 
 impl FromStr for Currency {
@@ -227,10 +207,7 @@ impl FromStr for Currency {
             .binary_search_by(|(code, _)| (*code).cmp(s))
             .map(|i| {
                 let b = CURRENCIES[i].0.as_bytes();
-                Currency {
-                    code: [b[0], b[1], b[2]],
-                    exponent: CURRENCIES[i].1,
-                }
+                Currency { code: [b[0], b[1], b[2]], exponent: CURRENCIES[i].1 }
             })
             .map_err(|_| UnknownCurrency(s.chars().take(16).collect()))
     }
@@ -280,10 +257,7 @@ impl Money {
     }
 
     pub fn zero(currency: Currency) -> Self {
-        Self {
-            amount: 0,
-            currency,
-        }
+        Self { amount: 0, currency }
     }
 
     /// A price: an amount that must not be negative.
@@ -301,10 +275,7 @@ impl Money {
         if self.currency == other.currency {
             Ok(())
         } else {
-            Err(MoneyError::CurrencyMismatch {
-                left: self.currency,
-                right: other.currency,
-            })
+            Err(MoneyError::CurrencyMismatch { left: self.currency, right: other.currency })
         }
     }
 
@@ -312,10 +283,7 @@ impl Money {
     /// Different currencies, or a sum outside `i64`.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_add(other.amount)
-            .ok_or(MoneyError::Overflow)?;
+        let amount = self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?;
         Ok(Money { amount, ..self })
     }
 
@@ -323,10 +291,7 @@ impl Money {
     /// Different currencies, or a difference outside `i64`.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_sub(other.amount)
-            .ok_or(MoneyError::Overflow)?;
+        let amount = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?;
         Ok(Money { amount, ..self })
     }
 
@@ -335,10 +300,7 @@ impl Money {
     /// # Errors
     /// A product outside `i64`.
     pub fn checked_mul(self, quantity: u32) -> Result<Money, MoneyError> {
-        let amount = self
-            .amount
-            .checked_mul(i64::from(quantity))
-            .ok_or(MoneyError::Overflow)?;
+        let amount = self.amount.checked_mul(i64::from(quantity)).ok_or(MoneyError::Overflow)?;
         Ok(Money { amount, ..self })
     }
 
@@ -348,9 +310,7 @@ impl Money {
     /// # Errors
     /// A result outside `i64`.
     pub fn times_rate(self, rate: Decimal) -> Result<Money, MoneyError> {
-        let exact = Decimal::from(self.amount)
-            .checked_mul(rate)
-            .ok_or(MoneyError::Overflow)?;
+        let exact = Decimal::from(self.amount).checked_mul(rate).ok_or(MoneyError::Overflow)?;
         let rounded = exact.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
         let amount = i64::try_from(rounded).map_err(|_| MoneyError::Overflow)?;
         Ok(Money { amount, ..self })
@@ -360,13 +320,8 @@ impl Money {
     ///
     /// # Errors
     /// A mismatched currency or overflow.
-    pub fn sum(
-        currency: Currency,
-        items: impl IntoIterator<Item = Money>,
-    ) -> Result<Money, MoneyError> {
-        items
-            .into_iter()
-            .try_fold(Money::zero(currency), Money::checked_add)
+    pub fn sum(currency: Currency, items: impl IntoIterator<Item = Money>) -> Result<Money, MoneyError> {
+        items.into_iter().try_fold(Money::zero(currency), Money::checked_add)
     }
 }
 
@@ -396,11 +351,7 @@ mod tests {
     #[test]
     fn exponents_follow_what_stripe_charges() {
         let check = |code: &str, exponent: u8| {
-            assert_eq!(
-                code.parse::<Currency>().map(|c| c.exponent()),
-                Ok(exponent),
-                "{code}"
-            )
+            assert_eq!(code.parse::<Currency>().map(|c| c.exponent()), Ok(exponent), "{code}")
         };
         check("EUR", 2);
         check("JPY", 0);
@@ -420,13 +371,7 @@ mod tests {
     #[test]
     fn mixing_currencies_is_an_error() {
         let err = Money::new(1, Currency::EUR).checked_add(Money::new(1, Currency::USD));
-        assert_eq!(
-            err,
-            Err(MoneyError::CurrencyMismatch {
-                left: Currency::EUR,
-                right: Currency::USD
-            })
-        );
+        assert_eq!(err, Err(MoneyError::CurrencyMismatch { left: Currency::EUR, right: Currency::USD }));
     }
 
     #[test]
@@ -435,10 +380,7 @@ mod tests {
             Money::new(i64::MAX, Currency::EUR).checked_add(Money::new(1, Currency::EUR)),
             Err(MoneyError::Overflow)
         );
-        assert_eq!(
-            Money::new(i64::MAX / 2 + 1, Currency::EUR).checked_mul(2),
-            Err(MoneyError::Overflow)
-        );
+        assert_eq!(Money::new(i64::MAX / 2 + 1, Currency::EUR).checked_mul(2), Err(MoneyError::Overflow));
         assert_eq!(
             Money::new(i64::MIN, Currency::EUR).checked_sub(Money::new(1, Currency::EUR)),
             Err(MoneyError::Overflow)
@@ -448,31 +390,11 @@ mod tests {
     #[test]
     fn rates_round_half_away_from_zero() {
         let rate = Decimal::new(5, 1); // 0.5
-        assert_eq!(
-            Money::new(1, Currency::EUR)
-                .times_rate(rate)
-                .map(|m| m.amount),
-            Ok(1)
-        );
-        assert_eq!(
-            Money::new(3, Currency::EUR)
-                .times_rate(rate)
-                .map(|m| m.amount),
-            Ok(2)
-        );
-        assert_eq!(
-            Money::new(-3, Currency::EUR)
-                .times_rate(rate)
-                .map(|m| m.amount),
-            Ok(-2)
-        );
+        assert_eq!(Money::new(1, Currency::EUR).times_rate(rate).map(|m| m.amount), Ok(1));
+        assert_eq!(Money::new(3, Currency::EUR).times_rate(rate).map(|m| m.amount), Ok(2));
+        assert_eq!(Money::new(-3, Currency::EUR).times_rate(rate).map(|m| m.amount), Ok(-2));
         // 19 % of 4.99 EUR is 0.9481 EUR: 95 cents.
-        assert_eq!(
-            Money::new(499, Currency::EUR)
-                .times_rate(Decimal::new(19, 2))
-                .map(|m| m.amount),
-            Ok(95)
-        );
+        assert_eq!(Money::new(499, Currency::EUR).times_rate(Decimal::new(19, 2)).map(|m| m.amount), Ok(95));
     }
 
     #[test]
@@ -492,8 +414,7 @@ mod tests {
     fn serialises_as_the_api_shape() {
         let json = serde_json::to_value(Money::new(1999, Currency::EUR)).expect("serialises");
         assert_eq!(json, serde_json::json!({"amount": 1999, "currency": "EUR"}));
-        let bad: Result<Money, _> =
-            serde_json::from_value(serde_json::json!({"amount": 1, "currency": "eur"}));
+        let bad: Result<Money, _> = serde_json::from_value(serde_json::json!({"amount": 1, "currency": "eur"}));
         assert!(bad.is_err());
     }
 

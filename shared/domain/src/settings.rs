@@ -118,10 +118,7 @@ impl StoreSettings {
     pub fn validate(self) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         if self.currencies.is_empty() || self.currencies.len() > MAX_CURRENCIES {
-            errors.add(
-                "currencies",
-                format!("a store sells in 1–{MAX_CURRENCIES} currencies"),
-            );
+            errors.add("currencies", format!("a store sells in 1–{MAX_CURRENCIES} currencies"));
         }
         let currencies: BTreeSet<Currency> = self.currencies.iter().copied().collect();
         if currencies.len() != self.currencies.len() {
@@ -133,25 +130,13 @@ impl StoreSettings {
         let mut places = BTreeSet::new();
         for (i, t) in self.tax_rates.iter().enumerate() {
             if t.rate < Decimal::ZERO || t.rate > Decimal::ONE {
-                errors.add(
-                    format!("tax_rates[{i}].rate"),
-                    "must be between 0 and 1 (0.19 is 19 %)",
-                );
+                errors.add(format!("tax_rates[{i}].rate"), "must be between 0 and 1 (0.19 is 19 %)");
             }
             if let Some(region) = &t.region {
-                text(
-                    &mut errors,
-                    &format!("tax_rates[{i}].region"),
-                    region,
-                    1,
-                    50,
-                );
+                text(&mut errors, &format!("tax_rates[{i}].region"), region, 1, 50);
             }
             if !places.insert((t.country.clone(), t.region.clone())) {
-                errors.add(
-                    format!("tax_rates[{i}]"),
-                    "another rate covers the same country and region",
-                );
+                errors.add(format!("tax_rates[{i}]"), "another rate covers the same country and region");
             }
         }
         if self.shipping_zones.len() > MAX_ZONES {
@@ -159,18 +144,9 @@ impl StoreSettings {
         }
         let mut zoned = BTreeSet::new();
         for (z, zone) in self.shipping_zones.iter().enumerate() {
-            text(
-                &mut errors,
-                &format!("shipping_zones[{z}].name"),
-                &zone.name,
-                1,
-                100,
-            );
+            text(&mut errors, &format!("shipping_zones[{z}].name"), &zone.name, 1, 100);
             if zone.countries.is_empty() {
-                errors.add(
-                    format!("shipping_zones[{z}].countries"),
-                    "a zone needs at least one country",
-                );
+                errors.add(format!("shipping_zones[{z}].countries"), "a zone needs at least one country");
             }
             for (c, country) in zone.countries.iter().enumerate() {
                 if !zoned.insert(country.clone()) {
@@ -190,20 +166,13 @@ impl StoreSettings {
             for (m, method) in zone.methods.iter().enumerate() {
                 let at = format!("shipping_zones[{z}].methods[{m}]");
                 if crate::catalog::Slug::from_str(&method.id).is_err() {
-                    errors.add(
-                        format!("{at}.id"),
-                        "must be lower-case letters, digits and hyphens, like `standard`",
-                    );
+                    errors.add(format!("{at}.id"), "must be lower-case letters, digits and hyphens, like `standard`");
                 }
                 if !ids.insert(method.id.as_str()) {
-                    errors.add(
-                        format!("{at}.id"),
-                        "method ids must be unique within a zone",
-                    );
+                    errors.add(format!("{at}.id"), "method ids must be unique within a zone");
                 }
                 text(&mut errors, &format!("{at}.name"), &method.name, 1, 100);
-                for (field, list) in [("prices", &method.prices), ("free_over", &method.free_over)]
-                {
+                for (field, list) in [("prices", &method.prices), ("free_over", &method.free_over)] {
                     let mut seen = BTreeSet::new();
                     for (p, price) in list.iter().enumerate() {
                         if price.amount < 0 {
@@ -215,10 +184,7 @@ impl StoreSettings {
                                 format!("{} is not one of the store's currencies", price.currency),
                             );
                         } else if !seen.insert(price.currency) {
-                            errors.add(
-                                format!("{at}.{field}[{p}].currency"),
-                                "one amount per currency",
-                            );
+                            errors.add(format!("{at}.{field}[{p}].currency"), "one amount per currency");
                         }
                     }
                 }
@@ -227,13 +193,32 @@ impl StoreSettings {
         errors.into_result(self)
     }
 
+    /// The zone that ships to `country`, if any ([`StoreSettings::validate`] keeps a country in
+    /// at most one zone).
+    pub fn zone_for(&self, country: &CountryCode) -> Option<&ShippingZone> {
+        self.shipping_zones.iter().find(|z| z.countries.contains(country))
+    }
+
+    /// The tax rate for a destination: the region's own rate if the store has one, otherwise
+    /// the country's, otherwise 0. Regions match ignoring case and surrounding spaces, since
+    /// they come from addresses shoppers type.
+    pub fn tax_rate_for(&self, country: &CountryCode, region: Option<&str>) -> Decimal {
+        let key = |r: &str| r.trim().to_lowercase();
+        let wanted = region.map(key);
+        let mut country_rate = None;
+        for t in self.tax_rates.iter().filter(|t| t.country == *country) {
+            match (&t.region, &wanted) {
+                (Some(r), Some(w)) if key(r) == *w => return t.rate,
+                (None, _) => country_rate = Some(t.rate),
+                _ => {}
+            }
+        }
+        country_rate.unwrap_or(Decimal::ZERO)
+    }
+
     /// Every country some zone ships to, sorted.
     pub fn countries(&self) -> Vec<CountryCode> {
-        let all: BTreeSet<&CountryCode> = self
-            .shipping_zones
-            .iter()
-            .flat_map(|z| &z.countries)
-            .collect();
+        let all: BTreeSet<&CountryCode> = self.shipping_zones.iter().flat_map(|z| &z.countries).collect();
         all.into_iter().cloned().collect()
     }
 }
@@ -250,11 +235,7 @@ mod tests {
         StoreSettings {
             currencies: vec![Currency::EUR, Currency::USD],
             prices_include_tax: true,
-            tax_rates: vec![TaxRate {
-                country: de(),
-                region: None,
-                rate: Decimal::new(19, 2),
-            }],
+            tax_rates: vec![TaxRate { country: de(), region: None, rate: Decimal::new(19, 2) }],
             shipping_zones: vec![ShippingZone {
                 name: "Germany".into(),
                 countries: vec![de()],
@@ -278,22 +259,10 @@ mod tests {
     #[test]
     fn broken_rules_are_named() {
         let mut s = settings();
-        s.tax_rates.push(TaxRate {
-            country: de(),
-            region: None,
-            rate: Decimal::new(2, 0),
-        });
+        s.tax_rates.push(TaxRate { country: de(), region: None, rate: Decimal::new(2, 0) });
         s.shipping_zones.push(s.shipping_zones[0].clone());
-        s.shipping_zones[0].methods[0]
-            .prices
-            .push(Money::new(100, Currency::JPY));
-        let fields: Vec<String> = s
-            .validate()
-            .expect_err("invalid")
-            .0
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        s.shipping_zones[0].methods[0].prices.push(Money::new(100, Currency::JPY));
+        let fields: Vec<String> = s.validate().expect_err("invalid").0.into_iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
             [
@@ -303,6 +272,29 @@ mod tests {
                 "shipping_zones[1].countries[0]"
             ]
         );
+    }
+
+    #[test]
+    fn a_country_finds_the_zone_that_ships_to_it() {
+        let s = settings();
+        assert_eq!(s.zone_for(&de()).map(|z| z.name.as_str()), Some("Germany"));
+        assert!(s.zone_for(&"FR".parse().expect("country")).is_none());
+    }
+
+    #[test]
+    fn a_region_rate_wins_over_the_country_rate_and_no_rate_is_zero() {
+        let us: CountryCode = "US".parse().expect("country");
+        let mut s = settings();
+        s.tax_rates.extend([
+            TaxRate { country: us.clone(), region: Some("CA".into()), rate: Decimal::new(725, 4) },
+            TaxRate { country: de(), region: Some("Bayern".into()), rate: Decimal::new(7, 2) },
+        ]);
+        assert_eq!(s.tax_rate_for(&de(), None), Decimal::new(19, 2));
+        assert_eq!(s.tax_rate_for(&de(), Some(" bayern ")), Decimal::new(7, 2));
+        assert_eq!(s.tax_rate_for(&de(), Some("Berlin")), Decimal::new(19, 2));
+        assert_eq!(s.tax_rate_for(&us, Some("CA")), Decimal::new(725, 4));
+        assert_eq!(s.tax_rate_for(&us, Some("NY")), Decimal::ZERO);
+        assert_eq!(s.tax_rate_for(&us, None), Decimal::ZERO);
     }
 
     #[test]

@@ -15,10 +15,7 @@ pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.into(), message: message.into() });
     }
 
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -32,11 +29,7 @@ impl ValidationErrors {
     /// # Errors
     /// When at least one field was rejected.
     pub fn into_result<T>(self, value: T) -> Result<T, Self> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(self)
-        }
+        if self.0.is_empty() { Ok(value) } else { Err(self) }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -57,29 +50,16 @@ impl fmt::Display for ValidationErrors {
 }
 
 /// Checks a free-text field: trimmed length in characters within `min..=max`, no control characters.
-pub(crate) fn text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: &str,
-    min: usize,
-    max: usize,
-) {
+pub(crate) fn text(errors: &mut ValidationErrors, field: &str, value: &str, min: usize, max: usize) {
     let len = value.trim().chars().count();
     if len < min {
         errors.add(
             field,
-            if min == 1 {
-                "must not be empty".to_owned()
-            } else {
-                format!("must be at least {min} characters")
-            },
+            if min == 1 { "must not be empty".to_owned() } else { format!("must be at least {min} characters") },
         );
     } else if value.chars().count() > max {
         errors.add(field, format!("must be at most {max} characters"));
-    } else if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
+    } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         errors.add(field, "must not contain control characters");
     }
 }

@@ -6,9 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use crate::port::{
-    Condition, Item, Key, Query, QueryPage, Store, StoreResult, Table, Update, Write,
-};
+use crate::port::{Condition, Item, Key, Query, QueryPage, Store, StoreResult, Table, Update, Write};
 
 /// Round trips made through a [`CountingStore`], by operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,13 +24,7 @@ pub struct Counts {
 
 impl Counts {
     pub fn total(&self) -> u64 {
-        self.get
-            + self.batch_get
-            + self.query
-            + self.put
-            + self.update
-            + self.delete
-            + self.transact
+        self.get + self.batch_get + self.query + self.put + self.update + self.delete + self.transact
     }
 
     pub fn reads(&self) -> u64 {
@@ -64,10 +56,7 @@ pub struct CountingStore {
 
 impl CountingStore {
     pub fn new(inner: Arc<dyn Store>) -> Self {
-        Self {
-            inner,
-            counters: Counters::default(),
-        }
+        Self { inner, counters: Counters::default() }
     }
 
     pub fn counts(&self) -> Counts {
@@ -88,15 +77,7 @@ impl CountingStore {
     pub fn take(&self) -> Counts {
         let counts = self.counts();
         let c = &self.counters;
-        for a in [
-            &c.get,
-            &c.batch_get,
-            &c.query,
-            &c.put,
-            &c.update,
-            &c.delete,
-            &c.transact,
-        ] {
+        for a in [&c.get, &c.batch_get, &c.query, &c.put, &c.update, &c.delete, &c.transact] {
             a.store(0, Ordering::Relaxed);
         }
         counts
@@ -134,12 +115,7 @@ impl Store for CountingStore {
         self.inner.update(table, update).await
     }
 
-    async fn delete(
-        &self,
-        table: Table,
-        key: &Key,
-        condition: Option<Condition>,
-    ) -> StoreResult<()> {
+    async fn delete(&self, table: Table, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
         bump(&self.counters.delete);
         self.inner.delete(table, key, condition).await
     }

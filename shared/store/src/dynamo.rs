@@ -27,16 +27,16 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    self as ddb, AttributeDefinition, AttributeValue, BillingMode, CancellationReason,
-    GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType,
-    ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+    self as ddb, AttributeDefinition, AttributeValue, BillingMode, CancellationReason, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    TransactWriteItem,
 };
 
 use crate::port::{
-    CancelReason, Condition, EXPIRES_AT, GSI1_PK, GSI1_SK, Index, Item, Key, MAX_QUERY_LIMIT, PK,
-    PageKey, Query, QueryPage, SK, Store, StoreError, StoreResult, Table, Update, VERSION, Value,
-    Write, check_batch, check_query, check_transaction, now_unix,
+    CancelReason, Condition, EXPIRES_AT, GSI1_PK, GSI1_SK, Index, Item, Key, MAX_QUERY_LIMIT, PK, PageKey, Query,
+    QueryPage, SK, Store, StoreError, StoreResult, Table, Update, VERSION, Value, Write, check_batch, check_query,
+    check_transaction, now_unix,
 };
 
 /// DynamoDB's limit on the keys of one `BatchGetItem`.
@@ -49,6 +49,8 @@ const BACKOFF_BASE_MS: u64 = 25;
 const BACKOFF_MAX_MS: u64 = 1_000;
 /// How long `create_tables` waits for a new table to become ACTIVE, and how often it looks.
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long the cold-start warm-up call may take before start-up goes on without it.
+const WARM_TIMEOUT: Duration = Duration::from_secs(1);
 const TABLE_POLL: Duration = Duration::from_millis(250);
 /// An attribute no item has. An update that changes nothing still needs an `UpdateExpression`
 /// (transactions require one, and moto fails without one), and removing an absent attribute is
@@ -63,11 +65,7 @@ const TRANSIENT_CODES: [&str; 4] = [
     "TransactionConflictException",
 ];
 /// Cancellation-reason codes of a transaction worth retrying as is.
-const TRANSIENT_REASONS: [&str; 3] = [
-    "ThrottlingError",
-    "ProvisionedThroughputExceeded",
-    "RequestLimitExceeded",
-];
+const TRANSIENT_REASONS: [&str; 3] = ["ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"];
 
 /// The physical names of the four tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,11 +97,7 @@ impl TableNames {
     }
 
     fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, MissingTableName> {
-        let name = |var| {
-            get(var)
-                .filter(|v| !v.is_empty())
-                .ok_or(MissingTableName { var })
-        };
+        let name = |var| get(var).filter(|v| !v.is_empty()).ok_or(MissingTableName { var });
         Ok(Self {
             catalog: name("CATALOG_TABLE")?,
             carts: name("CARTS_TABLE")?,
@@ -141,13 +135,7 @@ pub async fn local_client(endpoint: &str) -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
-        .credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "nanoshop-local",
-        ))
+        .credentials_provider(Credentials::new("test", "test", None, None, "nanoshop-local"))
         .endpoint_url(endpoint)
         .build();
     Client::from_conf(config)
@@ -168,12 +156,15 @@ impl DynamoStore {
     /// Opens the connection before the first request needs it (a Lambda cold start). Failures are
     /// only logged: the first real request will report them.
     pub async fn warm(&self) {
-        let result = self
-            .client
-            .describe_table()
-            .table_name(&self.names.catalog)
-            .send()
-            .await;
+        // One attempt, bounded: warming is best effort, and the SDK's retries with backoff would
+        // add seconds to a cold start whenever DynamoDB is briefly unreachable.
+        let once = aws_sdk_dynamodb::config::Builder::default()
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder().operation_timeout(WARM_TIMEOUT).build(),
+            );
+        let result =
+            self.client.describe_table().table_name(&self.names.catalog).customize().config_override(once).send().await;
         if let Err(err) = result {
             tracing::debug!(error = %DisplayErrorContext(&err), "warm-up DescribeTable failed");
         }
@@ -211,21 +202,13 @@ impl DynamoStore {
                 .map_err(backend)
         };
         let key = |name, key_type| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(key_type)
-                .build()
-                .map_err(backend)
+            KeySchemaElement::builder().attribute_name(name).key_type(key_type).build().map_err(backend)
         };
         let gsi1 = GlobalSecondaryIndex::builder()
             .index_name(Index::Gsi1.name())
             .key_schema(key(GSI1_PK, KeyType::Hash)?)
             .key_schema(key(GSI1_SK, KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
             .build()
             .map_err(backend)?;
         let result = self
@@ -245,14 +228,7 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(CreateTableError::ResourceInUseException(_))
-                ) =>
-            {
-                Ok(())
-            }
+            Err(err) if matches!(err.as_service_error(), Some(CreateTableError::ResourceInUseException(_))) => Ok(()),
             other => other.map(drop).map_err(sdk_error),
         }
     }
@@ -260,13 +236,7 @@ impl DynamoStore {
     async fn wait_until_active(&self, name: &str) -> StoreResult<()> {
         let deadline = tokio::time::Instant::now() + TABLE_ACTIVE_TIMEOUT;
         loop {
-            let out = self
-                .client
-                .describe_table()
-                .table_name(name)
-                .send()
-                .await
-                .map_err(sdk_error)?;
+            let out = self.client.describe_table().table_name(name).send().await.map_err(sdk_error)?;
             if out.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
                 return Ok(());
             }
@@ -282,27 +252,13 @@ impl DynamoStore {
     /// Asks first: DynamoDB refuses to enable TTL twice, with a `ValidationException` that only
     /// its message tells apart from real mistakes.
     async fn enable_ttl(&self, name: &str) -> StoreResult<()> {
-        let out = self
-            .client
-            .describe_time_to_live()
-            .table_name(name)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let status = out
-            .time_to_live_description
-            .and_then(|d| d.time_to_live_status);
-        if matches!(
-            status,
-            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-        ) {
+        let out = self.client.describe_time_to_live().table_name(name).send().await.map_err(sdk_error)?;
+        let status = out.time_to_live_description.and_then(|d| d.time_to_live_status);
+        if matches!(status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) {
             return Ok(());
         }
-        let spec = TimeToLiveSpecification::builder()
-            .attribute_name(EXPIRES_AT)
-            .enabled(true)
-            .build()
-            .map_err(backend)?;
+        let spec =
+            TimeToLiveSpecification::builder().attribute_name(EXPIRES_AT).enabled(true).build().map_err(backend)?;
         self.client
             .update_time_to_live()
             .table_name(name)
@@ -314,13 +270,7 @@ impl DynamoStore {
     }
 
     /// `PutItem`. A failed condition carries the stored item as it is, expired or not.
-    async fn put_item(
-        &self,
-        table: Table,
-        item: &Item,
-        condition: Option<&Condition>,
-        now: i64,
-    ) -> StoreResult<()> {
+    async fn put_item(&self, table: Table, item: &Item, condition: Option<&Condition>, now: i64) -> StoreResult<()> {
         let mut x = Expr::new(now);
         let condition = condition.map(|c| x.condition(c));
         let result = self
@@ -334,14 +284,10 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        result
-            .map(drop)
-            .map_err(|err| match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(e)) => {
-                    condition_failed(e.item())
-                }
-                _ => sdk_error(err),
-            })
+        result.map(drop).map_err(|err| match err.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(e)) => condition_failed(e.item()),
+            _ => sdk_error(err),
+        })
     }
 
     /// `UpdateItem`, refusing expired items (see the module docs). A failed condition carries the
@@ -366,33 +312,16 @@ impl DynamoStore {
             Some(UpdateItemError::ConditionalCheckFailedException(e)) => condition_failed(e.item()),
             _ => sdk_error(err),
         })?;
-        item_from(
-            &out.attributes
-                .ok_or_else(|| malformed("UpdateItem returned no attributes".into()))?,
-        )
+        item_from(&out.attributes.ok_or_else(|| malformed("UpdateItem returned no attributes".into()))?)
     }
 
-    fn transact_item(
-        &self,
-        write: &Write,
-        fresh: bool,
-        now: i64,
-    ) -> StoreResult<TransactWriteItem> {
+    fn transact_item(&self, write: &Write, fresh: bool, now: i64) -> StoreResult<TransactWriteItem> {
         let mut x = Expr::new(now);
         let item = match write {
             Write::Update { table, update } if fresh => {
-                return self.transact_put(
-                    *table,
-                    &update.apply(None, now)?,
-                    Some(&Condition::NotExists),
-                    now,
-                );
+                return self.transact_put(*table, &update.apply(None, now)?, Some(&Condition::NotExists), now);
             }
-            Write::Put {
-                table,
-                item,
-                condition,
-            } => return self.transact_put(*table, item, condition.as_ref(), now),
+            Write::Put { table, item, condition } => return self.transact_put(*table, item, condition.as_ref(), now),
             Write::Update { table, update } => {
                 let (expression, condition) = x.update(update)?;
                 let update = ddb::Update::builder()
@@ -403,18 +332,12 @@ impl DynamoStore {
                     .set_expression_attribute_names(x.names())
                     .set_expression_attribute_values(x.values())
                     // `judge_cancellation` tells expiry from a real failure by the stored item.
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    )
+                    .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                     .build()
                     .map_err(backend)?;
                 TransactWriteItem::builder().update(update)
             }
-            Write::Delete {
-                table,
-                key,
-                condition,
-            } => {
+            Write::Delete { table, key, condition } => {
                 let condition = condition.as_ref().map(|c| x.condition(c));
                 let delete = ddb::Delete::builder()
                     .table_name(self.names.name(*table))
@@ -426,11 +349,7 @@ impl DynamoStore {
                     .map_err(backend)?;
                 TransactWriteItem::builder().delete(delete)
             }
-            Write::Check {
-                table,
-                key,
-                condition,
-            } => {
+            Write::Check { table, key, condition } => {
                 let condition = x.condition(condition);
                 let check = ddb::ConditionCheck::builder()
                     .table_name(self.names.name(*table))
@@ -480,10 +399,7 @@ impl Store for DynamoStore {
             .await
             .map_err(sdk_error)?;
         let now = now_unix();
-        out.item
-            .map(|attrs| item_from(&attrs))
-            .transpose()
-            .map(|item| item.filter(|i| !i.is_expired(now)))
+        out.item.map(|attrs| item_from(&attrs)).transpose().map(|item| item.filter(|i| !i.is_expired(now)))
     }
 
     async fn batch_get(&self, table: Table, keys: &[Key]) -> StoreResult<Vec<Item>> {
@@ -496,8 +412,7 @@ impl Store for DynamoStore {
             while !pending.is_empty() {
                 if attempt == MAX_ATTEMPTS {
                     return Err(StoreError::Unavailable(
-                        format!("DynamoDB left keys of {name} unprocessed {MAX_ATTEMPTS} times")
-                            .into(),
+                        format!("DynamoDB left keys of {name} unprocessed {MAX_ATTEMPTS} times").into(),
                     ));
                 }
                 if attempt > 0 {
@@ -508,72 +423,38 @@ impl Store for DynamoStore {
                     .consistent_read(true)
                     .build()
                     .map_err(backend)?;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(name, request)
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                for attrs in out
-                    .responses
-                    .and_then(|mut r| r.remove(name))
-                    .unwrap_or_default()
-                {
+                let out = self.client.batch_get_item().request_items(name, request).send().await.map_err(sdk_error)?;
+                for attrs in out.responses.and_then(|mut r| r.remove(name)).unwrap_or_default() {
                     let item = item_from(&attrs)?;
-                    let key = item.key().ok_or_else(|| {
-                        malformed(format!("an item of {name} has no string pk/sk"))
-                    })?;
+                    let key = item.key().ok_or_else(|| malformed(format!("an item of {name} has no string pk/sk")))?;
                     found.insert(key, item);
                 }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(name))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(name)).map(|k| k.keys).unwrap_or_default();
                 attempt += 1;
             }
         }
         let now = now_unix();
-        Ok(keys
-            .iter()
-            .filter_map(|k| found.remove(k))
-            .filter(|i: &Item| !i.is_expired(now))
-            .collect())
+        Ok(keys.iter().filter_map(|k| found.remove(k)).filter(|i: &Item| !i.is_expired(now)).collect())
     }
 
     async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
         check_query(query)?;
         let mut x = Expr::new(now_unix());
-        let (pk, sk) = if query.index.is_some() {
-            (GSI1_PK, GSI1_SK)
-        } else {
-            (PK, SK)
-        };
-        let mut key_condition = format!(
-            "{} = {}",
-            x.name(pk),
-            x.value(Value::S(query.partition.clone()))
-        );
+        let (pk, sk) = if query.index.is_some() { (GSI1_PK, GSI1_SK) } else { (PK, SK) };
+        let mut key_condition = format!("{} = {}", x.name(pk), x.value(Value::S(query.partition.clone())));
         // DynamoDB refuses an empty string in a key condition; an empty prefix means no prefix.
         if let Some(prefix) = query.sort_prefix.as_ref().filter(|p| !p.is_empty()) {
-            key_condition = format!(
-                "{key_condition} AND begins_with({}, {})",
-                x.name(sk),
-                x.value(Value::S(prefix.clone()))
-            );
+            key_condition =
+                format!("{key_condition} AND begins_with({}, {})", x.name(sk), x.value(Value::S(prefix.clone())));
         }
         // Applied after `Limit`, as the port's `QueryPage` documents.
         let live = x.live();
-        let limit = i32::try_from(query.limit).map_err(|_| {
-            StoreError::Invalid(format!("query limit must be 1 to {MAX_QUERY_LIMIT}"))
-        })?;
-        let start = query.after.as_ref().map(|page| {
-            page.0
-                .iter()
-                .map(|(k, v)| (k.clone(), AttributeValue::S(v.clone())))
-                .collect()
-        });
+        let limit = i32::try_from(query.limit)
+            .map_err(|_| StoreError::Invalid(format!("query limit must be 1 to {MAX_QUERY_LIMIT}")))?;
+        let start = query
+            .after
+            .as_ref()
+            .map(|page| page.0.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect());
         let out = self
             .client
             .query()
@@ -591,16 +472,8 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(sdk_error)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .iter()
-            .map(item_from)
-            .collect::<StoreResult<_>>()?;
-        let next = out
-            .last_evaluated_key
-            .map(|key| page_key(&key))
-            .transpose()?;
+        let items = out.items.unwrap_or_default().iter().map(item_from).collect::<StoreResult<_>>()?;
+        let next = out.last_evaluated_key.map(|key| page_key(&key)).transpose()?;
         Ok(QueryPage { items, next })
     }
 
@@ -609,9 +482,7 @@ impl Store for DynamoStore {
             return Err(StoreError::Invalid("a put item has no string pk/sk".into()));
         }
         let now = now_unix();
-        self.put_item(table, &item, condition.as_ref(), now)
-            .await
-            .map_err(|e| hide_expired(e, now))
+        self.put_item(table, &item, condition.as_ref(), now).await.map_err(|e| hide_expired(e, now))
     }
 
     async fn update(&self, table: Table, update: Update) -> StoreResult<Item> {
@@ -625,10 +496,7 @@ impl Store for DynamoStore {
                 return Err(err);
             }
             let item = update.apply(None, now)?;
-            match self
-                .put_item(table, &item, Some(&Condition::NotExists), now)
-                .await
-            {
+            match self.put_item(table, &item, Some(&Condition::NotExists), now).await {
                 Ok(()) => return Ok(item),
                 // A live item appeared since: the update applies to it, so go round again.
                 Err(StoreError::ConditionFailed { .. }) => {}
@@ -636,20 +504,11 @@ impl Store for DynamoStore {
             }
         }
         Err(StoreError::Unavailable(
-            format!(
-                "item {} kept expiring and reappearing during an update",
-                update.key
-            )
-            .into(),
+            format!("item {} kept expiring and reappearing during an update", update.key).into(),
         ))
     }
 
-    async fn delete(
-        &self,
-        table: Table,
-        key: &Key,
-        condition: Option<Condition>,
-    ) -> StoreResult<()> {
+    async fn delete(&self, table: Table, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
         let now = now_unix();
         let mut x = Expr::new(now);
         let condition = condition.map(|c| x.condition(&c));
@@ -664,14 +523,10 @@ impl Store for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        result
-            .map(drop)
-            .map_err(|err| match err.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(e)) => {
-                    hide_expired(condition_failed(e.item()), now)
-                }
-                _ => sdk_error(err),
-            })
+        result.map(drop).map_err(|err| match err.as_service_error() {
+            Some(DeleteItemError::ConditionalCheckFailedException(e)) => hide_expired(condition_failed(e.item()), now),
+            _ => sdk_error(err),
+        })
     }
 
     async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
@@ -679,11 +534,7 @@ impl Store for DynamoStore {
         // `fresh[i]`: send update `i` as a put of a fresh item, its stored item being expired.
         let mut fresh = vec![false; writes.len()];
         let build = |fresh: &[bool], now| {
-            writes
-                .iter()
-                .zip(fresh)
-                .map(|(w, &f)| self.transact_item(w, f, now))
-                .collect::<StoreResult<Vec<_>>>()
+            writes.iter().zip(fresh).map(|(w, &f)| self.transact_item(w, f, now)).collect::<StoreResult<Vec<_>>>()
         };
         let mut now = now_unix();
         let mut items = build(&fresh, now)?;
@@ -746,67 +597,41 @@ struct Expr {
 
 impl Expr {
     fn new(now: i64) -> Self {
-        Self {
-            now,
-            names: Vec::new(),
-            values: Vec::new(),
-        }
+        Self { now, names: Vec::new(), values: Vec::new() }
     }
 
     fn name(&mut self, name: &str) -> String {
-        let i = self
-            .names
-            .iter()
-            .position(|n| n == name)
-            .unwrap_or_else(|| {
-                self.names.push(name.to_owned());
-                self.names.len() - 1
-            });
+        let i = self.names.iter().position(|n| n == name).unwrap_or_else(|| {
+            self.names.push(name.to_owned());
+            self.names.len() - 1
+        });
         format!("#n{i}")
     }
 
     fn value(&mut self, value: Value) -> String {
         let value = attribute(&value);
-        let i = self
-            .values
-            .iter()
-            .position(|v| *v == value)
-            .unwrap_or_else(|| {
-                self.values.push(value);
-                self.values.len() - 1
-            });
+        let i = self.values.iter().position(|v| *v == value).unwrap_or_else(|| {
+            self.values.push(value);
+            self.values.len() - 1
+        });
         format!(":v{i}")
     }
 
     /// DynamoDB refuses empty placeholder maps.
     fn names(&self) -> Option<HashMap<String, String>> {
-        (!self.names.is_empty()).then(|| {
-            self.names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (format!("#n{i}"), n.clone()))
-                .collect()
-        })
+        (!self.names.is_empty())
+            .then(|| self.names.iter().enumerate().map(|(i, n)| (format!("#n{i}"), n.clone())).collect())
     }
 
     fn values(&self) -> Option<HashMap<String, AttributeValue>> {
-        (!self.values.is_empty()).then(|| {
-            self.values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (format!(":v{i}"), v.clone()))
-                .collect()
-        })
+        (!self.values.is_empty())
+            .then(|| self.values.iter().enumerate().map(|(i, v)| (format!(":v{i}"), v.clone())).collect())
     }
 
     /// `expires_at` is at or before now. A comparison with a missing attribute, or one of another
     /// type, is false, so this is exactly [`Item::is_expired`].
     fn expired(&mut self) -> String {
-        format!(
-            "{} <= {}",
-            self.name(EXPIRES_AT),
-            self.value(Value::N(self.now))
-        )
+        format!("{} <= {}", self.name(EXPIRES_AT), self.value(Value::N(self.now)))
     }
 
     /// No item, or one that has not expired. Written as a negation rather than
@@ -819,44 +644,26 @@ impl Expr {
     /// The condition as a `ConditionExpression` that holds exactly when [`Condition::holds`] does.
     fn condition(&mut self, condition: &Condition) -> String {
         match condition {
-            Condition::NotExists => format!(
-                "(attribute_not_exists({}) OR {})",
-                self.name(PK),
-                self.expired()
-            ),
+            Condition::NotExists => format!("(attribute_not_exists({}) OR {})", self.name(PK), self.expired()),
             Condition::Exists => {
                 format!("(attribute_exists({}) AND {})", self.name(PK), self.live())
             }
-            Condition::VersionIs(v) => format!(
-                "({} = {} AND {})",
-                self.name(VERSION),
-                self.value(Value::N(*v)),
-                self.live()
-            ),
-            Condition::AtLeast(name, min) => format!(
-                "({} >= {} AND {})",
-                self.name(name),
-                self.value(Value::N(*min)),
-                self.live()
-            ),
-            Condition::Equals(name, value) => format!(
-                "({} = {} AND {})",
-                self.name(name),
-                self.value(value.clone()),
-                self.live()
-            ),
+            Condition::VersionIs(v) => {
+                format!("({} = {} AND {})", self.name(VERSION), self.value(Value::N(*v)), self.live())
+            }
+            Condition::AtLeast(name, min) => {
+                format!("({} >= {} AND {})", self.name(name), self.value(Value::N(*min)), self.live())
+            }
+            Condition::Equals(name, value) => {
+                format!("({} = {} AND {})", self.name(name), self.value(value.clone()), self.live())
+            }
             // An empty conjunction holds; DynamoDB has no `true`, and a condition check needs one.
-            Condition::And(all) if all.is_empty() => format!(
-                "(attribute_exists({0}) OR attribute_not_exists({0}))",
-                self.name(PK)
-            ),
-            Condition::And(all) => format!(
-                "({})",
-                all.iter()
-                    .map(|c| self.condition(c))
-                    .collect::<Vec<_>>()
-                    .join(" AND ")
-            ),
+            Condition::And(all) if all.is_empty() => {
+                format!("(attribute_exists({0}) OR attribute_not_exists({0}))", self.name(PK))
+            }
+            Condition::And(all) => {
+                format!("({})", all.iter().map(|c| self.condition(c)).collect::<Vec<_>>().join(" AND "))
+            }
         }
     }
 
@@ -879,13 +686,11 @@ impl Expr {
         }
         for (name, delta) in &update.add {
             let effect = match effects.remove(name.as_str()) {
-                Some(Effect::Set(Value::N(n))) => Effect::Set(Value::N(
-                    n.checked_add(*delta).ok_or_else(|| overflow(name))?,
-                )),
-                Some(Effect::Set(_)) => Effect::Set(Value::N(*delta)),
-                Some(Effect::Add(d)) => {
-                    Effect::Add(d.checked_add(*delta).ok_or_else(|| overflow(name))?)
+                Some(Effect::Set(Value::N(n))) => {
+                    Effect::Set(Value::N(n.checked_add(*delta).ok_or_else(|| overflow(name))?))
                 }
+                Some(Effect::Set(_)) => Effect::Set(Value::N(*delta)),
+                Some(Effect::Add(d)) => Effect::Add(d.checked_add(*delta).ok_or_else(|| overflow(name))?),
                 Some(Effect::Remove) | None => Effect::Add(*delta),
             };
             effects.insert(name.as_str(), effect);
@@ -894,14 +699,10 @@ impl Expr {
             effects.insert(name.as_str(), Effect::Remove);
         }
         if effects.contains_key(PK) || effects.contains_key(SK) {
-            return Err(StoreError::Invalid(format!(
-                "an update of {} cannot change pk or sk",
-                update.key
-            )));
+            return Err(StoreError::Invalid(format!("an update of {} cannot change pk or sk", update.key)));
         }
 
-        let mut condition: Vec<String> =
-            update.condition.iter().map(|c| self.condition(c)).collect();
+        let mut condition: Vec<String> = update.condition.iter().map(|c| self.condition(c)).collect();
         condition.push(self.live());
         let (mut set, mut remove) = (Vec::new(), Vec::new());
         for (name, effect) in effects {
@@ -916,14 +717,8 @@ impl Expr {
                     ));
                     // Missing counts as 0, which cannot overflow; the negation keeps that true.
                     match delta.signum() {
-                        1 => condition.push(format!(
-                            "NOT ({n} > {})",
-                            self.value(Value::N(i64::MAX - delta))
-                        )),
-                        -1 => condition.push(format!(
-                            "NOT ({n} < {})",
-                            self.value(Value::N(i64::MIN - delta))
-                        )),
+                        1 => condition.push(format!("NOT ({n} > {})", self.value(Value::N(i64::MAX - delta)))),
+                        -1 => condition.push(format!("NOT ({n} < {})", self.value(Value::N(i64::MIN - delta)))),
                         _ => {}
                     }
                 }
@@ -966,9 +761,7 @@ fn judge_failed_update(update: &Update, stored: Option<Item>, now: i64) -> Updat
             return UpdateFailure::Final(err);
         }
     }
-    UpdateFailure::Final(StoreError::ConditionFailed {
-        current: live.map(Box::new),
-    })
+    UpdateFailure::Final(StoreError::ConditionFailed { current: live.map(Box::new) })
 }
 
 /// What to do after DynamoDB cancelled a transaction.
@@ -1055,9 +848,9 @@ fn judge_cancellation(
 /// A failed condition's error as the port sees it: an expired stored item is no item.
 fn hide_expired(err: StoreError, now: i64) -> StoreError {
     match err {
-        StoreError::ConditionFailed { current } => StoreError::ConditionFailed {
-            current: current.filter(|i| !i.is_expired(now)),
-        },
+        StoreError::ConditionFailed { current } => {
+            StoreError::ConditionFailed { current: current.filter(|i| !i.is_expired(now)) }
+        }
         other => other,
     }
 }
@@ -1065,9 +858,7 @@ fn hide_expired(err: StoreError, now: i64) -> StoreError {
 /// A failed condition carrying the stored item as DynamoDB returned it.
 fn condition_failed(stored: Option<&HashMap<String, AttributeValue>>) -> StoreError {
     match stored.map(item_from).transpose() {
-        Ok(current) => StoreError::ConditionFailed {
-            current: current.map(Box::new),
-        },
+        Ok(current) => StoreError::ConditionFailed { current: current.map(Box::new) },
         Err(err) => err,
     }
 }
@@ -1082,16 +873,11 @@ where
     let transient = match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
         SdkError::ServiceError(service) => {
-            err.code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
-                || service.raw().status().is_server_error()
+            err.code().is_some_and(|c| TRANSIENT_CODES.contains(&c)) || service.raw().status().is_server_error()
         }
         _ => false,
     };
-    if transient {
-        StoreError::Unavailable(Box::new(err))
-    } else {
-        backend(err)
-    }
+    if transient { StoreError::Unavailable(Box::new(err)) } else { backend(err) }
 }
 
 fn backend(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -1111,10 +897,7 @@ fn attribute(value: &Value) -> AttributeValue {
 }
 
 fn attributes(item: &Item) -> HashMap<String, AttributeValue> {
-    item.0
-        .iter()
-        .map(|(name, value)| (name.clone(), attribute(value)))
-        .collect()
+    item.0.iter().map(|(name, value)| (name.clone(), attribute(value))).collect()
 }
 
 fn key_attributes(key: &Key) -> HashMap<String, AttributeValue> {
@@ -1129,42 +912,28 @@ fn key_attributes(key: &Key) -> HashMap<String, AttributeValue> {
 fn item_from(attrs: &HashMap<String, AttributeValue>) -> StoreResult<Item> {
     let value = |name: &str, value: &AttributeValue| match value {
         AttributeValue::S(s) => Ok(Value::S(s.clone())),
-        AttributeValue::N(n) => n.parse().map(Value::N).map_err(|_| {
-            malformed(format!(
-                "attribute `{name}` holds {n}, not a 64-bit integer"
-            ))
-        }),
+        AttributeValue::N(n) => n
+            .parse()
+            .map(Value::N)
+            .map_err(|_| malformed(format!("attribute `{name}` holds {n}, not a 64-bit integer"))),
         AttributeValue::Bool(b) => Ok(Value::Bool(*b)),
-        _ => Err(malformed(format!(
-            "attribute `{name}` is not a string, number or boolean"
-        ))),
+        _ => Err(malformed(format!("attribute `{name}` is not a string, number or boolean"))),
     };
-    attrs
-        .iter()
-        .map(|(name, v)| Ok((name.clone(), value(name, v)?)))
-        .collect::<StoreResult<_>>()
-        .map(Item)
+    attrs.iter().map(|(name, v)| Ok((name.clone(), value(name, v)?))).collect::<StoreResult<_>>().map(Item)
 }
 
 fn page_key(key: &HashMap<String, AttributeValue>) -> StoreResult<PageKey> {
     let part = |(name, value): (&String, &AttributeValue)| match value {
         AttributeValue::S(s) => Ok((name.clone(), s.clone())),
-        _ => Err(malformed(format!(
-            "key attribute `{name}` of a page key is not a string"
-        ))),
+        _ => Err(malformed(format!("key attribute `{name}` of a page key is not a string"))),
     };
-    key.iter()
-        .map(part)
-        .collect::<StoreResult<_>>()
-        .map(PageKey)
+    key.iter().map(part).collect::<StoreResult<_>>().map(PageKey)
 }
 
 /// The pause before retry `attempt` (from 0): doubling, capped, with "equal jitter" (half fixed,
 /// half random) so that writers that collided once do not collide again in step.
 fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_BASE_MS
-        .saturating_mul(1 << attempt.min(16))
-        .min(BACKOFF_MAX_MS);
+    let ceiling = BACKOFF_BASE_MS.saturating_mul(1 << attempt.min(16)).min(BACKOFF_MAX_MS);
     Duration::from_millis(ceiling / 2 + random() % (ceiling / 2 + 1))
 }
 
@@ -1221,37 +990,19 @@ mod tests {
 
     #[test]
     fn conditions_treat_expired_items_as_absent() {
+        assert_eq!(compiled(&Condition::NotExists), "(attribute_not_exists(pk) OR expires_at <= 1000)");
+        assert_eq!(compiled(&Condition::Exists), "(attribute_exists(pk) AND NOT (expires_at <= 1000))");
+        assert_eq!(compiled(&Condition::VersionIs(3)), "(version = 3 AND NOT (expires_at <= 1000))");
+        assert_eq!(compiled(&Condition::AtLeast("stock".into(), 2)), "(stock >= 2 AND NOT (expires_at <= 1000))");
         assert_eq!(
-            compiled(&Condition::NotExists),
-            "(attribute_not_exists(pk) OR expires_at <= 1000)"
-        );
-        assert_eq!(
-            compiled(&Condition::Exists),
-            "(attribute_exists(pk) AND NOT (expires_at <= 1000))"
-        );
-        assert_eq!(
-            compiled(&Condition::VersionIs(3)),
-            "(version = 3 AND NOT (expires_at <= 1000))"
-        );
-        assert_eq!(
-            compiled(&Condition::AtLeast("stock".into(), 2)),
-            "(stock >= 2 AND NOT (expires_at <= 1000))"
-        );
-        assert_eq!(
-            compiled(&Condition::And(vec![
-                Condition::Exists,
-                Condition::Equals("status".into(), "paid".into())
-            ])),
+            compiled(&Condition::And(vec![Condition::Exists, Condition::Equals("status".into(), "paid".into())])),
             "((attribute_exists(pk) AND NOT (expires_at <= 1000)) AND (status = 'paid' AND NOT (expires_at <= 1000)))"
         );
     }
 
     #[test]
     fn an_empty_conjunction_compiles_to_a_condition_that_always_holds() {
-        assert_eq!(
-            compiled(&Condition::And(vec![])),
-            "(attribute_exists(pk) OR attribute_not_exists(pk))"
-        );
+        assert_eq!(compiled(&Condition::And(vec![])), "(attribute_exists(pk) OR attribute_not_exists(pk))");
     }
 
     #[test]
@@ -1265,21 +1016,10 @@ mod tests {
         assert_eq!(x.names, ["status", "expires_at", "version"]);
         assert_eq!(
             x.values,
-            [
-                AttributeValue::S("paid".into()),
-                AttributeValue::N("1000".into()),
-                AttributeValue::N("3".into())
-            ]
+            [AttributeValue::S("paid".into()), AttributeValue::N("1000".into()), AttributeValue::N("3".into())]
         );
-        assert_eq!(
-            x.names().map(|m| m["#n0"].clone()).as_deref(),
-            Some("status")
-        );
-        assert_eq!(
-            Expr::new(NOW).names(),
-            None,
-            "DynamoDB refuses an empty map"
-        );
+        assert_eq!(x.names().map(|m| m["#n0"].clone()).as_deref(), Some("status"));
+        assert_eq!(Expr::new(NOW).names(), None, "DynamoDB refuses an empty map");
     }
 
     fn compiled_update(update: &Update) -> StoreResult<(String, String)> {
@@ -1300,10 +1040,7 @@ mod tests {
             .remove("gone")
             .when(Condition::VersionIs(3));
         let (expression, condition) = compiled_update(&update).expect("compiles");
-        assert_eq!(
-            expression,
-            "SET a = 9, status = 'paid', stock = if_not_exists(stock, 0) + -2 REMOVE gone"
-        );
+        assert_eq!(expression, "SET a = 9, status = 'paid', stock = if_not_exists(stock, 0) + -2 REMOVE gone");
         assert_eq!(
             condition,
             "(version = 3 AND NOT (expires_at <= 1000)) AND NOT (expires_at <= 1000) AND NOT (stock < -9223372036854775806)"
@@ -1312,13 +1049,9 @@ mod tests {
 
     #[test]
     fn an_update_refuses_an_expired_item_and_guards_against_overflow() {
-        let (expression, condition) =
-            compiled_update(&Update::new(key()).add("n", 5)).expect("compiles");
+        let (expression, condition) = compiled_update(&Update::new(key()).add("n", 5)).expect("compiles");
         assert_eq!(expression, "SET n = if_not_exists(n, 0) + 5");
-        assert_eq!(
-            condition,
-            "NOT (expires_at <= 1000) AND NOT (n > 9223372036854775802)"
-        );
+        assert_eq!(condition, "NOT (expires_at <= 1000) AND NOT (n > 9223372036854775802)");
     }
 
     #[test]
@@ -1329,14 +1062,9 @@ mod tests {
 
     #[test]
     fn an_update_may_not_change_the_key_or_overflow_in_itself() {
-        assert!(matches!(
-            compiled_update(&Update::new(key()).set(SK, "other")),
-            Err(StoreError::Invalid(_))
-        ));
+        assert!(matches!(compiled_update(&Update::new(key()).set(SK, "other")), Err(StoreError::Invalid(_))));
         let overflowing = Update::new(key()).add("n", i64::MAX).add("n", 1);
-        assert!(
-            matches!(compiled_update(&overflowing), Err(StoreError::Invalid(m)) if m.contains("`n`"))
-        );
+        assert!(matches!(compiled_update(&overflowing), Err(StoreError::Invalid(m)) if m.contains("`n`")));
     }
 
     #[test]
@@ -1347,13 +1075,8 @@ mod tests {
             UpdateFailure::Expired
         ));
         let create = Update::new(key()).set("a", 1).when(Condition::NotExists);
-        assert!(matches!(
-            judge_failed_update(&create, expired.clone(), NOW),
-            UpdateFailure::Expired
-        ));
-        let versioned = Update::new(key())
-            .add("stock", 1)
-            .when(Condition::VersionIs(3));
+        assert!(matches!(judge_failed_update(&create, expired.clone(), NOW), UpdateFailure::Expired));
+        let versioned = Update::new(key()).add("stock", 1).when(Condition::VersionIs(3));
         assert!(matches!(
             judge_failed_update(&versioned, expired, NOW),
             UpdateFailure::Final(StoreError::ConditionFailed { current: None })
@@ -1363,18 +1086,13 @@ mod tests {
     #[test]
     fn a_failed_update_of_a_live_item_reports_the_item_or_the_overflow() {
         let live = Some(stored(Some(NOW + 1)));
-        let stale = Update::new(key())
-            .add("stock", 1)
-            .when(Condition::VersionIs(2));
+        let stale = Update::new(key()).add("stock", 1).when(Condition::VersionIs(2));
         assert!(matches!(
             judge_failed_update(&stale, live.clone(), NOW),
             UpdateFailure::Final(StoreError::ConditionFailed { current: Some(item) }) if item.n("stock") == Some(5)
         ));
         let overflowing = Update::new(key()).add("stock", i64::MAX);
-        assert!(matches!(
-            judge_failed_update(&overflowing, live, NOW),
-            UpdateFailure::Final(StoreError::Invalid(_))
-        ));
+        assert!(matches!(judge_failed_update(&overflowing, live, NOW), UpdateFailure::Final(StoreError::Invalid(_))));
     }
 
     fn reason(code: &str, stored: Option<&Item>) -> CancellationReason {
@@ -1396,9 +1114,7 @@ mod tests {
     fn add_stock() -> Write {
         Write::Update {
             table: Table::Catalog,
-            update: Update::new(key())
-                .add("stock", -1)
-                .when(Condition::AtLeast("stock".into(), 1)),
+            update: Update::new(key()).add("stock", -1).when(Condition::AtLeast("stock".into(), 1)),
         }
     }
 
@@ -1406,13 +1122,7 @@ mod tests {
     fn cancellation_reasons_map_to_the_port_in_write_order() {
         let writes = [put(), add_stock()];
         let mut fresh = [false, false];
-        let reasons = [
-            reason("None", None),
-            reason(
-                "ConditionalCheckFailed",
-                Some(&stored(None).with("stock", 0)),
-            ),
-        ];
+        let reasons = [reason("None", None), reason("ConditionalCheckFailed", Some(&stored(None).with("stock", 0)))];
         assert_eq!(
             judge_cancellation(&writes, &mut fresh, &reasons, NOW).expect("judged"),
             Cancellation::Final(vec![None, Some(CancelReason::ConditionFailed)])
@@ -1429,10 +1139,7 @@ mod tests {
         );
         let with_failure = [
             reason("TransactionConflict", None),
-            reason(
-                "ConditionalCheckFailed",
-                Some(&stored(None).with("stock", 0)),
-            ),
+            reason("ConditionalCheckFailed", Some(&stored(None).with("stock", 0))),
         ];
         assert!(matches!(
             judge_cancellation(&writes, &mut [false, false], &with_failure, NOW),
@@ -1442,32 +1149,14 @@ mod tests {
 
     #[test]
     fn an_update_of_an_expired_item_in_a_transaction_is_resent_as_a_fresh_put() {
-        let writes = [
-            put(),
-            Write::Update {
-                table: Table::Carts,
-                update: Update::new(key()).add("qty", 1),
-            },
-        ];
+        let writes = [put(), Write::Update { table: Table::Carts, update: Update::new(key()).add("qty", 1) }];
         let mut fresh = [false, false];
-        let reasons = [
-            reason("None", None),
-            reason("ConditionalCheckFailed", Some(&stored(Some(NOW - 5)))),
-        ];
-        assert_eq!(
-            judge_cancellation(&writes, &mut fresh, &reasons, NOW).expect("judged"),
-            Cancellation::Rewritten
-        );
+        let reasons = [reason("None", None), reason("ConditionalCheckFailed", Some(&stored(Some(NOW - 5))))];
+        assert_eq!(judge_cancellation(&writes, &mut fresh, &reasons, NOW).expect("judged"), Cancellation::Rewritten);
         assert_eq!(fresh, [false, true]);
         // A live item appeared before the put: back to an update.
-        let reasons = [
-            reason("None", None),
-            reason("ConditionalCheckFailed", Some(&stored(None))),
-        ];
-        assert_eq!(
-            judge_cancellation(&writes, &mut fresh, &reasons, NOW).expect("judged"),
-            Cancellation::Rewritten
-        );
+        let reasons = [reason("None", None), reason("ConditionalCheckFailed", Some(&stored(None)))];
+        assert_eq!(judge_cancellation(&writes, &mut fresh, &reasons, NOW).expect("judged"), Cancellation::Rewritten);
         assert_eq!(fresh, [false, false]);
     }
 
@@ -1475,29 +1164,19 @@ mod tests {
     fn an_unknown_cancellation_reason_is_not_mistaken_for_a_business_outcome() {
         let reasons = [reason("ValidationError", None), reason("None", None)];
         assert_eq!(
-            judge_cancellation(&[put(), add_stock()], &mut [false, false], &reasons, NOW)
-                .expect("judged"),
+            judge_cancellation(&[put(), add_stock()], &mut [false, false], &reasons, NOW).expect("judged"),
             Cancellation::Unexpected
         );
     }
 
     #[test]
     fn attributes_round_trip_and_foreign_types_are_errors_not_panics() {
-        let item = Item::new(&key())
-            .with("n", -42)
-            .with("s", "")
-            .with("b", true);
+        let item = Item::new(&key()).with("n", -42).with("s", "").with("b", true);
         assert_eq!(item_from(&attributes(&item)).expect("reads back"), item);
-        for foreign in [
-            AttributeValue::N("1.5".into()),
-            AttributeValue::Null(true),
-            AttributeValue::L(vec![]),
-        ] {
+        for foreign in [AttributeValue::N("1.5".into()), AttributeValue::Null(true), AttributeValue::L(vec![])] {
             let mut attrs = attributes(&item);
             attrs.insert("odd".into(), foreign);
-            assert!(
-                matches!(item_from(&attrs), Err(StoreError::Backend(e)) if e.to_string().contains("`odd`"))
-            );
+            assert!(matches!(item_from(&attrs), Err(StoreError::Backend(e)) if e.to_string().contains("`odd`")));
         }
     }
 
@@ -1510,26 +1189,17 @@ mod tests {
         let names = TableNames::from_vars(vars("NONE")).expect("all set");
         assert_eq!(names.name(Table::Idempotency), "idempotency_table");
         let err = TableNames::from_vars(vars("ORDERS_TABLE")).expect_err("one missing");
-        assert_eq!(
-            err.to_string(),
-            "environment variable ORDERS_TABLE must name a DynamoDB table"
-        );
+        assert_eq!(err.to_string(), "environment variable ORDERS_TABLE must name a DynamoDB table");
         assert_eq!(TableNames::with_prefix("t1").name(Table::Carts), "t1-carts");
     }
 
     #[test]
     fn backoff_doubles_up_to_its_cap_with_jitter() {
         for attempt in 0..40 {
-            let ceiling = Duration::from_millis(
-                BACKOFF_BASE_MS
-                    .saturating_mul(1 << attempt.min(16))
-                    .min(BACKOFF_MAX_MS),
-            );
+            let ceiling =
+                Duration::from_millis(BACKOFF_BASE_MS.saturating_mul(1 << attempt.min(16)).min(BACKOFF_MAX_MS));
             let pause = backoff(attempt);
-            assert!(
-                pause >= ceiling / 2 && pause <= ceiling,
-                "attempt {attempt}: {pause:?}"
-            );
+            assert!(pause >= ceiling / 2 && pause <= ceiling, "attempt {attempt}: {pause:?}");
         }
         assert_ne!(client_token(), client_token());
         assert!(client_token().len() <= 36);

@@ -13,9 +13,8 @@ use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::port::{
-    self, CancelReason, Condition, GSI1_PK, GSI1_SK, Index, Item, Key, PK, PageKey, Query,
-    QueryPage, SK, Store, StoreError, StoreResult, Table, Update, Write, check_batch, check_query,
-    check_transaction,
+    self, CancelReason, Condition, GSI1_PK, GSI1_SK, Index, Item, Key, PK, PageKey, Query, QueryPage, SK, Store,
+    StoreError, StoreResult, Table, Update, Write, check_batch, check_query, check_transaction,
 };
 
 const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
@@ -30,9 +29,7 @@ pub struct EmbeddedStore {
 
 impl std::fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedStore")
-            .field("persistent", &self.file.is_some())
-            .finish_non_exhaustive()
+        f.debug_struct("EmbeddedStore").field("persistent", &self.file.is_some()).finish_non_exhaustive()
     }
 }
 
@@ -48,10 +45,7 @@ fn file_key((table, key): &Slot) -> String {
 impl EmbeddedStore {
     /// A store that lives only in memory, for tests.
     pub fn in_memory() -> Self {
-        Self {
-            items: Mutex::new(BTreeMap::new()),
-            file: None,
-        }
+        Self { items: Mutex::new(BTreeMap::new()), file: None }
     }
 
     /// A store persisted to `path` (created if missing), with everything already in it loaded.
@@ -68,15 +62,12 @@ impl EmbeddedStore {
                     for entry in table.iter().map_err(backend)? {
                         let (k, v) = entry.map_err(backend)?;
                         let item: Item = serde_json::from_slice(v.value()).map_err(backend)?;
-                        let table = Table::ALL
-                            .into_iter()
-                            .find(|t| k.value().split('\0').next() == Some(t.as_str()))
-                            .ok_or_else(|| {
-                                StoreError::Invalid(format!("unknown table in {}", path.display()))
-                            })?;
-                        let key = item.key().ok_or_else(|| {
-                            StoreError::Invalid("stored item without a key".into())
-                        })?;
+                        let table =
+                            Table::ALL
+                                .into_iter()
+                                .find(|t| k.value().split('\0').next() == Some(t.as_str()))
+                                .ok_or_else(|| StoreError::Invalid(format!("unknown table in {}", path.display())))?;
+                        let key = item.key().ok_or_else(|| StoreError::Invalid("stored item without a key".into()))?;
                         items.insert((table, key), item);
                     }
                 }
@@ -84,34 +75,22 @@ impl EmbeddedStore {
                 Err(e) => return Err(backend(e)),
             }
         }
-        Ok(Self {
-            items: Mutex::new(items),
-            file: Some(db),
-        })
+        Ok(Self { items: Mutex::new(items), file: Some(db) })
     }
 
     /// Every stored item, expired or not, in key order: lets tests prove a request changed nothing.
     pub fn snapshot(&self) -> Vec<(Table, Item)> {
-        self.lock()
-            .iter()
-            .map(|((t, _), i)| (*t, i.clone()))
-            .collect()
+        self.lock().iter().map(|((t, _), i)| (*t, i.clone())).collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Slot, Item>> {
         // A panic while holding the lock cannot leave a half-applied write behind: changes are
         // computed first and applied in one step, so the map is consistent even if poisoned.
-        self.items
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.items.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Makes `changes` durable (when persistent), then applies them to memory.
-    fn commit(
-        &self,
-        items: &mut BTreeMap<Slot, Item>,
-        changes: Vec<(Slot, Option<Item>)>,
-    ) -> StoreResult<()> {
+    fn commit(&self, items: &mut BTreeMap<Slot, Item>, changes: Vec<(Slot, Option<Item>)>) -> StoreResult<()> {
         if let Some(db) = &self.file {
             let txn = db.begin_write().map_err(backend)?;
             {
@@ -121,9 +100,7 @@ impl EmbeddedStore {
                     match item {
                         Some(item) => {
                             let bytes = serde_json::to_vec(item).map_err(backend)?;
-                            table
-                                .insert(key.as_str(), bytes.as_slice())
-                                .map_err(backend)?;
+                            table.insert(key.as_str(), bytes.as_slice()).map_err(backend)?;
                         }
                         None => {
                             table.remove(key.as_str()).map_err(backend)?;
@@ -148,12 +125,7 @@ impl EmbeddedStore {
 }
 
 fn condition_failed(current: Option<&Item>, now: i64) -> StoreError {
-    StoreError::ConditionFailed {
-        current: current
-            .filter(|i| !i.is_expired(now))
-            .cloned()
-            .map(Box::new),
-    }
+    StoreError::ConditionFailed { current: current.filter(|i| !i.is_expired(now)).cloned().map(Box::new) }
 }
 
 fn check(condition: Option<&Condition>, current: Option<&Item>, now: i64) -> StoreResult<()> {
@@ -164,25 +136,12 @@ fn check(condition: Option<&Condition>, current: Option<&Item>, now: i64) -> Sto
 }
 
 fn slot_of(table: Table, item: &Item) -> StoreResult<Slot> {
-    Ok((
-        table,
-        item.key()
-            .ok_or_else(|| StoreError::Invalid("item has no pk/sk".into()))?,
-    ))
+    Ok((table, item.key().ok_or_else(|| StoreError::Invalid("item has no pk/sk".into()))?))
 }
 
 /// The change one write makes, if its condition holds against `items`.
-fn plan(
-    items: &BTreeMap<Slot, Item>,
-    write: &Write,
-    now: i64,
-) -> StoreResult<Option<(Slot, Option<Item>)>> {
-    let slot = (
-        write.table(),
-        write
-            .key()
-            .ok_or_else(|| StoreError::Invalid("write has no key".into()))?,
-    );
+fn plan(items: &BTreeMap<Slot, Item>, write: &Write, now: i64) -> StoreResult<Option<(Slot, Option<Item>)>> {
+    let slot = (write.table(), write.key().ok_or_else(|| StoreError::Invalid("write has no key".into()))?);
     let current = items.get(&slot);
     check(write.condition(), current, now)?;
     Ok(match write {
@@ -205,21 +164,14 @@ fn position(item: &Item, index: Option<Index>) -> Option<(String, String)> {
 #[async_trait]
 impl Store for EmbeddedStore {
     async fn get(&self, table: Table, key: &Key) -> StoreResult<Option<Item>> {
-        Ok(Self::live(
-            &self.lock(),
-            &(table, key.clone()),
-            port::now_unix(),
-        ))
+        Ok(Self::live(&self.lock(), &(table, key.clone()), port::now_unix()))
     }
 
     async fn batch_get(&self, table: Table, keys: &[Key]) -> StoreResult<Vec<Item>> {
         check_batch(keys)?;
         let now = port::now_unix();
         let items = self.lock();
-        Ok(keys
-            .iter()
-            .filter_map(|k| Self::live(&items, &(table, k.clone()), now))
-            .collect())
+        Ok(keys.iter().filter_map(|k| Self::live(&items, &(table, k.clone()), now)).collect())
     }
 
     async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
@@ -232,12 +184,8 @@ impl Store for EmbeddedStore {
             .take_while(|((t, _), _)| *t == query.table)
             .filter_map(|((_, key), item)| {
                 let (pk, sk) = position(item, query.index)?;
-                let prefix_ok = query
-                    .sort_prefix
-                    .as_deref()
-                    .is_none_or(|p| sk.starts_with(p));
-                (pk == query.partition && prefix_ok)
-                    .then(|| ((sk, key.pk.clone(), key.sk.clone()), item))
+                let prefix_ok = query.sort_prefix.as_deref().is_none_or(|p| sk.starts_with(p));
+                (pk == query.partition && prefix_ok).then(|| ((sk, key.pk.clone(), key.sk.clone()), item))
             })
             .collect();
         matching.sort_by(|a, b| a.0.cmp(&b.0));
@@ -246,10 +194,8 @@ impl Store for EmbeddedStore {
         }
         let start = match &query.after {
             None => 0,
-            Some(after) => matching
-                .iter()
-                .position(|(_, item)| PageKey::after(item, query.index) == *after)
-                .map_or_else(
+            Some(after) => {
+                matching.iter().position(|(_, item)| PageKey::after(item, query.index) == *after).map_or_else(
                     // The start item is gone: resume at the first item past where it was.
                     || {
                         let sort_of = |pk: &PageKey| {
@@ -263,33 +209,20 @@ impl Store for EmbeddedStore {
                         let after = sort_of(after);
                         matching
                             .iter()
-                            .position(|(k, _)| {
-                                if query.descending {
-                                    *k < after
-                                } else {
-                                    *k > after
-                                }
-                            })
+                            .position(|(k, _)| if query.descending { *k < after } else { *k > after })
                             .unwrap_or(matching.len())
                     },
                     |i| i + 1,
-                ),
+                )
+            }
         };
         let limit = query.limit as usize;
         let window = &matching[start.min(matching.len())..];
         let page = &window[..limit.min(window.len())];
-        let next = (window.len() > limit)
-            .then(|| {
-                page.last()
-                    .map(|(_, item)| PageKey::after(item, query.index))
-            })
-            .flatten();
+        let next =
+            (window.len() > limit).then(|| page.last().map(|(_, item)| PageKey::after(item, query.index))).flatten();
         Ok(QueryPage {
-            items: page
-                .iter()
-                .filter(|(_, i)| !i.is_expired(now))
-                .map(|(_, i)| (*i).clone())
-                .collect(),
+            items: page.iter().filter(|(_, i)| !i.is_expired(now)).map(|(_, i)| (*i).clone()).collect(),
             next,
         })
     }
@@ -313,12 +246,7 @@ impl Store for EmbeddedStore {
         Ok(updated)
     }
 
-    async fn delete(
-        &self,
-        table: Table,
-        key: &Key,
-        condition: Option<Condition>,
-    ) -> StoreResult<()> {
+    async fn delete(&self, table: Table, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
         let now = port::now_unix();
         let slot = (table, key.clone());
         let mut items = self.lock();
@@ -338,9 +266,7 @@ impl Store for EmbeddedStore {
                     reasons.push(None);
                     changes.extend(change);
                 }
-                Err(StoreError::ConditionFailed { .. }) => {
-                    reasons.push(Some(CancelReason::ConditionFailed))
-                }
+                Err(StoreError::ConditionFailed { .. }) => reasons.push(Some(CancelReason::ConditionFailed)),
                 Err(e) => return Err(e),
             }
         }

@@ -16,6 +16,6 @@ pub mod embedded;
 pub mod port;
 
 pub use port::{
-    CancelReason, Condition, Index, Item, Key, PageKey, Query, QueryPage, Store, StoreError,
-    StoreResult, Table, Update, Value, Write,
+    CancelReason, Condition, Index, Item, Key, PageKey, Query, QueryPage, Store, StoreError, StoreResult, Table,
+    Update, Value, Write,
 };

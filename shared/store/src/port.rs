@@ -44,12 +44,7 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [
-        Table::Catalog,
-        Table::Carts,
-        Table::Orders,
-        Table::Idempotency,
-    ];
+    pub const ALL: [Table; 4] = [Table::Catalog, Table::Carts, Table::Orders, Table::Idempotency];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -113,10 +108,7 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self {
-            pk: pk.into(),
-            sk: sk.into(),
-        }
+        Self { pk: pk.into(), sk: sk.into() }
     }
 }
 
@@ -209,9 +201,7 @@ impl Condition {
             Condition::NotExists => live.is_none(),
             Condition::Exists => live.is_some(),
             Condition::VersionIs(v) => live.and_then(|i| i.n(VERSION)) == Some(*v),
-            Condition::AtLeast(name, min) => {
-                live.and_then(|i| i.n(name)).is_some_and(|n| n >= *min)
-            }
+            Condition::AtLeast(name, min) => live.and_then(|i| i.n(name)).is_some_and(|n| n >= *min),
             Condition::Equals(name, value) => live.and_then(|i| i.get(name)) == Some(value),
             Condition::And(all) => all.iter().all(|c| c.holds(current, now)),
         }
@@ -232,13 +222,7 @@ pub struct Update {
 
 impl Update {
     pub fn new(key: Key) -> Self {
-        Self {
-            key,
-            set: Vec::new(),
-            add: Vec::new(),
-            remove: Vec::new(),
-            condition: None,
-        }
+        Self { key, set: Vec::new(), add: Vec::new(), remove: Vec::new(), condition: None }
     }
 
     #[must_use]
@@ -270,10 +254,7 @@ impl Update {
     /// # Errors
     /// [`StoreError::Invalid`] when an addition overflows.
     pub fn apply(&self, current: Option<&Item>, now: i64) -> Result<Item, StoreError> {
-        let mut item = current
-            .filter(|i| !i.is_expired(now))
-            .cloned()
-            .unwrap_or_else(|| Item::new(&self.key));
+        let mut item = current.filter(|i| !i.is_expired(now)).cloned().unwrap_or_else(|| Item::new(&self.key));
         for (name, value) in &self.set {
             item.set(name, value.clone());
         }
@@ -356,12 +337,7 @@ impl PageKey {
             None => &[PK, SK],
             Some(Index::Gsi1) => &[PK, SK, GSI1_PK, GSI1_SK],
         };
-        PageKey(
-            names
-                .iter()
-                .filter_map(|n| Some(((*n).to_owned(), item.s(n)?.to_owned())))
-                .collect(),
-        )
+        PageKey(names.iter().filter_map(|n| Some(((*n).to_owned(), item.s(n)?.to_owned()))).collect())
     }
 }
 
@@ -440,9 +416,9 @@ impl StoreError {
     /// The index of the first write whose condition failed, for a cancelled transaction.
     pub fn failed_condition(&self) -> Option<usize> {
         match self {
-            StoreError::TransactionCancelled { reasons } => reasons
-                .iter()
-                .position(|r| *r == Some(CancelReason::ConditionFailed)),
+            StoreError::TransactionCancelled { reasons } => {
+                reasons.iter().position(|r| *r == Some(CancelReason::ConditionFailed))
+            }
             _ => None,
         }
     }
@@ -495,12 +471,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`StoreError::ConditionFailed`] with the current item when the condition does not hold.
-    async fn delete(
-        &self,
-        table: Table,
-        key: &Key,
-        condition: Option<Condition>,
-    ) -> StoreResult<()>;
+    async fn delete(&self, table: Table, key: &Key, condition: Option<Condition>) -> StoreResult<()>;
 
     /// Applies up to [`MAX_TRANSACTION_OPS`] writes, on distinct items, all or none. Transactions
     /// cancelled only by conflicts with concurrent transactions are retried inside the adapter.
@@ -524,14 +495,9 @@ pub fn check_transaction(writes: &[Write]) -> StoreResult<()> {
     }
     let mut seen = std::collections::BTreeSet::new();
     for w in writes {
-        let key = w
-            .key()
-            .ok_or_else(|| StoreError::Invalid("a written item has no pk/sk".into()))?;
+        let key = w.key().ok_or_else(|| StoreError::Invalid("a written item has no pk/sk".into()))?;
         if !seen.insert((w.table(), key.clone())) {
-            return Err(StoreError::Invalid(format!(
-                "two writes on {} {key} in one transaction",
-                w.table().as_str()
-            )));
+            return Err(StoreError::Invalid(format!("two writes on {} {key} in one transaction", w.table().as_str())));
         }
     }
     Ok(())
@@ -543,9 +509,7 @@ pub fn check_transaction(writes: &[Write]) -> StoreResult<()> {
 /// [`StoreError::Invalid`] for a limit outside 1..=[`MAX_QUERY_LIMIT`].
 pub fn check_query(query: &Query) -> StoreResult<()> {
     if query.limit == 0 || query.limit > MAX_QUERY_LIMIT {
-        return Err(StoreError::Invalid(format!(
-            "query limit must be 1 to {MAX_QUERY_LIMIT}"
-        )));
+        return Err(StoreError::Invalid(format!("query limit must be 1 to {MAX_QUERY_LIMIT}")));
     }
     Ok(())
 }

@@ -25,21 +25,11 @@ async fn embedded_on_file_and_survives_reopening() {
         let store = Arc::new(EmbeddedStore::open(&path).expect("open"));
         run_all(store.clone()).await;
         let key = Key::new("reopen", "probe");
-        store
-            .put(Table::Catalog, Item::new(&key).with("n", 7), None)
-            .await
-            .expect("put");
+        store.put(Table::Catalog, Item::new(&key).with("n", 7), None).await.expect("put");
     }
     let reopened = EmbeddedStore::open(&path).expect("reopen");
-    let item = reopened
-        .get(Table::Catalog, &Key::new("reopen", "probe"))
-        .await
-        .expect("get");
-    assert_eq!(
-        item.and_then(|i| i.n("n")),
-        Some(7),
-        "data written before closing must be there after reopening"
-    );
+    let item = reopened.get(Table::Catalog, &Key::new("reopen", "probe")).await.expect("get");
+    assert_eq!(item.and_then(|i| i.n("n")), Some(7), "data written before closing must be there after reopening");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -52,10 +42,7 @@ async fn dynamo_backend(endpoint_var: &str, prefix: &str, skip: &[&str]) {
         );
         return;
     };
-    let store = DynamoStore::new(
-        local_client(&endpoint).await,
-        TableNames::with_prefix(prefix),
-    );
+    let store = DynamoStore::new(local_client(&endpoint).await, TableNames::with_prefix(prefix));
     store.create_tables().await.expect("create tables");
     run_all_except(Arc::new(store), skip).await;
 }
@@ -71,10 +58,5 @@ async fn moto() {
     // restoring whole-table copies, undoing a concurrent committed transaction's writes
     // (moto/dynamodb/models/__init__.py, transact_write_items). Concurrent transactions are
     // pinned on the embedded store and on DynamoDB Local, AWS's own engine.
-    dynamo_backend(
-        "NANOSHOP_MOTO",
-        "conformance",
-        &["concurrent_transactions_never_oversell"],
-    )
-    .await;
+    dynamo_backend("NANOSHOP_MOTO", "conformance", &["concurrent_transactions_never_oversell"]).await;
 }

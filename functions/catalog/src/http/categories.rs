@@ -48,10 +48,7 @@ fn subtree(all: &[Category], parent: Option<&Slug>) -> Vec<CategoryHttpResponse>
 /// `GET /categories`: roots first, each with its children, sorted by slug.
 pub async fn tree(State(state): State<crate::CatalogState>) -> Result<Response> {
     let all = state.repo.categories().await?;
-    Ok(Json(CategoryTreeHttpResponse {
-        items: subtree(&all, None),
-    })
-    .into_response())
+    Ok(Json(CategoryTreeHttpResponse { items: subtree(&all, None) }).into_response())
 }
 
 /// `PUT /categories/{slug}`: creates (201) or updates (200) a category.
@@ -63,18 +60,10 @@ pub async fn put(
     Json(body): Json<CategoryHttpBody>,
 ) -> Result<Response> {
     let mut errors = ValidationErrors::default();
-    let slug = slug
-        .parse::<Slug>()
-        .map_err(|e| errors.add("slug", e.to_string()))
-        .ok();
-    let parent = body.parent.as_deref().and_then(|p| {
-        p.parse::<Slug>()
-            .map_err(|e| errors.add("parent", e.to_string()))
-            .ok()
-    });
-    let slug = errors
-        .into_result(slug)?
-        .ok_or_else(|| ApiError::not_found("category"))?;
+    let slug = slug.parse::<Slug>().map_err(|e| errors.add("slug", e.to_string())).ok();
+    let parent =
+        body.parent.as_deref().and_then(|p| p.parse::<Slug>().map_err(|e| errors.add("parent", e.to_string())).ok());
+    let slug = errors.into_result(slug)?.ok_or_else(|| ApiError::not_found("category"))?;
 
     let all = state.repo.categories().await?;
     let previous = all.iter().find(|c| c.slug == slug);
@@ -86,15 +75,8 @@ pub async fn put(
     let version = previous.map_or(1, |p| p.version + 1);
     let category = Category::new(slug, &body.name, parent, &all, version)?;
     let ancestors = ancestors(&all, &category);
-    state
-        .repo
-        .put_category(&category, previous, &ancestors)
-        .await?;
-    let status = if previous.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
+    state.repo.put_category(&category, previous, &ancestors).await?;
+    let status = if previous.is_some() { StatusCode::OK } else { StatusCode::CREATED };
     let response = CategoryHttpResponse {
         slug: category.slug.to_string(),
         name: category.name.clone(),

@@ -34,29 +34,17 @@ fn respond(sku: &Sku, stock: StoredStock) -> Response {
         reserved: stock.level.reserved,
         available: stock.level.available(),
     };
-    (
-        [etag(u64::try_from(stock.version).unwrap_or(0))],
-        Json(body),
-    )
-        .into_response()
+    ([etag(u64::try_from(stock.version).unwrap_or(0))], Json(body)).into_response()
 }
 
 async fn load(state: &CatalogState, sku: &str) -> Result<(Sku, StoredStock)> {
     let sku: Sku = sku.parse().map_err(|_| ApiError::not_found("SKU"))?;
-    let stock = state
-        .repo
-        .stock(&sku)
-        .await?
-        .ok_or_else(|| ApiError::not_found("SKU"))?;
+    let stock = state.repo.stock(&sku).await?.ok_or_else(|| ApiError::not_found("SKU"))?;
     Ok((sku, stock))
 }
 
 /// `GET /inventory/{sku}`.
-pub async fn get(
-    State(state): State<CatalogState>,
-    _admin: Admin,
-    Path(sku): Path<String>,
-) -> Result<Response> {
+pub async fn get(State(state): State<CatalogState>, _admin: Admin, Path(sku): Path<String>) -> Result<Response> {
     let (sku, stock) = load(&state, &sku).await?;
     Ok(respond(&sku, stock))
 }
@@ -73,25 +61,15 @@ pub async fn put(
     for _ in 0..SET_ATTEMPTS {
         let (sku, current) = load(&state, &sku).await?;
         if_match.check(u64::try_from(current.version).unwrap_or(0))?;
-        let level = current
-            .level
-            .with_on_hand(body.on_hand)
-            .map_err(|e| match e {
-                StockError::OutOfRange => {
-                    ApiError::validation(ValidationErrors::single("on_hand", e.to_string()))
-                }
-                StockError::BelowReserved { .. } => {
-                    ApiError::conflict("below_reserved", e.to_string())
-                }
-            })?;
+        let level = current.level.with_on_hand(body.on_hand).map_err(|e| match e {
+            StockError::OutOfRange => ApiError::validation(ValidationErrors::single("on_hand", e.to_string())),
+            StockError::BelowReserved { .. } => ApiError::conflict("below_reserved", e.to_string()),
+        })?;
         match state.repo.set_on_hand(&sku, current, level).await {
             Ok(stored) => return Ok(respond(&sku, stored)),
             Err(CatalogError::StockChanged { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
-        "stock_changed",
-        "stock kept changing while it was being set; retry",
-    ))
+    Err(ApiError::conflict("stock_changed", "stock kept changing while it was being set; retry"))
 }

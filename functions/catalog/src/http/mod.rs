@@ -3,6 +3,7 @@
 //! catalog errors to problem+json.
 
 pub mod categories;
+pub mod discounts;
 pub mod inventory;
 pub mod products;
 pub mod settings;
@@ -18,30 +19,25 @@ impl From<CatalogError> for ApiError {
     fn from(e: CatalogError) -> Self {
         match e {
             CatalogError::VersionConflict => ApiError::precondition_failed(),
-            CatalogError::SlugTaken(slug) => ApiError::conflict(
-                "slug_taken",
-                format!("the slug `{slug}` belongs to another product"),
-            )
-            .with_errors(vec![FieldError {
-                field: "slug".into(),
-                message: "taken".into(),
-            }]),
-            CatalogError::SkuTaken(sku) => ApiError::conflict(
-                "sku_taken",
-                format!("the SKU `{sku}` belongs to another product"),
-            )
-            .with_errors(vec![FieldError {
-                field: "variants".into(),
-                message: format!("SKU `{sku}` is taken"),
-            }]),
-            CatalogError::StockChanged { sku } => ApiError::conflict(
-                "stock_changed",
-                format!("stock of `{sku}` kept changing; retry"),
-            ),
-            CatalogError::CategoryConflict => ApiError::conflict(
-                "category_changed",
-                "a category changed at the same time; retry",
-            ),
+            CatalogError::SlugTaken(slug) => {
+                ApiError::conflict("slug_taken", format!("the slug `{slug}` belongs to another product"))
+                    .with_errors(vec![FieldError { field: "slug".into(), message: "taken".into() }])
+            }
+            CatalogError::SkuTaken(sku) => {
+                ApiError::conflict("sku_taken", format!("the SKU `{sku}` belongs to another product")).with_errors(
+                    vec![FieldError { field: "variants".into(), message: format!("SKU `{sku}` is taken") }],
+                )
+            }
+            CatalogError::CodeTaken(code) => {
+                ApiError::conflict("code_taken", format!("another discount has the code `{code}`"))
+                    .with_errors(vec![FieldError { field: "code".into(), message: "taken".into() }])
+            }
+            CatalogError::StockChanged { sku } => {
+                ApiError::conflict("stock_changed", format!("stock of `{sku}` kept changing; retry"))
+            }
+            CatalogError::CategoryConflict => {
+                ApiError::conflict("category_changed", "a category changed at the same time; retry")
+            }
             e @ CatalogError::Store(StoreError::Unavailable(_)) => ApiError::unavailable(e),
             other => ApiError::internal(other),
         }
@@ -58,10 +54,7 @@ pub struct MoneyHttpBody {
 
 impl From<Money> for MoneyHttpBody {
     fn from(m: Money) -> Self {
-        Self {
-            amount: m.amount,
-            currency: m.currency.to_string(),
-        }
+        Self { amount: m.amount, currency: m.currency.to_string() }
     }
 }
 

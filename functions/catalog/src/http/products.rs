@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use nanoshop_api::{Admin, ApiError, Caller, IfMatch, Json, Page, Pagination, Query, Result, etag};
 use nanoshop_domain::ValidationErrors;
 use nanoshop_domain::catalog::{
-    Category, Image, MAX_IMAGES, Product, ProductOption, ProductStatus, Slug, StockLevel,
-    UncheckedProduct, UncheckedVariant,
+    Category, Image, MAX_IMAGES, Product, ProductOption, ProductStatus, Slug, StockLevel, UncheckedProduct,
+    UncheckedVariant,
 };
 use nanoshop_domain::ids::{ImageId, ProductId};
 use nanoshop_store::PageKey;
@@ -92,14 +92,7 @@ impl ProductHttpBody {
             status: self.status,
             categories: self.categories,
             tags: self.tags,
-            options: self
-                .options
-                .into_iter()
-                .map(|o| ProductOption {
-                    name: o.name,
-                    values: o.values,
-                })
-                .collect(),
+            options: self.options.into_iter().map(|o| ProductOption { name: o.name, values: o.values }).collect(),
             variants: self
                 .variants
                 .into_iter()
@@ -107,11 +100,7 @@ impl ProductHttpBody {
                     sku: v.sku,
                     title: v.title,
                     options: v.options,
-                    prices: v
-                        .prices
-                        .into_iter()
-                        .map(|p| (p.amount, p.currency))
-                        .collect(),
+                    prices: v.prices.into_iter().map(|p| (p.amount, p.currency)).collect(),
                     weight_grams: v.weight_grams,
                 })
                 .collect(),
@@ -127,14 +116,7 @@ impl ProductHttpBody {
             status: u.status,
             categories: u.categories,
             tags: u.tags,
-            options: u
-                .options
-                .into_iter()
-                .map(|o| OptionHttpBody {
-                    name: o.name,
-                    values: o.values,
-                })
-                .collect(),
+            options: u.options.into_iter().map(|o| OptionHttpBody { name: o.name, values: o.values }).collect(),
             variants: u
                 .variants
                 .into_iter()
@@ -142,23 +124,12 @@ impl ProductHttpBody {
                     sku: v.sku,
                     title: v.title,
                     options: v.options,
-                    prices: v
-                        .prices
-                        .into_iter()
-                        .map(|(amount, currency)| MoneyHttpBody { amount, currency })
-                        .collect(),
+                    prices: v.prices.into_iter().map(|(amount, currency)| MoneyHttpBody { amount, currency }).collect(),
                     weight_grams: v.weight_grams,
                 })
                 .collect(),
             images: Some(
-                product
-                    .images
-                    .iter()
-                    .map(|i| ImageRefHttpBody {
-                        id: i.id.to_string(),
-                        alt: i.alt.clone(),
-                    })
-                    .collect(),
+                product.images.iter().map(|i| ImageRefHttpBody { id: i.id.to_string(), alt: i.alt.clone() }).collect(),
             ),
         }
     }
@@ -199,16 +170,9 @@ pub struct ProductHttpResponse {
 }
 
 impl ProductHttpResponse {
-    fn new(
-        state: &CatalogState,
-        p: Product,
-        stock: &[(nanoshop_domain::catalog::Sku, StockLevel)],
-    ) -> Self {
+    fn new(state: &CatalogState, p: Product, stock: &[(nanoshop_domain::catalog::Sku, StockLevel)]) -> Self {
         let available = |sku: &nanoshop_domain::catalog::Sku| {
-            stock
-                .iter()
-                .find(|(s, _)| s == sku)
-                .map_or(0, |(_, l)| l.available().max(0))
+            stock.iter().find(|(s, _)| s == sku).map_or(0, |(_, l)| l.available().max(0))
         };
         Self {
             id: p.id.to_string(),
@@ -221,20 +185,9 @@ impl ProductHttpResponse {
             images: p
                 .images
                 .into_iter()
-                .map(|i| ImageHttpResponse {
-                    url: state.images.public_url(&i.key),
-                    id: i.id.to_string(),
-                    alt: i.alt,
-                })
+                .map(|i| ImageHttpResponse { url: state.images.public_url(&i.key), id: i.id.to_string(), alt: i.alt })
                 .collect(),
-            options: p
-                .options
-                .into_iter()
-                .map(|o| OptionHttpBody {
-                    name: o.name,
-                    values: o.values,
-                })
-                .collect(),
+            options: p.options.into_iter().map(|o| OptionHttpBody { name: o.name, values: o.values }).collect(),
             variants: p
                 .variants
                 .into_iter()
@@ -285,67 +238,38 @@ pub async fn list(
     let status = match filter.status.as_deref() {
         None => ProductStatus::Active,
         Some(_) if !caller.is_admin() => {
-            return Err(ApiError::forbidden(
-                "only admins may list products by status",
-            ));
+            return Err(ApiError::forbidden("only admins may list products by status"));
         }
-        Some(s) => s.parse().map_err(|()| {
-            ApiError::bad_request(
-                "invalid_status",
-                "`status` must be draft, active or archived",
-            )
-        })?,
+        Some(s) => s
+            .parse()
+            .map_err(|()| ApiError::bad_request("invalid_status", "`status` must be draft, active or archived"))?,
     };
     let q = filter.q.unwrap_or_default();
     if q.chars().count() > MAX_QUERY_LEN {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("`q` must be at most {MAX_QUERY_LEN} characters"),
-        ));
+        return Err(ApiError::bad_request("invalid_query", format!("`q` must be at most {MAX_QUERY_LEN} characters")));
     }
     let category = filter
         .category
-        .map(|c| {
-            c.parse::<Slug>()
-                .map_err(|e| ApiError::bad_request("invalid_category", format!("`category`: {e}")))
-        })
+        .map(|c| c.parse::<Slug>().map_err(|e| ApiError::bad_request("invalid_category", format!("`category`: {e}"))))
         .transpose()?;
     let in_category = match &category {
         Some(slug) => Some(descendants(&state.repo.categories().await?, slug)),
         None => None,
     };
     let matches = |p: &Product| {
-        in_category
-            .as_ref()
-            .is_none_or(|set| p.categories.iter().any(|c| set.contains(c)))
+        in_category.as_ref().is_none_or(|set| p.categories.iter().any(|c| set.contains(c)))
             && (q.trim().is_empty() || p.matches_query(&q))
     };
     let filtered = in_category.is_some() || !q.trim().is_empty();
 
-    let context = format!(
-        "products|{}|{}|{}",
-        status.as_str(),
-        category.as_ref().map_or("", Slug::as_str),
-        q
-    );
-    let mut after: Option<PageKey> = page
-        .cursor
-        .as_deref()
-        .map(|c| state.cursors.decode(&context, c))
-        .transpose()?;
+    let context = format!("products|{}|{}|{}", status.as_str(), category.as_ref().map_or("", Slug::as_str), q);
+    let mut after: Option<PageKey> = page.cursor.as_deref().map(|c| state.cursors.decode(&context, c)).transpose()?;
     let limit = page.limit;
     let mut found = Vec::new();
     let mut next = None;
     for round in 1..=MAX_FILTER_ROUNDS {
-        let fetch = if filtered {
-            FILTER_PAGE
-        } else {
-            u32::try_from(limit).unwrap_or(FILTER_PAGE)
-        };
-        let batch = state
-            .repo
-            .products_by_status(status, fetch, after.take())
-            .await?;
+        let fetch = if filtered { FILTER_PAGE } else { u32::try_from(limit).unwrap_or(FILTER_PAGE) };
+        let batch = state.repo.products_by_status(status, fetch, after.take()).await?;
         let count = batch.products.len();
         for (i, product) in batch.products.into_iter().enumerate() {
             if !matches(&product) {
@@ -369,15 +293,8 @@ pub async fn list(
         }
     }
     let skus: Vec<_> = found.iter().flat_map(Product::skus).collect();
-    let stock = if skus.is_empty() {
-        Vec::new()
-    } else {
-        state.repo.stock_levels(&skus).await?
-    };
-    let items = found
-        .into_iter()
-        .map(|p| ProductHttpResponse::new(&state, p, &stock))
-        .collect();
+    let stock = if skus.is_empty() { Vec::new() } else { state.repo.stock_levels(&skus).await? };
+    let items = found.into_iter().map(|p| ProductHttpResponse::new(&state, p, &stock)).collect();
     let next_cursor = next.map(|n| state.cursors.encode(&context, &n));
     Ok(Json(Page { items, next_cursor }).into_response())
 }
@@ -444,11 +361,7 @@ fn parse_id(id: &str) -> Result<ProductId> {
 }
 
 async fn load(state: &CatalogState, id: &ProductId) -> Result<Product> {
-    state
-        .repo
-        .product(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("product"))
+    state.repo.product(id).await?.ok_or_else(|| ApiError::not_found("product"))
 }
 
 /// `PATCH /products/{id}`: a JSON merge patch (RFC 7396) of the editable fields. Without
@@ -461,24 +374,16 @@ pub async fn patch(
     Json(patch): Json<Value>,
 ) -> Result<Response> {
     if !patch.is_object() {
-        return Err(ApiError::unprocessable(
-            "invalid_body",
-            "a merge patch must be a JSON object",
-        ));
+        return Err(ApiError::unprocessable("invalid_body", "a merge patch must be a JSON object"));
     }
     let id = parse_id(&id)?;
     for attempt in 1..=WRITE_ATTEMPTS {
         let current = load(&state, &id).await?;
         if_match.check(current.version)?;
-        let mut document =
-            serde_json::to_value(ProductHttpBody::of(&current)).map_err(ApiError::internal)?;
+        let mut document = serde_json::to_value(ProductHttpBody::of(&current)).map_err(ApiError::internal)?;
         merge_patch(&mut document, &patch);
-        let body: ProductHttpBody = serde_json::from_value(document).map_err(|e| {
-            ApiError::unprocessable(
-                "invalid_body",
-                format!("the patched product is not valid: {e}"),
-            )
-        })?;
+        let body: ProductHttpBody = serde_json::from_value(document)
+            .map_err(|e| ApiError::unprocessable("invalid_body", format!("the patched product is not valid: {e}")))?;
         let images = body.images.clone();
         let mut revised = current.revise(body.into_unchecked(), Utc::now())?;
         if let Some(images) = images {
@@ -486,9 +391,7 @@ pub async fn patch(
         }
         match state.repo.replace_product(&current, &revised).await {
             Ok(()) => return respond(&state, StatusCode::OK, revised).await,
-            Err(CatalogError::VersionConflict)
-                if if_match.0.is_none() && attempt < WRITE_ATTEMPTS =>
-            {
+            Err(CatalogError::VersionConflict) if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => {
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -511,10 +414,7 @@ fn reorder_images(existing: &[Image], wanted: Vec<ImageRefHttpBody>) -> Result<V
                 if w.alt.as_ref().is_some_and(|a| a.chars().count() > 300) {
                     errors.add(format!("images[{i}].alt"), "must be at most 300 characters");
                 }
-                out.push(Image {
-                    alt: w.alt,
-                    ..e.clone()
-                });
+                out.push(Image { alt: w.alt, ..e.clone() });
             }
             None => errors.add(format!("images[{i}].id"), "not an image of this product"),
         }
@@ -523,7 +423,7 @@ fn reorder_images(existing: &[Image], wanted: Vec<ImageRefHttpBody>) -> Result<V
 }
 
 /// RFC 7396: objects merge key by key, `null` deletes, anything else replaces.
-fn merge_patch(target: &mut Value, patch: &Value) {
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(patch) = patch else {
         *target = patch.clone();
         return;
@@ -564,8 +464,7 @@ pub async fn archive(
         };
         match state.repo.replace_product(&current, &archived).await {
             Ok(()) => return Ok((StatusCode::NO_CONTENT, [etag(archived.version)]).into_response()),
-            Err(CatalogError::VersionConflict)
-                if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => {}
+            Err(CatalogError::VersionConflict) if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -603,22 +502,13 @@ pub async fn add_image(
     Json(body): Json<ImageUploadHttpRequest>,
 ) -> Result<Response> {
     let mut errors = ValidationErrors::default();
-    let extension = ALLOWED_CONTENT_TYPES
-        .iter()
-        .find(|(t, _)| *t == body.content_type)
-        .map(|(_, e)| *e);
+    let extension = ALLOWED_CONTENT_TYPES.iter().find(|(t, _)| *t == body.content_type).map(|(_, e)| *e);
     if extension.is_none() {
         let allowed: Vec<&str> = ALLOWED_CONTENT_TYPES.iter().map(|(t, _)| *t).collect();
-        errors.add(
-            "content_type",
-            format!("must be one of {}", allowed.join(", ")),
-        );
+        errors.add("content_type", format!("must be one of {}", allowed.join(", ")));
     }
     if body.content_length == 0 || body.content_length > MAX_IMAGE_BYTES {
-        errors.add(
-            "content_length",
-            format!("must be 1 to {MAX_IMAGE_BYTES} bytes (10 MiB)"),
-        );
+        errors.add("content_length", format!("must be 1 to {MAX_IMAGE_BYTES} bytes (10 MiB)"));
     }
     if body.alt.as_ref().is_some_and(|a| a.chars().count() > 300) {
         errors.add("alt", "must be at most 300 characters");
@@ -628,33 +518,17 @@ pub async fn add_image(
     for attempt in 1..=WRITE_ATTEMPTS {
         let current = load(&state, &id).await?;
         if current.images.len() >= MAX_IMAGES {
-            return Err(ApiError::conflict(
-                "too_many_images",
-                format!("a product has at most {MAX_IMAGES} images"),
-            ));
+            return Err(ApiError::conflict("too_many_images", format!("a product has at most {MAX_IMAGES} images")));
         }
         let image_id = ImageId::generate();
         let key = format!("products/{id}/{image_id}.{extension}");
         let upload = state
             .images
-            .presign_upload(
-                &key,
-                &body.content_type,
-                body.content_length,
-                UPLOAD_URL_LIFETIME,
-            )
+            .presign_upload(&key, &body.content_type, body.content_length, UPLOAD_URL_LIFETIME)
             .await
             .map_err(ApiError::internal)?;
-        let image = Image {
-            id: image_id,
-            key,
-            alt: body.alt.clone(),
-        };
-        let mut updated = Product {
-            version: current.version + 1,
-            updated_at: Utc::now(),
-            ..current.clone()
-        };
+        let image = Image { id: image_id, key, alt: body.alt.clone() };
+        let mut updated = Product { version: current.version + 1, updated_at: Utc::now(), ..current.clone() };
         updated.images.push(image.clone());
         match state.repo.replace_product(&current, &updated).await {
             Ok(()) => {
@@ -671,9 +545,7 @@ pub async fn add_image(
                         alt: image.alt,
                     },
                 };
-                return Ok(
-                    (StatusCode::CREATED, [etag(updated.version)], Json(response)).into_response(),
-                );
+                return Ok((StatusCode::CREATED, [etag(updated.version)], Json(response)).into_response());
             }
             Err(CatalogError::VersionConflict) if attempt < WRITE_ATTEMPTS => {}
             Err(e) => return Err(e.into()),

@@ -3,9 +3,7 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use nanoshop_api::{Admin, Caller, IfMatch, Json, Result, etag};
-use nanoshop_domain::settings::{
-    CountryCode, ShippingMethod, ShippingZone, StoreSettings, TaxRate,
-};
+use nanoshop_domain::settings::{CountryCode, ShippingMethod, ShippingZone, StoreSettings, TaxRate};
 use nanoshop_domain::{Currency, ValidationErrors};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -77,26 +75,17 @@ impl SettingsHttpBody {
             .iter()
             .enumerate()
             .filter_map(|(i, c)| {
-                c.parse::<Currency>()
-                    .map_err(|e| errors.add(format!("currencies[{i}]"), e.to_string()))
-                    .ok()
+                c.parse::<Currency>().map_err(|e| errors.add(format!("currencies[{i}]"), e.to_string())).ok()
             })
             .collect();
-        let mut country = |field: String, code: &str| {
-            code.parse::<CountryCode>()
-                .map_err(|e| errors.add(field, e.to_string()))
-                .ok()
-        };
+        let mut country =
+            |field: String, code: &str| code.parse::<CountryCode>().map_err(|e| errors.add(field, e.to_string())).ok();
         let mut tax_rates = Vec::new();
         let mut bad_rates = Vec::new();
         for (i, t) in self.tax_rates.into_iter().enumerate() {
             let c = country(format!("tax_rates[{i}].country"), &t.country);
             match (c, t.rate.trim().parse::<Decimal>()) {
-                (Some(country), Ok(rate)) => tax_rates.push(TaxRate {
-                    country,
-                    region: t.region,
-                    rate,
-                }),
+                (Some(country), Ok(rate)) => tax_rates.push(TaxRate { country, region: t.region, rate }),
                 (_, Err(_)) => bad_rates.push(i),
                 (None, Ok(_)) => {}
             }
@@ -107,17 +96,12 @@ impl SettingsHttpBody {
                 .countries
                 .iter()
                 .enumerate()
-                .filter_map(|(c, code)| {
-                    country(format!("shipping_zones[{z}].countries[{c}]"), code)
-                })
+                .filter_map(|(c, code)| country(format!("shipping_zones[{z}].countries[{c}]"), code))
                 .collect();
             zones.push((z, zone.name, countries, zone.methods));
         }
         for i in bad_rates {
-            errors.add(
-                format!("tax_rates[{i}].rate"),
-                "must be a decimal string such as \"0.19\"",
-            );
+            errors.add(format!("tax_rates[{i}].rate"), "must be a decimal string such as \"0.19\"");
         }
         let shipping_zones = zones
             .into_iter()
@@ -129,25 +113,15 @@ impl SettingsHttpBody {
                     .enumerate()
                     .map(|(m, method)| {
                         let at = format!("shipping_zones[{z}].methods[{m}]");
-                        let money =
-                            |list: Vec<MoneyHttpBody>,
-                             field: &str,
-                             errors: &mut ValidationErrors| {
-                                list.iter()
-                                    .enumerate()
-                                    .filter_map(|(i, p)| {
-                                        p.parse(&format!("{at}.{field}[{i}]"), errors)
-                                    })
-                                    .collect()
-                            };
+                        let money = |list: Vec<MoneyHttpBody>, field: &str, errors: &mut ValidationErrors| {
+                            list.iter()
+                                .enumerate()
+                                .filter_map(|(i, p)| p.parse(&format!("{at}.{field}[{i}]"), errors))
+                                .collect()
+                        };
                         let prices = money(method.prices, "prices", &mut errors);
                         let free_over = money(method.free_over, "free_over", &mut errors);
-                        ShippingMethod {
-                            id: method.id,
-                            name: method.name,
-                            prices,
-                            free_over,
-                        }
+                        ShippingMethod { id: method.id, name: method.name, prices, free_over }
                     })
                     .collect(),
             })
@@ -191,12 +165,7 @@ impl SettingsHttpBody {
                             id: m.id.clone(),
                             name: m.name.clone(),
                             prices: m.prices.iter().copied().map(MoneyHttpBody::from).collect(),
-                            free_over: m
-                                .free_over
-                                .iter()
-                                .copied()
-                                .map(MoneyHttpBody::from)
-                                .collect(),
+                            free_over: m.free_over.iter().copied().map(MoneyHttpBody::from).collect(),
                         })
                         .collect(),
                 })
@@ -221,21 +190,9 @@ pub async fn get(State(state): State<CatalogState>, caller: Caller) -> Result<Re
         return Ok(full(&settings));
     }
     let body = PublicSettingsHttpResponse {
-        currencies: settings
-            .currencies
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        default_currency: settings
-            .currencies
-            .first()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-        countries: settings
-            .countries()
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        currencies: settings.currencies.iter().map(ToString::to_string).collect(),
+        default_currency: settings.currencies.first().map(ToString::to_string).unwrap_or_default(),
+        countries: settings.countries().iter().map(ToString::to_string).collect(),
         prices_include_tax: settings.prices_include_tax,
     };
     Ok(Json(body).into_response())

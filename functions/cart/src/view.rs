@@ -1,0 +1,249 @@
+//! The cart as the API shows it: priced from the catalog snapshot, with shipping options for its
+//! address, tax by its destination, and every unavailable line explained.
+
+use chrono::{DateTime, Utc};
+use nanoshop_domain::catalog::ProductStatus;
+use nanoshop_domain::discount::DiscountRejection;
+use nanoshop_domain::pricing::{self, LineInput, PricedCart, PricingInput, ShippingCharge, TaxRule, Unavailable};
+use nanoshop_domain::settings::ShippingMethod;
+use nanoshop_domain::{Money, MoneyError};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::model::{CartStatus, StoredCart};
+use crate::repo::CatalogSnapshot;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MoneyHttpResponse {
+    pub amount: i64,
+    pub currency: String,
+}
+
+impl From<Money> for MoneyHttpResponse {
+    fn from(m: Money) -> Self {
+        Self { amount: m.amount, currency: m.currency.to_string() }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CartLineHttpResponse {
+    pub sku: String,
+    pub product_id: Option<String>,
+    pub title: Option<String>,
+    pub variant_title: Option<String>,
+    pub image_url: Option<String>,
+    pub quantity: u32,
+    pub unit_price: Option<MoneyHttpResponse>,
+    pub line_total: Option<MoneyHttpResponse>,
+    pub available: bool,
+    /// Why the line is left out of the totals: `archived`, `unknown_sku`, `no_price_in_currency`
+    /// or `insufficient_stock`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable_reason: Option<&'static str>,
+    /// Units that can still be bought, when stock is the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_quantity: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DiscountHttpResponse {
+    pub code: String,
+    pub amount: MoneyHttpResponse,
+    /// False when the code no longer applies (expired, exhausted, below the minimum); it then
+    /// takes nothing off and `reason` says why.
+    pub applicable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ShippingOptionHttpResponse {
+    pub id: String,
+    pub name: String,
+    pub price: MoneyHttpResponse,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TotalsHttpResponse {
+    pub subtotal: MoneyHttpResponse,
+    pub discount: MoneyHttpResponse,
+    pub shipping: MoneyHttpResponse,
+    pub tax: MoneyHttpResponse,
+    pub total: MoneyHttpResponse,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CartHttpResponse {
+    pub id: String,
+    pub currency: String,
+    pub customer_id: Option<String>,
+    pub status: CartStatus,
+    pub items: Vec<CartLineHttpResponse>,
+    pub discount: Option<DiscountHttpResponse>,
+    pub shipping_address: Option<nanoshop_domain::address::Address>,
+    pub shipping_method: Option<ShippingOptionHttpResponse>,
+    pub shipping_options: Vec<ShippingOptionHttpResponse>,
+    pub totals: TotalsHttpResponse,
+    pub prices_include_tax: bool,
+    /// Only in the response that created the cart: the guest capability, shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The cart priced, and why its discount does not apply, if it does not.
+#[derive(Debug)]
+pub struct Priced {
+    pub priced: PricedCart,
+    pub rejection: Option<DiscountRejection>,
+    options: Vec<(ShippingCharge, ShippingMethod)>,
+}
+
+/// Prices `cart` against the catalog snapshot.
+///
+/// # Errors
+/// Only overflow, which the line and quantity limits make impossible for real prices.
+pub fn price(cart: &StoredCart, catalog: &CatalogSnapshot, now: DateTime<Utc>) -> Result<Priced, MoneyError> {
+    let lines: Vec<LineInput> = cart
+        .lines
+        .as_slice()
+        .iter()
+        .map(|line| {
+            let variant = catalog.variant(&line.sku);
+            let unit_price = variant.and_then(|v| v.price_in(cart.currency));
+            let available = catalog.available(&line.sku);
+            let unavailable = match variant {
+                None => Some(Unavailable::UnknownSku),
+                Some(v) if v.status != ProductStatus::Active => Some(Unavailable::Archived),
+                Some(_) if unit_price.is_none() => Some(Unavailable::NoPriceInCurrency),
+                Some(_) if i64::from(line.quantity.get()) > available => {
+                    Some(Unavailable::InsufficientStock { available: available.max(0) })
+                }
+                Some(_) => None,
+            };
+            LineInput { sku: line.sku.clone(), quantity: line.quantity, unit_price, unavailable }
+        })
+        .collect();
+
+    let settings = &catalog.settings;
+    let zone = cart.shipping_address.as_ref().and_then(|a| settings.zone_for(&a.country));
+    let options: Vec<(ShippingCharge, ShippingMethod)> = zone
+        .map(|z| {
+            z.methods.iter().filter_map(|m| Some((ShippingCharge::for_method(m, cart.currency)?, m.clone()))).collect()
+        })
+        .unwrap_or_default();
+    let shipping =
+        cart.shipping_method.as_ref().and_then(|id| options.iter().find(|(_, m)| &m.id == id)).map(|(c, _)| *c);
+    let rate = cart
+        .shipping_address
+        .as_ref()
+        .map_or(Decimal::ZERO, |a| settings.tax_rate_for(&a.country, a.region.as_deref()));
+    let tax = TaxRule { rate, prices_include_tax: settings.prices_include_tax };
+
+    let without_discount = PricingInput { currency: cart.currency, lines, discount: None, shipping, tax };
+    let undiscounted = pricing::price(&without_discount)?;
+    let (discount, rejection) = match (&cart.discount_code, &catalog.discount) {
+        (None, _) => (None, None),
+        (Some(_), None) => (None, Some(DiscountRejection::Inactive)),
+        (Some(_), Some(d)) => match d.check(undiscounted.subtotal, now, catalog.discount_used) {
+            Ok(()) => (Some(d.kind.clone()), None),
+            Err(why) => (None, Some(why)),
+        },
+    };
+    let priced =
+        if discount.is_some() { pricing::price(&PricingInput { discount, ..without_discount })? } else { undiscounted };
+    Ok(Priced { priced, rejection, options })
+}
+
+fn reason(u: &Unavailable) -> (&'static str, Option<i64>) {
+    match u {
+        Unavailable::Archived => ("archived", None),
+        Unavailable::UnknownSku => ("unknown_sku", None),
+        Unavailable::NoPriceInCurrency => ("no_price_in_currency", None),
+        Unavailable::InsufficientStock { available } => ("insufficient_stock", Some(*available)),
+    }
+}
+
+/// The response body for a priced cart. `image_base` prefixes image keys (`…/images`).
+pub fn render(
+    cart: &StoredCart,
+    catalog: &CatalogSnapshot,
+    priced: &Priced,
+    image_base: &str,
+    token: Option<String>,
+) -> CartHttpResponse {
+    let p = &priced.priced;
+    let items = p
+        .lines
+        .iter()
+        .map(|line| {
+            let variant = catalog.variant(&line.sku);
+            let (unavailable_reason, available_quantity) =
+                line.unavailable.as_ref().map(reason).map_or((None, None), |(r, q)| (Some(r), q));
+            CartLineHttpResponse {
+                sku: line.sku.to_string(),
+                product_id: variant.map(|v| v.product_id.to_string()),
+                title: variant.map(|v| v.product_title.clone()),
+                variant_title: variant.map(|v| v.variant_title.clone()),
+                image_url: variant.and_then(|v| v.image_key.as_ref()).map(|k| format!("{image_base}/{k}")),
+                quantity: line.quantity.get(),
+                unit_price: line.unit_price.map(Into::into),
+                line_total: line.line_total.map(Into::into),
+                available: line.unavailable.is_none(),
+                unavailable_reason,
+                available_quantity,
+            }
+        })
+        .collect();
+    let discount = cart.discount_code.as_ref().map(|code| DiscountHttpResponse {
+        code: code.clone(),
+        amount: p.discount.into(),
+        applicable: priced.rejection.is_none(),
+        reason: priced.rejection.as_ref().map(ToString::to_string),
+    });
+    let shipping_options: Vec<ShippingOptionHttpResponse> = priced
+        .options
+        .iter()
+        .map(|(charge, m)| ShippingOptionHttpResponse {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            price: charge.price.into(),
+        })
+        .collect();
+    let shipping_method =
+        cart.shipping_method.as_ref().and_then(|id| priced.options.iter().find(|(_, m)| &m.id == id)).map(|(_, m)| {
+            ShippingOptionHttpResponse { id: m.id.clone(), name: m.name.clone(), price: p.shipping.into() }
+        });
+    CartHttpResponse {
+        id: cart.id.to_string(),
+        currency: cart.currency.to_string(),
+        customer_id: cart.customer_id.clone(),
+        status: cart.status,
+        items,
+        discount,
+        shipping_address: cart.shipping_address.clone(),
+        shipping_method,
+        shipping_options,
+        totals: TotalsHttpResponse {
+            subtotal: p.subtotal.into(),
+            discount: p.discount.into(),
+            shipping: p.shipping.into(),
+            tax: p.tax.into(),
+            total: p.total.into(),
+        },
+        prices_include_tax: catalog.settings.prices_include_tax,
+        token,
+        expires_at: cart.expires_at(),
+        version: cart.version,
+        updated_at: cart.updated_at,
+    }
+}
+
+impl Priced {
+    /// Whether the method `id` is offered for the cart's address.
+    pub fn offers(&self, id: &str) -> bool {
+        self.options.iter().any(|(_, m)| m.id == id)
+    }
+}
