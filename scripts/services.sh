@@ -56,7 +56,8 @@ start() {
   (cd "$RUN" && exec setsid java -Djava.library.path="$ddb_dir/DynamoDBLocal_lib" -jar "$ddb_dir/DynamoDBLocal.jar" \
       -inMemory -disableTelemetry -port "$DDB_PORT" >"$RUN/dynamodb-local.log" 2>&1) &
   echo $! >"$RUN/dynamodb-local.pid"
-  setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$RUN/moto.log" 2>&1 &
+  # Not `moto_server`: scripts/moto_serial.py applies one request at a time, as DynamoDB does.
+  setsid "$VENV/bin/python" "$(dirname "$0")/moto_serial.py" 127.0.0.1 "$MOTO_PORT" >"$RUN/moto.log" 2>&1 &
   echo $! >"$RUN/moto.pid"
   rm -rf "$RUN/seaweedfs" && mkdir -p "$RUN/seaweedfs"
   cat >"$RUN/s3.json" <<'JSON'

@@ -1,23 +1,47 @@
-//! The catalog's repository code against DynamoDB Local: the same scenario as on the embedded store.
+//! The functions' repository code against DynamoDB Local: the same scenarios as on the embedded
+//! store, on fresh tables each.
 
 use std::sync::Arc;
 
 use nanoshop_store::dynamo::{DynamoStore, TableNames, local_client};
 
+use crate::cart::{cart_scenario, concurrent_adds};
 use crate::catalog::catalog_scenario;
 use crate::support::TestApp;
 
-#[tokio::test]
-async fn catalog_works_end_to_end_on_dynamodb_local() {
+/// The backend on fresh tables in DynamoDB Local, or `None` when the caller knowingly runs
+/// without services.
+async fn on_dynamodb_local(name: &str) -> Option<TestApp> {
     let Ok(endpoint) = std::env::var("NANOSHOP_DYNAMODB_LOCAL") else {
         assert!(
             std::env::var("NANOSHOP_SKIP_SERVICES").is_ok_and(|v| v == "1"),
             "NANOSHOP_DYNAMODB_LOCAL is not set: run `make test`"
         );
-        return;
+        return None;
     };
-    let prefix = format!("e2e-{}", std::process::id());
+    let prefix = format!("e2e-{name}-{}", std::process::id());
     let store = DynamoStore::new(local_client(&endpoint).await, TableNames::with_prefix(&prefix));
     store.create_tables().await.unwrap();
-    catalog_scenario(&TestApp::on(Arc::new(store))).await;
+    Some(TestApp::on(Arc::new(store)))
+}
+
+#[tokio::test]
+async fn catalog_works_end_to_end_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("catalog").await {
+        catalog_scenario(&t).await;
+    }
+}
+
+#[tokio::test]
+async fn carts_work_end_to_end_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("cart").await {
+        cart_scenario(&t).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_adds_all_land_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("adds").await {
+        concurrent_adds(Arc::new(t)).await;
+    }
 }

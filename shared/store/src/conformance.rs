@@ -53,19 +53,9 @@ cases![
 /// # Panics
 /// With the list of failed cases and why, if any failed.
 pub async fn run_all(store: Arc<dyn Store>) {
-    run_all_except(store, &[]).await;
-}
-
-/// Runs every case but those named in `skip`, for a backend with a known defect of its own; the
-/// caller documents why.
-///
-/// # Panics
-/// With the list of failed cases and why, if any failed, or if `skip` names no case.
-pub async fn run_all_except(store: Arc<dyn Store>, skip: &[&str]) {
-    assert!(skip.iter().all(|s| CASES.iter().any(|(name, _)| name == s)), "skip names an unknown case: {skip:?}");
     let run = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     let mut failures = Vec::new();
-    for (name, case) in CASES.iter().filter(|(name, _)| !skip.contains(name)) {
+    for (name, case) in CASES {
         if let Err(why) = case(store.clone(), format!("conf-{run}-{name}")).await {
             failures.push(format!("{name}: {why}"));
         }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use nanoshop_store::conformance::{run_all, run_all_except};
+use nanoshop_store::conformance::run_all;
 use nanoshop_store::dynamo::{DynamoStore, TableNames, local_client};
 use nanoshop_store::embedded::EmbeddedStore;
 use nanoshop_store::{Item, Key, Store, Table};
@@ -33,8 +33,7 @@ async fn embedded_on_file_and_survives_reopening() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `skip`: cases the backend itself cannot pass, each with its reason where it is passed.
-async fn dynamo_backend(endpoint_var: &str, prefix: &str, skip: &[&str]) {
+async fn dynamo_backend(endpoint_var: &str, prefix: &str) {
     let Ok(endpoint) = std::env::var(endpoint_var) else {
         assert!(
             std::env::var("NANOSHOP_SKIP_SERVICES").is_ok_and(|v| v == "1"),
@@ -44,19 +43,17 @@ async fn dynamo_backend(endpoint_var: &str, prefix: &str, skip: &[&str]) {
     };
     let store = DynamoStore::new(local_client(&endpoint).await, TableNames::with_prefix(prefix));
     store.create_tables().await.expect("create tables");
-    run_all_except(Arc::new(store), skip).await;
+    run_all(Arc::new(store)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamodb_local() {
-    dynamo_backend("NANOSHOP_DYNAMODB_LOCAL", "conformance", &[]).await;
+    dynamo_backend("NANOSHOP_DYNAMODB_LOCAL", "conformance").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn moto() {
-    // moto 5.2.5 runs TransactWriteItems without a lock and rolls a failed transaction back by
-    // restoring whole-table copies, undoing a concurrent committed transaction's writes
-    // (moto/dynamodb/models/__init__.py, transact_write_items). Concurrent transactions are
-    // pinned on the embedded store and on DynamoDB Local, AWS's own engine.
-    dynamo_backend("NANOSHOP_MOTO", "conformance", &["concurrent_transactions_never_oversell"]).await;
+    // moto runs through scripts/moto_serial.py, which applies one request at a time as DynamoDB
+    // does; moto's own server races conditional writes.
+    dynamo_backend("NANOSHOP_MOTO", "conformance").await;
 }
