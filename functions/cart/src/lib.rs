@@ -22,6 +22,7 @@ use axum::extract::FromRef;
 use axum::routing::{get, patch, post, put};
 use nanoshop_api::{Route, Verifier};
 use nanoshop_store::Store;
+use nanoshop_store::port::{Action, Table, TableAccess};
 
 use crate::repo::CartRepository;
 
@@ -70,6 +71,17 @@ pub const ROUTES: &[Route] = &[
         summary: "Merge a guest cart into the customer's cart",
     },
     Route { method: "GET", path: "/me/cart", who: "customer", summary: "The customer's active cart" },
+];
+
+/// Every table the cart function touches and how; its IAM policy is derived from this list. It
+/// only reads the catalog (one batch per request), and warms its connection there.
+pub const ACCESS: &[TableAccess] = &[
+    TableAccess {
+        table: Table::Carts,
+        actions: &[Action::GetItem, Action::PutItem, Action::ConditionCheckItem],
+        index: false,
+    },
+    TableAccess { table: Table::Catalog, actions: &[Action::BatchGetItem, Action::DescribeTable], index: false },
 ];
 
 /// What the cart function needs, built once at start-up.

@@ -19,6 +19,7 @@ use axum::extract::FromRef;
 use axum::routing::{get, post, put};
 use nanoshop_api::{CursorCodec, Route, Verifier};
 use nanoshop_store::Store;
+use nanoshop_store::port::{Action, Table, TableAccess};
 
 use crate::images::ImageStorage;
 use crate::repo::CatalogRepository;
@@ -56,6 +57,22 @@ pub const ROUTES: &[Route] = &[
     Route { method: "PATCH", path: "/discounts/{id}", who: "admin", summary: "Merge-patch a discount code" },
     Route { method: "GET", path: "/health", who: "anyone", summary: "Liveness and version" },
 ];
+
+/// Every table the catalog function touches and how; its IAM policy is derived from this list.
+pub const ACCESS: &[TableAccess] = &[TableAccess {
+    table: Table::Catalog,
+    actions: &[
+        Action::GetItem,
+        Action::BatchGetItem,
+        Action::Query,
+        Action::PutItem,
+        Action::UpdateItem,
+        Action::DeleteItem,
+        Action::ConditionCheckItem,
+        Action::DescribeTable,
+    ],
+    index: true,
+}];
 
 /// What the catalog function needs, built once at start-up.
 #[derive(Debug, Clone)]

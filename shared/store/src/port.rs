@@ -530,3 +530,43 @@ pub fn check_batch(keys: &[Key]) -> StoreResult<()> {
 pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
+
+/// A DynamoDB action a function performs, as IAM names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    GetItem,
+    BatchGetItem,
+    Query,
+    PutItem,
+    UpdateItem,
+    DeleteItem,
+    /// The `Check` writes of a transaction.
+    ConditionCheckItem,
+    /// The cold-start warm-up call.
+    DescribeTable,
+}
+
+impl Action {
+    /// The IAM action name, `dynamodb:GetItem`.
+    pub fn iam(self) -> &'static str {
+        match self {
+            Action::GetItem => "dynamodb:GetItem",
+            Action::BatchGetItem => "dynamodb:BatchGetItem",
+            Action::Query => "dynamodb:Query",
+            Action::PutItem => "dynamodb:PutItem",
+            Action::UpdateItem => "dynamodb:UpdateItem",
+            Action::DeleteItem => "dynamodb:DeleteItem",
+            Action::ConditionCheckItem => "dynamodb:ConditionCheckItem",
+            Action::DescribeTable => "dynamodb:DescribeTable",
+        }
+    }
+}
+
+/// What a function does to one table: the one declared list its IAM policy is derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableAccess {
+    pub table: Table,
+    pub actions: &'static [Action],
+    /// Whether it queries the table's index (IAM needs the index ARN too).
+    pub index: bool,
+}
