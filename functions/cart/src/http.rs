@@ -13,16 +13,16 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use nanoshop_api::{ApiError, Caller, Json, Result, etag};
 use nanoshop_domain::address::{Address, UncheckedAddress};
-use nanoshop_domain::cart::{CartError, CartLines, Quantity};
+use nanoshop_domain::cart::{Cart, CartError, CartLines, CartStatus, Quantity};
 use nanoshop_domain::catalog::Sku;
 use nanoshop_domain::discount::DiscountCode;
 use nanoshop_domain::ids::CartId;
+use nanoshop_domain::quote::{self, CatalogSnapshot, Quote};
 use nanoshop_domain::{Currency, FieldError, ValidationErrors};
 use serde::Deserialize;
 
-use crate::model::{CartStatus, StoredCart};
-use crate::repo::{CatalogSnapshot, RepoError};
-use crate::view::{self, Priced};
+use crate::repo::RepoError;
+use crate::view;
 use crate::{CartState, token};
 
 /// Attempts of a change that keeps losing races to concurrent changes of the same cart. Each
@@ -62,7 +62,7 @@ fn shopper(caller: &Caller) -> Option<&str> {
 /// Whether this caller may use this cart: a guest cart by its token, a customer's cart by the
 /// customer's JWT only. So a guest token left in a shared browser stops working once the cart
 /// is claimed, and with it the address it holds.
-fn may_use(cart: &StoredCart, caller: &Caller, token: &CartToken) -> bool {
+fn may_use(cart: &Cart, caller: &Caller, token: &CartToken) -> bool {
     match &cart.customer_id {
         None => token.0.as_deref().is_some_and(|t| token::matches(t, &cart.token_hash)),
         Some(owner) => shopper(caller) == Some(owner.as_str()),
@@ -95,7 +95,7 @@ fn cart_error(e: CartError) -> ApiError {
     }
 }
 
-async fn load(state: &CartState, id: &CartId, caller: &Caller, token: &CartToken) -> Result<StoredCart> {
+async fn load(state: &CartState, id: &CartId, caller: &Caller, token: &CartToken) -> Result<Cart> {
     let cart = state.repo.cart(id).await?.ok_or_else(not_found)?;
     // A merged guest cart is gone for everyone; someone else's cart does not exist for you.
     if cart.status == CartStatus::Merged || !may_use(&cart, caller, token) {
@@ -106,26 +106,26 @@ async fn load(state: &CartState, id: &CartId, caller: &Caller, token: &CartToken
 
 fn respond(
     status: StatusCode,
-    cart: &StoredCart,
+    cart: &Cart,
     catalog: &CatalogSnapshot,
-    priced: &Priced,
+    priced: &Quote,
     image_base: &str,
     token: Option<String>,
 ) -> Response {
     (status, [etag(cart.version)], Json(view::render(cart, catalog, priced, image_base, token))).into_response()
 }
 
-async fn snapshot(state: &CartState, cart: &StoredCart) -> Result<CatalogSnapshot> {
+async fn snapshot(state: &CartState, cart: &Cart) -> Result<CatalogSnapshot> {
     let skus: Vec<&Sku> = cart.skus().collect();
     Ok(state.repo.catalog(&skus, cart.discount_code.as_deref(), cart.customer_id.as_deref()).await?)
 }
 
-fn priced(cart: &StoredCart, catalog: &CatalogSnapshot) -> Result<Priced> {
-    view::price(cart, catalog, Utc::now()).map_err(ApiError::internal)
+fn priced(cart: &Cart, catalog: &CatalogSnapshot) -> Result<Quote> {
+    quote::quote(cart, catalog, Utc::now()).map_err(ApiError::internal)
 }
 
 /// SKUs that `next` has and `before` had not, which must exist in the catalog.
-fn check_new_skus(before: &StoredCart, next: &StoredCart, catalog: &CatalogSnapshot) -> Result<()> {
+fn check_new_skus(before: &Cart, next: &Cart, catalog: &CatalogSnapshot) -> Result<()> {
     let old: BTreeSet<&Sku> = before.skus().collect();
     let unknown: Vec<FieldError> = next
         .skus()
@@ -145,8 +145,8 @@ async fn change(
     id: &str,
     caller: &Caller,
     token: &CartToken,
-    apply: impl Fn(&StoredCart) -> Result<StoredCart>,
-    check: impl Fn(&StoredCart, &CatalogSnapshot, &Priced) -> Result<()>,
+    apply: impl Fn(&Cart) -> Result<Cart>,
+    check: impl Fn(&Cart, &CatalogSnapshot, &Quote) -> Result<()>,
 ) -> Result<Response> {
     let id = parse_id(id)?;
     for attempt in 0..CHANGE_ATTEMPTS {
@@ -179,7 +179,7 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }
 
-fn no_check(_: &StoredCart, _: &CatalogSnapshot, _: &Priced) -> Result<()> {
+fn no_check(_: &Cart, _: &CatalogSnapshot, _: &Quote) -> Result<()> {
     Ok(())
 }
 
@@ -241,13 +241,13 @@ pub async fn create(
         return add_lines(&state, &caller, existing, &lines).await;
     }
     let token = token::generate();
-    let mut cart = StoredCart::new(currency, customer.clone(), token::hash(&token), Utc::now());
+    let mut cart = Cart::new(currency, customer.clone(), token::hash(&token), Utc::now());
     cart.lines = lines;
     let catalog = snapshot(&state, &cart).await?;
     if !catalog.settings.currencies.contains(&currency) {
         return Err(ApiError::unprocessable("unsupported_currency", format!("the store does not sell in {currency}")));
     }
-    check_new_skus(&StoredCart { lines: CartLines::default(), ..cart.clone() }, &cart, &catalog)?;
+    check_new_skus(&Cart { lines: CartLines::default(), ..cart.clone() }, &cart, &catalog)?;
     let priced = priced(&cart, &catalog)?;
     match &customer {
         None => state.repo.create(&cart).await?,
@@ -319,7 +319,7 @@ pub async fn add_item(
         &id,
         &caller,
         &token,
-        |cart| Ok(StoredCart { lines: cart.lines.add(sku.clone(), quantity).map_err(cart_error)?, ..cart.clone() }),
+        |cart| Ok(Cart { lines: cart.lines.add(sku.clone(), quantity).map_err(cart_error)?, ..cart.clone() }),
         no_check,
     )
     .await
@@ -350,7 +350,7 @@ pub async fn set_item(
         &id,
         &caller,
         &token,
-        |cart| Ok(StoredCart { lines: cart.lines.set_quantity(&sku, quantity).map_err(cart_error)?, ..cart.clone() }),
+        |cart| Ok(Cart { lines: cart.lines.set_quantity(&sku, quantity).map_err(cart_error)?, ..cart.clone() }),
         no_check,
     )
     .await
@@ -369,7 +369,7 @@ pub async fn remove_item(
         &id,
         &caller,
         &token,
-        |cart| Ok(StoredCart { lines: cart.lines.remove(&sku).map_err(cart_error)?, ..cart.clone() }),
+        |cart| Ok(Cart { lines: cart.lines.remove(&sku).map_err(cart_error)?, ..cart.clone() }),
         no_check,
     )
     .await
@@ -399,7 +399,7 @@ pub async fn apply_discount(
         &id,
         &caller,
         &token,
-        |cart| Ok(StoredCart { discount_code: Some(code.as_str().to_owned()), ..cart.clone() }),
+        |cart| Ok(Cart { discount_code: Some(code.as_str().to_owned()), ..cart.clone() }),
         |_, catalog, priced| match (&catalog.discount, &priced.rejection) {
             (None, _) => Err(invalid(format!("there is no discount code `{code}`"))),
             (Some(_), Some(why)) => Err(invalid(format!("the code `{code}` does not apply: {why}"))),
@@ -416,7 +416,7 @@ pub async fn remove_discount(
     token: CartToken,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    change(&state, &id, &caller, &token, |cart| Ok(StoredCart { discount_code: None, ..cart.clone() }), no_check).await
+    change(&state, &id, &caller, &token, |cart| Ok(Cart { discount_code: None, ..cart.clone() }), no_check).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -481,9 +481,7 @@ pub async fn set_shipping(
         &id,
         &caller,
         &token,
-        |cart| {
-            Ok(StoredCart { shipping_address: Some(address.clone()), shipping_method: method.clone(), ..cart.clone() })
-        },
+        |cart| Ok(Cart { shipping_address: Some(address.clone()), shipping_method: method.clone(), ..cart.clone() }),
         |cart, catalog, priced| {
             let country = cart.shipping_address.as_ref().map(|a| a.country.clone());
             if country.as_ref().is_none_or(|c| catalog.settings.zone_for(c).is_none()) {
@@ -551,14 +549,13 @@ pub async fn claim(
                 let skus: Vec<&Sku> = guest.skus().chain(mine.skus()).collect();
                 let stock = state.repo.catalog(&skus, None, None).await?;
                 let merged = CartLines::merge_capped(&guest.lines, &mine.lines, |s| stock.available(s));
-                let next = StoredCart { lines: merged, ..mine.clone() }.touched(now);
-                let gone =
-                    StoredCart { status: CartStatus::Merged, merged_into: Some(next.id.clone()), ..guest.clone() }
-                        .touched(now);
+                let next = Cart { lines: merged, ..mine.clone() }.touched(now);
+                let gone = Cart { status: CartStatus::Merged, merged_into: Some(next.id.clone()), ..guest.clone() }
+                    .touched(now);
                 state.repo.save_both((&next, mine.version), (&gone, guest.version)).await.map(|()| next)
             }
             None => {
-                let adopted = StoredCart { customer_id: Some(customer.clone()), ..guest.clone() }.touched(now);
+                let adopted = Cart { customer_id: Some(customer.clone()), ..guest.clone() }.touched(now);
                 state.repo.adopt(&adopted, guest.version, &customer, current_id.as_ref()).await.map(|()| adopted)
             }
         };
@@ -571,7 +568,7 @@ pub async fn claim(
     Err(RepoError::Conflict.into())
 }
 
-async fn respond_cart(state: &CartState, cart: &StoredCart) -> Result<Response> {
+async fn respond_cart(state: &CartState, cart: &Cart) -> Result<Response> {
     let catalog = snapshot(state, cart).await?;
     let priced = priced(cart, &catalog)?;
     Ok(respond(StatusCode::OK, cart, &catalog, &priced, &state.image_base, None))

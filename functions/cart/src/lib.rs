@@ -2,15 +2,13 @@
 //! with discount codes, shipping options and tax.
 //!
 //! - [`router`] builds the function's routes from [`CartDeps`]; `main.rs` only wires.
-//! - [`model`]: the cart as stored (lines, choices, owner, token hash; never prices).
 //! - [`repo`]: its reads and writes, and the one batch read of the catalog that pricing needs.
-//! - [`view`]: pricing through `nanoshop_domain::pricing` and the response shape.
+//! - [`view`]: the response shape of a cart and its quote (`nanoshop_domain::quote`).
 //! - [`http`]: the handlers; every change goes through one read-change-write path with retries.
 //! - [`token`]: guest tokens, of which only a hash is stored.
 
 pub mod config;
 pub mod http;
-pub mod model;
 pub mod repo;
 pub mod token;
 pub mod view;

@@ -1,17 +1,12 @@
-//! The cart as the API shows it: priced from the catalog snapshot, with shipping options for its
+//! The cart as the API shows it, from its quote (`nanoshop_domain::quote`), with shipping options for its
 //! address, tax by its destination, and every unavailable line explained.
 
 use chrono::{DateTime, Utc};
-use nanoshop_domain::catalog::ProductStatus;
-use nanoshop_domain::discount::DiscountRejection;
-use nanoshop_domain::pricing::{self, LineInput, PricedCart, PricingInput, ShippingCharge, TaxRule, Unavailable};
-use nanoshop_domain::settings::ShippingMethod;
-use nanoshop_domain::{Money, MoneyError};
-use rust_decimal::Decimal;
+use nanoshop_domain::Money;
+use nanoshop_domain::cart::{Cart, CartStatus};
+use nanoshop_domain::pricing::Unavailable;
+use nanoshop_domain::quote::{CatalogSnapshot, Quote};
 use serde::Serialize;
-
-use crate::model::{CartStatus, StoredCart};
-use crate::repo::CatalogSnapshot;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MoneyHttpResponse {
@@ -93,70 +88,6 @@ pub struct CartHttpResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The cart priced, and why its discount does not apply, if it does not.
-#[derive(Debug)]
-pub struct Priced {
-    pub priced: PricedCart,
-    pub rejection: Option<DiscountRejection>,
-    options: Vec<(ShippingCharge, ShippingMethod)>,
-}
-
-/// Prices `cart` against the catalog snapshot.
-///
-/// # Errors
-/// Only overflow, which the line and quantity limits make impossible for real prices.
-pub fn price(cart: &StoredCart, catalog: &CatalogSnapshot, now: DateTime<Utc>) -> Result<Priced, MoneyError> {
-    let lines: Vec<LineInput> = cart
-        .lines
-        .as_slice()
-        .iter()
-        .map(|line| {
-            let variant = catalog.variant(&line.sku);
-            let unit_price = variant.and_then(|v| v.price_in(cart.currency));
-            let available = catalog.available(&line.sku);
-            let unavailable = match variant {
-                None => Some(Unavailable::UnknownSku),
-                Some(v) if v.status != ProductStatus::Active => Some(Unavailable::Archived),
-                Some(_) if unit_price.is_none() => Some(Unavailable::NoPriceInCurrency),
-                Some(_) if i64::from(line.quantity.get()) > available => {
-                    Some(Unavailable::InsufficientStock { available: available.max(0) })
-                }
-                Some(_) => None,
-            };
-            LineInput { sku: line.sku.clone(), quantity: line.quantity, unit_price, unavailable }
-        })
-        .collect();
-
-    let settings = &catalog.settings;
-    let zone = cart.shipping_address.as_ref().and_then(|a| settings.zone_for(&a.country));
-    let options: Vec<(ShippingCharge, ShippingMethod)> = zone
-        .map(|z| {
-            z.methods.iter().filter_map(|m| Some((ShippingCharge::for_method(m, cart.currency)?, m.clone()))).collect()
-        })
-        .unwrap_or_default();
-    let shipping =
-        cart.shipping_method.as_ref().and_then(|id| options.iter().find(|(_, m)| &m.id == id)).map(|(c, _)| *c);
-    let rate = cart
-        .shipping_address
-        .as_ref()
-        .map_or(Decimal::ZERO, |a| settings.tax_rate_for(&a.country, a.region.as_deref()));
-    let tax = TaxRule { rate, prices_include_tax: settings.prices_include_tax };
-
-    let without_discount = PricingInput { currency: cart.currency, lines, discount: None, shipping, tax };
-    let undiscounted = pricing::price(&without_discount)?;
-    let (discount, rejection) = match (&cart.discount_code, &catalog.discount) {
-        (None, _) => (None, None),
-        (Some(_), None) => (None, Some(DiscountRejection::Inactive)),
-        (Some(_), Some(d)) => match d.check(undiscounted.subtotal, now, catalog.discount_used) {
-            Ok(()) => (Some(d.kind.clone()), None),
-            Err(why) => (None, Some(why)),
-        },
-    };
-    let priced =
-        if discount.is_some() { pricing::price(&PricingInput { discount, ..without_discount })? } else { undiscounted };
-    Ok(Priced { priced, rejection, options })
-}
-
 fn reason(u: &Unavailable) -> (&'static str, Option<i64>) {
     match u {
         Unavailable::Archived => ("archived", None),
@@ -168,13 +99,13 @@ fn reason(u: &Unavailable) -> (&'static str, Option<i64>) {
 
 /// The response body for a priced cart. `image_base` prefixes image keys (`…/images`).
 pub fn render(
-    cart: &StoredCart,
+    cart: &Cart,
     catalog: &CatalogSnapshot,
-    priced: &Priced,
+    quote: &Quote,
     image_base: &str,
     token: Option<String>,
 ) -> CartHttpResponse {
-    let p = &priced.priced;
+    let p = &quote.priced;
     let items = p
         .lines
         .iter()
@@ -200,10 +131,10 @@ pub fn render(
     let discount = cart.discount_code.as_ref().map(|code| DiscountHttpResponse {
         code: code.clone(),
         amount: p.discount.into(),
-        applicable: priced.rejection.is_none(),
-        reason: priced.rejection.as_ref().map(ToString::to_string),
+        applicable: quote.rejection.is_none(),
+        reason: quote.rejection.as_ref().map(ToString::to_string),
     });
-    let shipping_options: Vec<ShippingOptionHttpResponse> = priced
+    let shipping_options: Vec<ShippingOptionHttpResponse> = quote
         .options
         .iter()
         .map(|(charge, m)| ShippingOptionHttpResponse {
@@ -213,7 +144,7 @@ pub fn render(
         })
         .collect();
     let shipping_method =
-        cart.shipping_method.as_ref().and_then(|id| priced.options.iter().find(|(_, m)| &m.id == id)).map(|(_, m)| {
+        cart.shipping_method.as_ref().and_then(|id| quote.options.iter().find(|(_, m)| &m.id == id)).map(|(_, m)| {
             ShippingOptionHttpResponse { id: m.id.clone(), name: m.name.clone(), price: p.shipping.into() }
         });
     CartHttpResponse {
@@ -238,12 +169,5 @@ pub fn render(
         expires_at: cart.expires_at(),
         version: cart.version,
         updated_at: cart.updated_at,
-    }
-}
-
-impl Priced {
-    /// Whether the method `id` is offered for the cart's address.
-    pub fn offers(&self, id: &str) -> bool {
-        self.options.iter().any(|(_, m)| m.id == id)
     }
 }

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use nanoshop_domain::catalog::{Category, Product, ProductStatus, Sku, Slug, StockLevel};
+use nanoshop_domain::catalog::{Category, Product, ProductStatus, Sku, Slug, StockLevel, VariantSnapshot};
 use nanoshop_domain::discount::Discount;
 use nanoshop_domain::ids::{DiscountId, ProductId};
 use nanoshop_domain::settings::StoreSettings;
@@ -20,9 +20,8 @@ use nanoshop_store::port::{GSI1_PK, GSI1_SK, VERSION};
 use nanoshop_store::{Condition, Index, Item, Key, PageKey, Query, Store, StoreError, Table, Update, Value, Write};
 
 use nanoshop_schema::catalog::{
-    AVAILABLE, CATEGORIES, CODE, DISCOUNTS, ON_HAND, PRODUCT_ID, RESERVED, TIMES_USED, VariantDoc, category_key,
-    decode_discount, discount_id_key, discount_key, product_key, products_by_status, settings_key, slug_key, stock_key,
-    variant_key,
+    AVAILABLE, CATEGORIES, CODE, DISCOUNTS, ON_HAND, PRODUCT_ID, RESERVED, TIMES_USED, category_key, decode_discount,
+    discount_id_key, discount_key, product_key, products_by_status, settings_key, slug_key, stock_key, variant_key,
 };
 use nanoshop_schema::{CorruptItem, DOC, decode, encode};
 
@@ -71,7 +70,7 @@ fn claim(key: Key, id: &ProductId) -> Write {
 
 /// The variant item: the SKU's claim for `doc.product_id`, with the document pricing reads.
 /// A `new` SKU must be unclaimed; a kept one must still be this product's.
-fn variant(sku: &Sku, doc: &VariantDoc, new: bool) -> Result<Write> {
+fn variant(sku: &Sku, doc: &VariantSnapshot, new: bool) -> Result<Write> {
     let item = Item::new(&variant_key(sku)).with(PRODUCT_ID, doc.product_id.as_str()).with(DOC, encode(doc)?);
     let condition =
         if new { Condition::NotExists } else { Condition::Equals(PRODUCT_ID.into(), doc.product_id.as_str().into()) };
@@ -117,7 +116,7 @@ impl CatalogRepository {
     /// # Errors
     /// [`CatalogError::SlugTaken`] or [`CatalogError::SkuTaken`] naming the first taken claim.
     pub async fn create_product(&self, p: &Product) -> Result<()> {
-        let variants = VariantDoc::of(p);
+        let variants = VariantSnapshot::of(p);
         let mut writes = vec![
             Write::Put { table: Table::Catalog, item: product_item(p)?, condition: Some(Condition::NotExists) },
             claim(slug_key(&p.slug), &p.id),
@@ -156,7 +155,7 @@ impl CatalogRepository {
             meaning.push(None);
         }
         let before: BTreeSet<&Sku> = old.skus().collect();
-        for (sku, doc) in VariantDoc::of(new) {
+        for (sku, doc) in VariantSnapshot::of(new) {
             let is_new = !before.contains(&sku);
             writes.push(variant(&sku, &doc, is_new)?);
             meaning.push(is_new.then(|| CatalogError::SkuTaken(sku.clone())));

@@ -4,6 +4,7 @@
 //! - [`money`]: currencies with Stripe's exponents and checked integer money.
 //! - [`ids`]: prefixed, time-sortable ids, one type per kind.
 //! - [`catalog`]: products, variants, options, categories and stock levels, valid by construction.
+//! - [`quote`]: a cart priced against a catalog snapshot, shared by cart and checkout.
 //! - [`settings`]: currencies, tax rates and shipping zones of a store.
 //! - [`cart`]: cart lines and their limits, and how a guest cart merges into a customer's.
 //! - [`discount`]: discount codes, their validation, and why a code is refused for a cart.
@@ -20,6 +21,7 @@ pub mod discount;
 pub mod ids;
 pub mod money;
 pub mod pricing;
+pub mod quote;
 pub mod settings;
 pub mod validation;
 

@@ -4,7 +4,7 @@
 //! |---------------|---------------------|-------------|-------------------------------------------------------------|
 //! | product       | `PRODUCT#{id}`      | `PRODUCT`   | `doc`: `Product`; `gsi1pk = PRODUCTS#{status}`, `gsi1sk = {id}` |
 //! | slug claim    | `SLUG#{slug}`       | `SLUG`      | `product_id`                                                |
-//! | variant       | `SKU#{sku}`         | `SKU`       | `product_id`; `doc`: [`VariantDoc`]                         |
+//! | variant       | `SKU#{sku}`         | `SKU`       | `product_id`; `doc`: `VariantSnapshot`                      |
 //! | stock         | `STOCK#{sku}`       | `STOCK`     | `on_hand`, `reserved`, `available`, `version`               |
 //! | category      | `CATEGORIES`        | `{slug}`    | `doc`: `Category`                                           |
 //! | settings      | `SETTINGS`          | `SETTINGS`  | `doc`: `StoreSettings`                                      |
@@ -16,11 +16,9 @@
 //! needs (product status, titles, prices), rewritten in the same transaction as its product, so a
 //! cart is priced from one batch read of variants, stock, settings and discount.
 
-use nanoshop_domain::Money;
-use nanoshop_domain::catalog::{Product, ProductStatus, Sku, Slug};
+use nanoshop_domain::catalog::{ProductStatus, Sku, Slug};
 use nanoshop_domain::ids::{DiscountId, ProductId};
 use nanoshop_store::Key;
-use serde::{Deserialize, Serialize};
 
 pub const PRODUCT_ID: &str = "product_id";
 pub const ON_HAND: &str = "on_hand";
@@ -78,47 +76,6 @@ pub fn discount_id_key(id: &DiscountId) -> Key {
     Key::new(format!("DISCOUNTID#{id}"), "DISCOUNTID")
 }
 
-/// What the cart and checkout need of a variant, kept beside the SKU's claim.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VariantDoc {
-    pub product_id: ProductId,
-    pub product_slug: Slug,
-    pub product_title: String,
-    pub status: ProductStatus,
-    pub variant_title: String,
-    pub prices: Vec<Money>,
-    /// The product's first image, as a storage key.
-    pub image_key: Option<String>,
-    pub weight_grams: Option<u32>,
-}
-
-impl VariantDoc {
-    /// The documents of every variant of `product`, by SKU.
-    pub fn of(product: &Product) -> Vec<(Sku, VariantDoc)> {
-        product
-            .variants
-            .iter()
-            .map(|v| {
-                let doc = VariantDoc {
-                    product_id: product.id.clone(),
-                    product_slug: product.slug.clone(),
-                    product_title: product.title.clone(),
-                    status: product.status,
-                    variant_title: v.title.clone(),
-                    prices: v.prices.clone(),
-                    image_key: product.images.first().map(|i| i.key.clone()),
-                    weight_grams: v.weight_grams,
-                };
-                (v.sku.clone(), doc)
-            })
-            .collect()
-    }
-
-    pub fn price_in(&self, currency: nanoshop_domain::Currency) -> Option<Money> {
-        self.prices.iter().copied().find(|p| p.currency == currency)
-    }
-}
-
 /// A discount as stored: its document, with the use counter that lives beside it.
 ///
 /// # Errors
@@ -127,4 +84,53 @@ pub fn decode_discount(item: &nanoshop_store::Item) -> Result<nanoshop_domain::d
     let mut discount: nanoshop_domain::discount::Discount = crate::decode(item)?;
     discount.times_used = item.n(TIMES_USED).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
     Ok(discount)
+}
+
+/// Settings, the variants and stock of `skus`, and the discount `code` (with whether `customer`
+/// has used it): everything pricing needs, in one batch read of the catalog table.
+///
+/// # Errors
+/// The store failed, or an item is corrupt.
+pub async fn read_snapshot(
+    store: &dyn nanoshop_store::Store,
+    skus: &[&Sku],
+    code: Option<&str>,
+    customer: Option<&str>,
+) -> Result<nanoshop_domain::quote::CatalogSnapshot, crate::ReadError> {
+    use nanoshop_domain::catalog::StockLevel;
+    use nanoshop_domain::quote::CatalogSnapshot;
+
+    let skus: std::collections::BTreeSet<&Sku> = skus.iter().copied().collect();
+    let mut keys = vec![settings_key()];
+    for sku in &skus {
+        keys.push(variant_key(sku));
+        keys.push(stock_key(sku));
+    }
+    if let Some(code) = code {
+        keys.push(discount_key(code));
+        if let Some(customer) = customer {
+            keys.push(discount_use_key(code, customer));
+        }
+    }
+    let items = store.batch_get(nanoshop_store::Table::Catalog, &keys).await?;
+    let find = |key: &Key| items.iter().find(|i| i.key().as_ref() == Some(key));
+    let mut snapshot = CatalogSnapshot {
+        settings: find(&settings_key()).map(crate::decode).transpose()?.unwrap_or_default(),
+        ..CatalogSnapshot::default()
+    };
+    for sku in skus {
+        if let Some(item) = find(&variant_key(sku)) {
+            snapshot.variants.push((sku.clone(), crate::decode(item)?));
+        }
+        let level = find(&stock_key(sku)).map_or(StockLevel { on_hand: 0, reserved: 0 }, |i| StockLevel {
+            on_hand: i.n(ON_HAND).unwrap_or(0),
+            reserved: i.n(RESERVED).unwrap_or(0),
+        });
+        snapshot.stock.push((sku.clone(), level));
+    }
+    if let Some(code) = code {
+        snapshot.discount = find(&discount_key(code)).map(decode_discount).transpose()?;
+        snapshot.discount_used = customer.is_some_and(|c| find(&discount_use_key(code, c)).is_some());
+    }
+    Ok(snapshot)
 }

@@ -28,6 +28,15 @@ pub struct CorruptItem {
     pub reason: String,
 }
 
+/// A read through the schema failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Store(#[from] nanoshop_store::StoreError),
+    #[error(transparent)]
+    Corrupt(#[from] CorruptItem),
+}
+
 /// The document as it is stored in [`DOC`].
 ///
 /// # Errors
