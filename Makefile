@@ -3,8 +3,12 @@
 
 CARGO ?= cargo
 ARCH ?= x86_64
+# cargo-lambda, SAM CLI and cfn-lint live in this venv (scripts/services.sh tools installs them).
+TOOLS := $(or $(NANOSHOP_CACHE),$(HOME)/.cache/nanoshop)/venv/bin
+# Every function binary: the [[bin]] names of functions/*/Cargo.toml.
+FUNCTION_BINS := $(shell sed -n '/^\[\[bin\]\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
 
-.PHONY: dev test bench lint lambdas fmt clean
+.PHONY: dev test bench lint lambdas deploy fmt clean
 
 ## Serve every function, the storefront and the demo catalog at http://127.0.0.1:3000
 dev:
@@ -23,10 +27,21 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Release builds of the Lambda functions (ARCH=arm64 needs the aarch64 target installed)
+## Release builds of every function for Lambda, zipped: target/lambda/<bin>/bootstrap.zip (ARCH=arm64 for Graviton)
 lambdas:
-	pip install --quiet cargo-lambda==1.9.2
-	$(CARGO) lambda build --release $(if $(filter arm64,$(ARCH)),--arm64,) --bin catalog
+	scripts/services.sh tools
+	$(if $(filter arm64,$(ARCH)),rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu)
+	PATH="$(TOOLS):$$PATH" $(CARGO) lambda build --release --output-format zip \
+	  $(if $(filter arm64,$(ARCH)),--arm64,--x86-64) --workspace $(addprefix --bin ,$(FUNCTION_BINS))
+
+## Build (arm64) and deploy infra/template.yaml with SAM; the first run asks for the stack's settings (docs/deploy.md)
+deploy:
+	scripts/services.sh tools
+	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	cd infra && PATH="$(TOOLS):$$PATH" SAM_CLI_TELEMETRY=0 sam build
+	cd infra && if grep -q '^stack_name' samconfig.toml; then \
+	  PATH="$(TOOLS):$$PATH" SAM_CLI_TELEMETRY=0 sam deploy; else \
+	  PATH="$(TOOLS):$$PATH" SAM_CLI_TELEMETRY=0 sam deploy --guided; fi
 
 fmt:
 	$(CARGO) fmt --all

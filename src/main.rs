@@ -8,6 +8,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use nanoshop::local::{self, LocalConfig, LocalSecrets};
 use nanoshop::local_images::LocalImages;
+use nanoshop_payments::PaymentGateway;
+use nanoshop_payments::simulator::Simulator;
+use nanoshop_payments::stripe::StripeGateway;
 use nanoshop_store::embedded::EmbeddedStore;
 
 #[derive(Debug, Parser)]
@@ -61,6 +64,10 @@ enum Command {
     Openapi,
 }
 
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 struct Local {
     config: LocalConfig,
     secrets: LocalSecrets,
@@ -72,10 +79,30 @@ fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>) -> anyhow:
     let store = EmbeddedStore::open(&data_dir.join("store.redb"))
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let images = LocalImages::new(data_dir.join("images"), base_url, local::key_bytes(&secrets.upload_key));
+    let webhook_secret = env("STRIPE_WEBHOOK_SECRET").unwrap_or_else(|| secrets.stripe_webhook_secret.clone());
+    let (payments, simulator): (Arc<dyn PaymentGateway>, _) = match env("STRIPE_SECRET_KEY") {
+        Some(key) => {
+            let publishable =
+                env("STRIPE_PUBLISHABLE_KEY").context("STRIPE_PUBLISHABLE_KEY is needed with STRIPE_SECRET_KEY")?;
+            tracing::info!("payments go to Stripe (STRIPE_SECRET_KEY is set)");
+            (Arc::new(StripeGateway::new(&key, publishable, env("STRIPE_API_BASE").as_deref())?), None)
+        }
+        None => {
+            let simulator = Arc::new(Simulator::new(webhook_secret.clone()));
+            (simulator.clone(), Some(simulator))
+        }
+    };
+    let minutes =
+        env("PAYMENT_WINDOW_MINUTES").map_or(Ok(30), |m| m.parse::<i64>()).context("PAYMENT_WINDOW_MINUTES")?;
     let config = LocalConfig {
         store: Arc::new(store),
         verifier: Arc::new(secrets.verifier()?),
         cursor_key: local::key_bytes(&secrets.cursor_key),
+        order_token_key: local::key_bytes(&secrets.order_token_key),
+        webhook_secret,
+        payments,
+        simulator,
+        payment_window: chrono::TimeDelta::minutes(minutes),
         images: Arc::new(images),
         storefront,
     };

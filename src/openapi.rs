@@ -5,7 +5,12 @@ use serde_json::{Map, Value, json};
 
 /// Every function's routes, by function name.
 pub fn routes() -> Vec<(&'static str, &'static [nanoshop_api::Route])> {
-    vec![(nanoshop_catalog::FUNCTION, nanoshop_catalog::ROUTES), (nanoshop_cart::FUNCTION, nanoshop_cart::ROUTES)]
+    vec![
+        (nanoshop_catalog::FUNCTION, nanoshop_catalog::ROUTES),
+        (nanoshop_cart::FUNCTION, nanoshop_cart::ROUTES),
+        (nanoshop_checkout::FUNCTION, nanoshop_checkout::ROUTES),
+        (nanoshop_payments_webhook::FUNCTION, nanoshop_payments_webhook::ROUTES),
+    ]
 }
 
 /// The document served at `/openapi.json` and printed by `nanoshop openapi`.

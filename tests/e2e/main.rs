@@ -8,6 +8,8 @@
 mod bad_input;
 mod cart;
 mod catalog;
+mod checkout;
 mod dynamodb;
 mod images;
+mod infra;
 mod support;

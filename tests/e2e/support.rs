@@ -8,6 +8,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use nanoshop::local::{self, LocalConfig, LocalSecrets};
 use nanoshop::local_images::LocalImages;
+use nanoshop_payments::PaymentGateway;
+use nanoshop_payments::simulator::Simulator;
 use nanoshop_store::Store;
 use nanoshop_store::counting::CountingStore;
 use nanoshop_store::embedded::EmbeddedStore;
@@ -21,6 +23,7 @@ pub struct TestApp {
     pub embedded: Option<Arc<EmbeddedStore>>,
     pub counting: Arc<CountingStore>,
     pub data_dir: std::path::PathBuf,
+    pub webhook_secret: String,
 }
 
 pub struct Reply {
@@ -49,16 +52,27 @@ impl TestApp {
         app
     }
 
-    /// The backend on any store.
+    /// The backend on any store, paying through the simulator.
     pub fn on(store: Arc<dyn Store>) -> Self {
+        Self::with(store, None)
+    }
+
+    /// The backend on any store, paying through `payments` when given (the simulator otherwise).
+    pub fn with(store: Arc<dyn Store>, payments: Option<Arc<dyn PaymentGateway>>) -> Self {
         let secrets = LocalSecrets::generate();
         let data_dir = std::env::temp_dir().join(format!("nanoshop-e2e-{}", ulid_like()));
         let counting = Arc::new(CountingStore::new(store));
         let verifier = Arc::new(secrets.verifier().unwrap());
+        let simulator = Arc::new(Simulator::new(secrets.stripe_webhook_secret.clone()));
         let config = LocalConfig {
             store: counting.clone(),
             verifier: verifier.clone(),
             cursor_key: local::key_bytes(&secrets.cursor_key),
+            order_token_key: local::key_bytes(&secrets.order_token_key),
+            webhook_secret: secrets.stripe_webhook_secret.clone(),
+            payments: payments.unwrap_or_else(|| simulator.clone()),
+            simulator: Some(simulator.clone()),
+            payment_window: chrono::TimeDelta::minutes(30),
             images: Arc::new(LocalImages::new(
                 data_dir.join("images"),
                 "http://127.0.0.1:3000",
@@ -74,6 +88,7 @@ impl TestApp {
             embedded: None,
             counting,
             data_dir,
+            webhook_secret: secrets.stripe_webhook_secret.clone(),
         }
     }
 
@@ -139,4 +154,25 @@ pub fn product(slug: &str, sku_prefix: &str, status: &str) -> Value {
 
 fn ulid_like() -> String {
     nanoshop_domain::ids::ProductId::generate().as_str().trim_start_matches("prod_").to_lowercase()
+}
+
+impl TestApp {
+    /// The store under the app (counted).
+    pub fn store(&self) -> &dyn Store {
+        self.counting.as_ref()
+    }
+
+    /// Stock of a SKU as stored: (on_hand, reserved, available).
+    pub async fn stock(&self, sku: &str) -> (i64, i64, i64) {
+        let key = nanoshop_schema::catalog::stock_key(&sku.parse().unwrap());
+        let item = self.store().get(nanoshop_store::Table::Catalog, &key).await.unwrap().unwrap_or_default();
+        (item.n("on_hand").unwrap_or(0), item.n("reserved").unwrap_or(0), item.n("available").unwrap_or(0))
+    }
+
+    /// An order as stored.
+    pub async fn order(&self, id: &str) -> nanoshop_domain::order::Order {
+        let key = nanoshop_schema::orders::order_key(&id.parse().unwrap());
+        let item = self.store().get(nanoshop_store::Table::Orders, &key).await.unwrap().expect("order exists");
+        nanoshop_schema::decode(&item).unwrap()
+    }
 }

@@ -3,6 +3,22 @@
 use anyhow::Context;
 use nanoshop_store::dynamo::TableNames;
 
+/// Every environment variable the cart binary reads at start-up: [`Config::from_env`]'s (the
+/// table names through `TableNames::from_env`) and `Verifier::from_env`'s, which `main` calls too.
+/// A container may set `AUTH_JWKS_FILE` instead of `AUTH_JWKS`. The deployment template must set
+/// each of these (`tests/e2e/infra.rs` checks `infra/template.yaml` against this list).
+pub const ENV: &[&str] = &[
+    "CATALOG_TABLE",
+    "CARTS_TABLE",
+    "ORDERS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "IMAGE_BASE_URL",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_JWKS",
+    "AUTH_ADMIN_CLAIM",
+];
+
 #[derive(Debug)]
 pub struct Config {
     /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.

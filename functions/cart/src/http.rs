@@ -21,9 +21,10 @@ use nanoshop_domain::quote::{self, CatalogSnapshot, Quote};
 use nanoshop_domain::{Currency, FieldError, ValidationErrors};
 use serde::Deserialize;
 
+use crate::CartState;
 use crate::repo::RepoError;
 use crate::view;
-use crate::{CartState, token};
+use nanoshop_api::capability::{cart_token_hash, cart_token_matches, new_cart_token};
 
 /// Attempts of a change that keeps losing races to concurrent changes of the same cart. Each
 /// round lets at least one writer through, so this covers that many simultaneous writers.
@@ -64,7 +65,7 @@ fn shopper(caller: &Caller) -> Option<&str> {
 /// is claimed, and with it the address it holds.
 fn may_use(cart: &Cart, caller: &Caller, token: &CartToken) -> bool {
     match &cart.customer_id {
-        None => token.0.as_deref().is_some_and(|t| token::matches(t, &cart.token_hash)),
+        None => token.0.as_deref().is_some_and(|t| cart_token_matches(t, &cart.token_hash)),
         Some(owner) => shopper(caller) == Some(owner.as_str()),
     }
 }
@@ -240,8 +241,8 @@ pub async fn create(
     {
         return add_lines(&state, &caller, existing, &lines).await;
     }
-    let token = token::generate();
-    let mut cart = Cart::new(currency, customer.clone(), token::hash(&token), Utc::now());
+    let token = new_cart_token();
+    let mut cart = Cart::new(currency, customer.clone(), cart_token_hash(&token), Utc::now());
     cart.lines = lines;
     let catalog = snapshot(&state, &cart).await?;
     if !catalog.settings.currencies.contains(&currency) {
@@ -520,7 +521,7 @@ pub async fn claim(
     let id = parse_id(&id)?;
     for attempt in 0..CHANGE_ATTEMPTS {
         let guest = state.repo.cart(&id).await?.ok_or_else(not_found)?;
-        let token_ok = token.0.as_deref().is_some_and(|t| token::matches(t, &guest.token_hash));
+        let token_ok = token.0.as_deref().is_some_and(|t| cart_token_matches(t, &guest.token_hash));
         if !token_ok {
             return Err(not_found());
         }

@@ -5,12 +5,10 @@
 //! - [`repo`]: its reads and writes, and the one batch read of the catalog that pricing needs.
 //! - [`view`]: the response shape of a cart and its quote (`nanoshop_domain::quote`).
 //! - [`http`]: the handlers; every change goes through one read-change-write path with retries.
-//! - [`token`]: guest tokens, of which only a hash is stored.
 
 pub mod config;
 pub mod http;
 pub mod repo;
-pub mod token;
 pub mod view;
 
 use std::sync::Arc;

@@ -4,6 +4,25 @@ use anyhow::Context;
 use nanoshop_store::dynamo::TableNames;
 use secrecy::{ExposeSecret, SecretString};
 
+/// Every environment variable the catalog binary reads at start-up: [`Config::from_env`]'s (the
+/// table names through `TableNames::from_env`) and `Verifier::from_env`'s, which `main` calls too.
+/// A container may set `AUTH_JWKS_FILE` instead of `AUTH_JWKS`. The deployment template must set
+/// each of these (`tests/e2e/infra.rs` checks `infra/template.yaml` against this list).
+pub const ENV: &[&str] = &[
+    "CATALOG_TABLE",
+    "CARTS_TABLE",
+    "ORDERS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "IMAGE_BUCKET",
+    "IMAGE_BASE_URL",
+    "CURSOR_SECRET",
+    "S3_FORCE_PATH_STYLE",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_JWKS",
+    "AUTH_ADMIN_CLAIM",
+];
+
 /// Everything `main` needs; a missing or malformed variable stops start-up, never a request.
 #[derive(Debug)]
 pub struct Config {

@@ -170,6 +170,27 @@ struct ProblemField<'a> {
     message: &'a str,
 }
 
+impl ApiError {
+    /// The problem+json body this error answers with, for the current request id. Idempotent
+    /// requests store it to replay a final answer.
+    pub fn to_problem_json(&self) -> String {
+        let request_id = request_id();
+        let problem = Problem {
+            kind: format!("urn:nanoshop:problem:{}", self.code),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            errors: self.errors.iter().map(|e| ProblemField { field: &e.field, message: &e.message }).collect(),
+            request_id: &request_id,
+        };
+        // Serialising strings and integers cannot fail; the fallback only keeps this panic-free.
+        serde_json::to_string(&problem).unwrap_or_else(|_| {
+            r#"{"type":"urn:nanoshop:problem:internal_error","status":500,"code":"internal_error"}"#.to_owned()
+        })
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let request_id = request_id();
@@ -186,19 +207,7 @@ impl IntoResponse for ApiError {
             tracing::error!(request_id = %request_id, code = self.code, detail = %self.detail, "request failed");
         }
 
-        let problem = Problem {
-            kind: format!("urn:nanoshop:problem:{}", self.code),
-            title: self.title,
-            status: self.status.as_u16(),
-            detail: &self.detail,
-            code: self.code,
-            errors: self.errors.iter().map(|e| ProblemField { field: &e.field, message: &e.message }).collect(),
-            request_id: &request_id,
-        };
-        // Serialising strings and integers cannot fail; the fallback only keeps this panic-free.
-        let body = serde_json::to_vec(&problem).unwrap_or_else(|_| {
-            br#"{"type":"urn:nanoshop:problem:internal_error","status":500,"code":"internal_error"}"#.to_vec()
-        });
+        let body = self.to_problem_json();
 
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();

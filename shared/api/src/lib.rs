@@ -5,10 +5,12 @@
 //!   `application/problem+json` and logs opaque 500s once, with their cause and the request id.
 //! - [`extract`]: extractors whose rejections are problem+json too: [`Json`], [`Query`],
 //!   [`IfMatch`], [`Pagination`]; plus [`etag`] and the [`Page`] list envelope.
+//! - [`capability`]: order tokens, HMACs of the order id, for guests to read their orders.
 //! - [`cursor`]: [`CursorCodec`], signed opaque list cursors bound to the listing they came from.
 //! - [`auth`]: bearer JWT verification ([`Verifier`]) and the [`Caller`] / [`Admin`] extractors.
 //! - [`http`]: [`with_common_layers`] (request id, tracing span, panic catching, body limit,
 //!   problem+json 404/405) and [`health_router`].
+//! - [`idempotency`]: `Idempotency-Key` records with leases, replays and takeovers.
 //! - [`run`](mod@run): [`run()`] serves a router on Lambda or on a TCP port; [`init_tracing`].
 //!
 //! A request flows: request-id middleware (sets [`request_id()`] for the rest of the request) →
@@ -16,10 +18,12 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod capability;
 pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod idempotency;
 pub mod run;
 
 pub use auth::{Admin, AuthConfig, AuthError, Caller, Verifier};

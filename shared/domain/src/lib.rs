@@ -4,6 +4,7 @@
 //! - [`money`]: currencies with Stripe's exponents and checked integer money.
 //! - [`ids`]: prefixed, time-sortable ids, one type per kind.
 //! - [`catalog`]: products, variants, options, categories and stock levels, valid by construction.
+//! - [`order`]: orders and how payment events and time move them, stock movements included.
 //! - [`quote`]: a cart priced against a catalog snapshot, shared by cart and checkout.
 //! - [`settings`]: currencies, tax rates and shipping zones of a store.
 //! - [`cart`]: cart lines and their limits, and how a guest cart merges into a customer's.
@@ -20,6 +21,7 @@ pub mod catalog;
 pub mod discount;
 pub mod ids;
 pub mod money;
+pub mod order;
 pub mod pricing;
 pub mod quote;
 pub mod settings;

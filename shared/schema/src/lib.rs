@@ -1,5 +1,7 @@
 //! The table schemas: which items each table holds, their keys and their documents.
 //!
+//! Modules: [`catalog`], [`carts`], [`orders`] (with the idempotency table's records).
+//!
 //! Functions never depend on each other's crates; they share the domain types and these
 //! layouts. The catalog function writes the catalog table, and the cart and checkout functions
 //! read products, variants, stock, settings and discounts from it through the keys and documents
@@ -11,6 +13,7 @@
 
 pub mod carts;
 pub mod catalog;
+pub mod orders;
 
 use nanoshop_store::Item;
 use serde::Serialize;

@@ -1,0 +1,50 @@
+//! The checkout Lambda's configuration, read once from the environment at start-up.
+
+use anyhow::Context;
+use nanoshop_store::dynamo::TableNames;
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Debug)]
+pub struct Config {
+    /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
+    pub tables: TableNames,
+    /// `STRIPE_SECRET_KEY`: the Stripe API key (`sk_…`).
+    pub stripe_secret_key: SecretString,
+    /// `STRIPE_PUBLISHABLE_KEY`: handed to browsers (`pk_…`).
+    pub stripe_publishable_key: String,
+    /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
+    pub stripe_api_base: Option<String>,
+    /// `ORDER_TOKEN_SECRET`: at least 32 bytes; the orders function must have the same.
+    pub order_token_secret: SecretString,
+    /// `PAYMENT_WINDOW_MINUTES`: how long an unpaid order holds its stock (default 30).
+    pub payment_window: chrono::TimeDelta,
+}
+
+fn var(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).with_context(|| format!("{name} is not set"))
+}
+
+impl Config {
+    /// # Errors
+    /// Names the first variable that is missing or malformed.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let order_token_secret = SecretString::from(var("ORDER_TOKEN_SECRET")?);
+        anyhow::ensure!(order_token_secret.expose_secret().len() >= 32, "ORDER_TOKEN_SECRET must be at least 32 bytes");
+        let minutes = match std::env::var("PAYMENT_WINDOW_MINUTES") {
+            Ok(m) => m
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (5..=24 * 60).contains(m))
+                .context("PAYMENT_WINDOW_MINUTES must be 5 to 1440")?,
+            Err(_) => 30,
+        };
+        Ok(Self {
+            tables: TableNames::from_env()?,
+            stripe_secret_key: SecretString::from(var("STRIPE_SECRET_KEY")?),
+            stripe_publishable_key: var("STRIPE_PUBLISHABLE_KEY")?,
+            stripe_api_base: std::env::var("STRIPE_API_BASE").ok().filter(|v| !v.is_empty()),
+            order_token_secret,
+            payment_window: chrono::TimeDelta::minutes(minutes),
+        })
+    }
+}

@@ -1,0 +1,441 @@
+//! `POST /checkout`: a cart becomes an order.
+//!
+//! 1. The `Idempotency-Key` is taken (or the first response replayed).
+//! 2. The cart is read and re-priced from the catalog, with the address and shipping method given.
+//! 3. One transaction reserves every line's stock, creates the order `pending_payment`, marks the
+//!    cart checked out, counts the discount's use and names the order in the idempotency record.
+//! 4. The PaymentIntent is created with a key derived from the order id. If the provider fails,
+//!    one transaction gives everything back and the answer is 502; nothing stays reserved.
+//! 5. The intent is recorded on the order and the response stored for replays, in one transaction.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use nanoshop_api::capability::cart_token_matches;
+use nanoshop_api::idempotency::{self, Begin, Guard};
+use nanoshop_api::{ApiError, Caller, Json, Result};
+use nanoshop_domain::address::{Address, UncheckedAddress};
+use nanoshop_domain::cart::{Cart, CartStatus};
+use nanoshop_domain::ids::{CartId, OrderId};
+use nanoshop_domain::order::{
+    ChosenShipping, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentStatus, StockState,
+};
+use nanoshop_domain::pricing::Unavailable;
+use nanoshop_domain::quote::{self, CatalogSnapshot, Quote};
+use nanoshop_domain::{FieldError, Money, ValidationErrors};
+use nanoshop_payments::{CreateIntent, PaymentError};
+use nanoshop_store::StoreError;
+use serde::{Deserialize, Serialize};
+
+use crate::CheckoutState;
+use crate::repo::{Extras, RepoError, ReserveFailure};
+
+const ROUTE: &str = "POST /checkout";
+/// Attempts of a checkout whose transaction lost a race it can win on a second try (the cart or a
+/// limited discount code changed between read and write).
+const ATTEMPTS: usize = 3;
+pub const MAX_EMAIL_LEN: usize = 254;
+
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Store(StoreError::Unavailable(_)) => ApiError::unavailable(e),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressHttpBody {
+    pub name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub country: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutHttpRequest {
+    pub cart_id: String,
+    pub email: String,
+    pub shipping_address: AddressHttpBody,
+    pub shipping_method: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PaymentHttpResponse {
+    pub provider: &'static str,
+    pub payment_intent_id: String,
+    pub client_secret: String,
+    pub publishable_key: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckoutHttpResponse<'a> {
+    pub order: &'a Order,
+    pub order_token: String,
+    pub payment: PaymentHttpResponse,
+}
+
+/// A checked checkout request.
+struct CheckoutCommand {
+    cart_id: CartId,
+    email: String,
+    address: Address,
+    method: String,
+}
+
+fn invalid_address(errors: ValidationErrors) -> ApiError {
+    let errors = errors
+        .0
+        .into_iter()
+        .map(|f| FieldError { field: format!("shipping_address.{}", f.field), message: f.message })
+        .collect();
+    ApiError::unprocessable("invalid_address", "the shipping address is incomplete or malformed").with_errors(errors)
+}
+
+impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
+    type Error = ApiError;
+
+    fn try_from(body: CheckoutHttpRequest) -> Result<Self> {
+        let cart_id = body.cart_id.parse().map_err(|_| ApiError::not_found("cart"))?;
+        let email = body.email.trim().to_owned();
+        let (local, domain) = email.split_once('@').unwrap_or_default();
+        if email.len() > MAX_EMAIL_LEN
+            || local.is_empty()
+            || !domain.contains('.')
+            || email.chars().any(char::is_whitespace)
+        {
+            return Err(ApiError::validation(ValidationErrors::single("email", "must be an e-mail address")));
+        }
+        let a = body.shipping_address;
+        let address = Address::new(UncheckedAddress {
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            postal_code: a.postal_code,
+            region: a.region,
+            country: a.country,
+            phone: a.phone,
+        })
+        .map_err(invalid_address)?;
+        Ok(Self { cart_id, email: email.to_lowercase(), address, method: body.shipping_method })
+    }
+}
+
+fn caller_name(caller: &Caller) -> &str {
+    match caller {
+        Caller::Anonymous => "",
+        Caller::Customer { id, .. } | Caller::Admin { id, .. } => id,
+    }
+}
+
+fn may_use(cart: &Cart, caller: &Caller, token: Option<&str>) -> bool {
+    match &cart.customer_id {
+        None => token.is_some_and(|t| cart_token_matches(t, &cart.token_hash)),
+        Some(owner) => caller_name(caller) == owner,
+    }
+}
+
+/// `POST /checkout`.
+pub async fn checkout(
+    State(state): State<CheckoutState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(request): Json<CheckoutHttpRequest>,
+) -> Result<Response> {
+    let key = idempotency::key_of(&headers)?.ok_or_else(|| {
+        ApiError::bad_request("idempotency_key_required", "POST /checkout needs an `Idempotency-Key` header")
+    })?;
+    // The parsed body, re-serialised: the same request in other whitespace is the same request.
+    let canonical = serde_json::to_vec(&request).map_err(ApiError::internal)?;
+    let fingerprint = idempotency::fingerprint(ROUTE, caller_name(&caller), &canonical);
+    let command = CheckoutCommand::try_from(request)?;
+    let token = headers.get("x-cart-token").and_then(|v| v.to_str().ok());
+    let mut guard = match idempotency::begin(state.repo.store(), ROUTE, &key, fingerprint).await? {
+        Begin::Replay(response) => return Ok(response),
+        Begin::Run(guard) => guard,
+    };
+    let outcome = run(&state, &caller, token, &command, &mut guard).await;
+    match outcome {
+        Ok(response) => Ok(response),
+        // A final answer about this request is kept for replays; a transient one is not.
+        Err(e) if e.status.is_client_error() && e.code != "request_in_progress" => {
+            guard.finish(state.repo.store(), e.status, &e.to_problem_json()).await?;
+            Err(e)
+        }
+        Err(e) => {
+            guard.release(state.repo.store()).await?;
+            Err(e)
+        }
+    }
+}
+
+async fn run(
+    state: &CheckoutState,
+    caller: &Caller,
+    token: Option<&str>,
+    command: &CheckoutCommand,
+    guard: &mut Guard,
+) -> Result<Response> {
+    // A retry that took over from a request that died after reserving continues with its order.
+    if let Some(order_id) = guard.order_id().cloned() {
+        let order = state.repo.order(&order_id).await?.ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("order {order_id} of an idempotency record is missing"))
+        })?;
+        return pay(state, order, None, guard).await;
+    }
+    for _ in 0..ATTEMPTS {
+        let cart = state
+            .repo
+            .cart(&command.cart_id)
+            .await?
+            .filter(|c| may_use(c, caller, token))
+            .ok_or_else(|| ApiError::not_found("cart"))?;
+        match cart.status {
+            CartStatus::Active => {}
+            CartStatus::CheckedOut => {
+                return Err(ApiError::conflict("cart_already_checked_out", "this cart has already been checked out"));
+            }
+            CartStatus::Merged => return Err(ApiError::not_found("cart")),
+        }
+        if cart.lines.is_empty() {
+            return Err(ApiError::conflict("cart_empty", "the cart has no items"));
+        }
+        let priced_cart = Cart {
+            shipping_address: Some(command.address.clone()),
+            shipping_method: Some(command.method.clone()),
+            ..cart.clone()
+        };
+        let catalog = state.repo.catalog(&priced_cart).await?;
+        let quote = quote::quote(&priced_cart, &catalog, Utc::now()).map_err(ApiError::internal)?;
+        check_quote(&priced_cart, &catalog, &quote)?;
+
+        let now = Utc::now();
+        let number = state.repo.next_order_number().await?;
+        let order = new_order(&priced_cart, &catalog, &quote, command, number, now, state.payment_window)?;
+        let checked_out = Cart { status: CartStatus::CheckedOut, ..priced_cart.clone() }.touched(now);
+        let extras = extras(&priced_cart, &catalog, command, guard.attach(&order.id)?);
+        match state.repo.reserve(&order, &cart, &checked_out, &extras).await? {
+            Ok(()) => return pay(state, order, Some((checked_out, extras)), guard).await,
+            Err(ReserveFailure::OutOfStock(_)) => return Err(out_of_stock(state, &cart).await),
+            Err(ReserveFailure::LeaseLost) => {
+                return Err(ApiError::conflict(
+                    "request_in_progress",
+                    "this request took too long and was retried; check the retry's answer",
+                ));
+            }
+            Err(ReserveFailure::CartChanged | ReserveFailure::DiscountChanged) => continue,
+        }
+    }
+    Err(ApiError::conflict("cart_changed", "the cart or its discount kept changing during checkout; retry"))
+}
+
+fn extras(cart: &Cart, catalog: &CatalogSnapshot, command: &CheckoutCommand, attach: nanoshop_store::Write) -> Extras {
+    let discount = cart.discount_code.clone().filter(|_| catalog.discount.is_some()).map(|code| {
+        let limited = catalog.discount.as_ref().and_then(|d| d.usage_limit.map(|_| d.times_used));
+        (code, limited)
+    });
+    let once = catalog.discount.as_ref().is_some_and(|d| d.once_per_customer);
+    // Guests are recognised by their e-mail address for once-per-customer codes.
+    let user = once.then(|| cart.customer_id.clone().unwrap_or_else(|| format!("email:{}", command.email)));
+    Extras { attach, discount, discount_user: user }
+}
+
+/// Refuses a quote that must not become an order, naming every problem.
+fn check_quote(cart: &Cart, catalog: &CatalogSnapshot, quote: &Quote) -> Result<()> {
+    if catalog
+        .settings
+        .zone_for(
+            &cart
+                .shipping_address
+                .as_ref()
+                .map(|a| a.country.clone())
+                .ok_or_else(|| invalid_address(ValidationErrors::default()))?,
+        )
+        .is_none()
+    {
+        return Err(invalid_address(ValidationErrors::single("country", "the store does not ship to this country")));
+    }
+    if quote.method(cart).is_none() {
+        let offered: Vec<&str> = quote.options.iter().map(|(_, m)| m.id.as_str()).collect();
+        return Err(ApiError::unprocessable(
+            "shipping_method_unavailable",
+            format!("that shipping method is not offered for this address; choose one of: {}", offered.join(", ")),
+        ));
+    }
+    let mut short = Vec::new();
+    let mut gone = Vec::new();
+    for line in &quote.priced.lines {
+        match &line.unavailable {
+            Some(Unavailable::InsufficientStock { available }) => {
+                short.push(FieldError { field: line.sku.to_string(), message: format!("only {available} available") })
+            }
+            Some(other) => gone.push(FieldError { field: line.sku.to_string(), message: format!("{other:?}") }),
+            None => {}
+        }
+    }
+    if !short.is_empty() {
+        return Err(ApiError::conflict("out_of_stock", "some items are not available in the quantity wanted")
+            .with_errors(short));
+    }
+    if !gone.is_empty() {
+        return Err(ApiError::conflict(
+            "items_unavailable",
+            "some items can no longer be bought; remove them from the cart",
+        )
+        .with_errors(gone));
+    }
+    if let Some(why) = &quote.rejection {
+        return Err(ApiError::unprocessable(
+            "invalid_discount",
+            format!("the discount code no longer applies: {why}; remove it to continue"),
+        ));
+    }
+    if quote.priced.total.amount <= 0 {
+        return Err(ApiError::unprocessable("nothing_to_pay", "orders with a total of zero cannot be paid by card"));
+    }
+    Ok(())
+}
+
+/// The 409 for a reservation that lost to other buyers: which SKUs, and how many are left now.
+async fn out_of_stock(state: &CheckoutState, cart: &Cart) -> ApiError {
+    let errors = match state.repo.catalog(cart).await {
+        Ok(now) => cart
+            .lines
+            .as_slice()
+            .iter()
+            .filter(|l| i64::from(l.quantity.get()) > now.available(&l.sku))
+            .map(|l| FieldError {
+                field: l.sku.to_string(),
+                message: format!("only {} available", now.available(&l.sku).max(0)),
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    ApiError::conflict("out_of_stock", "some items sold out while you were checking out").with_errors(errors)
+}
+
+fn new_order(
+    cart: &Cart,
+    catalog: &CatalogSnapshot,
+    quote: &Quote,
+    command: &CheckoutCommand,
+    number: u64,
+    now: chrono::DateTime<Utc>,
+    window: chrono::TimeDelta,
+) -> Result<Order> {
+    let p = &quote.priced;
+    let lines = p
+        .lines
+        .iter()
+        .filter_map(|l| {
+            let v = catalog.variant(&l.sku)?;
+            let title = if v.variant_title.is_empty() {
+                v.product_title.clone()
+            } else {
+                format!("{} — {}", v.product_title, v.variant_title)
+            };
+            Some(OrderLine {
+                sku: l.sku.clone(),
+                title,
+                quantity: l.quantity.get(),
+                unit_price: l.unit_price?,
+                line_total: l.line_total?,
+                discount: l.discount,
+                tax: l.tax,
+            })
+        })
+        .collect();
+    let (_, method) =
+        quote.method(cart).ok_or_else(|| ApiError::internal(anyhow::anyhow!("checked method vanished")))?;
+    Ok(Order {
+        id: OrderId::generate(),
+        number: number.to_string(),
+        status: OrderStatus::PendingPayment,
+        payment_status: PaymentStatus::Pending,
+        fulfillment_status: FulfillmentStatus::Unfulfilled,
+        email: command.email.clone(),
+        customer_id: cart.customer_id.clone(),
+        currency: cart.currency,
+        lines,
+        totals: OrderTotals {
+            subtotal: p.subtotal,
+            discount: p.discount,
+            shipping: p.shipping,
+            tax: p.tax,
+            total: p.total,
+            refunded: Money::zero(cart.currency),
+        },
+        shipping_address: command.address.clone(),
+        shipping_method: ChosenShipping { id: method.id.clone(), name: method.name.clone(), price: p.shipping },
+        discount_code: cart.discount_code.clone().filter(|_| catalog.discount.is_some()),
+        payment: Payment { provider: "stripe".into(), payment_intent_id: None },
+        fulfillments: Vec::new(),
+        refunds: Vec::new(),
+        stock: StockState::Reserved,
+        flags: Vec::new(),
+        payment_error: None,
+        expires_at: now + window,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    })
+}
+
+/// Creates the order's PaymentIntent and finishes the request; on a provider failure, gives the
+/// reservation back (when this request made it) and answers 502.
+async fn pay(state: &CheckoutState, order: Order, reserved: Option<(Cart, Extras)>, guard: &Guard) -> Result<Response> {
+    let request = CreateIntent { order_id: order.id.clone(), amount: order.totals.total, email: order.email.clone() };
+    let intent = match state.payments.create_intent(&request).await {
+        Ok(intent) => intent,
+        Err(e) => {
+            if let (Some((checked_out, extras)), Some(abandoned)) = (&reserved, order.abandon(Utc::now())) {
+                state.repo.release(&order, &abandoned, checked_out, extras).await?;
+            }
+            tracing::warn!(order = %order.id, error = %e, "payment provider failed; reservation released");
+            return Err(match e {
+                PaymentError::Unavailable(_) => ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "payment_provider_unavailable",
+                    "the payment provider could not be reached; nothing was charged or reserved, please retry",
+                ),
+                PaymentError::Refused(why) => ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "payment_provider_unavailable",
+                    format!("the payment provider refused the payment: {why}"),
+                ),
+            });
+        }
+    };
+    let paid_order = Order {
+        payment: Payment { provider: order.payment.provider.clone(), payment_intent_id: Some(intent.id.clone()) },
+        version: order.version + 1,
+        updated_at: Utc::now(),
+        ..order.clone()
+    };
+    let body = CheckoutHttpResponse {
+        order: &paid_order,
+        order_token: state.order_tokens.issue(&paid_order.id),
+        payment: PaymentHttpResponse {
+            provider: "stripe",
+            payment_intent_id: intent.id.clone(),
+            client_secret: intent.client_secret,
+            publishable_key: state.payments.publishable_key(),
+        },
+    };
+    let json = serde_json::to_string(&body).map_err(ApiError::internal)?;
+    let finish = guard.finish_write(StatusCode::CREATED, &json)?;
+    state.repo.attach_intent(&order, &paid_order, &intent.id, finish).await?;
+    Ok((StatusCode::CREATED, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
+}

@@ -1,0 +1,93 @@
+//! The checkout function: `POST /checkout` turns a cart into an order `pending_payment`, with
+//! every line's stock reserved in one atomic write, and a PaymentIntent for its exact total.
+//!
+//! - [`router`] builds the routes from [`CheckoutDeps`]; `main.rs` only wires.
+//! - [`http`]: the handler, step by step (its module documentation is the flow).
+//! - [`repo`]: the reads, and the reserve and release transactions.
+
+pub mod config;
+pub mod http;
+pub mod repo;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::post;
+use nanoshop_api::capability::OrderTokens;
+use nanoshop_api::{Route, Verifier};
+use nanoshop_payments::PaymentGateway;
+use nanoshop_store::Store;
+use nanoshop_store::port::{Action, Table, TableAccess};
+
+use crate::repo::CheckoutRepository;
+
+pub const FUNCTION: &str = "checkout";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub const ROUTES: &[Route] = &[Route {
+    method: "POST",
+    path: "/checkout",
+    who: "cart token or owner",
+    summary: "Turn a cart into an order with its stock reserved, and a PaymentIntent",
+}];
+
+/// Every table the checkout touches and how; its IAM policy is derived from this list.
+pub const ACCESS: &[TableAccess] = &[
+    TableAccess {
+        table: Table::Catalog,
+        actions: &[
+            Action::BatchGetItem,
+            Action::UpdateItem,
+            Action::PutItem,
+            Action::DeleteItem,
+            Action::DescribeTable,
+        ],
+        index: false,
+    },
+    TableAccess { table: Table::Carts, actions: &[Action::GetItem, Action::PutItem, Action::DeleteItem], index: false },
+    TableAccess {
+        table: Table::Orders,
+        actions: &[Action::GetItem, Action::PutItem, Action::UpdateItem],
+        index: false,
+    },
+    TableAccess { table: Table::Idempotency, actions: &[Action::PutItem, Action::DeleteItem], index: false },
+];
+
+/// What the checkout needs, built once at start-up.
+#[derive(Debug, Clone)]
+pub struct CheckoutDeps {
+    pub store: Arc<dyn Store>,
+    pub payments: Arc<dyn PaymentGateway>,
+    pub verifier: Arc<Verifier>,
+    pub order_tokens: OrderTokens,
+    /// How long an unpaid order holds its stock.
+    pub payment_window: chrono::TimeDelta,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckoutState {
+    pub repo: CheckoutRepository,
+    pub payments: Arc<dyn PaymentGateway>,
+    pub verifier: Arc<Verifier>,
+    pub order_tokens: OrderTokens,
+    pub payment_window: chrono::TimeDelta,
+}
+
+impl FromRef<CheckoutState> for Arc<Verifier> {
+    fn from_ref(state: &CheckoutState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+/// The checkout's routes, without the common layers.
+pub fn router(deps: CheckoutDeps) -> Router {
+    let state = CheckoutState {
+        repo: CheckoutRepository::new(deps.store),
+        payments: deps.payments,
+        verifier: deps.verifier,
+        order_tokens: deps.order_tokens,
+        payment_window: deps.payment_window,
+    };
+    Router::new().route("/checkout", post(http::checkout)).with_state(state)
+}

@@ -1,0 +1,250 @@
+//! The checkout's reads and writes: the cart, the catalog snapshot, the order number, and the two
+//! transactions that matter: reserve-and-create, and give-it-all-back.
+
+use std::sync::Arc;
+
+use nanoshop_domain::cart::{Cart, CartStatus};
+use nanoshop_domain::catalog::Sku;
+use nanoshop_domain::ids::{CartId, OrderId};
+use nanoshop_domain::order::Order;
+use nanoshop_domain::quote::CatalogSnapshot;
+use nanoshop_schema::carts::{CART_ID, cart_key, customer_cart_key};
+use nanoshop_schema::catalog::{
+    AVAILABLE, RESERVED, TIMES_USED, discount_key, discount_use_key, read_snapshot, stock_key,
+};
+use nanoshop_schema::orders::{ORDER_ID, VALUE, intent_key, order_item, order_key, order_number_key};
+use nanoshop_schema::{CorruptItem, DOC, ReadError, decode, encode};
+use nanoshop_store::port::{EXPIRES_AT, VERSION};
+use nanoshop_store::{Condition, Item, Store, StoreError, Table, Update, Value, Write};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Corrupt(#[from] CorruptItem),
+}
+
+impl From<ReadError> for RepoError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Store(e) => Self::Store(e),
+            ReadError::Corrupt(e) => Self::Corrupt(e),
+        }
+    }
+}
+
+pub type Result<T, E = RepoError> = std::result::Result<T, E>;
+
+fn version(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn cart_write(cart: &Cart, previous_version: u64) -> Result<Write> {
+    let item = Item::new(&cart_key(&cart.id))
+        .with(VERSION, version(cart.version))
+        .with(EXPIRES_AT, cart.expires_at().timestamp())
+        .with(DOC, encode(cart)?);
+    Ok(Write::Put { table: Table::Carts, item, condition: Some(Condition::VersionIs(version(previous_version))) })
+}
+
+/// Which write of the reservation transaction failed, by meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReserveFailure {
+    /// Not enough available units of this SKU.
+    OutOfStock(Sku),
+    /// The cart changed or was checked out meanwhile.
+    CartChanged,
+    /// The discount's use count changed (a limited code), or this customer used it meanwhile.
+    DiscountChanged,
+    /// The idempotency lease was lost to a retry.
+    LeaseLost,
+}
+
+/// What the reservation transaction writes besides stock, order and cart.
+#[derive(Debug)]
+pub struct Extras {
+    /// The idempotency record update naming the order.
+    pub attach: Write,
+    /// The discount code used and, for limited codes, the use count read.
+    pub discount: Option<(String, Option<u32>)>,
+    /// For once-per-customer codes: who used it (customer id or e-mail).
+    pub discount_user: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckoutRepository {
+    store: Arc<dyn Store>,
+}
+
+impl CheckoutRepository {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub async fn cart(&self, id: &CartId) -> Result<Option<Cart>> {
+        Ok(self.store.get(Table::Carts, &cart_key(id)).await?.as_ref().map(decode).transpose()?)
+    }
+
+    pub async fn order(&self, id: &OrderId) -> Result<Option<Order>> {
+        Ok(self.store.get(Table::Orders, &order_key(id)).await?.as_ref().map(decode).transpose()?)
+    }
+
+    pub async fn catalog(&self, cart: &Cart) -> Result<CatalogSnapshot> {
+        let skus: Vec<&Sku> = cart.skus().collect();
+        let customer = cart.customer_id.as_deref();
+        Ok(read_snapshot(self.store.as_ref(), &skus, cart.discount_code.as_deref(), customer).await?)
+    }
+
+    /// The next order number: an atomic counter, so numbers are unique; a checkout that fails
+    /// after taking one leaves a gap, which is fine for numbers people read.
+    pub async fn next_order_number(&self) -> Result<u64> {
+        let item = self.store.update(Table::Orders, Update::new(order_number_key()).add(VALUE, 1)).await?;
+        Ok(item.n(VALUE).and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    }
+
+    /// The one transaction of a checkout: every line's stock reserved on condition it is
+    /// available, the order created, the cart marked checked out on condition of the version
+    /// priced, the discount's use counted, the customer's cart pointer cleared, and the
+    /// idempotency record naming the order. All of it, or none.
+    ///
+    /// # Errors
+    /// `Ok(Err(failure))` names the first condition that failed.
+    pub async fn reserve(
+        &self,
+        order: &Order,
+        cart: &Cart,
+        checked_out: &Cart,
+        extras: &Extras,
+    ) -> Result<Result<(), ReserveFailure>> {
+        let mut writes = Vec::with_capacity(order.lines.len() + 6);
+        let mut meaning = Vec::with_capacity(writes.capacity());
+        for line in &order.lines {
+            let qty = i64::from(line.quantity);
+            writes.push(Write::Update {
+                table: Table::Catalog,
+                update: Update::new(stock_key(&line.sku))
+                    .add(AVAILABLE, -qty)
+                    .add(RESERVED, qty)
+                    .when(Condition::AtLeast(AVAILABLE.into(), qty)),
+            });
+            meaning.push(ReserveFailure::OutOfStock(line.sku.clone()));
+        }
+        writes.push(Write::Put {
+            table: Table::Orders,
+            item: order_item(order)?,
+            condition: Some(Condition::NotExists),
+        });
+        meaning.push(ReserveFailure::LeaseLost);
+        writes.push(cart_write(checked_out, cart.version)?);
+        meaning.push(ReserveFailure::CartChanged);
+        writes.push(extras.attach.clone());
+        meaning.push(ReserveFailure::LeaseLost);
+        if let Some((code, times_used)) = &extras.discount {
+            let mut count = Update::new(discount_key(code)).add(TIMES_USED, 1);
+            // Only limited codes need the count they were checked against; others just count.
+            count = count.when(match times_used {
+                Some(n) => Condition::Equals(TIMES_USED.into(), Value::N(i64::from(*n))),
+                None => Condition::Exists,
+            });
+            writes.push(Write::Update { table: Table::Catalog, update: count });
+            meaning.push(ReserveFailure::DiscountChanged);
+            if let Some(user) = &extras.discount_user {
+                writes.push(Write::Put {
+                    table: Table::Catalog,
+                    item: Item::new(&discount_use_key(code, user)).with(ORDER_ID, order.id.as_str()),
+                    condition: Some(Condition::NotExists),
+                });
+                meaning.push(ReserveFailure::DiscountChanged);
+            }
+        }
+        if let Some(customer) = &cart.customer_id {
+            writes.push(Write::Delete {
+                table: Table::Carts,
+                key: customer_cart_key(customer),
+                condition: Some(Condition::Equals(CART_ID.into(), cart.id.as_str().into())),
+            });
+            meaning.push(ReserveFailure::CartChanged);
+        }
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(Ok(())),
+            Err(e) => match e.failed_condition() {
+                Some(i) => Ok(Err(meaning.swap_remove(i))),
+                None => Err(e.into()),
+            },
+        }
+    }
+
+    /// Undoes a reservation whose payment could not be set up: the order cancelled, its stock
+    /// released, the cart open again, the discount use given back. Conditional on the order
+    /// being the one reserved, so it happens once.
+    pub async fn release(
+        &self,
+        reserved: &Order,
+        abandoned: &Order,
+        checked_out: &Cart,
+        extras: &Extras,
+    ) -> Result<()> {
+        let mut writes = Vec::new();
+        for line in &reserved.lines {
+            let qty = i64::from(line.quantity);
+            writes.push(Write::Update {
+                table: Table::Catalog,
+                update: Update::new(stock_key(&line.sku)).add(AVAILABLE, qty).add(RESERVED, -qty),
+            });
+        }
+        writes.push(Write::Put {
+            table: Table::Orders,
+            item: order_item(abandoned)?,
+            condition: Some(Condition::VersionIs(version(reserved.version))),
+        });
+        let reopened = Cart { status: CartStatus::Active, ..checked_out.clone() }.touched(chrono::Utc::now());
+        writes.push(cart_write(&reopened, checked_out.version)?);
+        if let Some((code, _)) = &extras.discount {
+            writes.push(Write::Update {
+                table: Table::Catalog,
+                update: Update::new(discount_key(code)).add(TIMES_USED, -1),
+            });
+            if let Some(user) = &extras.discount_user {
+                writes.push(Write::Delete {
+                    table: Table::Catalog,
+                    key: discount_use_key(code, user),
+                    condition: None,
+                });
+            }
+        }
+        if let Some(customer) = &checked_out.customer_id {
+            // Point the customer at the reopened cart again. Unconditional, because this release
+            // must not fail; a cart the customer started in the second since checkout began would
+            // lose its pointer, which is the smaller harm.
+            let pointer = Item::new(&customer_cart_key(customer)).with(CART_ID, checked_out.id.as_str());
+            writes.push(Write::Put { table: Table::Carts, item: pointer, condition: None });
+        }
+        self.store.transact(writes).await?;
+        Ok(())
+    }
+
+    /// Records the PaymentIntent on the order, points the intent at the order, and finishes the
+    /// idempotent request, in one transaction.
+    pub async fn attach_intent(&self, previous: &Order, order: &Order, intent_id: &str, finish: Write) -> Result<()> {
+        let writes = vec![
+            Write::Put {
+                table: Table::Orders,
+                item: order_item(order)?,
+                condition: Some(Condition::VersionIs(version(previous.version))),
+            },
+            Write::Put {
+                table: Table::Orders,
+                item: Item::new(&intent_key(intent_id)).with(ORDER_ID, order.id.as_str()),
+                condition: None,
+            },
+            finish,
+        ];
+        self.store.transact(writes).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,34 @@
+//! The webhook Lambda's configuration, read once from the environment at start-up.
+
+use anyhow::Context;
+use nanoshop_store::dynamo::TableNames;
+use secrecy::SecretString;
+
+#[derive(Debug)]
+pub struct Config {
+    /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
+    pub tables: TableNames,
+    /// `STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret (`whsec_…`).
+    pub webhook_secret: SecretString,
+    /// `STRIPE_SECRET_KEY`: for refunds of payments that arrive after their order closed.
+    pub stripe_secret_key: SecretString,
+    /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
+    pub stripe_api_base: Option<String>,
+}
+
+fn var(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).with_context(|| format!("{name} is not set"))
+}
+
+impl Config {
+    /// # Errors
+    /// Names the first variable that is missing.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            tables: TableNames::from_env()?,
+            webhook_secret: SecretString::from(var("STRIPE_WEBHOOK_SECRET")?),
+            stripe_secret_key: SecretString::from(var("STRIPE_SECRET_KEY")?),
+            stripe_api_base: std::env::var("STRIPE_API_BASE").ok().filter(|v| !v.is_empty()),
+        })
+    }
+}

@@ -1,0 +1,84 @@
+//! `POST /webhooks/stripe`: Stripe's answer codes matter. 400 for anything not signed by Stripe
+//! (nothing changes), 200 for every event processed, seen before, or not ours, and 503 when the
+//! store or the provider failed, so Stripe delivers the event again later.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use nanoshop_api::{ApiError, Json, Result};
+use nanoshop_domain::order::PaymentEvent;
+use nanoshop_payments::webhook::{self, EventKind, WebhookError};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use crate::WebhookDeps;
+use crate::apply::{self, Applied, ApplyError};
+
+#[derive(Debug, Serialize)]
+struct ReceivedHttpResponse {
+    received: bool,
+    outcome: &'static str,
+}
+
+fn answer(outcome: &'static str) -> Response {
+    (StatusCode::OK, Json(ReceivedHttpResponse { received: true, outcome })).into_response()
+}
+
+impl From<ApplyError> for ApiError {
+    fn from(e: ApplyError) -> Self {
+        // Every failure here is worth a redelivery: Stripe retries 5xx answers for days.
+        ApiError::unavailable(e)
+    }
+}
+
+/// `POST /webhooks/stripe`.
+pub async fn receive(State(deps): State<WebhookDeps>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    let payload =
+        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("malformed_event", "the body is not UTF-8"))?;
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    let event = webhook::verify(payload, signature, deps.secret.expose_secret()).map_err(|e| match e {
+        WebhookError::MissingSignature => {
+            ApiError::bad_request("missing_signature", "the Stripe-Signature header is missing")
+        }
+        WebhookError::BadSignature => ApiError::bad_request("invalid_signature", "no signature matches this payload"),
+        WebhookError::Stale => {
+            ApiError::bad_request("stale_signature", "the signature is older or newer than five minutes")
+        }
+        WebhookError::Malformed(why) => {
+            ApiError::bad_request("malformed_event", format!("the event cannot be read: {why}"))
+        }
+    })?;
+    let (intent_id, order_id, payment_event) = match event.kind {
+        EventKind::PaymentSucceeded(e) => {
+            let received = nanoshop_domain::Money::new(e.amount_received, e.amount.currency);
+            (e.intent_id, e.order_id, PaymentEvent::Succeeded { amount: received })
+        }
+        EventKind::PaymentFailed(e) => (e.intent_id, e.order_id, PaymentEvent::Failed { message: e.failure_message }),
+        EventKind::PaymentCanceled(e) => (e.intent_id, e.order_id, PaymentEvent::Canceled),
+        EventKind::PaymentProcessing(e) => (e.intent_id, e.order_id, PaymentEvent::Processing),
+        EventKind::ChargeRefunded(c) => {
+            let Some(intent) = c.intent_id else { return Ok(answer("not_ours")) };
+            let order = apply::order_of_intent(deps.store.as_ref(), &intent).await?;
+            (intent, order, PaymentEvent::Refunded { total_refunded: c.amount_refunded })
+        }
+        EventKind::DisputeCreated(d) => {
+            let Some(intent) = d.intent_id else { return Ok(answer("not_ours")) };
+            let order = apply::order_of_intent(deps.store.as_ref(), &intent).await?;
+            (intent, order, PaymentEvent::Disputed)
+        }
+        EventKind::Ignored(kind) => {
+            tracing::debug!(event = %event.id, kind, "event type ignored");
+            return Ok(answer("ignored"));
+        }
+    };
+    let Some(order_id) = order_id else { return Ok(answer("not_ours")) };
+    let applied = apply::apply(&deps, &event.id, &order_id, &intent_id, &payment_event).await?;
+    tracing::info!(event = %event.id, order = %order_id, ?applied, "payment event");
+    Ok(answer(match applied {
+        Applied::Changed => "applied",
+        Applied::Duplicate => "duplicate",
+        Applied::NoEffect => "no_effect",
+        Applied::NotOurs => "not_ours",
+    }))
+}

@@ -1,0 +1,25 @@
+//! The payments webhook Lambda (or container): configuration, clients built once, then serve.
+
+use std::sync::Arc;
+
+use nanoshop_api::{health_router, with_common_layers};
+use nanoshop_payments::stripe::StripeGateway;
+use nanoshop_payments_webhook::config::Config;
+use nanoshop_payments_webhook::{FUNCTION, VERSION, WebhookDeps, router};
+use nanoshop_store::dynamo::DynamoStore;
+use secrecy::ExposeSecret;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    nanoshop_api::init_tracing();
+    let config = Config::from_env()?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
+    // Opens the TLS connection during init, which Lambda does not bill; errors surface later.
+    store.warm().await;
+    // The webhook never hands a publishable key to a browser.
+    let stripe =
+        StripeGateway::new(config.stripe_secret_key.expose_secret(), String::new(), config.stripe_api_base.as_deref())?;
+    let deps = WebhookDeps { store: Arc::new(store), payments: Arc::new(stripe), secret: config.webhook_secret };
+    nanoshop_api::run(with_common_layers(router(deps).merge(health_router(FUNCTION, VERSION)))).await
+}

@@ -1,0 +1,225 @@
+//! `Idempotency-Key`: the same key with the same request within 24 h answers with the first
+//! response (`Idempotent-Replayed: true`); with another request, 422 `idempotency_key_reused`;
+//! while the first is still running, 409 `request_in_progress`.
+//!
+//! A request takes the key by writing an in-flight record with a lease. If it dies mid-way (a
+//! Lambda timeout), the lease runs out and a retry takes the key over, continuing from what the
+//! record says was done (the order it created). Every write of the record is conditional on its
+//! owner, so a request that lost its lease can never overwrite a newer owner's record.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use nanoshop_domain::ids::OrderId;
+use nanoshop_schema::orders::{IDEMPOTENCY_TTL_SECS, IdempotencyRecord, idempotency_key};
+use nanoshop_schema::{DOC, decode, encode};
+use nanoshop_store::port::{EXPIRES_AT, now_unix};
+use nanoshop_store::{Condition, Item, Key, Store, StoreError, Table, Write};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// The header clients send.
+pub const HEADER: &str = "idempotency-key";
+/// The header on replayed responses.
+pub const REPLAYED: &str = "idempotent-replayed";
+/// Longest accepted key (API.md).
+pub const MAX_KEY_LEN: usize = 255;
+/// How long a request holds its key before a retry may take over.
+pub const LEASE_SECS: i64 = 30;
+
+const OWNER: &str = "owner";
+
+/// The key of a request, if it sent one.
+///
+/// # Errors
+/// 400 `invalid_idempotency_key` for an empty, overlong or non-ASCII key.
+pub fn key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(HEADER) else { return Ok(None) };
+    let key =
+        value.to_str().ok().filter(|k| (1..=MAX_KEY_LEN).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
+    key.map(|k| Some(k.to_owned())).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_idempotency_key",
+            format!("`Idempotency-Key` must be 1–{MAX_KEY_LEN} visible ASCII characters"),
+        )
+    })
+}
+
+/// The fingerprint of a request: who sent it and what.
+pub fn fingerprint(route: &str, caller: &str, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    for part in [route.as_bytes(), b"\0", caller.as_bytes(), b"\0", body] {
+        hasher.update(part);
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What `begin` found.
+#[derive(Debug)]
+pub enum Begin {
+    /// The request is ours to run; `order_id` is what an earlier, dead owner already created.
+    Run(Guard),
+    /// The first request finished: answer with its response.
+    Replay(Response),
+}
+
+/// The right to run a request under a key, until the lease ends.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    key: Key,
+    record: IdempotencyRecord,
+}
+
+fn owner_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn item(key: &Key, record: &IdempotencyRecord) -> Result<Item, ApiError> {
+    Ok(Item::new(key)
+        .with(OWNER, record.owner.as_str())
+        .with(EXPIRES_AT, now_unix() + IDEMPOTENCY_TTL_SECS)
+        .with(DOC, encode(record).map_err(ApiError::internal)?))
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Unavailable(_) => ApiError::unavailable(e),
+        other => ApiError::internal(other),
+    }
+}
+
+/// Takes `key` for a request with this fingerprint, or says why not.
+///
+/// # Errors
+/// 422 `idempotency_key_reused` for another request under the key; 409 `request_in_progress`
+/// while another request holds it; 503 or 500 when the store fails.
+pub async fn begin(store: &dyn Store, route: &str, key: &str, fingerprint: String) -> Result<Begin, ApiError> {
+    let key = idempotency_key(route, key);
+    let fresh = IdempotencyRecord {
+        request_hash: fingerprint.clone(),
+        owner: owner_token(),
+        lease_until: now_unix() + LEASE_SECS,
+        order_id: None,
+        response: None,
+    };
+    let current = match store.put(Table::Idempotency, item(&key, &fresh)?, Some(Condition::NotExists)).await {
+        Ok(()) => return Ok(Begin::Run(Guard { key, record: fresh })),
+        Err(StoreError::ConditionFailed { current: Some(current) }) => current,
+        // Gone between the failed write and now (expired): try once more from the start.
+        Err(StoreError::ConditionFailed { current: None }) => {
+            return match store.put(Table::Idempotency, item(&key, &fresh)?, Some(Condition::NotExists)).await {
+                Ok(()) => Ok(Begin::Run(Guard { key, record: fresh })),
+                Err(_) => Err(in_progress()),
+            };
+        }
+        Err(e) => return Err(store_error(e)),
+    };
+    let existing: IdempotencyRecord = decode(&current).map_err(ApiError::internal)?;
+    if existing.request_hash != fingerprint {
+        return Err(ApiError::unprocessable(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request; use a new key for a new request",
+        ));
+    }
+    if let Some((status, body)) = existing.response {
+        return Ok(Begin::Replay(replay(status, body)));
+    }
+    if existing.lease_until > now_unix() {
+        return Err(in_progress());
+    }
+    // The first owner died mid-request: take over where it left off.
+    let takeover = IdempotencyRecord { owner: owner_token(), lease_until: now_unix() + LEASE_SECS, ..existing.clone() };
+    match store
+        .put(Table::Idempotency, item(&key, &takeover)?, Some(Condition::Equals(OWNER.into(), existing.owner.into())))
+        .await
+    {
+        Ok(()) => Ok(Begin::Run(Guard { key, record: takeover })),
+        Err(StoreError::ConditionFailed { .. }) => Err(in_progress()),
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+fn in_progress() -> ApiError {
+    ApiError::conflict(
+        "request_in_progress",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
+}
+
+fn replay(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    let content_type = if status.is_client_error() { crate::error::PROBLEM_JSON } else { "application/json" };
+    headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
+impl Guard {
+    /// What an earlier owner of the key already created, if anything.
+    pub fn order_id(&self) -> Option<&OrderId> {
+        self.record.order_id.as_ref()
+    }
+
+    fn write(&self, record: &IdempotencyRecord) -> Result<Write, ApiError> {
+        Ok(Write::Put {
+            table: Table::Idempotency,
+            item: item(&self.key, record)?,
+            condition: Some(Condition::Equals(OWNER.into(), self.record.owner.as_str().into())),
+        })
+    }
+
+    /// The write that records `order_id` as this request's, for the transaction that creates it:
+    /// it fails (and with it the transaction) if the lease was lost.
+    ///
+    /// # Errors
+    /// Only if the record cannot be serialised.
+    pub fn attach(&mut self, order_id: &OrderId) -> Result<Write, ApiError> {
+        self.record.order_id = Some(order_id.clone());
+        self.write(&self.record)
+    }
+
+    /// The write that stores the final response, for the transaction that finishes the request.
+    ///
+    /// # Errors
+    /// Only if the record cannot be serialised.
+    pub fn finish_write(&self, status: StatusCode, body: &str) -> Result<Write, ApiError> {
+        let done = IdempotencyRecord { response: Some((status.as_u16(), body.to_owned())), ..self.record.clone() };
+        self.write(&done)
+    }
+
+    /// Stores the final response on its own.
+    ///
+    /// # Errors
+    /// 409 `request_in_progress` if the lease was lost; store failures.
+    pub async fn finish(&self, store: &dyn Store, status: StatusCode, body: &str) -> Result<(), ApiError> {
+        let Write::Put { table, item, condition } = self.finish_write(status, body)? else {
+            unreachable!("finish_write is a put")
+        };
+        store
+            .put(table, item, condition)
+            .await
+            .map_err(|e| if e.is_condition_failed() { in_progress() } else { store_error(e) })
+    }
+
+    /// Gives the key back, so a retry runs from the start (after a failure that changed nothing).
+    ///
+    /// # Errors
+    /// Store failures; a lost lease is fine (someone else holds the key now).
+    pub async fn release(&self, store: &dyn Store) -> Result<(), ApiError> {
+        match store
+            .delete(
+                Table::Idempotency,
+                &self.key,
+                Some(Condition::Equals(OWNER.into(), self.record.owner.as_str().into())),
+            )
+            .await
+        {
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}

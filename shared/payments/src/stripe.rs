@@ -1,0 +1,460 @@
+//! The Stripe adapter: [`StripeGateway`] on async-stripe 1.0.0-rc.10.
+//!
+//! Requests are async-stripe-core's typed builders sent by async-stripe's client (rustls on
+//! aws-lc-rs, bundled webpki roots). Responses are read into small lenient types of our own rather
+//! than async-stripe's `PaymentIntent` and `Refund`, which require every field of the API version
+//! they are generated for: localstripe, the emulator the adapter is tested against, omits several
+//! (`amount_received`, `confirmation_method`, `payment_method_types`, …), and nanoshop needs five.
+//!
+//! Retries: async-stripe's `RequestStrategy::Idempotent(key)` makes exactly one attempt, and its
+//! retrying strategies send no idempotency key unless its `uuid` feature is on. So every call is
+//! one attempt, and [`StripeGateway`] retries a transport failure, a timeout, 409, 424, 429 and
+//! 5xx itself, [`ATTEMPTS`] times in all with a short backoff, resending the same idempotency key
+//! on calls that create something.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use async_trait::async_trait;
+use nanoshop_domain::{Currency, Money};
+use stripe_client_core::CustomizableStripeRequest;
+use stripe_core::payment_intent::{CancelPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent};
+use stripe_core::refund::CreateRefund;
+
+use crate::port::{CreateIntent, Intent, IntentStatus, ORDER_ID_METADATA, PaymentError, PaymentGateway, Refund};
+
+/// Attempts per call, the first included.
+pub const ATTEMPTS: usize = 3;
+/// The wait before the second and the third attempt.
+const BACKOFF: [Duration; ATTEMPTS - 1] = [Duration::from_millis(100), Duration::from_millis(400)];
+/// The budget of one attempt (connect, send, read). Three attempts and the backoff stay under
+/// API Gateway's 29 s integration timeout, so a hanging Stripe gives a 502, not a 504.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// The Stripe adapter. See the module documentation.
+#[derive(Clone)]
+pub struct StripeGateway {
+    client: Client,
+    publishable_key: String,
+}
+
+impl std::fmt::Debug for StripeGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeGateway").field("publishable_key", &self.publishable_key).finish_non_exhaustive()
+    }
+}
+
+/// The secret key or the base URL cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid Stripe configuration: {0}")]
+pub struct StripeConfigError(String);
+
+/// Stripe answered something the adapter cannot read.
+#[derive(Debug, thiserror::Error)]
+#[error("unexpected answer from Stripe: {0}")]
+struct UnexpectedResponse(String);
+
+/// A Stripe error that may pass (a server error, a rate limit, a conflict on a key in use).
+#[derive(Debug, thiserror::Error)]
+#[error("Stripe answered {status}: {message}")]
+struct TransientStripeError {
+    status: u16,
+    message: String,
+}
+
+impl StripeGateway {
+    /// A gateway for `secret_key` (`sk_…`, or a restricted `rk_…` allowed PaymentIntents and
+    /// Refunds). `base_url` replaces `https://api.stripe.com/` (localstripe in tests).
+    ///
+    /// # Errors
+    /// [`StripeConfigError`] when the key is not a valid header value or the URL does not parse.
+    pub fn new(secret_key: &str, publishable_key: String, base_url: Option<&str>) -> Result<Self, StripeConfigError> {
+        let mut builder = ClientBuilder::new(secret_key).timeout(ATTEMPT_TIMEOUT);
+        if let Some(url) = base_url {
+            builder = builder.url(url);
+        }
+        // async-stripe's configuration errors name the setting, never the secret's value.
+        let client = builder.build().map_err(|e| StripeConfigError(e.to_string()))?;
+        Ok(Self { client, publishable_key })
+    }
+
+    /// The intent as Stripe has it now.
+    ///
+    /// # Errors
+    /// As [`PaymentGateway::create_intent`]; refused for an unknown intent.
+    pub async fn retrieve_intent(&self, intent_id: &str) -> Result<Intent, PaymentError> {
+        to_intent(self.fetch(intent_id).await?)
+    }
+
+    async fn fetch(&self, intent_id: &str) -> Result<IntentResponse, PaymentError> {
+        self.send("retrieve payment intent", ATTEMPTS, || RetrievePaymentIntent::new(intent_id).build().customize())
+            .await
+    }
+
+    /// Sends what `request` builds, up to `attempts` times while the failure is transient.
+    async fn send<T: miniserde::Deserialize>(
+        &self,
+        what: &'static str,
+        attempts: usize,
+        request: impl Fn() -> CustomizableStripeRequest<T>,
+    ) -> Result<T, PaymentError> {
+        let mut attempt = 0;
+        loop {
+            let error = match request().send(&self.client).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            let (error, transient) = classify(error);
+            attempt += 1;
+            match BACKOFF.get(attempt - 1) {
+                Some(wait) if transient && attempt < attempts => {
+                    tracing::warn!(what, attempt, error = %error, "Stripe call failed; retrying");
+                    tokio::time::sleep(*wait).await;
+                }
+                _ => return Err(error),
+            }
+        }
+    }
+}
+
+/// Only for tests against localstripe or Stripe's test mode.
+#[cfg(any(test, feature = "testing"))]
+impl StripeGateway {
+    /// Pays `intent_id` with a test card number, as a browser would: creates a card
+    /// PaymentMethod, attaches it to the intent and confirms. localstripe: `4242424242424242`
+    /// succeeds, `4000000000000341` is declined, `4000002760003184` requires 3-D Secure (the
+    /// intent is then `requires_action`). Real Stripe accepts raw card numbers only on accounts
+    /// allowed to send them; use its `pm_card_…` ids there. No call is retried: a confirmation is
+    /// not idempotent.
+    ///
+    /// # Errors
+    /// [`PaymentError::Refused`] with the decline message for a declined card (the intent is then
+    /// `requires_payment_method` again); otherwise as [`PaymentGateway::create_intent`].
+    pub async fn confirm_with_test_card(&self, intent_id: &str, card_number: &str) -> Result<Intent, PaymentError> {
+        use stripe_client_core::{RequestBuilder, StripeMethod};
+        use stripe_core::payment_intent::{ConfirmPaymentIntent, UpdatePaymentIntent};
+
+        #[derive(serde::Serialize)]
+        struct CardPaymentMethod<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            card: Card<'a>,
+        }
+        #[derive(serde::Serialize)]
+        struct Card<'a> {
+            number: &'a str,
+            exp_month: u8,
+            exp_year: u16,
+            cvc: &'static str,
+        }
+        #[derive(miniserde::Deserialize)]
+        struct Created {
+            id: String,
+        }
+
+        let form = CardPaymentMethod {
+            kind: "card",
+            card: Card { number: card_number, exp_month: 12, exp_year: 2034, cvc: "123" },
+        };
+        let method: Created = self
+            .send("create payment method", 1, || {
+                RequestBuilder::new(StripeMethod::Post, "/payment_methods").form(&form).customize()
+            })
+            .await?;
+        self.send("attach payment method", 1, || {
+            UpdatePaymentIntent::new(intent_id).payment_method(method.id.as_str()).build().customize::<IntentResponse>()
+        })
+        .await?;
+        let confirmed =
+            self.send("confirm payment intent", 1, || ConfirmPaymentIntent::new(intent_id).build().customize()).await?;
+        to_intent(confirmed)
+    }
+}
+
+#[async_trait]
+impl PaymentGateway for StripeGateway {
+    async fn create_intent(&self, request: &CreateIntent) -> Result<Intent, PaymentError> {
+        let key = idempotency_key(&request.idempotency_key())?;
+        let Ok(currency) = request.amount.currency.code().to_ascii_lowercase().parse::<stripe_types::Currency>();
+        let metadata = HashMap::from([(ORDER_ID_METADATA.to_owned(), request.order_id.to_string())]);
+        // Neither `automatic_payment_methods` nor `payment_method_types` (which localstripe
+        // refuses, and async-stripe 1.0's builder no longer has): since API version 2023-08-16
+        // Stripe then offers the payment methods enabled in the Dashboard, cards among them.
+        // `receipt_email` is not sent either (localstripe refuses it; receipts are nanoshop's).
+        let create = CreatePaymentIntent::new(request.amount.amount, currency).metadata(metadata);
+        let created = self
+            .send("create payment intent", ATTEMPTS, || {
+                create.build().customize().request_strategy(RequestStrategy::Idempotent(key.clone()))
+            })
+            .await?;
+        let intent = to_intent(created)?;
+        if intent.amount != request.amount {
+            // Only possible if the order's key was once used for another amount.
+            return Err(PaymentError::Refused(format!(
+                "the payment intent of order {} is for {}, not {}",
+                request.order_id, intent.amount, request.amount
+            )));
+        }
+        Ok(intent)
+    }
+
+    /// Not sent with an idempotency key: Stripe would replay a refusal (the intent was
+    /// `processing`) for 24 hours. Cancelling is idempotent by itself instead: when Stripe refuses
+    /// because the intent is already canceled, that is success.
+    async fn cancel_intent(&self, intent_id: &str) -> Result<(), PaymentError> {
+        let cancel = CancelPaymentIntent::new(intent_id);
+        match self.send("cancel payment intent", ATTEMPTS, || cancel.build().customize::<IntentResponse>()).await {
+            Ok(_) => Ok(()),
+            Err(PaymentError::Refused(why)) => match self.fetch(intent_id).await?.status.as_str() {
+                "canceled" => Ok(()),
+                _ => Err(PaymentError::Refused(why)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Checks the intent first (one GET): it must have succeeded, in the refund's currency, for
+    /// at least the amount. Stripe refunds have no currency of their own, so without the check a
+    /// USD amount would silently refund that many euro cents; and localstripe accepts any
+    /// amount. A second refund that makes the total exceed what was paid is left to Stripe: a
+    /// check of what is left would refuse the replay of a full refund under its own key.
+    async fn refund(&self, intent_id: &str, amount: Money, idempotency_key: &str) -> Result<Refund, PaymentError> {
+        let key = self::idempotency_key(idempotency_key)?;
+        let paid = self.fetch(intent_id).await?;
+        let paid_amount = money(paid.amount, &paid.currency)?;
+        if paid.status != "succeeded" {
+            return Err(PaymentError::Refused(format!("payment {intent_id} is {}; nothing to refund", paid.status)));
+        }
+        if amount.currency != paid_amount.currency {
+            return Err(PaymentError::Refused(format!(
+                "refund in {} of a payment in {}",
+                amount.currency, paid_amount.currency
+            )));
+        }
+        // localstripe omits amount_received; a succeeded intent there received all of it.
+        let received = paid.amount_received.unwrap_or(paid.amount);
+        if amount.amount < 1 || amount.amount > received {
+            return Err(PaymentError::Refused(format!(
+                "refund of {amount} on a payment of {}",
+                Money::new(received, amount.currency)
+            )));
+        }
+        let create = CreateRefund::new().payment_intent(intent_id).amount(amount.amount);
+        let refund: RefundResponse = self
+            .send("create refund", ATTEMPTS, || {
+                create.build().customize().request_strategy(RequestStrategy::Idempotent(key.clone()))
+            })
+            .await?;
+        Ok(Refund {
+            amount: money(refund.amount, &refund.currency)?,
+            id: refund.id,
+            status: refund.status.unwrap_or_else(|| "pending".into()),
+        })
+    }
+
+    fn publishable_key(&self) -> String {
+        self.publishable_key.clone()
+    }
+}
+
+/// The fields of a PaymentIntent nanoshop reads.
+#[derive(miniserde::Deserialize)]
+struct IntentResponse {
+    id: String,
+    amount: i64,
+    currency: String,
+    status: String,
+    client_secret: Option<String>,
+    amount_received: Option<i64>,
+}
+
+/// The fields of a Refund nanoshop reads.
+#[derive(miniserde::Deserialize)]
+struct RefundResponse {
+    id: String,
+    amount: i64,
+    currency: String,
+    status: Option<String>,
+}
+
+fn to_intent(pi: IntentResponse) -> Result<Intent, PaymentError> {
+    let client_secret =
+        pi.client_secret.ok_or_else(|| unexpected(format!("payment intent {} without client_secret", pi.id)))?;
+    Ok(Intent { amount: money(pi.amount, &pi.currency)?, status: status(&pi.status), id: pi.id, client_secret })
+}
+
+fn status(status: &str) -> IntentStatus {
+    match status {
+        "requires_payment_method" => IntentStatus::RequiresPaymentMethod,
+        "requires_confirmation" => IntentStatus::RequiresConfirmation,
+        "requires_action" => IntentStatus::RequiresAction,
+        "processing" => IntentStatus::Processing,
+        "succeeded" => IntentStatus::Succeeded,
+        "canceled" => IntentStatus::Canceled,
+        _ => IntentStatus::Other,
+    }
+}
+
+fn money(amount: i64, currency: &str) -> Result<Money, PaymentError> {
+    let currency: Currency = currency.to_ascii_uppercase().parse().map_err(|e| unexpected(format!("{e}")))?;
+    Ok(Money::new(amount, currency))
+}
+
+fn idempotency_key(key: &str) -> Result<IdempotencyKey, PaymentError> {
+    IdempotencyKey::new(key).map_err(|e| PaymentError::Refused(e.to_string()))
+}
+
+fn unexpected(what: String) -> PaymentError {
+    PaymentError::Unavailable(Box::new(UnexpectedResponse(what)))
+}
+
+/// The port's error for what async-stripe reports, and whether the same call may succeed if
+/// sent again.
+fn classify(error: StripeError) -> (PaymentError, bool) {
+    match error {
+        StripeError::Stripe(api, status) => {
+            let message = api
+                .message
+                .clone()
+                .or_else(|| api.code.as_ref().map(|c| c.as_str().to_owned()))
+                .unwrap_or_else(|| api.type_.as_str().to_owned());
+            if matches!(status, 409 | 424 | 429 | 500..=599) {
+                (PaymentError::Unavailable(Box::new(TransientStripeError { status, message })), true)
+            } else {
+                (PaymentError::Refused(message), false)
+            }
+        }
+        StripeError::ClientError(_) | StripeError::Timeout => (PaymentError::Unavailable(Box::new(error)), true),
+        // An error status whose body is not a Stripe error (a proxy's page, a crashed emulator):
+        // async-stripe drops the status, so it is taken as a server error.
+        StripeError::JSONDeserialize(ref why) if why == "error deserializing Stripe error" => {
+            (PaymentError::Unavailable(Box::new(error)), true)
+        }
+        // A success we cannot read would read no better the second time.
+        StripeError::JSONDeserialize(_) | StripeError::ConfigError(_) => {
+            (PaymentError::Unavailable(Box::new(error)), false)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The retry and error mapping against a fake Stripe that answers what each test scripts; the
+    //! behaviour against a real Stripe emulator is in `tests/localstripe.rs`.
+
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::post;
+    use nanoshop_domain::ids::OrderId;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Script {
+        answers: Vec<(u16, String)>,
+        seen: Vec<(HeaderMap, String)>,
+    }
+
+    type Shared = Arc<Mutex<Script>>;
+
+    async fn answer(State(script): State<Shared>, headers: HeaderMap, body: String) -> (StatusCode, String) {
+        let mut script = script.lock().expect("lock");
+        script.seen.push((headers, body));
+        let (status, body) = if script.answers.is_empty() { (500, String::new()) } else { script.answers.remove(0) };
+        (StatusCode::from_u16(status).expect("status"), body)
+    }
+
+    async fn fake_stripe(answers: Vec<(u16, &str)>) -> (StripeGateway, Shared) {
+        let script: Shared = Arc::new(Mutex::new(Script {
+            answers: answers.into_iter().map(|(s, b)| (s, b.to_owned())).collect(),
+            seen: vec![],
+        }));
+        let app = Router::new().route("/v1/payment_intents", post(answer)).with_state(script.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let gateway = StripeGateway::new("sk_test_fake", "pk_test_fake".into(), Some(&format!("http://{addr}")))
+            .expect("gateway");
+        (gateway, script)
+    }
+
+    fn request() -> CreateIntent {
+        CreateIntent {
+            order_id: OrderId::generate(),
+            amount: Money::new(1999, Currency::EUR),
+            email: "a@b.example".into(),
+        }
+    }
+
+    const INTENT: &str = r#"{"id": "pi_1", "object": "payment_intent", "amount": 1999, "currency": "eur",
+        "status": "requires_payment_method", "client_secret": "pi_1_secret_x"}"#;
+
+    fn error(kind: &str, message: &str) -> String {
+        format!(r#"{{"error": {{"type": "{kind}", "message": "{message}"}}}}"#)
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried_with_the_same_idempotency_key() {
+        let api_error = error("api_error", "Something went wrong");
+        let (gateway, script) = fake_stripe(vec![(500, &api_error), (503, "<html>busy</html>"), (200, INTENT)]).await;
+        let req = request();
+        let intent = gateway.create_intent(&req).await.expect("third attempt succeeds");
+        assert_eq!(intent.id, "pi_1");
+        assert_eq!(intent.client_secret, "pi_1_secret_x");
+        assert_eq!((intent.amount, intent.status), (req.amount, IntentStatus::RequiresPaymentMethod));
+
+        let seen = &script.lock().expect("lock").seen;
+        assert_eq!(seen.len(), 3);
+        for (headers, body) in seen {
+            assert_eq!(headers["idempotency-key"], req.idempotency_key().as_str());
+            assert!(body.contains("amount=1999") && body.contains("currency=eur"), "{body}");
+            assert!(body.contains(&format!("metadata[{ORDER_ID_METADATA}]={}", req.order_id)), "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn three_transient_failures_are_unavailable() {
+        let busy = error("invalid_request_error", "Too many requests");
+        let (gateway, script) = fake_stripe(vec![(429, &busy), (429, &busy), (429, &busy), (200, INTENT)]).await;
+        let err = gateway.create_intent(&request()).await.expect_err("gives up");
+        assert!(matches!(err, PaymentError::Unavailable(_)), "{err:?}");
+        assert_eq!(script.lock().expect("lock").seen.len(), ATTEMPTS);
+    }
+
+    #[tokio::test]
+    async fn client_errors_are_refused_with_stripes_message_and_not_retried() {
+        let invalid = error("invalid_request_error", "Amount must be at least €0.50 eur");
+        let (gateway, script) = fake_stripe(vec![(400, &invalid), (200, INTENT)]).await;
+        let err = gateway.create_intent(&request()).await.expect_err("refused");
+        let PaymentError::Refused(message) = err else { panic!("{err:?}") };
+        assert_eq!(message, "Amount must be at least €0.50 eur");
+        assert_eq!(script.lock().expect("lock").seen.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_success_is_unavailable_and_not_retried() {
+        let (gateway, script) = fake_stripe(vec![(200, r#"{"id": "pi_1"}"#), (200, INTENT)]).await;
+        assert!(matches!(gateway.create_intent(&request()).await, Err(PaymentError::Unavailable(_))));
+        assert_eq!(script.lock().expect("lock").seen.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_intent_for_another_amount_under_the_orders_key_is_refused() {
+        let other = INTENT.replace("1999", "2000");
+        let (gateway, _) = fake_stripe(vec![(200, &other)]).await;
+        assert!(matches!(gateway.create_intent(&request()).await, Err(PaymentError::Refused(_))));
+    }
+
+    #[test]
+    fn a_bad_base_url_is_a_configuration_error() {
+        assert!(StripeGateway::new("sk_test_x", "pk".into(), Some("not a url")).is_err());
+        assert!(StripeGateway::new("sk_test\n", "pk".into(), None).is_err());
+        let gateway = StripeGateway::new("sk_test_secret_value", "pk_test_1".into(), None).expect("gateway");
+        assert!(!format!("{gateway:?}").contains("sk_test_secret_value"));
+        assert_eq!(gateway.publishable_key(), "pk_test_1");
+    }
+}

@@ -1,0 +1,79 @@
+//! The orders table, and the idempotency table's records.
+//!
+//! | table        | item              | pk                       | sk          | attributes                                        |
+//! |--------------|-------------------|--------------------------|-------------|---------------------------------------------------|
+//! | orders       | order             | `ORDER#{id}`             | `ORDER`     | `doc`: `Order`; `version`; while pending: `gsi1pk = ORDERS#PENDING`, `gsi1sk = {expires_at}#{id}` |
+//! | orders       | intent pointer    | `PAYMENT#{intent id}`    | `PAYMENT`   | `order_id`: finds the order of a charge event     |
+//! | orders       | order number      | `COUNTER`                | `ORDER_NUMBER` | `value`: the last order number handed out      |
+//! | idempotency  | API request       | `IDEM#{route}#{key}`     | `IDEM`      | `doc`: `IdempotencyRecord`; `expires_at` (24 h)   |
+//! | idempotency  | processed event   | `EVENT#{event id}`       | `EVENT`     | `expires_at` (30 days)                            |
+//!
+//! Pending orders sit in the index partition `ORDERS#PENDING` sorted by when they expire, so the
+//! expiry sweep queries exactly the overdue ones; paid and closed orders leave that partition.
+
+use nanoshop_domain::ids::OrderId;
+use nanoshop_domain::order::{Order, OrderStatus};
+use nanoshop_store::port::{GSI1_PK, GSI1_SK, VERSION};
+use nanoshop_store::{Item, Key};
+use serde::{Deserialize, Serialize};
+
+pub const ORDER_ID: &str = "order_id";
+pub const VALUE: &str = "value";
+pub const PENDING: &str = "ORDERS#PENDING";
+/// How long an API idempotency record is kept: replays within 24 h answer the same (API.md).
+pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
+/// How long a processed Stripe event id is remembered; Stripe retries for up to three days.
+pub const EVENT_TTL_SECS: i64 = 30 * 24 * 3600;
+
+pub fn order_key(id: &OrderId) -> Key {
+    Key::new(format!("ORDER#{id}"), "ORDER")
+}
+
+pub fn intent_key(intent_id: &str) -> Key {
+    Key::new(format!("PAYMENT#{intent_id}"), "PAYMENT")
+}
+
+pub fn order_number_key() -> Key {
+    Key::new("COUNTER", "ORDER_NUMBER")
+}
+
+pub fn idempotency_key(route: &str, key: &str) -> Key {
+    Key::new(format!("IDEM#{route}#{key}"), "IDEM")
+}
+
+pub fn event_key(event_id: &str) -> Key {
+    Key::new(format!("EVENT#{event_id}"), "EVENT")
+}
+
+fn version(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// The order as stored: its document, its version, and its place in the pending index while it
+/// waits for payment.
+///
+/// # Errors
+/// Never in practice: an order always serialises.
+pub fn order_item(order: &Order) -> Result<Item, crate::CorruptItem> {
+    let mut item =
+        Item::new(&order_key(&order.id)).with(VERSION, version(order.version)).with(crate::DOC, crate::encode(order)?);
+    if order.status == OrderStatus::PendingPayment {
+        item = item.with(GSI1_PK, PENDING).with(GSI1_SK, format!("{}#{}", order.expires_at.to_rfc3339(), order.id));
+    }
+    Ok(item)
+}
+
+/// An API request under an `Idempotency-Key`: in flight, or finished with its response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// SHA-256 of the request (method, path, body), hex: the same key with another body is refused.
+    pub request_hash: String,
+    /// Who holds the request while it is in flight; a takeover after the lease is a new owner.
+    pub owner: String,
+    /// Unix seconds until which the owner holds the request; after that, a retry may take over.
+    pub lease_until: i64,
+    /// The order the request created, once it did: a takeover continues with it.
+    pub order_id: Option<OrderId>,
+    /// The finished response: status and body.
+    pub response: Option<(u16, String)>,
+}

@@ -1,0 +1,797 @@
+//! `infra/template.yaml` checked against the crates it deploys: what cfn-lint and
+//! `sam validate --lint` cannot know (both run in `make test` too).
+//!
+//! The crates are the single source of truth: each function crate declares its `ROUTES`, its
+//! table `ACCESS` list and the environment variables its binary reads (`config::ENV`); the
+//! template is written by hand and must agree with them. [`FUNCTIONS`] lists every binary with
+//! those declarations; a new function crate adds its rows there, and these tests then say what
+//! the template lacks.
+//!
+//! Naming conventions the template follows, derived from the binary name (`payments-webhook` →
+//! `PaymentsWebhook`): resource `<Name>Function`, parameter `<Name>FunctionArn`, condition
+//! `Deploy<Name>`, integration `<Name>Integration`; tables are `<Table>Table`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use nanoshop_api::Route;
+use nanoshop_store::port::{Action, EXPIRES_AT, GSI1_PK, GSI1_SK, Index, PK, SK, Table, TableAccess};
+use serde_json::{Map, Value, json};
+
+/// A deployable binary and what its crate declares about it.
+struct Function {
+    /// The `[[bin]]` name in its crate's Cargo.toml (`BuildProperties.Binary` in the template).
+    bin: &'static str,
+    routes: &'static [Route],
+    access: &'static [TableAccess],
+    env: &'static [&'static str],
+    /// IAM actions beyond DynamoDB, each justified where it is listed.
+    other_actions: &'static [&'static str],
+}
+
+/// Every function binary of the workspace. (The root package depends on every function crate for
+/// `nanoshop serve`, so each crate's declarations are in reach here.)
+const FUNCTIONS: &[Function] = &[
+    Function {
+        bin: "catalog",
+        routes: nanoshop_catalog::ROUTES,
+        access: nanoshop_catalog::ACCESS,
+        env: nanoshop_catalog::config::ENV,
+        // Presigned image uploads are signed with the function's own credentials.
+        other_actions: &["s3:PutObject"],
+    },
+    Function {
+        bin: "cart",
+        routes: nanoshop_cart::ROUTES,
+        access: nanoshop_cart::ACCESS,
+        env: nanoshop_cart::config::ENV,
+        other_actions: &[],
+    },
+];
+
+const RUNTIME: &str = "provided.al2023";
+const ARCHITECTURE: &str = "arm64";
+const BUILD_METHOD: &str = "rust-cargolambda";
+/// CPU scales with memory in Lambda, and cold starts are TLS handshakes and key parsing.
+const MIN_HTTP_MEMORY_MB: u64 = 512;
+
+// ------------------------------------------------------------------------------------------------
+// The tests.
+// ------------------------------------------------------------------------------------------------
+
+#[test]
+fn every_function_binary_has_a_function_resource_and_every_function_resource_a_binary() {
+    let template = Template::load();
+    let crates = function_crates();
+    let in_manifests: BTreeSet<&str> = crates.iter().flat_map(|c| c.bins.iter().map(String::as_str)).collect();
+    let in_table: BTreeSet<&str> = FUNCTIONS.iter().map(|f| f.bin).collect();
+    assert_eq!(
+        in_table, in_manifests,
+        "tests/e2e/infra.rs FUNCTIONS must list every [[bin]] of functions/*/Cargo.toml, with its crate's ROUTES, ACCESS and config::ENV"
+    );
+
+    let mut in_template = BTreeMap::new();
+    for (id, resource) in template.resources_of("AWS::Serverless::Function") {
+        let bin = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} has no Metadata.BuildProperties.Binary"));
+        assert!(in_template.insert(bin, id).is_none(), "two functions build binary `{bin}`");
+    }
+    assert_eq!(in_template.keys().copied().collect::<BTreeSet<_>>(), in_manifests, "function resources ≠ binaries");
+    for (bin, id) in in_template {
+        assert_eq!(id, &function_id(bin), "the function building `{bin}` must be named {}", function_id(bin));
+    }
+}
+
+#[test]
+fn functions_are_rust_builds_for_arm64_on_al2023() {
+    let template = Template::load();
+    let crates = function_crates();
+    for function in FUNCTIONS {
+        let id = function_id(function.bin);
+        let resource = template.resource(&id);
+        let props = template.function_properties(&id);
+        assert_eq!(props["Runtime"], RUNTIME, "{id} Runtime");
+        assert_eq!(props["Architectures"], json!([ARCHITECTURE]), "{id} Architectures");
+        assert_eq!(props["Handler"], "bootstrap", "{id} Handler");
+        assert_eq!(resource["Metadata"]["BuildMethod"], BUILD_METHOD, "{id} Metadata.BuildMethod");
+        let dir = crates.iter().find(|c| c.bins.iter().any(|b| b == function.bin)).map(|c| &c.dir).unwrap();
+        assert_eq!(
+            props["CodeUri"],
+            format!("../functions/{dir}"),
+            "{id} CodeUri must be the crate of `{}`",
+            function.bin
+        );
+        if !function.routes.is_empty() {
+            let memory = props["MemorySize"].as_u64().unwrap_or(128);
+            assert!(memory >= MIN_HTTP_MEMORY_MB, "{id} MemorySize {memory} < {MIN_HTTP_MEMORY_MB} (cold-start TLS)");
+        }
+        assert!(props.get("Role").is_none(), "{id} must not bring its own Role: its policy comes from Policies");
+    }
+}
+
+#[test]
+fn every_route_reaches_its_function_and_only_jwt_only_routes_have_the_authorizer() {
+    let template = Template::load();
+    let authorizer = template.single_id_of("AWS::ApiGatewayV2::Authorizer");
+
+    // What the crates declare: (method, path shape) → (function, path, who).
+    let mut declared = BTreeMap::new();
+    for function in FUNCTIONS {
+        for route in function.routes {
+            assert!(route.path.starts_with('/'), "{} route `{}` must start with `/`", function.bin, route.path);
+            let key = (route.method.to_owned(), shape(route.path));
+            if let Some((other, ..)) = declared.insert(key, (function.bin, route.path, route.who)) {
+                panic!("{} {} is declared by both {other} and {}", route.method, route.path, function.bin);
+            }
+        }
+    }
+
+    // Which function each integration reaches.
+    let mut integrations = BTreeMap::new();
+    for function in FUNCTIONS.iter().filter(|f| !f.routes.is_empty()) {
+        let name = pascal(function.bin);
+        let id = format!("{name}Integration");
+        let integration = template.resource(&id);
+        assert_eq!(integration["Type"], "AWS::ApiGatewayV2::Integration", "{id}");
+        let props = &integration["Properties"];
+        assert_eq!(props["ApiId"], json!({"Ref": "HttpApi"}), "{id} ApiId");
+        assert_eq!(props["IntegrationType"], "AWS_PROXY", "{id}");
+        assert_eq!(props["PayloadFormatVersion"], "2.0", "{id}: lambda_http expects payload format 2.0");
+        assert_eq!(
+            props["IntegrationUri"],
+            swappable(&name, json!({"Fn::GetAtt": [function_id(function.bin), "Arn"]}))
+        );
+        integrations.insert(id, function.bin);
+    }
+    let stray: Vec<_> = template
+        .resources_of("AWS::ApiGatewayV2::Integration")
+        .filter(|(id, _)| !integrations.contains_key(*id))
+        .collect();
+    assert!(stray.is_empty(), "integrations of no function: {stray:?}");
+
+    // What the template routes.
+    let mut routed = BTreeMap::new();
+    let mut names_at = BTreeMap::new();
+    for (id, route) in template.resources_of("AWS::ApiGatewayV2::Route") {
+        let props = &route["Properties"];
+        assert_eq!(props["ApiId"], json!({"Ref": "HttpApi"}), "{id} ApiId");
+        let key = props["RouteKey"].as_str().unwrap_or_else(|| panic!("{id} RouteKey"));
+        let (method, path) =
+            key.split_once(' ').unwrap_or_else(|| panic!("{id} RouteKey `{key}` is not `METHOD /path`"));
+        assert!(path.starts_with('/') && (path == "/" || !path.ends_with('/')), "{id} path `{path}`");
+        check_one_parameter_name_per_position(&mut names_at, path);
+        let target = props["Target"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} Target must be !Sub integrations/${{…}}"));
+        let integration = target
+            .strip_prefix("integrations/${")
+            .and_then(|t| t.strip_suffix('}'))
+            .unwrap_or_else(|| panic!("{id} Target `{target}`"));
+        let bin = *integrations
+            .get(integration)
+            .unwrap_or_else(|| panic!("{id} targets {integration}, no function's integration"));
+        let (declared_by, declared_path, who) = *declared
+            .get(&(method.to_owned(), shape(path)))
+            .unwrap_or_else(|| panic!("{id} routes {key}, which no crate's ROUTES declares"));
+        assert_eq!(bin, declared_by, "{key} (ROUTES of {declared_by}: {declared_path}) is routed to {bin}");
+        if needs_jwt(who) {
+            assert_eq!(
+                props["AuthorizationType"], "JWT",
+                "{key} admits only JWT holders (`{who}`): use the authorizer"
+            );
+            assert_eq!(props["AuthorizerId"], json!({"Ref": authorizer}), "{key} AuthorizerId");
+        } else {
+            assert_eq!(props["AuthorizationType"], "NONE", "{key} admits `{who}`, who may carry no JWT");
+            assert!(props.get("AuthorizerId").is_none(), "{key} must not have an authorizer");
+        }
+        assert!(routed.insert((method.to_owned(), shape(path)), id).is_none(), "{key} is routed twice");
+    }
+    let unrouted: Vec<_> = declared
+        .iter()
+        .filter(|(k, _)| !routed.contains_key(*k))
+        .map(|((m, _), (f, p, _))| format!("{f}: {m} {p}"))
+        .collect();
+    assert!(unrouted.is_empty(), "declared in ROUTES but not in infra/template.yaml: {unrouted:#?}");
+}
+
+#[test]
+fn every_function_can_be_swapped_for_an_integrators_by_its_arn_parameter() {
+    let template = Template::load();
+    for function in FUNCTIONS {
+        let name = pascal(function.bin);
+        let parameter = format!("{name}FunctionArn");
+        let condition = format!("Deploy{name}");
+        let declared = template.0["Parameters"].get(&parameter).unwrap_or_else(|| panic!("no parameter {parameter}"));
+        assert_eq!(declared["Type"], "String", "{parameter}");
+        assert_eq!(declared["Default"], "", "{parameter}: empty deploys ours");
+        assert_eq!(
+            template.0["Conditions"][&condition],
+            json!({"Fn::Equals": [{"Ref": parameter}, ""]}),
+            "condition {condition}"
+        );
+        let id = function_id(function.bin);
+        assert_eq!(template.resource(&id)["Condition"], condition, "{id} must be skipped when {parameter} is set");
+
+        if function.routes.is_empty() {
+            continue;
+        }
+        let expected = swappable(&name, json!({"Ref": id}));
+        let permissions: Vec<_> = template
+            .resources_of("AWS::Lambda::Permission")
+            .filter(|(_, p)| p["Properties"]["FunctionName"] == expected)
+            .map(|(_, p)| &p["Properties"])
+            .collect();
+        assert_eq!(permissions.len(), 1, "one invoke permission for API Gateway on {id} or {parameter}");
+        let permission = permissions[0];
+        assert_eq!(permission["Action"], "lambda:InvokeFunction");
+        assert_eq!(permission["Principal"], "apigateway.amazonaws.com");
+        let source = permission["SourceArn"]["Fn::Sub"].as_str().unwrap_or("");
+        assert!(
+            source.contains(":execute-api:") && source.contains("${HttpApi}"),
+            "{id} permission SourceArn `{source}`"
+        );
+    }
+}
+
+#[test]
+fn every_variable_a_function_reads_is_set_on_it() {
+    let template = Template::load();
+    let crates = function_crates();
+    let jwt =
+        &template.resource(template.single_id_of("AWS::ApiGatewayV2::Authorizer"))["Properties"]["JwtConfiguration"];
+    for function in FUNCTIONS {
+        let id = function_id(function.bin);
+        let props = template.function_properties(&id);
+        let vars = &props["Environment"]["Variables"];
+        for var in function.env {
+            let value =
+                vars.get(*var).unwrap_or_else(|| panic!("{id} does not set {var}, which `{}` reads", function.bin));
+            assert!(value.as_str() != Some("") && !value.is_null(), "{id} sets {var} empty");
+            if var.contains("SECRET") {
+                let text = value.to_string();
+                assert!(
+                    text.contains("{{resolve:secretsmanager:"),
+                    "{id} {var} must be a Secrets Manager dynamic reference, not {value}"
+                );
+            }
+        }
+        for table in Table::ALL {
+            let var = format!("{}_TABLE", table.as_str().to_uppercase());
+            if function.env.contains(&var.as_str()) {
+                assert_eq!(vars[&var], json!({"Ref": table_id(table)}), "{id} {var}");
+            }
+        }
+        // API Gateway and the function must accept the same tokens.
+        if function.env.contains(&"AUTH_ISSUER") {
+            assert_eq!(vars["AUTH_ISSUER"], jwt["Issuer"], "{id} AUTH_ISSUER ≠ the authorizer's issuer");
+            assert_eq!(
+                json!([vars["AUTH_AUDIENCE"]]),
+                jwt["Audience"],
+                "{id} AUTH_AUDIENCE ≠ the authorizer's audience"
+            );
+        }
+    }
+
+    // ENV is the list; a variable read in a config module but missing from it would go unchecked.
+    for krate in &crates {
+        let listed: BTreeSet<&str> = FUNCTIONS
+            .iter()
+            .filter(|f| krate.bins.iter().any(|b| b == f.bin))
+            .flat_map(|f| f.env.iter().copied())
+            .collect();
+        let source = std::fs::read_to_string(repo().join("functions").join(&krate.dir).join("src/config.rs"))
+            .unwrap_or_default();
+        for name in env_like_literals(&source) {
+            assert!(
+                listed.contains(name.as_str()),
+                "functions/{}/src/config.rs reads {name}, which its ENV does not list",
+                krate.dir
+            );
+        }
+    }
+}
+
+#[test]
+fn secrets_are_never_template_parameters() {
+    let template = Template::load();
+    for (name, parameter) in template.0["Parameters"].as_object().unwrap() {
+        assert!(parameter.get("NoEcho").is_none(), "parameter {name} is a secret: use Secrets Manager or SSM instead");
+    }
+}
+
+#[test]
+fn each_policy_grants_exactly_the_tables_and_actions_of_its_access_list() {
+    let template = Template::load();
+    for function in FUNCTIONS {
+        let id = function_id(function.bin);
+        let props = template.function_properties(&id);
+        let policies = props["Policies"].as_array().unwrap_or_else(|| panic!("{id} has no Policies"));
+        assert_eq!(policies.len(), 1, "{id}: one policy document, no managed policies or SAM policy templates");
+        let statements =
+            policies[0]["Statement"].as_array().unwrap_or_else(|| panic!("{id}: the policy is not a document"));
+
+        let mut dynamodb = BTreeSet::new();
+        let mut other = BTreeSet::new();
+        for statement in statements {
+            assert_eq!(statement["Effect"], "Allow", "{id}: {statement}");
+            let actions = one_or_many(&statement["Action"]);
+            let resources = one_or_many(&statement["Resource"]);
+            assert!(!actions.is_empty() && !resources.is_empty(), "{id}: {statement}");
+            for action in actions {
+                let action = action.as_str().unwrap_or_else(|| panic!("{id}: action {action}"));
+                assert!(!action.contains('*'), "{id} grants the wildcard {action}");
+                if action.starts_with("dynamodb:") {
+                    for resource in &resources {
+                        dynamodb.insert((action.to_owned(), table_resource(resource)));
+                    }
+                } else {
+                    other.insert(action.to_owned());
+                }
+            }
+        }
+
+        let mut expected = BTreeSet::new();
+        for access in function.access {
+            for action in access.actions {
+                expected.insert((action.iam().to_owned(), TableResource::Table(access.table)));
+            }
+            if access.index {
+                assert!(access.actions.contains(&Action::Query), "{}: an index is only read by Query", function.bin);
+                expected.insert((Action::Query.iam().to_owned(), TableResource::Index(access.table)));
+            }
+        }
+        let missing: Vec<_> = expected.difference(&dynamodb).collect();
+        let excess: Vec<_> = dynamodb.difference(&expected).collect();
+        assert!(
+            missing.is_empty() && excess.is_empty(),
+            "{id} policy vs ACCESS: missing {missing:?}, not in ACCESS {excess:?}"
+        );
+        let wanted: BTreeSet<String> = function.other_actions.iter().map(|a| (*a).to_owned()).collect();
+        assert_eq!(other, wanted, "{id} actions beyond DynamoDB");
+    }
+}
+
+#[test]
+fn tables_have_the_schema_the_dynamodb_adapter_creates() {
+    let template = Template::load();
+    let tables: BTreeSet<&str> = template.resources_of("AWS::DynamoDB::Table").map(|(id, _)| id.as_str()).collect();
+    let expected: BTreeSet<String> = Table::ALL.iter().map(|t| table_id(*t)).collect();
+    assert_eq!(tables, expected.iter().map(String::as_str).collect());
+    let key = |hash: &str, range: &str| json!([{"AttributeName": hash, "KeyType": "HASH"}, {"AttributeName": range, "KeyType": "RANGE"}]);
+    for table in Table::ALL {
+        let id = table_id(table);
+        let resource = template.resource(&id);
+        assert_eq!(resource["DeletionPolicy"], "Retain", "{id}: a store's data outlives its stack");
+        assert_eq!(resource["UpdateReplacePolicy"], "Retain", "{id}");
+        let props = &resource["Properties"];
+        assert_eq!(props["BillingMode"], "PAY_PER_REQUEST", "{id}");
+        assert_eq!(props["KeySchema"], key(PK, SK), "{id}");
+        let attributes: BTreeSet<(String, String)> = props["AttributeDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["AttributeName"].as_str().unwrap().to_owned(), a["AttributeType"].as_str().unwrap().to_owned()))
+            .collect();
+        let strings = [PK, SK, GSI1_PK, GSI1_SK].map(|a| (a.to_owned(), "S".to_owned())).into_iter().collect();
+        assert_eq!(attributes, strings, "{id} AttributeDefinitions");
+        let index = json!([{"IndexName": Index::Gsi1.name(), "KeySchema": key(GSI1_PK, GSI1_SK), "Projection": {"ProjectionType": "ALL"}}]);
+        assert_eq!(props["GlobalSecondaryIndexes"], index, "{id}");
+        assert_eq!(props["PointInTimeRecoverySpecification"], json!({"PointInTimeRecoveryEnabled": true}), "{id}");
+        assert_eq!(props["TimeToLiveSpecification"], json!({"AttributeName": EXPIRES_AT, "Enabled": true}), "{id}");
+        let stream = if table == Table::Orders { json!({"StreamViewType": "NEW_IMAGE"}) } else { Value::Null };
+        assert_eq!(props["StreamSpecification"], stream, "{id}: only orders feed the event relay");
+    }
+}
+
+#[test]
+fn the_jwt_authorizer_takes_issuer_and_audience_from_parameters() {
+    let template = Template::load();
+    let id = template.single_id_of("AWS::ApiGatewayV2::Authorizer");
+    let props = &template.resource(id)["Properties"];
+    assert_eq!(props["AuthorizerType"], "JWT");
+    assert_eq!(props["ApiId"], json!({"Ref": "HttpApi"}));
+    assert_eq!(props["IdentitySource"], json!(["$request.header.Authorization"]));
+    let jwt = props["JwtConfiguration"].as_object().unwrap();
+    let keys: BTreeSet<&str> = jwt.keys().map(String::as_str).collect();
+    assert_eq!(keys, BTreeSet::from(["Audience", "Issuer"]), "JwtConfiguration keys");
+    let parameter =
+        |value: &Value| value["Ref"].as_str().filter(|p| template.0["Parameters"].get(*p).is_some()).map(str::to_owned);
+    assert!(parameter(&jwt["Issuer"]).is_some(), "the issuer must be a template parameter, not {}", jwt["Issuer"]);
+    let audience = jwt["Audience"].as_array().unwrap();
+    assert!(audience.len() == 1 && parameter(&audience[0]).is_some(), "the audience must be a parameter");
+}
+
+#[test]
+fn every_function_logs_with_retention_and_has_a_5xx_alarm() {
+    let template = Template::load();
+    for function in FUNCTIONS {
+        let id = function_id(function.bin);
+        let props = template.function_properties(&id);
+        let condition = &template.resource(&id)["Condition"];
+        let log_group =
+            props["LoggingConfig"]["LogGroup"]["Ref"].as_str().unwrap_or_else(|| panic!("{id} LoggingConfig.LogGroup"));
+        let group = template.resource(log_group);
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+        assert!(group["Properties"]["RetentionInDays"] != Value::Null, "{log_group} keeps logs forever");
+        assert_eq!(&group["Condition"], condition, "{log_group} must come and go with {id}");
+
+        let dimension = json!({"Name": "FunctionName", "Value": {"Ref": id}});
+        let alarms: Vec<&Value> = template
+            .resources_of("AWS::CloudWatch::Alarm")
+            .map(|(_, alarm)| alarm)
+            .filter(|alarm| {
+                let mut watches = false;
+                visit(alarm, &mut |node| watches |= *node == dimension);
+                watches
+            })
+            .collect();
+        assert_eq!(alarms.len(), 1, "{id}: one alarm on its failures and 5xx responses");
+        let alarm = &alarms[0]["Properties"];
+        assert!(!one_or_many(&alarm["AlarmActions"]).is_empty(), "{id} alarm notifies no one");
+        let watched: BTreeSet<&str> = alarm["Metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["MetricStat"]["Metric"]["MetricName"].as_str())
+            .collect();
+        let counted = template.resources_of("AWS::Logs::MetricFilter").any(|(_, filter)| {
+            let props = &filter["Properties"];
+            props["LogGroupName"] == json!({"Ref": log_group})
+                && props["FilterPattern"].as_str().is_some_and(|p| p.contains("status >= 500"))
+                && one_or_many(&props["MetricTransformations"])
+                    .iter()
+                    .any(|t| t["MetricName"].as_str().is_some_and(|m| watched.contains(m)))
+        });
+        assert!(counted, "{id}: its alarm must watch a metric filter counting 5xx responses in {log_group}");
+    }
+}
+
+#[test]
+fn every_reference_names_a_parameter_resource_or_condition_that_exists() {
+    let template = Template::load();
+    let parameters: BTreeSet<&str> = template.0["Parameters"].as_object().unwrap().keys().map(String::as_str).collect();
+    let resources: BTreeSet<&str> = template.resources().keys().map(String::as_str).collect();
+    let conditions: BTreeSet<&str> = template.0["Conditions"].as_object().unwrap().keys().map(String::as_str).collect();
+    const PSEUDO: &[&str] = &[
+        "AWS::AccountId",
+        "AWS::NoValue",
+        "AWS::NotificationARNs",
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::StackId",
+        "AWS::StackName",
+        "AWS::URLSuffix",
+    ];
+    let named = |name: &str| parameters.contains(name) || resources.contains(name) || PSEUDO.contains(&name);
+    let mut problems = Vec::new();
+    // Globals too: cfn-lint does not look at references there.
+    for (section, value) in [
+        ("Globals", &template.0["Globals"]),
+        ("Resources", &template.0["Resources"]),
+        ("Outputs", &template.0["Outputs"]),
+    ] {
+        visit(value, &mut |node| {
+            let Some(object) = node.as_object() else { return };
+            if let Some(Value::String(name)) = object.get("Ref").filter(|_| object.len() == 1)
+                && !named(name)
+            {
+                problems.push(format!("{section}: !Ref {name}"));
+            }
+            if let Some(Value::Array(parts)) = object.get("Fn::GetAtt")
+                && !parts.first().and_then(Value::as_str).is_some_and(|r| resources.contains(r))
+            {
+                problems.push(format!("{section}: !GetAtt {parts:?}"));
+            }
+            if let Some(sub) = object.get("Fn::Sub") {
+                let (text, locals) = match sub {
+                    Value::Array(parts) => (parts[0].as_str().unwrap_or(""), parts.get(1).and_then(Value::as_object)),
+                    other => (other.as_str().unwrap_or(""), None),
+                };
+                for name in sub_variables(text) {
+                    let base = name.split_once('.').map_or(name.as_str(), |(resource, _)| resource);
+                    if !(named(&name) || resources.contains(base) || locals.is_some_and(|l| l.contains_key(&name))) {
+                        problems.push(format!("{section}: ${{{name}}} in !Sub {text:?}"));
+                    }
+                }
+            }
+            if let Some(Value::Array(parts)) = object.get("Fn::If")
+                && !parts.first().and_then(Value::as_str).is_some_and(|c| conditions.contains(c))
+            {
+                problems.push(format!("{section}: !If on unknown condition {:?}", parts.first()));
+            }
+        });
+    }
+    for (id, resource) in template.resources() {
+        if let Some(condition) = resource.get("Condition").and_then(Value::as_str)
+            && !conditions.contains(condition)
+        {
+            problems.push(format!("{id}: Condition {condition}"));
+        }
+    }
+    assert!(problems.is_empty(), "dangling references: {problems:#?}");
+}
+
+// ------------------------------------------------------------------------------------------------
+// The template, as JSON with CloudFormation's long-form intrinsics.
+// ------------------------------------------------------------------------------------------------
+
+struct Template(Value);
+
+impl Template {
+    fn load() -> Self {
+        let path = repo().join("infra/template.yaml");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let yaml: serde_norway::Value =
+            serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Self(long_form(yaml))
+    }
+
+    fn resources(&self) -> &Map<String, Value> {
+        self.0["Resources"].as_object().expect("Resources")
+    }
+
+    fn resource(&self, id: &str) -> &Value {
+        self.resources().get(id).unwrap_or_else(|| panic!("infra/template.yaml has no resource {id}"))
+    }
+
+    fn resources_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
+        self.resources().iter().filter(move |(_, r)| r["Type"] == kind)
+    }
+
+    fn single_id_of<'a>(&'a self, kind: &'a str) -> &'a str {
+        let ids: Vec<_> = self.resources_of(kind).map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids.len(), 1, "expected exactly one {kind}, found {ids:?}");
+        ids[0]
+    }
+
+    /// A function's properties as SAM applies them: `Globals.Function` under the resource's own,
+    /// environment variables merged.
+    fn function_properties(&self, id: &str) -> Value {
+        let resource = self.resource(id);
+        assert_eq!(resource["Type"], "AWS::Serverless::Function", "{id}");
+        let mut props = self.0["Globals"]["Function"].as_object().cloned().unwrap_or_default();
+        let mut vars = props.get("Environment").and_then(|e| e["Variables"].as_object()).cloned().unwrap_or_default();
+        for (key, value) in resource["Properties"].as_object().unwrap_or_else(|| panic!("{id} Properties")) {
+            props.insert(key.clone(), value.clone());
+        }
+        if let Some(own) = resource["Properties"]["Environment"]["Variables"].as_object() {
+            vars.extend(own.clone());
+        }
+        props.insert("Environment".into(), json!({"Variables": vars}));
+        Value::Object(props)
+    }
+}
+
+/// `!Ref X` → `{"Ref": "X"}`, `!GetAtt A.b` → `{"Fn::GetAtt": ["A", "b"]}`, `!Sub …` →
+/// `{"Fn::Sub": …}`, and so on, so that short and long forms compare equal.
+fn long_form(value: serde_norway::Value) -> Value {
+    use serde_norway::Value as Yaml;
+    match value {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => Value::Bool(b),
+        Yaml::Number(n) => serde_json::to_value(n).unwrap(),
+        Yaml::String(s) => Value::String(s),
+        Yaml::Sequence(items) => Value::Array(items.into_iter().map(long_form).collect()),
+        Yaml::Mapping(entries) => Value::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.as_str().unwrap_or_else(|| panic!("non-string key {k:?}")).to_owned(), long_form(v)))
+                .collect(),
+        ),
+        Yaml::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let inner = long_form(tagged.value);
+            match (name, inner) {
+                ("Ref", inner) => json!({"Ref": inner}),
+                ("Condition", inner) => json!({"Condition": inner}),
+                ("GetAtt", Value::String(path)) => {
+                    let (resource, attribute) = path.split_once('.').unwrap_or_else(|| panic!("!GetAtt {path}"));
+                    json!({"Fn::GetAtt": [resource, attribute]})
+                }
+                (other, inner) => json!({ format!("Fn::{other}"): inner }),
+            }
+        }
+    }
+}
+
+fn visit(value: &Value, f: &mut impl FnMut(&Value)) {
+    f(value);
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| visit(v, f)),
+        Value::Object(entries) => entries.values().for_each(|v| visit(v, f)),
+        _ => {}
+    }
+}
+
+/// The `${Name}` / `${Resource.Attribute}` variables of an `Fn::Sub` string (not `${!Literal}`).
+fn sub_variables(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        rest = &rest[start + 2..];
+        let end = rest.find('}').unwrap_or(rest.len());
+        if !rest.starts_with('!') {
+            names.push(rest[..end].trim().to_owned());
+        }
+        rest = &rest[end..];
+    }
+    names
+}
+
+fn one_or_many(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Null => Vec::new(),
+        Value::Array(items) => items.clone(),
+        one => vec![one.clone()],
+    }
+}
+
+/// `<Name>FunctionArn` when set, ours otherwise.
+fn swappable(name: &str, ours: Value) -> Value {
+    json!({"Fn::If": [format!("Deploy{name}"), ours, {"Ref": format!("{name}FunctionArn")}]})
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TableResource {
+    Table(Table),
+    Index(Table),
+}
+
+/// `!GetAtt <T>Table.Arn` or `!Sub ${<T>Table.Arn}/index/gsi1`; anything else is refused.
+fn table_resource(resource: &Value) -> TableResource {
+    for table in Table::ALL {
+        let id = table_id(table);
+        if *resource == json!({"Fn::GetAtt": [id, "Arn"]}) {
+            return TableResource::Table(table);
+        }
+        if *resource == json!({"Fn::Sub": format!("${{{id}.Arn}}/index/{}", Index::Gsi1.name())}) {
+            return TableResource::Index(table);
+        }
+    }
+    panic!("a DynamoDB grant on {resource}: name a table (!GetAtt <T>Table.Arn) or its index, never a wildcard")
+}
+
+// ------------------------------------------------------------------------------------------------
+// Names, routes and the workspace.
+// ------------------------------------------------------------------------------------------------
+
+/// `payments-webhook` → `PaymentsWebhook`.
+fn pascal(name: &str) -> String {
+    name.split(['-', '_'])
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn function_id(bin: &str) -> String {
+    format!("{}Function", pascal(bin))
+}
+
+fn table_id(table: Table) -> String {
+    format!("{}Table", pascal(table.as_str()))
+}
+
+/// A path with its parameter names erased: API Gateway matches `/products/{id}` and
+/// `/products/{id_or_slug}` alike (and refuses two names at one position), and the functions
+/// read the raw path, so the template uses one name per position.
+fn shape(path: &str) -> String {
+    path.split('/').map(|s| if s.starts_with('{') { "{}" } else { s }).collect::<Vec<_>>().join("/")
+}
+
+fn check_one_parameter_name_per_position(seen: &mut BTreeMap<String, String>, path: &str) {
+    let segments: Vec<&str> = path.split('/').collect();
+    for (i, segment) in segments.iter().enumerate().filter(|(_, s)| s.starts_with('{')) {
+        let position = shape(&segments[..=i].join("/"));
+        let previous = seen.entry(position.clone()).or_insert_with(|| (*segment).to_owned());
+        assert_eq!(previous, segment, "two parameter names at {position}: API Gateway takes one");
+    }
+}
+
+/// Whether every caller a route admits carries a JWT, so API Gateway may refuse the rest. Guests
+/// hold cart and order tokens, Stripe signs its webhooks, and "anyone" includes the anonymous.
+fn needs_jwt(who: &str) -> bool {
+    let who = who.to_ascii_lowercase();
+    let anonymous = ["anyone", "cart token or", "order-token", "order token", "stripe", "signature"];
+    if anonymous.iter().any(|a| who.contains(a)) {
+        return false;
+    }
+    let principals = ["admin", "customer", "owner"];
+    assert!(
+        principals.iter().any(|p| who.starts_with(p)),
+        "route caller `{who}` is neither anonymous nor a JWT holder: teach tests/e2e/infra.rs needs_jwt"
+    );
+    true
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Crate {
+    /// The folder under `functions/`.
+    dir: String,
+    bins: Vec<String>,
+}
+
+/// Each `functions/*` crate with its binaries: its `[[bin]]` names, or the package name for an
+/// implicit `src/main.rs`.
+fn function_crates() -> Vec<Crate> {
+    let mut crates = Vec::new();
+    for entry in std::fs::read_dir(repo().join("functions")).unwrap() {
+        let dir = entry.unwrap().path();
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else { continue };
+        let (package, mut bins) = manifest_names(&manifest);
+        if bins.is_empty() && dir.join("src/main.rs").exists() {
+            bins.push(package);
+        }
+        crates.push(Crate { dir: file_name(&dir), bins });
+    }
+    crates.sort_by(|a, b| a.dir.cmp(&b.dir));
+    crates
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// The `[package]` name and the `[[bin]]` names of a Cargo.toml.
+fn manifest_names(manifest: &str) -> (String, Vec<String>) {
+    let (mut section, mut package, mut bins) = ("", String::new(), Vec::new());
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+        } else if let Some(value) = line.strip_prefix("name").and_then(|r| r.trim_start().strip_prefix('=')) {
+            let name = value.trim().trim_matches('"').to_owned();
+            match section {
+                "[package]" => package = name,
+                "[[bin]]" => bins.push(name),
+                _ => {}
+            }
+        }
+    }
+    (package, bins)
+}
+
+/// Quoted upper-case names (`"IMAGE_BUCKET"`) in Rust source: the variables a config module reads.
+fn env_like_literals(source: &str) -> BTreeSet<String> {
+    source
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            s.len() > 2
+                && s.contains('_')
+                && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_checks_themselves_read_names_and_paths_as_intended() {
+    assert_eq!(pascal("payments-webhook"), "PaymentsWebhook");
+    assert_eq!(function_id("orders-expirer"), "OrdersExpirerFunction");
+    assert_eq!(table_id(Table::Idempotency), "IdempotencyTable");
+    assert_eq!(shape("/products/{id_or_slug}/images"), "/products/{}/images");
+    assert_eq!(
+        sub_variables("arn:${AWS::Partition}:x:${HttpApi}/${!Literal}/${A.Arn}"),
+        ["AWS::Partition", "HttpApi", "A.Arn"]
+    );
+    let (package, bins) = manifest_names(
+        "[package]\nname = \"nanoshop-orders\"\n\n[[bin]]\nname = \"orders\"\n[[bin]]\nname = \"orders-expirer\"\n",
+    );
+    assert_eq!((package.as_str(), bins), ("nanoshop-orders", vec!["orders".to_owned(), "orders-expirer".to_owned()]));
+    assert!(needs_jwt("admin") && needs_jwt("customer") && needs_jwt("customer JWT + cart token"));
+    assert!(needs_jwt("admin; owner while not fulfilled") && needs_jwt("customer (own) or admin (all)"));
+    assert!(
+        !needs_jwt("anyone") && !needs_jwt("cart token or owner") && !needs_jwt("owner, admin, or `X-Order-Token`")
+    );
+    assert_eq!(
+        env_like_literals(r#"var("CURSOR_SECRET")?; std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true")"#),
+        ["CURSOR_SECRET", "S3_FORCE_PATH_STYLE"].map(str::to_owned).into_iter().collect()
+    );
+}
