@@ -153,52 +153,98 @@ async fn openapi() -> Response {
 /// Every function on one router, with the local-only routes, the common layers and the
 /// storefront. This is what `nanoshop serve` serves and what the end-to-end tests call.
 pub fn app(config: LocalConfig) -> Router {
-    let catalog = nanoshop_catalog::router(CatalogDeps {
-        store: config.store.clone(),
-        images: config.images.clone(),
-        verifier: config.verifier.clone(),
-        cursors: CursorCodec::new(&config.cursor_key),
-    });
-    let cart = nanoshop_cart::router(nanoshop_cart::CartDeps {
-        store: config.store.clone(),
-        verifier: config.verifier.clone(),
-        image_base: config.images.public_url("").trim_end_matches('/').to_owned(),
-    });
-    let checkout = nanoshop_checkout::router(nanoshop_checkout::CheckoutDeps {
-        store: config.store.clone(),
-        payments: config.payments.clone(),
-        verifier: config.verifier.clone(),
-        order_tokens: nanoshop_api::capability::OrderTokens::new(&config.order_token_key),
-        payment_window: config.payment_window,
-    });
-    let webhook = nanoshop_payments_webhook::router(nanoshop_payments_webhook::WebhookDeps {
-        store: config.store.clone(),
-        payments: config.payments.clone(),
-        secret: SecretString::from(config.webhook_secret.clone()),
-    });
-    let simulated = config
-        .simulator
-        .clone()
-        .map(|simulator| crate::payments::LocalPayments { simulator, webhook: webhook.clone() });
-    let dev = Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone());
-    let api = Router::new()
-        .merge(catalog)
-        .merge(cart)
-        .merge(checkout)
-        .merge(webhook)
-        .merge(simulated.map(|p| p.router()).unwrap_or_default())
-        .merge(dev)
-        .merge(health_router("nanoshop", env!("CARGO_PKG_VERSION")))
-        .route("/openapi.json", get(openapi));
-    let api = match config.storefront {
-        Some(dir) if dir.is_dir() => api.fallback_service(
-            tower_http::services::ServeDir::new(dir)
-                .not_found_service(axum::routing::any(nanoshop_api::http::not_found)),
-        ),
-        _ => api.fallback(nanoshop_api::http::not_found),
-    };
-    // Uploads are merged after the common layers: they take up to 10 MiB, not the API's 64 KiB.
-    with_common_layers_and_fallback(api).merge(config.images.router())
+    LocalApp::new(config).router
+}
+
+/// The local app and the background work `nanoshop serve` does that AWS does on schedules and
+/// webhooks: the expiry sweep, and delivering the simulator's events from cancels and refunds.
+#[derive(Debug, Clone)]
+pub struct LocalApp {
+    pub router: Router,
+    payments: Option<crate::payments::LocalPayments>,
+    orders: nanoshop_orders::repo::OrdersRepository,
+    gateway: Arc<dyn nanoshop_payments::PaymentGateway>,
+}
+
+impl LocalApp {
+    /// One round of background work: events first (so a cancel's event lands before the sweep
+    /// looks again), then the expiry sweep.
+    pub async fn tick(&self) {
+        if let Some(payments) = &self.payments {
+            payments.deliver_pending().await;
+        }
+        match nanoshop_orders::expiry::sweep(&self.orders, self.gateway.as_ref(), chrono::Utc::now()).await {
+            Ok(sweep) if sweep.expired > 0 => tracing::info!(expired = sweep.expired, "expired unpaid orders"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "expiry sweep failed; retrying next tick"),
+        }
+        if let Some(payments) = &self.payments {
+            payments.deliver_pending().await;
+        }
+    }
+
+    pub fn new(config: LocalConfig) -> Self {
+        let catalog = nanoshop_catalog::router(CatalogDeps {
+            store: config.store.clone(),
+            images: config.images.clone(),
+            verifier: config.verifier.clone(),
+            cursors: CursorCodec::new(&config.cursor_key),
+        });
+        let cart = nanoshop_cart::router(nanoshop_cart::CartDeps {
+            store: config.store.clone(),
+            verifier: config.verifier.clone(),
+            image_base: config.images.public_url("").trim_end_matches('/').to_owned(),
+        });
+        let checkout = nanoshop_checkout::router(nanoshop_checkout::CheckoutDeps {
+            store: config.store.clone(),
+            payments: config.payments.clone(),
+            verifier: config.verifier.clone(),
+            order_tokens: nanoshop_api::capability::OrderTokens::new(&config.order_token_key),
+            payment_window: config.payment_window,
+        });
+        let webhook = nanoshop_payments_webhook::router(nanoshop_payments_webhook::WebhookDeps {
+            store: config.store.clone(),
+            payments: config.payments.clone(),
+            secret: SecretString::from(config.webhook_secret.clone()),
+        });
+        let simulated = config
+            .simulator
+            .clone()
+            .map(|simulator| crate::payments::LocalPayments { simulator, webhook: webhook.clone() });
+        let orders = nanoshop_orders::router(nanoshop_orders::OrdersDeps {
+            store: config.store.clone(),
+            payments: config.payments.clone(),
+            verifier: config.verifier.clone(),
+            order_tokens: nanoshop_api::capability::OrderTokens::new(&config.order_token_key),
+            cursors: CursorCodec::new(&config.cursor_key),
+        });
+        let dev = Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone());
+        let api = Router::new()
+            .merge(catalog)
+            .merge(cart)
+            .merge(checkout)
+            .merge(webhook)
+            .merge(orders)
+            .merge(simulated.as_ref().map(|p| p.router()).unwrap_or_default())
+            .merge(dev)
+            .merge(health_router("nanoshop", env!("CARGO_PKG_VERSION")))
+            .route("/openapi.json", get(openapi));
+        let api = match config.storefront {
+            Some(dir) if dir.is_dir() => api.fallback_service(
+                tower_http::services::ServeDir::new(dir)
+                    .not_found_service(axum::routing::any(nanoshop_api::http::not_found)),
+            ),
+            _ => api.fallback(nanoshop_api::http::not_found),
+        };
+        // Uploads are merged after the common layers: they take up to 10 MiB, not the API's 64 KiB.
+        let router = with_common_layers_and_fallback(api).merge(config.images.router());
+        LocalApp {
+            router,
+            payments: simulated,
+            orders: nanoshop_orders::repo::OrdersRepository::new(config.store.clone()),
+            gateway: config.payments.clone(),
+        }
+    }
 }
 
 /// The secret's bytes as hex-decoded key material (falls back to the raw bytes).

@@ -119,7 +119,16 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve { addr, data, no_seed, storefront } => {
             let local = open(&data.data_dir, &format!("http://{addr}"), Some(storefront))?;
-            let app = local::app(local.config.clone());
+            let local_app = local::LocalApp::new(local.config.clone());
+            let app = local_app.router.clone();
+            tokio::spawn(async move {
+                // What AWS does on schedules and webhooks: deliver payment events, expire orders.
+                let mut interval = tokio::time::interval(std::time::Duration::from_secs(2));
+                loop {
+                    interval.tick().await;
+                    local_app.tick().await;
+                }
+            });
             if !no_seed {
                 let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
                 if created > 0 {

@@ -10,6 +10,7 @@ pub fn routes() -> Vec<(&'static str, &'static [nanoshop_api::Route])> {
         (nanoshop_cart::FUNCTION, nanoshop_cart::ROUTES),
         (nanoshop_checkout::FUNCTION, nanoshop_checkout::ROUTES),
         (nanoshop_payments_webhook::FUNCTION, nanoshop_payments_webhook::ROUTES),
+        (nanoshop_orders::FUNCTION, nanoshop_orders::ROUTES),
     ]
 }
 

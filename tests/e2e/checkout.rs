@@ -393,3 +393,25 @@ async fn wrong_amounts_foreign_intents_and_unknown_types_do_not_pay() {
     assert_eq!(t.order(&id).await.status.as_str(), "pending_payment");
     assert_eq!(t.stock("P0").await, (5, 1, 4));
 }
+
+#[tokio::test]
+async fn a_checkout_makes_six_store_calls_and_one_provider_call() {
+    let t = TestApp::new();
+    shop(&t, 2).await;
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}, {"sku": "P1", "quantity": 1}])).await;
+    t.counting.take();
+    let reply = checkout(&t, &cart, "counted").await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let c = t.counting.take();
+    eprintln!(
+        "\nDynamoDB round trips per checkout: {} (get {}, batch_get {}, put {}, update {}, transact {})",
+        c.total(),
+        c.get,
+        c.batch_get,
+        c.put,
+        c.update,
+        c.transact
+    );
+    // Idempotency record, cart, catalog batch, order number, reservation, intent and response.
+    assert_eq!((c.put, c.get, c.batch_get, c.update, c.transact), (1, 1, 1, 1, 2));
+}

@@ -45,3 +45,31 @@ async fn twenty_concurrent_adds_all_land_on_dynamodb_local() {
         concurrent_adds(Arc::new(t)).await;
     }
 }
+
+#[tokio::test]
+async fn a_cart_becomes_a_paid_order_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("purchase").await {
+        crate::checkout::purchase_scenario(&t).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_buyers_for_ten_units_make_ten_orders_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("oversell").await {
+        crate::checkout::no_oversell(Arc::new(t), 1).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn carts_of_several_skus_never_reserve_partially_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("partial").await {
+        crate::checkout::no_oversell(Arc::new(t), 3).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_requests_with_one_key_make_one_order_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("onekey").await {
+        crate::checkout::concurrent_same_key(Arc::new(t)).await;
+    }
+}

@@ -12,4 +12,5 @@ mod checkout;
 mod dynamodb;
 mod images;
 mod infra;
+mod orders;
 mod support;

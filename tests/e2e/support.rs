@@ -18,6 +18,8 @@ use tower::ServiceExt;
 
 pub struct TestApp {
     pub app: Router,
+    /// The background work of `nanoshop serve`: `tick()` runs one round.
+    pub local: local::LocalApp,
     pub admin: String,
     pub customer: String,
     pub embedded: Option<Arc<EmbeddedStore>>,
@@ -59,6 +61,16 @@ impl TestApp {
 
     /// The backend on any store, paying through `payments` when given (the simulator otherwise).
     pub fn with(store: Arc<dyn Store>, payments: Option<Arc<dyn PaymentGateway>>) -> Self {
+        Self::build(store, |_| payments, chrono::TimeDelta::minutes(30))
+    }
+
+    /// The backend with the payment processor `payments` makes of the simulator (the simulator
+    /// itself when it returns `None`), and unpaid orders held for `window`.
+    pub fn build(
+        store: Arc<dyn Store>,
+        payments: impl FnOnce(Arc<Simulator>) -> Option<Arc<dyn PaymentGateway>>,
+        window: chrono::TimeDelta,
+    ) -> Self {
         let secrets = LocalSecrets::generate();
         let data_dir = std::env::temp_dir().join(format!("nanoshop-e2e-{}", ulid_like()));
         let counting = Arc::new(CountingStore::new(store));
@@ -70,9 +82,9 @@ impl TestApp {
             cursor_key: local::key_bytes(&secrets.cursor_key),
             order_token_key: local::key_bytes(&secrets.order_token_key),
             webhook_secret: secrets.stripe_webhook_secret.clone(),
-            payments: payments.unwrap_or_else(|| simulator.clone()),
+            payments: payments(simulator.clone()).unwrap_or_else(|| simulator.clone()),
             simulator: Some(simulator.clone()),
-            payment_window: chrono::TimeDelta::minutes(30),
+            payment_window: window,
             images: Arc::new(LocalImages::new(
                 data_dir.join("images"),
                 "http://127.0.0.1:3000",
@@ -81,8 +93,10 @@ impl TestApp {
             storefront: None,
         };
         let ttl = std::time::Duration::from_secs(600);
+        let local_app = local::LocalApp::new(config);
         Self {
-            app: local::app(config),
+            app: local_app.router.clone(),
+            local: local_app,
             admin: verifier.mint_local("admin_1", Some("admin@shop.example"), true, ttl).unwrap(),
             customer: verifier.mint_local("cust_1", Some("c@shop.example"), false, ttl).unwrap(),
             embedded: None,

@@ -12,7 +12,7 @@ use nanoshop_schema::carts::{CART_ID, cart_key, customer_cart_key};
 use nanoshop_schema::catalog::{
     AVAILABLE, RESERVED, TIMES_USED, discount_key, discount_use_key, read_snapshot, stock_key,
 };
-use nanoshop_schema::orders::{ORDER_ID, VALUE, intent_key, order_item, order_key, order_number_key};
+use nanoshop_schema::orders::{ORDER_ID, VALUE, intent_key, order_key, order_number_key, order_writes};
 use nanoshop_schema::{CorruptItem, DOC, ReadError, decode, encode};
 use nanoshop_store::port::{EXPIRES_AT, VERSION};
 use nanoshop_store::{Condition, Item, Store, StoreError, Table, Update, Value, Write};
@@ -134,12 +134,11 @@ impl CheckoutRepository {
             });
             meaning.push(ReserveFailure::OutOfStock(line.sku.clone()));
         }
-        writes.push(Write::Put {
-            table: Table::Orders,
-            item: order_item(order)?,
-            condition: Some(Condition::NotExists),
-        });
-        meaning.push(ReserveFailure::LeaseLost);
+        // The order and its listing entries; only the order has a condition.
+        for write in order_writes(None, order)? {
+            writes.push(write);
+            meaning.push(ReserveFailure::LeaseLost);
+        }
         writes.push(cart_write(checked_out, cart.version)?);
         meaning.push(ReserveFailure::CartChanged);
         writes.push(extras.attach.clone());
@@ -197,11 +196,7 @@ impl CheckoutRepository {
                 update: Update::new(stock_key(&line.sku)).add(AVAILABLE, qty).add(RESERVED, -qty),
             });
         }
-        writes.push(Write::Put {
-            table: Table::Orders,
-            item: order_item(abandoned)?,
-            condition: Some(Condition::VersionIs(version(reserved.version))),
-        });
+        writes.extend(order_writes(Some(reserved), abandoned)?);
         let reopened = Cart { status: CartStatus::Active, ..checked_out.clone() }.touched(chrono::Utc::now());
         writes.push(cart_write(&reopened, checked_out.version)?);
         if let Some((code, _)) = &extras.discount {
@@ -231,19 +226,15 @@ impl CheckoutRepository {
     /// Records the PaymentIntent on the order, points the intent at the order, and finishes the
     /// idempotent request, in one transaction.
     pub async fn attach_intent(&self, previous: &Order, order: &Order, intent_id: &str, finish: Write) -> Result<()> {
-        let writes = vec![
-            Write::Put {
-                table: Table::Orders,
-                item: order_item(order)?,
-                condition: Some(Condition::VersionIs(version(previous.version))),
-            },
+        let mut writes = order_writes(Some(previous), order)?;
+        writes.extend([
             Write::Put {
                 table: Table::Orders,
                 item: Item::new(&intent_key(intent_id)).with(ORDER_ID, order.id.as_str()),
                 condition: None,
             },
             finish,
-        ];
+        ]);
         self.store.transact(writes).await?;
         Ok(())
     }

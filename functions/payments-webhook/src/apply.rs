@@ -6,7 +6,7 @@ use nanoshop_domain::ids::OrderId;
 use nanoshop_domain::order::{Order, PaymentEvent, PaymentOutcome, StockMove};
 use nanoshop_payments::PaymentError;
 use nanoshop_schema::catalog::{AVAILABLE, ON_HAND, RESERVED, stock_key};
-use nanoshop_schema::orders::{EVENT_TTL_SECS, ORDER_ID, event_key, intent_key, order_item, order_key};
+use nanoshop_schema::orders::{EVENT_TTL_SECS, ORDER_ID, event_key, intent_key, order_key, order_writes};
 use nanoshop_schema::{CorruptItem, decode};
 use nanoshop_store::port::{EXPIRES_AT, now_unix};
 use nanoshop_store::{Condition, Item, Store, StoreError, Table, Update, Write};
@@ -39,10 +39,6 @@ pub enum Applied {
     NoEffect,
     /// It concerns no order of ours.
     NotOurs,
-}
-
-fn version(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// The order an intent's charge belongs to, through the pointer checkout wrote.
@@ -119,14 +115,8 @@ pub async fn apply(
                 (next, None)
             }
         };
-        let mut writes = vec![
-            seen.clone(),
-            Write::Put {
-                table: Table::Orders,
-                item: order_item(&next)?,
-                condition: Some(Condition::VersionIs(version(order.version))),
-            },
-        ];
+        let mut writes = vec![seen.clone()];
+        writes.extend(order_writes(Some(&order), &next)?);
         if let Some(movement) = movement {
             writes.extend(stock_writes(&order, movement));
         }

@@ -6,7 +6,8 @@
 //! - [`webhook`]: `Stripe-Signature` verification and the few event shapes nanoshop acts on.
 //! - [`simulator`]: the local payment processor of `nanoshop serve`, which signs its events
 //!   exactly as Stripe does.
-//! - [`stripe`]: the Stripe adapter (async-stripe).
+//! - [`stripe`]: the Stripe adapter (async-stripe). Its feature `testing` adds
+//!   `StripeGateway::confirm_with_test_card`, for tests against localstripe or Stripe's test mode.
 
 pub mod port;
 pub mod simulator;

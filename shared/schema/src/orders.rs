@@ -5,10 +5,14 @@
 //! | orders       | order             | `ORDER#{id}`             | `ORDER`     | `doc`: `Order`; `version`; while pending: `gsi1pk = ORDERS#PENDING`, `gsi1sk = {expires_at}#{id}` |
 //! | orders       | intent pointer    | `PAYMENT#{intent id}`    | `PAYMENT`   | `order_id`: finds the order of a charge event     |
 //! | orders       | order number      | `COUNTER`                | `ORDER_NUMBER` | `value`: the last order number handed out      |
+//! | orders       | listing entry     | `ORDERS#{listing}`       | `{order id}` | `order_id`; listings `ALL`, `CUSTOMER#{sub}`, `EMAIL#{email}`, `STATUS#{status}` |
 //! | idempotency  | API request       | `IDEM#{route}#{key}`     | `IDEM`      | `doc`: `IdempotencyRecord`; `expires_at` (24 h)   |
 //! | idempotency  | processed event   | `EVENT#{event id}`       | `EVENT`     | `expires_at` (30 days)                            |
 //!
-//! Pending orders sit in the index partition `ORDERS#PENDING` sorted by when they expire, so the
+//! Listings are entries in the table itself, written in the same transaction as the order (see
+//! [`order_writes`]): newest first is a descending query of one partition, then one batch read of
+//! the orders. The table's one index is kept for what must be queried by time: pending orders sit
+//! in the index partition `ORDERS#PENDING` sorted by when they expire, so the
 //! expiry sweep queries exactly the overdue ones; paid and closed orders leave that partition.
 
 use nanoshop_domain::ids::OrderId;
@@ -54,13 +58,70 @@ fn version(v: u64) -> i64 {
 ///
 /// # Errors
 /// Never in practice: an order always serialises.
-pub fn order_item(order: &Order) -> Result<Item, crate::CorruptItem> {
+fn order_item(order: &Order) -> Result<Item, crate::CorruptItem> {
     let mut item =
         Item::new(&order_key(&order.id)).with(VERSION, version(order.version)).with(crate::DOC, crate::encode(order)?);
     if order.status == OrderStatus::PendingPayment {
         item = item.with(GSI1_PK, PENDING).with(GSI1_SK, format!("{}#{}", order.expires_at.to_rfc3339(), order.id));
     }
     Ok(item)
+}
+
+/// The listings an order appears in.
+fn listings(order: &Order) -> Vec<String> {
+    let mut all = vec!["ORDERS#ALL".to_owned(), format!("ORDERS#EMAIL#{}", order.email), status_listing(order.status)];
+    if let Some(customer) = &order.customer_id {
+        all.push(customer_listing(customer));
+    }
+    all
+}
+
+pub fn status_listing(status: OrderStatus) -> String {
+    format!("ORDERS#STATUS#{}", status.as_str())
+}
+
+pub fn customer_listing(customer: &str) -> String {
+    format!("ORDERS#CUSTOMER#{customer}")
+}
+
+pub fn email_listing(email: &str) -> String {
+    format!("ORDERS#EMAIL#{email}")
+}
+
+pub const ALL_LISTING: &str = "ORDERS#ALL";
+
+/// Every write that stores `next`: the order, on condition that it is new (no `previous`) or
+/// still at `previous`'s version, then its listing entries: all of them for a new order, and a
+/// move between status listings when the status changed. Only the first write has a condition,
+/// so a failed transaction points at the order or at a caller's own writes.
+///
+/// # Errors
+/// Never in practice: an order always serialises.
+pub fn order_writes(previous: Option<&Order>, next: &Order) -> Result<Vec<nanoshop_store::Write>, crate::CorruptItem> {
+    use nanoshop_store::{Condition, Table, Write};
+    let condition = match previous {
+        None => Condition::NotExists,
+        Some(p) => Condition::VersionIs(version(p.version)),
+    };
+    let mut writes = vec![Write::Put { table: Table::Orders, item: order_item(next)?, condition: Some(condition) }];
+    let entry = |listing: String| Write::Put {
+        table: Table::Orders,
+        item: Item::new(&Key::new(listing, next.id.as_str())).with(ORDER_ID, next.id.as_str()),
+        condition: None,
+    };
+    match previous {
+        None => writes.extend(listings(next).into_iter().map(entry)),
+        Some(p) if p.status != next.status => {
+            writes.push(Write::Delete {
+                table: Table::Orders,
+                key: Key::new(status_listing(p.status), next.id.as_str()),
+                condition: None,
+            });
+            writes.push(entry(status_listing(next.status)));
+        }
+        Some(_) => {}
+    }
+    Ok(writes)
 }
 
 /// An API request under an `Idempotency-Key`: in flight, or finished with its response.

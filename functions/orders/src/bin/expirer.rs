@@ -1,0 +1,45 @@
+//! `orders-expirer`: one sweep of unpaid orders past their payment window, then exit. In AWS a
+//! schedule invokes it every minute (a Lambda invoked by EventBridge Scheduler); anywhere else,
+//! run it from cron. Two runs at once are safe.
+
+use std::sync::Arc;
+
+use nanoshop_orders::config::Config;
+use nanoshop_orders::expiry;
+use nanoshop_orders::repo::OrdersRepository;
+use nanoshop_payments::stripe::StripeGateway;
+use nanoshop_store::dynamo::DynamoStore;
+use secrecy::ExposeSecret;
+
+async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Result<expiry::Sweep> {
+    let outcome = expiry::sweep(repo, stripe, chrono::Utc::now()).await?;
+    tracing::info!(expired = outcome.expired, skipped = outcome.skipped, "expiry sweep");
+    Ok(outcome)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    nanoshop_api::init_tracing();
+    let config = Config::from_env()?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
+    let repo = OrdersRepository::new(Arc::new(store));
+    let stripe =
+        StripeGateway::new(config.stripe_secret_key.expose_secret(), String::new(), config.stripe_api_base.as_deref())?;
+    if std::env::var("AWS_LAMBDA_RUNTIME_API").is_ok() {
+        // Each scheduled invocation is one sweep; the event's content does not matter.
+        lambda_runtime::run(lambda_runtime::service_fn(|_: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let (repo, stripe) = (&repo, &stripe);
+            async move {
+                let outcome = sweep(repo, stripe).await.map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
+                Ok::<_, lambda_runtime::Error>(
+                    serde_json::json!({"expired": outcome.expired, "skipped": outcome.skipped}),
+                )
+            }
+        }))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
+    } else {
+        sweep(&repo, &stripe).await.map(drop)
+    }
+}

@@ -1,0 +1,41 @@
+//! The orders Lambda's (and the expirer's) configuration, read once from the environment.
+
+use anyhow::Context;
+use nanoshop_store::dynamo::TableNames;
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Debug)]
+pub struct Config {
+    /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
+    pub tables: TableNames,
+    /// `STRIPE_SECRET_KEY`: for cancels and refunds.
+    pub stripe_secret_key: SecretString,
+    /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
+    pub stripe_api_base: Option<String>,
+    /// `ORDER_TOKEN_SECRET`: the checkout function's, to check guests' order tokens.
+    pub order_token_secret: SecretString,
+    /// `CURSOR_SECRET`: at least 32 bytes that sign list cursors.
+    pub cursor_secret: SecretString,
+}
+
+fn var(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).with_context(|| format!("{name} is not set"))
+}
+
+impl Config {
+    /// # Errors
+    /// Names the first variable that is missing or malformed.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let order_token_secret = SecretString::from(var("ORDER_TOKEN_SECRET")?);
+        let cursor_secret = SecretString::from(var("CURSOR_SECRET")?);
+        anyhow::ensure!(order_token_secret.expose_secret().len() >= 32, "ORDER_TOKEN_SECRET must be at least 32 bytes");
+        anyhow::ensure!(cursor_secret.expose_secret().len() >= 32, "CURSOR_SECRET must be at least 32 bytes");
+        Ok(Self {
+            tables: TableNames::from_env()?,
+            stripe_secret_key: SecretString::from(var("STRIPE_SECRET_KEY")?),
+            stripe_api_base: std::env::var("STRIPE_API_BASE").ok().filter(|v| !v.is_empty()),
+            order_token_secret,
+            cursor_secret,
+        })
+    }
+}

@@ -1,0 +1,117 @@
+//! The orders function: the merchant's and the customer's view of what was bought, fulfilment,
+//! cancel and refund; and the expiry sweep of unpaid orders (the `orders-expirer` binary).
+//!
+//! - [`router`] builds the routes from [`OrdersDeps`]; `main.rs` only wires.
+//! - [`http`]: the handlers; state changes come from `nanoshop_domain::order`.
+//! - [`repo`]: orders, their listings and the stock movements that go with a change.
+//! - [`expiry`]: the sweep, shared by the scheduled binary and `nanoshop serve`.
+
+pub mod config;
+pub mod expiry;
+pub mod http;
+pub mod repo;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use nanoshop_api::capability::OrderTokens;
+use nanoshop_api::{CursorCodec, Route, Verifier};
+use nanoshop_payments::PaymentGateway;
+use nanoshop_store::Store;
+use nanoshop_store::port::{Action, Table, TableAccess};
+
+use crate::repo::OrdersRepository;
+
+pub const FUNCTION: &str = "orders";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/orders",
+        who: "customer (own) or admin",
+        summary: "Orders newest first; admins filter by status or e-mail",
+    },
+    Route { method: "GET", path: "/orders/{id}", who: "owner, admin or order token", summary: "One order" },
+    Route {
+        method: "POST",
+        path: "/orders/{id}/cancel",
+        who: "admin; owner while not fulfilled",
+        summary: "Cancel; refunds what was paid, restocks",
+    },
+    Route {
+        method: "POST",
+        path: "/orders/{id}/fulfillments",
+        who: "admin",
+        summary: "Ship some or all of what is left",
+    },
+    Route {
+        method: "POST",
+        path: "/orders/{id}/refunds",
+        who: "admin",
+        summary: "Refund (Idempotency-Key required), restocking explicitly",
+    },
+];
+
+/// Every table the orders function (and its expirer) touches and how.
+pub const ACCESS: &[TableAccess] = &[
+    TableAccess {
+        table: Table::Orders,
+        actions: &[
+            Action::GetItem,
+            Action::BatchGetItem,
+            Action::Query,
+            Action::PutItem,
+            Action::DeleteItem,
+            Action::DescribeTable,
+        ],
+        index: true,
+    },
+    TableAccess { table: Table::Catalog, actions: &[Action::UpdateItem], index: false },
+    TableAccess { table: Table::Idempotency, actions: &[Action::PutItem, Action::DeleteItem], index: false },
+];
+
+/// What the orders function needs, built once at start-up.
+#[derive(Debug, Clone)]
+pub struct OrdersDeps {
+    pub store: Arc<dyn Store>,
+    pub payments: Arc<dyn PaymentGateway>,
+    pub verifier: Arc<Verifier>,
+    pub order_tokens: OrderTokens,
+    pub cursors: CursorCodec,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrdersState {
+    pub repo: OrdersRepository,
+    pub payments: Arc<dyn PaymentGateway>,
+    pub verifier: Arc<Verifier>,
+    pub order_tokens: OrderTokens,
+    pub cursors: CursorCodec,
+}
+
+impl FromRef<OrdersState> for Arc<Verifier> {
+    fn from_ref(state: &OrdersState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+/// The orders routes, without the common layers.
+pub fn router(deps: OrdersDeps) -> Router {
+    let state = OrdersState {
+        repo: OrdersRepository::new(deps.store),
+        payments: deps.payments,
+        verifier: deps.verifier,
+        order_tokens: deps.order_tokens,
+        cursors: deps.cursors,
+    };
+    Router::new()
+        .route("/orders", get(http::list))
+        .route("/orders/{id}", get(http::get))
+        .route("/orders/{id}/cancel", post(http::cancel))
+        .route("/orders/{id}/fulfillments", post(http::fulfill))
+        .route("/orders/{id}/refunds", post(http::refund))
+        .with_state(state)
+}

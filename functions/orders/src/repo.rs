@@ -1,0 +1,140 @@
+//! The orders function's reads and writes: orders and their listings, the stock movements that
+//! go with a change of state, and the pending orders that are due to expire.
+
+use std::sync::Arc;
+
+use nanoshop_domain::catalog::Sku;
+use nanoshop_domain::ids::OrderId;
+use nanoshop_domain::order::Order;
+use nanoshop_schema::catalog::{AVAILABLE, ON_HAND, RESERVED, stock_key};
+use nanoshop_schema::orders::{ORDER_ID, PENDING, order_key, order_writes};
+use nanoshop_schema::{CorruptItem, decode};
+use nanoshop_store::{Index, Key, PageKey, Query, Store, StoreError, Table, Update, Write};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// The order changed since it was read.
+    #[error("the order changed since it was read")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Corrupt(#[from] CorruptItem),
+}
+
+pub type Result<T, E = RepoError> = std::result::Result<T, E>;
+
+/// How units move in the catalog when an order changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restock {
+    /// Reserved units of an unpaid order go back to available.
+    Release(Vec<(Sku, u32)>),
+    /// Sold units come back into stock (a refund with restocking).
+    Return(Vec<(Sku, u32)>),
+}
+
+impl Restock {
+    fn writes(&self) -> Vec<Write> {
+        let (lines, release) = match self {
+            Restock::Release(lines) => (lines, true),
+            Restock::Return(lines) => (lines, false),
+        };
+        lines
+            .iter()
+            .map(|(sku, n)| {
+                let n = i64::from(*n);
+                let update = if release {
+                    Update::new(stock_key(sku)).add(AVAILABLE, n).add(RESERVED, -n)
+                } else {
+                    Update::new(stock_key(sku)).add(ON_HAND, n).add(AVAILABLE, n)
+                };
+                Write::Update { table: Table::Catalog, update }
+            })
+            .collect()
+    }
+}
+
+/// Every unit of every line of `order`.
+pub fn all_units(order: &Order) -> Vec<(Sku, u32)> {
+    order.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct OrdersRepository {
+    store: Arc<dyn Store>,
+}
+
+impl OrdersRepository {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub async fn order(&self, id: &OrderId) -> Result<Option<Order>> {
+        Ok(self.store.get(Table::Orders, &order_key(id)).await?.as_ref().map(decode).transpose()?)
+    }
+
+    /// Replaces `previous` by `next` on condition of its version, with the stock movement and any
+    /// further writes (an idempotency record) in the same transaction: all or nothing, once.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the order changed since `previous` was read.
+    pub async fn save(
+        &self,
+        previous: &Order,
+        next: &Order,
+        restock: Option<&Restock>,
+        extra: Vec<Write>,
+    ) -> Result<()> {
+        let mut writes = order_writes(Some(previous), next)?;
+        if let Some(restock) = restock {
+            writes.extend(restock.writes());
+        }
+        writes.extend(extra);
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.failed_condition() == Some(0) => Err(RepoError::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A page of a listing, newest first: one query, then one batch read of the orders.
+    pub async fn list(
+        &self,
+        listing: &str,
+        limit: u32,
+        after: Option<PageKey>,
+    ) -> Result<(Vec<Order>, Option<PageKey>)> {
+        let mut query = Query::new(Table::Orders, listing);
+        query.descending = true;
+        query.limit = limit;
+        query.after = after;
+        let page = self.store.query(&query).await?;
+        let keys: Vec<Key> = page
+            .items
+            .iter()
+            .filter_map(|i| i.s(ORDER_ID).and_then(|id| id.parse::<OrderId>().ok()))
+            .map(|id| order_key(&id))
+            .collect();
+        let orders = if keys.is_empty() { Vec::new() } else { self.store.batch_get(Table::Orders, &keys).await? };
+        let orders = orders.iter().map(decode).collect::<Result<Vec<Order>, _>>()?;
+        let next = match (page.items.last(), page.next) {
+            (Some(last), Some(_)) => Some(PageKey::after(last, None)),
+            _ => None,
+        };
+        Ok((orders, next))
+    }
+
+    /// Pending orders whose payment window closed before `now`, oldest first, at most `limit`.
+    pub async fn due(&self, now: chrono::DateTime<chrono::Utc>, limit: u32) -> Result<Vec<Order>> {
+        let mut query = Query::new(Table::Orders, PENDING);
+        query.index = Some(Index::Gsi1);
+        query.limit = limit;
+        let page = self.store.query(&query).await?;
+        let orders = page.items.iter().map(decode::<Order>).collect::<Result<Vec<_>, _>>()?;
+        Ok(orders.into_iter().take_while(|o| o.expires_at <= now).collect())
+    }
+}

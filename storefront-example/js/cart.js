@@ -1,0 +1,132 @@
+// The shopper's cart: created on the first "Add to cart", kept in localStorage (id + guest token),
+// claimed into the customer's cart on sign-in.
+
+import { api, ApiError } from './api.js';
+import * as store from './state.js';
+
+const units = (cart) => (cart?.items ?? []).reduce((n, line) => n + line.quantity, 0);
+
+/** Remembers a cart the API returned (keeping the guest token unless it is given). */
+function remember(cart, token) {
+  const current = store.get().cart;
+  const keep = current?.id === cart.id ? current.token : null;
+  store.update({
+    cart: { id: cart.id, token: token === undefined ? keep : token, currency: cart.currency },
+    cartCount: units(cart),
+  });
+  return cart;
+}
+
+export function forget() {
+  store.update({ cart: null, cartCount: 0 });
+}
+
+function tokenOf() {
+  return store.get().cart?.token ?? undefined;
+}
+
+/** The current cart, or null when there is none (or it was checked out, merged or expired). */
+export async function load() {
+  const saved = store.get().cart;
+  if (!saved) {
+    if (!store.get().session) return null;
+    return mine();
+  }
+  try {
+    const cart = await api('GET', `/carts/${encodeURIComponent(saved.id)}`, { cartToken: saved.token ?? undefined });
+    if (cart.status !== 'active') {
+      forget();
+      return null;
+    }
+    return remember(cart);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) {
+      forget();
+      return store.get().session ? mine() : null;
+    }
+    throw e;
+  }
+}
+
+/** The signed-in customer's active cart (GET /me/cart), or null. */
+async function mine() {
+  try {
+    const cart = await api('GET', '/me/cart');
+    if (cart.status !== 'active') return null;
+    return remember(cart, null);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+async function create(currency, items) {
+  const cart = await api('POST', '/carts', { body: { currency, items } });
+  // A customer's cart is opened with the JWT; the guest token is only kept for guests.
+  return remember(cart, store.get().session ? null : cart.token ?? null);
+}
+
+/** Adds `quantity` of `sku`; creates the cart in `currency` when there is none. */
+export async function add(sku, quantity, currency) {
+  const saved = store.get().cart;
+  if (!saved) return create(currency, [{ sku, quantity }]);
+  try {
+    const cart = await api('POST', `/carts/${encodeURIComponent(saved.id)}/items`, {
+      body: { sku, quantity }, cartToken: tokenOf(),
+    });
+    return remember(cart);
+  } catch (e) {
+    // The saved cart is gone (expired, checked out in another tab, claimed): start a new one.
+    if (e instanceof ApiError && (e.status === 404 || e.code === 'cart_already_checked_out')) {
+      forget();
+      return create(currency, [{ sku, quantity }]);
+    }
+    throw e;
+  }
+}
+
+function path(suffix = '') {
+  return `/carts/${encodeURIComponent(store.get().cart.id)}${suffix}`;
+}
+
+export async function setQuantity(sku, quantity) {
+  return remember(await api('PATCH', path(`/items/${encodeURIComponent(sku)}`), { body: { quantity }, cartToken: tokenOf() }));
+}
+
+export async function remove(sku) {
+  return remember(await api('DELETE', path(`/items/${encodeURIComponent(sku)}`), { cartToken: tokenOf() }));
+}
+
+export async function applyDiscount(code) {
+  return remember(await api('PUT', path('/discount'), { body: { code }, cartToken: tokenOf() }));
+}
+
+export async function removeDiscount() {
+  return remember(await api('DELETE', path('/discount'), { cartToken: tokenOf() }));
+}
+
+export async function setShipping(address, method) {
+  const body = { address };
+  if (method) body.method = method;
+  return remember(await api('PUT', path('/shipping'), { body, cartToken: tokenOf() }));
+}
+
+/**
+ * After sign-in: the guest cart of this browser becomes (or merges into) the customer's cart.
+ * Returns the customer's cart, or null when there is none.
+ */
+export async function claim() {
+  const saved = store.get().cart;
+  if (saved?.token) {
+    try {
+      const cart = await api('POST', `/carts/${encodeURIComponent(saved.id)}/claim`, { cartToken: saved.token });
+      return remember(cart, null);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+    }
+  }
+  forget();
+  return mine();
+}
+
+export { units };

@@ -1,0 +1,79 @@
+// What the storefront keeps in the browser (localStorage), so a reload keeps the cart, the
+// signed-in customer and the guest's orders. One JSON document under one key.
+//
+//   cart:     {id, token, currency} — token is the guest capability (X-Cart-Token); null once the
+//             cart belongs to a signed-in customer (then the JWT opens it)
+//   session:  {token, sub, email} — the customer's JWT
+//   currency: the shopper's chosen display currency
+//   orders:   [{id, token, number, email, total, created_at}] — guest orders placed in this browser,
+//             with their X-Order-Token (newest first, at most 20)
+//   payments: {order_id: {payment_intent_id, client_secret, publishable_key}} — for orders still to pay
+//   draft:    {email, address} — what the shopper typed at checkout, to prefill next time
+//   cartCount: units in the cart, for the header badge
+
+const KEY = 'nanoshop.storefront.v1';
+const listeners = new Set();
+
+function read() {
+  try {
+    const value = JSON.parse(localStorage.getItem(KEY) ?? '{}');
+    return value && typeof value === 'object' ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+let state = read();
+
+function write() {
+  try {
+    localStorage.setItem(KEY, JSON.stringify(state));
+  } catch {
+    // Private mode or a full quota: the store still works for this page view.
+  }
+  for (const listener of listeners) listener(state);
+}
+
+/** Another tab changed the storage: follow it. */
+window.addEventListener('storage', (event) => {
+  if (event.key !== KEY) return;
+  state = read();
+  for (const listener of listeners) listener(state);
+});
+
+export function get() {
+  return state;
+}
+
+export function update(patch) {
+  state = { ...state, ...patch };
+  write();
+}
+
+export function subscribe(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function rememberOrder(order, token) {
+  const entry = {
+    id: order.id, token, number: order.number, email: order.email,
+    total: order.totals?.total, created_at: order.created_at,
+  };
+  const orders = [entry, ...(state.orders ?? []).filter((o) => o.id !== order.id)].slice(0, 20);
+  update({ orders });
+}
+
+export function orderToken(orderId) {
+  return (state.orders ?? []).find((o) => o.id === orderId)?.token ?? null;
+}
+
+export function rememberPayment(orderId, payment) {
+  update({ payments: { ...(state.payments ?? {}), [orderId]: payment } });
+}
+
+export function forgetPayment(orderId) {
+  const payments = { ...(state.payments ?? {}) };
+  delete payments[orderId];
+  update({ payments });
+}

@@ -1,0 +1,173 @@
+// Checkout: e-mail, delivery address and option → POST /checkout → the payment page.
+
+import { api, settings, ApiError, newIdempotencyKey } from '../api.js';
+import * as cart from '../cart.js';
+import { h, replace, field, announce, showFieldErrors } from '../dom.js';
+import { errorBox, explain } from '../errors.js';
+import * as store from '../state.js';
+import { addressFieldset, readAddress, addressComplete, sameAddress, shippingOptions, totals, lineSummary } from './parts.js';
+
+// One Idempotency-Key per checkout attempt: a retry of the same request after a network failure
+// or a 5xx reuses it (so it can never create two orders); a final answer (4xx) or a changed
+// request gets a new one, since the API replays the first answer for a reused key.
+let attempt = { body: null, key: null };
+function keyFor(body) {
+  const text = JSON.stringify(body);
+  if (attempt.body !== text) attempt = { body: text, key: newIdempotencyKey() };
+  return attempt.key;
+}
+
+export async function checkoutView({ navigate, isCurrent }) {
+  const [current, shop] = await Promise.all([cart.load(), settings()]);
+  if (!current || !current.items.length) {
+    return {
+      title: 'Checkout',
+      node: h('section', { class: 'page' },
+        h('h1', { tabindex: '-1' }, 'Checkout'),
+        h('div', { class: 'empty' }, h('p', {}, 'Your cart is empty, so there is nothing to check out.'),
+          h('p', {}, h('a', { class: 'button button--primary', href: '#/' }, 'Start shopping')))),
+    };
+  }
+  const s = store.get();
+  let c = current;
+  const draft = s.draft ?? {};
+  const email = field({
+    label: 'Email', name: 'email', type: 'email', required: true, autocomplete: 'email',
+    value: s.session?.email ?? draft.email ?? '', hint: 'For your receipt and questions about this order.',
+  });
+  const formError = h('div', { 'data-slot': 'form-error' });
+  const optionsSlot = h('div');
+  const summarySlot = h('div');
+  const submit = h('button', { type: 'submit', class: 'button button--primary button--block' }, 'Continue to payment');
+  let refreshing = null;
+
+  function drawCart() {
+    replace(optionsSlot, shippingOptions(c, { required: true, onchoose: (id) => updateShipping(id) }));
+    replace(summarySlot, lineSummary(c.items), totals(c));
+  }
+
+  /** Keeps the cart's address and option in step with the form, so the totals shown are right. */
+  async function updateShipping(method) {
+    const address = readAddress(form);
+    if (!addressComplete(address)) return;
+    replace(formError);
+    const task = (async () => {
+      try {
+        try {
+          c = await cart.setShipping(address, method);
+        } catch (e) {
+          if (method && e instanceof ApiError && e.code === 'shipping_method_unavailable') c = await cart.setShipping(address);
+          else throw e;
+        }
+        if (!c.shipping_method && c.shipping_options.length === 1) c = await cart.setShipping(address, c.shipping_options[0].id);
+        if (!isCurrent()) return;
+        showFieldErrors(form, {});
+        drawCart();
+        announce('Delivery options and totals updated.');
+      } catch (e) {
+        if (!isCurrent()) return;
+        showFieldErrors(form, explain(e).fields);
+        replace(formError, errorBox(e));
+      }
+    })();
+    refreshing = task;
+    await task;
+  }
+
+  let timer;
+  const address = addressFieldset({ address: c.shipping_address ?? draft.address, countries: shop.countries });
+  address.addEventListener('change', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => updateShipping(form.elements.namedItem('shipping_method')?.value || c.shipping_method?.id), 200);
+  });
+
+  const form = h('form', { class: 'checkout-form', novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    replace(formError);
+    showFieldErrors(form, {});
+    // The browser's own checks first (required fields, e-mail shape), said in our words.
+    const missing = {};
+    for (const el of form.querySelectorAll('input, select')) {
+      if (!el.checkValidity() && el.name && el.name !== 'shipping_method') {
+        missing[el.name] = el.validity.valueMissing ? 'Please fill this in.' : 'Please check this.';
+      }
+    }
+    const method = form.elements.namedItem('shipping_method')?.value ?? '';
+    if (Object.keys(missing).length) {
+      showFieldErrors(form, missing).focus();
+      return;
+    }
+    if (refreshing) await refreshing;
+    const addressValue = readAddress(form);
+    if (!method) {
+      const box = errorBox(new ApiError({ code: 'choose_delivery', detail: 'Please choose a delivery option.' }));
+      replace(formError, box);
+      box.focus();
+      return;
+    }
+    const body = {
+      cart_id: c.id, email: form.elements.namedItem('email').value.trim(),
+      shipping_address: addressValue, shipping_method: method,
+    };
+    store.update({ draft: { email: body.email, address: addressValue } });
+    submit.disabled = true;
+    submit.textContent = 'Placing your order…';
+    try {
+      if (!sameAddress(c.shipping_address, addressValue) || c.shipping_method?.id !== method) {
+        c = await cart.setShipping(addressValue, method);
+      }
+      const result = await placeOrder(body);
+      store.rememberOrder(result.order, result.order_token);
+      store.rememberPayment(result.order.id, result.payment);
+      cart.forget();
+      attempt = { body: null, key: null };
+      navigate(`#/pay/${encodeURIComponent(result.order.id)}`);
+    } catch (e) {
+      if (!isCurrent()) return;
+      if (!(e instanceof ApiError) || (e.status >= 400 && e.status < 500)) attempt = { body: null, key: null };
+      const { fields } = explain(e, { lines: c.items });
+      showFieldErrors(form, fields);
+      const extra = ['out_of_stock', 'items_unavailable', 'invalid_discount', 'cart_empty'].includes(e.code)
+        ? h('p', {}, h('a', { href: '#/cart' }, 'Review your cart'), ' to change or remove these items.')
+        : null;
+      const box = errorBox(e, { lines: c.items, extra });
+      replace(formError, box);
+      box.focus();
+      submit.disabled = false;
+      submit.textContent = 'Continue to payment';
+    }
+  } },
+  h('fieldset', {}, h('legend', {}, 'Contact'), email),
+  address,
+  optionsSlot,
+  formError,
+  submit);
+
+  async function placeOrder(body) {
+    // "Still in flight" means an earlier try of this same request is running: wait and ask again.
+    for (let i = 0; ; i += 1) {
+      try {
+        return await api('POST', '/checkout', { body, cartToken: store.get().cart?.token ?? undefined, idempotencyKey: keyFor(body) });
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'request_in_progress' && i < 5) {
+          await new Promise((r) => setTimeout(r, 800));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  drawCart();
+  return {
+    title: 'Checkout',
+    node: h('div', { class: 'checkout-page' },
+      h('h1', { tabindex: '-1' }, 'Checkout'),
+      h('div', { class: 'cart-layout' },
+        h('div', { class: 'cart-main panel' }, form),
+        h('aside', { class: 'cart-summary panel', 'aria-labelledby': 'checkout-summary' },
+          h('h2', { id: 'checkout-summary' }, 'Your order'),
+          summarySlot,
+          h('p', {}, h('a', { href: '#/cart' }, 'Edit cart'))))),
+  };
+}

@@ -1,0 +1,365 @@
+//! The orders function end to end: who sees what, fulfilment, refunds, cancels, and the expiry
+//! sweep racing a late payment.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::http::{Method, StatusCode};
+use nanoshop_domain::Money;
+use nanoshop_payments::simulator::Simulator;
+use nanoshop_payments::{CreateIntent, Intent, PaymentError, PaymentGateway, Refund};
+use serde_json::{Value, json};
+
+use crate::cart::{GuestCart, guest_cart, shop};
+use crate::checkout::{checkout, confirm};
+use crate::support::{Reply, TestApp};
+
+/// A guest order of `quantity` × P0 (10.00 EUR each, 4.90 shipping); paid when `pay`.
+async fn order(t: &TestApp, quantity: u32, pay: bool) -> (String, String, GuestCart) {
+    let cart = guest_cart(t, json!([{"sku": "P0", "quantity": quantity}])).await;
+    let reply = checkout(t, &cart, &format!("order-{}", cart.id)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let id = reply.body["order"]["id"].as_str().unwrap().to_owned();
+    let token = reply.body["order_token"].as_str().unwrap().to_owned();
+    if pay {
+        let intent = reply.body["payment"]["payment_intent_id"].as_str().unwrap();
+        assert_eq!(confirm(t, intent, "4242424242424242").await.body["status"], "succeeded");
+    }
+    (id, token, cart)
+}
+
+async fn post(t: &TestApp, path: &str, token: &str, headers: &[(&str, &str)], body: Value) -> Reply {
+    t.send(Method::POST, path, Some(token), headers, Some(body.to_string().into())).await
+}
+
+#[tokio::test]
+async fn customers_see_their_orders_guests_theirs_by_token_and_no_one_else_anything() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let (guest_order, token, _) = order(&t, 1, true).await;
+    // A customer's order: their cart, their JWT.
+    let cart = t
+        .json(
+            Method::POST,
+            "/carts",
+            Some(&t.customer),
+            &json!({"currency": "EUR", "items": [{"sku": "P0", "quantity": 1}]}),
+        )
+        .await;
+    let body = json!({"cart_id": cart.body["id"], "email": "c@shop.example", "shipping_method": "standard",
+                      "shipping_address": {"name": "C", "line1": "1 Rue", "city": "Paris", "postal_code": "75001", "country": "FR"}});
+    let mine = post(&t, "/checkout", &t.customer, &[("idempotency-key", "mine")], body).await;
+    assert_eq!(mine.status, StatusCode::CREATED, "{}", mine.body);
+    let mine_id = mine.body["order"]["id"].as_str().unwrap();
+
+    let history = t.get("/orders", Some(&t.customer)).await;
+    let ids: Vec<&str> = history.body["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [mine_id], "a customer sees their own orders only");
+    assert_eq!(t.get(&format!("/orders/{mine_id}"), Some(&t.customer)).await.status, StatusCode::OK);
+    assert_eq!(t.get(&format!("/orders/{guest_order}"), Some(&t.customer)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get(&format!("/orders/{guest_order}"), None).await.status, StatusCode::NOT_FOUND);
+    let by_token =
+        t.send(Method::GET, &format!("/orders/{guest_order}"), None, &[("x-order-token", token.as_str())], None).await;
+    assert_eq!((by_token.status, by_token.body["status"].as_str()), (StatusCode::OK, Some("paid")));
+    let forged =
+        t.send(Method::GET, &format!("/orders/{mine_id}"), None, &[("x-order-token", token.as_str())], None).await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND, "a token opens its own order only");
+    assert_eq!(t.get("/orders", None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(t.get("/orders?status=paid", Some(&t.customer)).await.status, StatusCode::FORBIDDEN);
+
+    let all = t.get("/orders", Some(&t.admin)).await;
+    assert_eq!(all.body["items"].as_array().map(Vec::len), Some(2));
+    let paid = t.get("/orders?status=paid", Some(&t.admin)).await;
+    assert_eq!(paid.body["items"].as_array().map(Vec::len), Some(1), "{}", paid.body);
+    let pending = t.get("/orders?status=pending_payment", Some(&t.admin)).await;
+    assert_eq!(pending.body["items"][0]["id"].as_str(), Some(mine_id));
+    let by_email = t.get("/orders?email=ADA@example.com", Some(&t.admin)).await;
+    assert_eq!(by_email.body["items"][0]["id"].as_str(), Some(guest_order.as_str()));
+    assert_eq!(t.get("/orders?status=lost", Some(&t.admin)).await.code(), "invalid_status");
+}
+
+#[tokio::test]
+async fn fulfilments_ship_what_is_left_and_never_more() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let (unpaid, _, _) = order(&t, 1, false).await;
+    let early = post(&t, &format!("/orders/{unpaid}/fulfillments"), &t.admin, &[], json!({})).await;
+    assert_eq!((early.status, early.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    let (id, _, _) = order(&t, 3, true).await;
+    let path = format!("/orders/{id}/fulfillments");
+    let too_many = post(&t, &path, &t.admin, &[], json!({"lines": [{"sku": "P0", "quantity": 4}]})).await;
+    assert_eq!((too_many.status, too_many.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_lines"));
+    let part = post(
+        &t,
+        &path,
+        &t.admin,
+        &[],
+        json!({"lines": [{"sku": "P0", "quantity": 2}], "carrier": "DHL", "tracking_number": "123"}),
+    )
+    .await;
+    assert_eq!(
+        (part.status, part.body["fulfillment_status"].as_str()),
+        (StatusCode::CREATED, Some("partial")),
+        "{}",
+        part.body
+    );
+    let rest = post(&t, &path, &t.admin, &[], json!({})).await;
+    assert_eq!(
+        (rest.body["status"].as_str(), rest.body["fulfillment_status"].as_str()),
+        (Some("fulfilled"), Some("fulfilled"))
+    );
+    assert_eq!(rest.body["fulfillments"][1]["lines"], json!([["P0", 1]]));
+    let none_left = post(&t, &path, &t.admin, &[], json!({})).await;
+    assert_eq!(none_left.status, StatusCode::CONFLICT);
+    let by_customer = post(&t, &path, &t.customer, &[], json!({})).await;
+    assert_eq!(by_customer.status, StatusCode::FORBIDDEN);
+    let cancel = post(&t, &format!("/orders/{id}/cancel"), &t.admin, &[], json!({})).await;
+    assert_eq!(
+        (cancel.status, cancel.code()),
+        (StatusCode::CONFLICT, "invalid_transition"),
+        "a fulfilled order is not cancelled"
+    );
+}
+
+#[tokio::test]
+async fn refunds_never_exceed_what_was_paid_and_restock_once() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let (unpaid, _, _) = order(&t, 1, false).await;
+    let not_paid =
+        post(&t, &format!("/orders/{unpaid}/refunds"), &t.admin, &[("idempotency-key", "u")], json!({})).await;
+    assert_eq!((not_paid.status, not_paid.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    let (id, _, _) = order(&t, 2, true).await; // 24.90 EUR
+    assert_eq!(t.stock("P0").await, (3, 1, 2));
+    let path = format!("/orders/{id}/refunds");
+    let no_key = post(&t, &path, &t.admin, &[], json!({"amount": 100})).await;
+    assert_eq!(no_key.code(), "idempotency_key_required");
+    for (amount, code) in [
+        (json!(-5), "invalid_amount"),
+        (json!(0), "invalid_amount"),
+        (json!(2491), "invalid_amount"),
+        (json!(1.5), "invalid_body"),
+    ] {
+        let reply =
+            post(&t, &path, &t.admin, &[("idempotency-key", &format!("bad-{amount}"))], json!({"amount": amount}))
+                .await;
+        assert_eq!((reply.status.as_u16() / 100, reply.code()), (4, code), "{amount}: {}", reply.body);
+    }
+    let first = post(
+        &t,
+        &path,
+        &t.admin,
+        &[("idempotency-key", "r1")],
+        json!({"amount": 1000, "restock": [{"sku": "P0", "quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(
+        (first.body["order"]["payment_status"].as_str(), first.body["refund"]["state"].as_str()),
+        (Some("partially_refunded"), Some("succeeded"))
+    );
+    assert_eq!(t.stock("P0").await, (4, 1, 3), "one unit back on hand and available");
+    let replay = post(
+        &t,
+        &path,
+        &t.admin,
+        &[("idempotency-key", "r1")],
+        json!({"amount": 1000, "restock": [{"sku": "P0", "quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(replay.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!(t.stock("P0").await, (4, 1, 3), "a replay restocks nothing");
+    let too_much = post(&t, &path, &t.admin, &[("idempotency-key", "r2")], json!({"amount": 1491})).await;
+    assert_eq!(too_much.code(), "invalid_amount");
+    let over_restock = post(
+        &t,
+        &path,
+        &t.admin,
+        &[("idempotency-key", "r3")],
+        json!({"amount": 1, "restock": [{"sku": "P0", "quantity": 2}]}),
+    )
+    .await;
+    assert_eq!(over_restock.code(), "invalid_lines");
+    let rest = post(&t, &path, &t.admin, &[("idempotency-key", "r4")], json!({})).await;
+    assert_eq!(
+        (rest.body["order"]["payment_status"].as_str(), rest.body["refund"]["amount"]["amount"].as_i64()),
+        (Some("refunded"), Some(1490))
+    );
+    // The provider's own refund events reconcile without counting twice.
+    t.local.tick().await;
+    let order = t.order(&id).await;
+    assert_eq!(
+        (order.totals.refunded, order.totals.total),
+        (Money::new(2490, order.currency), Money::new(2490, order.currency))
+    );
+}
+
+/// Two refunds racing for more than half each: the total never exceeds what was paid.
+pub async fn racing_refunds(t: Arc<TestApp>) {
+    shop(&t, 1).await;
+    let (id, _, _) = order(&t, 1, true).await; // 14.90 EUR
+    let tasks: Vec<_> = (0..2)
+        .map(|i| {
+            let (t, id) = (t.clone(), id.clone());
+            tokio::spawn(async move {
+                post(
+                    &t,
+                    &format!("/orders/{id}/refunds"),
+                    &t.admin,
+                    &[("idempotency-key", &format!("race-{i}"))],
+                    json!({"amount": 1000}),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        let reply = task.await.unwrap();
+        match reply.status {
+            StatusCode::CREATED => created += 1,
+            _ => assert!(
+                ["invalid_amount", "invalid_transition", "order_changed"].contains(&reply.code()),
+                "{}",
+                reply.body
+            ),
+        }
+    }
+    assert_eq!(created, 1);
+    let order = t.order(&id).await;
+    assert_eq!(order.totals.refunded.amount, 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_racing_refunds_never_exceed_the_payment() {
+    racing_refunds(Arc::new(TestApp::new())).await;
+}
+
+#[tokio::test]
+async fn cancelling_releases_or_refunds_and_restocks() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let (unpaid, token, _) = order(&t, 2, false).await;
+    assert_eq!(t.stock("P0").await, (5, 2, 3));
+    let by_guest = t
+        .send(Method::POST, &format!("/orders/{unpaid}/cancel"), None, &[("x-order-token", token.as_str())], None)
+        .await;
+    assert_eq!(by_guest.status, StatusCode::FORBIDDEN, "a guest token reads, it does not cancel");
+    let cancelled = post(&t, &format!("/orders/{unpaid}/cancel"), &t.admin, &[], json!({})).await;
+    assert_eq!(cancelled.body["status"], "cancelled", "{}", cancelled.body);
+    assert_eq!(t.stock("P0").await, (5, 0, 5), "the reservation is released");
+    t.local.tick().await; // the intent's cancel event arrives and changes nothing
+    let again = post(&t, &format!("/orders/{unpaid}/cancel"), &t.admin, &[], json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    let (paid, _, _) = order(&t, 2, true).await;
+    assert_eq!(t.stock("P0").await, (3, 0, 3));
+    let cancelled = post(&t, &format!("/orders/{paid}/cancel"), &t.admin, &[], json!({})).await;
+    assert_eq!(
+        (cancelled.body["status"].as_str(), cancelled.body["payment_status"].as_str()),
+        (Some("cancelled"), Some("refunded")),
+        "{}",
+        cancelled.body
+    );
+    assert_eq!(t.stock("P0").await, (5, 0, 5), "the sold units come back");
+}
+
+/// The simulator, except that cancelling an intent does nothing: the cancel and a payment
+/// crossed in flight, so the payment still goes through after the order expired.
+#[derive(Debug)]
+struct CancelLost(Arc<Simulator>);
+
+#[async_trait]
+impl PaymentGateway for CancelLost {
+    async fn create_intent(&self, request: &CreateIntent) -> Result<Intent, PaymentError> {
+        self.0.create_intent(request).await
+    }
+    async fn cancel_intent(&self, _: &str) -> Result<(), PaymentError> {
+        Ok(())
+    }
+    async fn refund(&self, intent: &str, amount: Money, key: &str) -> Result<Refund, PaymentError> {
+        self.0.refund(intent, amount, key).await
+    }
+    fn publishable_key(&self) -> String {
+        self.0.publishable_key()
+    }
+}
+
+#[tokio::test]
+async fn unpaid_orders_expire_and_a_late_payment_is_refunded_not_kept() {
+    let store = Arc::new(nanoshop_store::embedded::EmbeddedStore::in_memory());
+    let t = TestApp::build(store, |sim| Some(Arc::new(CancelLost(sim))), chrono::TimeDelta::minutes(-1));
+    shop(&t, 1).await;
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 2}])).await;
+    let reply = checkout(&t, &cart, "late").await;
+    let (id, intent) = (
+        reply.body["order"]["id"].as_str().unwrap().to_owned(),
+        reply.body["payment"]["payment_intent_id"].as_str().unwrap().to_owned(),
+    );
+    t.local.tick().await;
+    t.local.tick().await; // a second sweep changes nothing
+    assert_eq!(t.order(&id).await.status.as_str(), "expired");
+    assert_eq!(t.stock("P0").await, (5, 0, 5), "released exactly once");
+    let late = confirm(&t, &intent, "4242424242424242").await;
+    assert_eq!(late.status, StatusCode::OK, "{}", late.body);
+    let order = t.order(&id).await;
+    assert_eq!((order.status.as_str(), format!("{:?}", order.payment_status)), ("expired", "Refunded".to_owned()));
+    assert!(order.flags.contains(&nanoshop_domain::order::OrderFlag::PaidAfterClose));
+    assert_eq!(t.stock("P0").await, (5, 0, 5), "a refunded late payment takes no stock");
+}
+
+/// The sweep and a payment racing for 20 orders: each ends paid with its stock sold, or expired
+/// with its payment refunded; never paid with stock released, never both.
+pub async fn expiry_races_payment(t: Arc<TestApp>) {
+    shop(&t, 1).await;
+    t.json(Method::PUT, "/inventory/P0", Some(&t.admin), &json!({"on_hand": 100})).await;
+    let mut orders = Vec::new();
+    for i in 0..20 {
+        let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}])).await;
+        let reply = checkout(&t, &cart, &format!("race-{i}")).await;
+        orders.push((
+            reply.body["order"]["id"].as_str().unwrap().to_owned(),
+            reply.body["payment"]["payment_intent_id"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let sweep = {
+        let t = t.clone();
+        tokio::spawn(async move { t.local.tick().await })
+    };
+    let payments: Vec<_> = orders
+        .iter()
+        .map(|(_, intent)| {
+            let (t, intent) = (t.clone(), intent.clone());
+            tokio::spawn(async move { confirm(&t, &intent, "4242424242424242").await })
+        })
+        .collect();
+    sweep.await.unwrap();
+    for p in payments {
+        p.await.unwrap();
+    }
+    t.local.tick().await;
+    let (mut paid, mut expired) = (0, 0);
+    for (id, _) in &orders {
+        let o = t.order(id).await;
+        match o.status.as_str() {
+            "paid" => {
+                assert_eq!(format!("{:?}", o.stock), "Committed");
+                paid += 1;
+            }
+            "expired" => {
+                assert_eq!(format!("{:?}", o.payment_status), "Refunded", "an expired order keeps no money");
+                expired += 1;
+            }
+            other => panic!("order {id} ended {other}"),
+        }
+    }
+    assert_eq!(paid + expired, 20);
+    assert_eq!(t.stock("P0").await, (100 - paid, 0, 100 - paid), "stock = initial − paid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sweep_racing_payments_never_loses_stock_or_money() {
+    let store = Arc::new(nanoshop_store::embedded::EmbeddedStore::in_memory());
+    let t = TestApp::build(store, |sim| Some(Arc::new(CancelLost(sim))), chrono::TimeDelta::minutes(-1));
+    expiry_races_payment(Arc::new(t)).await;
+}
