@@ -2,6 +2,7 @@
 //!
 //! - [`local`]: the data dir and its secrets, and [`local::app`], the router that mounts every
 //!   function on one store with the local-only routes (`/dev/token`, uploads) and the storefront.
+//! - [`events`]: order events relayed locally, to `events.jsonl` and memory.
 //! - [`local_images`]: presigned-style image uploads into the data dir.
 //! - [`payments`]: the payment simulator's routes and the delivery of its signed events.
 //! - [`seed`]: the demo catalog, written through the public API.
@@ -9,6 +10,7 @@
 //!
 //! `main.rs` is the CLI: `serve`, `seed`, `token`, `openapi`.
 
+pub mod events;
 pub mod local;
 pub mod local_images;
 pub mod openapi;

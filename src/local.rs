@@ -112,6 +112,8 @@ pub struct LocalConfig {
     pub simulator: Option<Arc<nanoshop_payments::simulator::Simulator>>,
     /// How long an unpaid order holds its stock.
     pub payment_window: chrono::TimeDelta,
+    /// Where relayed order events are appended (`<data dir>/events.jsonl`); none in tests.
+    pub events_log: Option<PathBuf>,
     pub images: Arc<LocalImages>,
     /// Where `storefront-example/` is, served at `/` when it exists.
     pub storefront: Option<PathBuf>,
@@ -164,6 +166,8 @@ pub struct LocalApp {
     payments: Option<crate::payments::LocalPayments>,
     orders: nanoshop_orders::repo::OrdersRepository,
     gateway: Arc<dyn nanoshop_payments::PaymentGateway>,
+    store: Arc<dyn Store>,
+    events: Arc<crate::events::LocalEvents>,
 }
 
 impl LocalApp {
@@ -181,6 +185,22 @@ impl LocalApp {
         if let Some(payments) = &self.payments {
             payments.deliver_pending().await;
         }
+        // Relay the outbox until it is empty (each round takes a page).
+        loop {
+            match nanoshop_orders::events::relay_outbox(self.store.as_ref(), self.events.as_ref(), 100).await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "event relay failed; retrying next tick");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The order events relayed so far.
+    pub fn events(&self) -> Vec<nanoshop_domain::order::OrderEvent> {
+        self.events.published()
     }
 
     pub fn new(config: LocalConfig) -> Self {
@@ -243,6 +263,8 @@ impl LocalApp {
             payments: simulated,
             orders: nanoshop_orders::repo::OrdersRepository::new(config.store.clone()),
             gateway: config.payments.clone(),
+            store: config.store.clone(),
+            events: Arc::new(crate::events::LocalEvents::new(config.events_log.clone())),
         }
     }
 }

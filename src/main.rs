@@ -103,6 +103,7 @@ fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>) -> anyhow:
         payments,
         simulator,
         payment_window: chrono::TimeDelta::minutes(minutes),
+        events_log: Some(data_dir.join("events.jsonl")),
         images: Arc::new(images),
         storefront,
     };

@@ -58,7 +58,7 @@ export function subscribe(listener) {
 export function rememberOrder(order, token) {
   const entry = {
     id: order.id, token, number: order.number, email: order.email,
-    total: order.totals?.total, created_at: order.created_at,
+    total: order.totals?.total, created_at: order.created_at, expires_at: order.expires_at,
   };
   const orders = [entry, ...(state.orders ?? []).filter((o) => o.id !== order.id)].slice(0, 20);
   update({ orders });

@@ -363,3 +363,23 @@ async fn the_sweep_racing_payments_never_loses_stock_or_money() {
     let t = TestApp::build(store, |sim| Some(Arc::new(CancelLost(sim))), chrono::TimeDelta::minutes(-1));
     expiry_races_payment(Arc::new(t)).await;
 }
+
+#[tokio::test]
+async fn every_state_change_emits_its_event_exactly_once() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let (paid, _, _) = order(&t, 2, true).await;
+    let (unpaid, _, _) = order(&t, 1, false).await;
+    post(&t, &format!("/orders/{unpaid}/cancel"), &t.admin, &[], json!({})).await;
+    post(&t, &format!("/orders/{paid}/refunds"), &t.admin, &[("idempotency-key", "e1")], json!({"amount": 500})).await;
+    post(&t, &format!("/orders/{paid}/fulfillments"), &t.admin, &[], json!({})).await;
+    t.local.tick().await;
+    t.local.tick().await; // relaying again publishes nothing twice
+    let events = t.local.events();
+    let of =
+        |id: &str| events.iter().filter(|e| e.order_id.as_str() == id).map(|e| e.kind.as_str()).collect::<Vec<_>>();
+    assert_eq!(of(&paid), ["order.placed", "order.paid", "order.refunded", "order.fulfilled"]);
+    assert_eq!(of(&unpaid), ["order.placed", "order.cancelled"]);
+    let ids: std::collections::BTreeSet<_> = events.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(ids.len(), events.len(), "unique ids");
+}

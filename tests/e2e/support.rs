@@ -85,6 +85,7 @@ impl TestApp {
             payments: payments(simulator.clone()).unwrap_or_else(|| simulator.clone()),
             simulator: Some(simulator.clone()),
             payment_window: window,
+            events_log: None,
             images: Arc::new(LocalImages::new(
                 data_dir.join("images"),
                 "http://127.0.0.1:3000",

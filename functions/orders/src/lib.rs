@@ -5,8 +5,11 @@
 //! - [`http`]: the handlers; state changes come from `nanoshop_domain::order`.
 //! - [`repo`]: orders, their listings and the stock movements that go with a change.
 //! - [`expiry`]: the sweep, shared by the scheduled binary and `nanoshop serve`.
+//! - [`events`]: order events from the outbox to EventBridge (`orders-events-relay`) or, locally,
+//!   to a log.
 
 pub mod config;
+pub mod events;
 pub mod expiry;
 pub mod http;
 pub mod repo;

@@ -96,6 +96,8 @@ prefixed_id!(/// An order.
     OrderId, "ord", "order");
 prefixed_id!(/// A discount code.
     DiscountId, "disc", "discount");
+prefixed_id!(/// An order event, unique, for consumers to deduplicate deliveries by.
+    OrderEventId, "oevt", "order event");
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 //! | orders       | intent pointer    | `PAYMENT#{intent id}`    | `PAYMENT`   | `order_id`: finds the order of a charge event     |
 //! | orders       | order number      | `COUNTER`                | `ORDER_NUMBER` | `value`: the last order number handed out      |
 //! | orders       | listing entry     | `ORDERS#{listing}`       | `{order id}` | `order_id`; listings `ALL`, `CUSTOMER#{sub}`, `EMAIL#{email}`, `STATUS#{status}` |
+//! | orders       | outbox event      | `OUTBOX`                 | `{event id}` | `doc`: `OrderEvent`; `expires_at` (7 days)     |
 //! | idempotency  | API request       | `IDEM#{route}#{key}`     | `IDEM`      | `doc`: `IdempotencyRecord`; `expires_at` (24 h)   |
 //! | idempotency  | processed event   | `EVENT#{event id}`       | `EVENT`     | `expires_at` (30 days)                            |
 //!
@@ -89,11 +90,20 @@ pub fn email_listing(email: &str) -> String {
 }
 
 pub const ALL_LISTING: &str = "ORDERS#ALL";
+/// The partition of order events waiting to be relayed (the outbox).
+pub const OUTBOX: &str = "OUTBOX";
+/// Outbox items expire after a week: relayed long before, kept for replays by hand.
+pub const OUTBOX_TTL_SECS: i64 = 7 * 24 * 3600;
+
+pub fn outbox_key(event: &nanoshop_domain::ids::OrderEventId) -> Key {
+    Key::new(OUTBOX, event.as_str())
+}
 
 /// Every write that stores `next`: the order, on condition that it is new (no `previous`) or
-/// still at `previous`'s version, then its listing entries: all of them for a new order, and a
-/// move between status listings when the status changed. Only the first write has a condition,
-/// so a failed transaction points at the order or at a caller's own writes.
+/// still at `previous`'s version; then its listing entries (all of them for a new order, a move
+/// between status listings when the status changed); then the events the change produces, into
+/// the outbox, so an event exists exactly when its change does. Only the first write has a
+/// condition, so a failed transaction points at the order or at a caller's own writes.
 ///
 /// # Errors
 /// Never in practice: an order always serialises.
@@ -120,6 +130,12 @@ pub fn order_writes(previous: Option<&Order>, next: &Order) -> Result<Vec<nanosh
             writes.push(entry(status_listing(next.status)));
         }
         Some(_) => {}
+    }
+    for event in nanoshop_domain::order::events(previous, next) {
+        let item = Item::new(&outbox_key(&event.id))
+            .with(nanoshop_store::port::EXPIRES_AT, nanoshop_store::port::now_unix() + OUTBOX_TTL_SECS)
+            .with(crate::DOC, crate::encode(&event)?);
+        writes.push(Write::Put { table: Table::Orders, item, condition: None });
     }
     Ok(writes)
 }

@@ -1,0 +1,149 @@
+// Test support: a fresh `nanoshop serve` on a free 127.0.0.1 port with its own temporary data dir,
+// headless Debian Chromium driven by playwright-core (installed outside the repo by
+// scripts/browser.sh), admin calls to the API, and screenshots at phone and desktop widths.
+
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir, homedir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '..', '..');
+const cache = process.env.NANOSHOP_CACHE ?? path.join(homedir(), '.cache', 'nanoshop');
+const browserDir = process.env.NANOSHOP_BROWSER_DIR ?? path.join(cache, 'browser');
+export const screenshotDir = path.join(repo, 'test-output', 'screenshots');
+
+function playwright() {
+  const require = createRequire(path.join(browserDir, 'package.json'));
+  try {
+    return require('playwright-core');
+  } catch (e) {
+    throw new Error(`playwright-core is not installed in ${browserDir}: run scripts/browser.sh install (${e.message})`);
+  }
+}
+
+function binary() {
+  const candidates = [
+    process.env.NANOSHOP_BIN,
+    process.env.CARGO_TARGET_DIR && path.join(process.env.CARGO_TARGET_DIR, 'debug', 'nanoshop'),
+    path.join(repo, 'target', 'debug', 'nanoshop'),
+  ].filter(Boolean);
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error(`no nanoshop binary (looked at ${candidates.join(', ')}): cargo build --bin nanoshop`);
+  return found;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `nanoshop serve` on a fresh data dir; resolves when /health answers. */
+export async function startServer() {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'nanoshop-storefront-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' };
+  // Always the built-in payment simulator: a real Stripe key in the environment must not leak in.
+  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_API_BASE', 'NANOSHOP_ADDR', 'NANOSHOP_DATA_DIR', 'NANOSHOP_STOREFRONT']) delete env[name];
+  const child = spawn(binary(), ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir,
+    '--storefront', path.join(repo, 'storefront-example')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nanoshop serve exited (${child.exitCode}):\n${log}`);
+    try {
+      const r = await fetch(`${base}/health`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`nanoshop serve did not answer within 60 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    log: () => log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A JSON call to the API; resolves {status, body}. */
+export async function call(base, method, pathname, { body, token, headers = {} } = {}) {
+  const response = await fetch(`${base}${pathname}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+export async function token(base, sub, { admin = false, email } = {}) {
+  const { status, body } = await call(base, 'POST', '/dev/token', { body: { sub, admin, ...(email ? { email } : {}) } });
+  if (status !== 200) throw new Error(`/dev/token answered ${status}`);
+  return body.token;
+}
+
+/** Headless Chromium with the project's launch arguments (LOCAL-STACK.md § Browser). */
+export async function launchBrowser() {
+  const { chromium } = playwright();
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+/** A fresh browser context (empty localStorage) with a page that fails the test on script errors. */
+export async function newShopper(browser, base) {
+  const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC', baseURL: base });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(m.text()); });
+  page.scriptErrors = errors;
+  return { context, page };
+}
+
+/** Saves `name-phone.png` (390×844) and `name-desktop.png` (1280×800), full page, and goes back to desktop. */
+export async function screenshot(page, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  for (const [label, size] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+    await page.setViewportSize(size);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await page.screenshot({ path: path.join(screenshotDir, `${name}-${label}.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
+  }
+  await page.setViewportSize(DESKTOP);
+}
