@@ -69,11 +69,18 @@ export function currencyName(code) {
 }
 
 const ORDER_STATUS = {
-  pending_payment: 'Waiting for payment',
-  paid: 'Paid — being prepared',
+  pending_payment: 'Awaiting payment',
+  paid: 'Paid',
   fulfilled: 'Shipped',
   cancelled: 'Cancelled',
-  expired: 'Expired — not paid in time',
+  expired: 'Expired',
+};
+const ORDER_STATUS_SENTENCE = {
+  pending_payment: 'We are waiting for your payment.',
+  paid: 'Paid. We are preparing your order.',
+  fulfilled: 'Your order is on its way.',
+  cancelled: 'This order was cancelled. Anything paid is refunded.',
+  expired: 'This order was not paid in time, so its items were released.',
 };
 const PAYMENT_STATUS = {
   pending: 'Not paid yet',
@@ -90,6 +97,7 @@ const FULFILMENT_STATUS = {
 };
 
 export const orderStatus = (s) => ORDER_STATUS[s] ?? s;
+export const orderStatusSentence = (s) => ORDER_STATUS_SENTENCE[s] ?? '';
 export const paymentStatus = (s) => PAYMENT_STATUS[s] ?? s;
 export const fulfilmentStatus = (s) => FULFILMENT_STATUS[s] ?? s;
 

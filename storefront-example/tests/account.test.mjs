@@ -96,7 +96,7 @@ test('the signed-in customer checks out with their e-mail prefilled', async () =
 test("the order appears in the customer's history", async () => {
   const { page } = shopper;
   assert.ok(orderNumber, 'the checkout test placed an order');
-  await page.getByRole('link', { name: 'Orders' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders', exact: true }).click();
   await heading(page, 'Your orders');
   const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: `#${orderNumber}` }) });
   await row.getByText('Paid — being prepared').waitFor();

@@ -132,6 +132,7 @@ export async function newShopper(browser, base) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  if (process.env.STOREFRONT_DEBUG) page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(m.text()); });
   page.scriptErrors = errors;
   return { context, page };
@@ -142,7 +143,8 @@ export async function screenshot(page, name) {
   mkdirSync(screenshotDir, { recursive: true });
   for (const [label, size] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     await page.setViewportSize(size);
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    // From the top: a full-page capture of a scrolled page draws the sticky header mid-page.
+    await page.evaluate(() => new Promise((r) => { window.scrollTo(0, 0); requestAnimationFrame(() => requestAnimationFrame(r)); }));
     await page.screenshot({ path: path.join(screenshotDir, `${name}-${label}.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
   }
   await page.setViewportSize(DESKTOP);

@@ -217,6 +217,13 @@ fn every_function_can_be_swapped_for_an_integrators_by_its_arn_parameter() {
         );
         let id = function_id(function.bin);
         assert_eq!(template.resource(&id)["Condition"], condition, "{id} must be skipped when {parameter} is set");
+        // A SAM event vanishes with our function instead of moving to the integrator's, and some
+        // (DynamoDB streams) bring a managed policy on every resource: declare routes, schedules and
+        // event source mappings as resources whose target is `!If [Deploy<Name>, ours, theirs]`.
+        assert!(
+            template.resource(&id)["Properties"].get("Events").is_none(),
+            "{id}: no SAM Events; see the comment above this assertion"
+        );
 
         if function.routes.is_empty() {
             continue;

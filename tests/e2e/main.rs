@@ -12,5 +12,6 @@ mod checkout;
 mod dynamodb;
 mod images;
 mod infra;
+mod localstripe;
 mod orders;
 mod support;

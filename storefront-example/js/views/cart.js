@@ -4,7 +4,7 @@ import { settings, ApiError } from '../api.js';
 import * as cart from '../cart.js';
 import { h, replace, announce, uid, showFieldErrors } from '../dom.js';
 import { errorBox, explain } from '../errors.js';
-import { money, lineTitle, currencyName } from '../format.js';
+import { money, lineTitle, currencyName, country } from '../format.js';
 import { addressFieldset, readAddress, shippingOptions, totals } from './parts.js';
 import { productArt } from './product.js';
 
@@ -28,14 +28,17 @@ export async function cartView({ isCurrent }) {
   const [current, store] = await Promise.all([cart.load(), settings()]);
   const root = h('div', { class: 'cart-page' });
   let busy = Promise.resolve();
+  let openAddress = false;
+  let editingAddress = false;
 
   /** Runs one change at a time; redraws with the cart it returns; keeps focus where it was. */
-  function change(action, { errorSlot, onError, done } = {}) {
+  function change(action, { errorSlot, onError, done, before } = {}) {
     busy = busy.then(async () => {
       const focusKey = document.activeElement?.dataset?.focus;
       try {
         const updated = await action();
         if (!isCurrent()) return;
+        before?.();
         draw(updated);
         done?.(updated);
       } catch (e) {
@@ -89,15 +92,17 @@ export async function cartView({ isCurrent }) {
           h('p', { class: 'cart-line__unit' }, line.unit_price ? `${money(line.unit_price)} each` : ''),
           warning ? h('p', { class: 'cart-line__warning', id: `${qtyId}-warn` }, warning,
             line.unavailable_reason === 'insufficient_stock' && line.available_quantity > 0
-              ? h('button', { type: 'button', class: 'link-button', 'data-focus': `fix-${line.sku}`,
+              ? h('button', { type: 'button', class: 'link-button cart-line__fix', 'data-focus': `fix-${line.sku}`,
                 onclick: () => change(() => cart.setQuantity(line.sku, line.available_quantity), {
                   done: () => announce(`Quantity of ${title} is now ${line.available_quantity}.`),
-                }) }, ` Change to ${line.available_quantity}`)
+                }) }, `Change to ${line.available_quantity}`)
               : null) : null),
         h('div', { class: 'cart-line__qty' },
           h('label', { for: qtyId }, 'Quantity', h('span', { class: 'visually-hidden' }, ` of ${title}`)),
           quantity),
-        h('p', { class: 'cart-line__total' }, line.line_total && line.available ? money(line.line_total) : '—'),
+        h('p', { class: 'cart-line__total' }, line.line_total && line.available
+          ? money(line.line_total)
+          : h('span', { class: 'cart-line__excluded' }, 'Not counted')),
         h('button', { type: 'button', class: 'link-button cart-line__remove', 'data-focus': `remove-${line.sku}`,
           onclick: () => change(() => cart.remove(line.sku), { done: () => {
             announce(`${title} removed from your cart.`);
@@ -143,20 +148,57 @@ export async function cartView({ isCurrent }) {
         return form;
       })();
 
-    // Delivery address and options.
+    // Delivery: optional here (checkout asks for it); it shows delivery options and tax early.
     const deliveryError = h('div', { 'data-slot': 'delivery-error' });
-    const deliveryForm = h('form', { class: 'delivery-form', onsubmit: (event) => {
-      event.preventDefault();
-      const address = readAddress(deliveryForm);
-      saveShipping(address, c.shipping_method?.id, deliveryForm, deliveryError);
-    } },
-    addressFieldset({ address: c.shipping_address, countries: store.countries }),
-    h('button', { type: 'submit', class: 'button button--secondary', 'data-focus': 'delivery-submit' },
-      c.shipping_address ? 'Update delivery options' : 'Show delivery options'),
-    deliveryError,
-    c.shipping_address ? shippingOptions(c, {
-      onchoose: (id) => change(() => cart.setShipping(c.shipping_address, id), { errorSlot: () => deliveryError, done: () => announce('Delivery option saved. Totals updated.') }),
-    }) : null);
+    const chooseOption = (id) => change(() => cart.setShipping(c.shipping_address, id), {
+      errorSlot: () => deliveryError, done: () => announce('Delivery option saved. Totals updated.'),
+    });
+    let delivery;
+    if (editingAddress || (!c.shipping_address && openAddress)) {
+      const deliveryForm = h('form', { class: 'delivery-form', novalidate: true, onsubmit: (event) => {
+        event.preventDefault();
+        const address = readAddress(deliveryForm);
+        const missing = {};
+        for (const el of deliveryForm.querySelectorAll('input, select')) {
+          if (el.name && !el.checkValidity()) missing[el.name] = 'Please fill this in.';
+        }
+        if (Object.keys(missing).length) {
+          showFieldErrors(deliveryForm, missing).focus();
+          return;
+        }
+        saveShipping(address, c.shipping_method?.id, deliveryForm, deliveryError);
+      } },
+      addressFieldset({ address: c.shipping_address, countries: store.countries }),
+      deliveryError,
+      h('p', { class: 'actions' },
+        h('button', { type: 'submit', class: 'button button--secondary', 'data-focus': 'delivery-submit' }, 'Show delivery options'),
+        c.shipping_address ? h('button', { type: 'button', class: 'link-button', onclick: () => {
+          editingAddress = false;
+          draw(c);
+          root.querySelector('[data-focus="delivery-change"]')?.focus();
+        } }, 'Cancel') : null));
+      delivery = deliveryForm;
+    } else if (c.shipping_address) {
+      const a = c.shipping_address;
+      delivery = h('div', {},
+        h('p', { class: 'delivery-to' }, h('span', { class: 'delivery-to__label' }, 'Deliver to '),
+          [a.name, a.line1, `${a.postal_code} ${a.city}`, country(a.country)].join(', '), ' ',
+          h('button', { type: 'button', class: 'link-button', 'data-focus': 'delivery-change', onclick: () => {
+            editingAddress = true;
+            draw(c);
+            root.querySelector('.delivery-form input')?.focus();
+          } }, 'Change', h('span', { class: 'visually-hidden' }, ' delivery address'))),
+        deliveryError,
+        shippingOptions(c, { onchoose: chooseOption }));
+    } else {
+      delivery = h('div', {},
+        h('p', { class: 'hint' }, 'See the delivery options and tax for your address now, or later at checkout.'),
+        h('button', { type: 'button', class: 'button button--secondary', 'data-focus': 'delivery-open', 'aria-expanded': 'false', onclick: () => {
+          openAddress = true;
+          draw(c);
+          root.querySelector('.delivery-form input')?.focus();
+        } }, 'Enter delivery address'));
+    }
 
     replace(root,
       h('h1', { tabindex: '-1' }, 'Your cart'),
@@ -166,13 +208,13 @@ export async function cartView({ isCurrent }) {
           lines,
           h('section', { class: 'panel', 'aria-labelledby': 'delivery-title' },
             h('h2', { id: 'delivery-title' }, 'Delivery'),
-            deliveryForm)),
+            delivery)),
         h('aside', { class: 'cart-summary panel', 'aria-labelledby': 'summary-title' },
           h('h2', { id: 'summary-title' }, 'Summary'),
           discount,
           totals(c, { caption: 'Cart totals' }),
           blocked
-            ? h('p', { class: 'alert alert--warning' }, 'Some items above cannot be bought as they are. Change or remove them to check out.')
+            ? h('p', { class: 'alert alert--warning' }, 'Some items above cannot be bought as they are, so they are not counted. Change or remove them to check out.')
             : null,
           blocked
             ? h('button', { type: 'button', class: 'button button--primary button--block', disabled: true }, 'Go to checkout')
@@ -197,7 +239,11 @@ export async function cartView({ isCurrent }) {
       return updated;
     }, {
       errorSlot: () => errorSlot,
-      done: (updated) => announce(`${updated.shipping_options.length} delivery options. Totals updated.`),
+      before: () => { editingAddress = false; openAddress = false; },
+      done: (updated) => {
+        announce(`${updated.shipping_options.length} delivery options. Totals updated.`);
+        root.querySelector('.shipping-options input:checked, [data-focus="delivery-change"]')?.focus();
+      },
       onError: (e) => {
         if (!(e instanceof ApiError)) return false;
         const { fields } = explain(e);

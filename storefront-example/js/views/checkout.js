@@ -36,6 +36,7 @@ export async function checkoutView({ navigate, isCurrent }) {
     value: s.session?.email ?? draft.email ?? '', hint: 'For your receipt and questions about this order.',
   });
   const formError = h('div', { 'data-slot': 'form-error' });
+  const shippingError = h('div', { 'data-slot': 'shipping-error' });
   const optionsSlot = h('div');
   const summarySlot = h('div');
   const submit = h('button', { type: 'submit', class: 'button button--primary button--block' }, 'Continue to payment');
@@ -50,7 +51,8 @@ export async function checkoutView({ navigate, isCurrent }) {
   async function updateShipping(method) {
     const address = readAddress(form);
     if (!addressComplete(address)) return;
-    replace(formError);
+    if (sameAddress(address, c.shipping_address) && (!method || method === c.shipping_method?.id)) return;
+    replace(shippingError);
     const task = (async () => {
       try {
         try {
@@ -67,7 +69,7 @@ export async function checkoutView({ navigate, isCurrent }) {
       } catch (e) {
         if (!isCurrent()) return;
         showFieldErrors(form, explain(e).fields);
-        replace(formError, errorBox(e));
+        replace(shippingError, errorBox(e));
       }
     })();
     refreshing = task;
@@ -83,7 +85,9 @@ export async function checkoutView({ navigate, isCurrent }) {
 
   const form = h('form', { class: 'checkout-form', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
+    clearTimeout(timer);
     replace(formError);
+    replace(shippingError);
     showFieldErrors(form, {});
     // The browser's own checks first (required fields, e-mail shape), said in our words.
     const missing = {};
@@ -133,12 +137,22 @@ export async function checkoutView({ navigate, isCurrent }) {
       const box = errorBox(e, { lines: c.items, extra });
       replace(formError, box);
       box.focus();
+      // Show the cart as it is now (sold-out lines, new totals) beside the explanation.
+      if (e instanceof ApiError && e.status === 409) {
+        cart.load().then((fresh) => {
+          if (fresh && isCurrent()) {
+            c = fresh;
+            drawCart();
+          }
+        }).catch(() => {});
+      }
       submit.disabled = false;
       submit.textContent = 'Continue to payment';
     }
   } },
   h('fieldset', {}, h('legend', {}, 'Contact'), email),
   address,
+  shippingError,
   optionsSlot,
   formError,
   submit);

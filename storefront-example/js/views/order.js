@@ -4,7 +4,7 @@
 import { api, ApiError } from '../api.js';
 import { h, replace, announce } from '../dom.js';
 import { errorBox } from '../errors.js';
-import { money, minus, dateTime, country, orderStatus, paymentStatus, fulfilmentStatus } from '../format.js';
+import { money, minus, dateTime, country, orderStatus, orderStatusSentence, paymentStatus, fulfilmentStatus } from '../format.js';
 import * as store from '../state.js';
 import { totals } from './parts.js';
 
@@ -48,16 +48,16 @@ function render(order, { placed }) {
     h('h1', { tabindex: '-1' }, heading),
     placed && paid ? h('div', { class: 'alert alert--success', role: 'status' },
       h('p', { class: 'alert__title' }, `Order #${order.number} is confirmed and paid.`),
-      h('p', {}, `We'll send updates to ${order.email}.`)) : null,
+      h('p', {}, 'You can come back to this page from Orders at any time. Please quote the order number if you contact us.')) : null,
     waiting ? h('p', { class: 'alert alert--info', role: 'status' }, 'Waiting for the payment to be confirmed…') : null,
     order.status === 'pending_payment' && !waiting ? h('div', { class: 'alert alert--warning' },
       h('p', { class: 'alert__title' }, 'This order is waiting for payment.'),
       order.expires_at ? h('p', {}, `It is held for you until ${dateTime(order.expires_at)}.`) : null,
       payment ? h('p', {}, h('a', { class: 'button button--primary', href: `#/pay/${encodeURIComponent(order.id)}` }, 'Pay now')) : null) : null,
-    order.status === 'expired' ? h('p', { class: 'alert alert--warning' }, 'This order was not paid in time, so its items were released. You can place a new order any time.') : null,
     h('div', { class: 'order-layout' },
       h('section', { class: 'panel', 'aria-labelledby': 'order-status-title' },
         h('h2', { id: 'order-status-title' }, 'Status'),
+        h('p', { class: 'status-sentence' }, orderStatusSentence(order.status)),
         h('dl', { class: 'facts' },
           h('div', {}, h('dt', {}, 'Order'), h('dd', {}, `#${order.number}`)),
           h('div', {}, h('dt', {}, 'Status'), h('dd', { 'data-status': order.status }, statusBadge(order))),

@@ -71,8 +71,8 @@ export function totals(subject, { caption = 'Order total' } = {}) {
   const rows = [
     ['Subtotal', money(t.subtotal)],
     t.discount?.amount ? [`Discount${subject.discount?.code ? ` (${subject.discount.code})` : subject.discount_code ? ` (${subject.discount_code})` : ''}`, minus(t.discount)] : null,
-    ['Delivery', hasMethod ? (t.shipping.amount === 0 ? 'Free' : money(t.shipping)) : 'Chosen at checkout'],
-    [inclusive ? 'Tax included' : 'Tax', hasAddress ? money(t.tax) : 'Calculated from the address'],
+    ['Delivery', hasMethod ? (t.shipping.amount === 0 ? 'Free' : money(t.shipping)) : 'At checkout'],
+    [inclusive ? 'Tax included' : 'Tax', hasAddress ? money(t.tax) : 'At checkout'],
     t.refunded?.amount ? ['Refunded', minus(t.refunded)] : null,
   ].filter(Boolean);
   return h('dl', { class: 'totals', 'aria-label': caption },
@@ -82,8 +82,14 @@ export function totals(subject, { caption = 'Order total' } = {}) {
 
 /** A compact list of lines (cart or order) for summaries. */
 export function lineSummary(lines) {
-  return h('ul', { class: 'line-summary' }, lines.map((l) => h('li', {},
-    h('span', { class: 'line-summary__title' }, l.variant_title ? `${l.title} — ${l.variant_title}` : l.title ?? l.sku),
-    h('span', { class: 'line-summary__qty' }, `× ${l.quantity}`),
-    h('span', { class: 'line-summary__total' }, l.line_total ? money(l.line_total) : '—'))));
+  return h('ul', { class: 'line-summary' }, lines.map((l) => {
+    const unavailable = l.available === false;
+    const why = l.unavailable_reason === 'insufficient_stock' && l.available_quantity > 0
+      ? `Only ${l.available_quantity} left` : 'Not available';
+    return h('li', { class: unavailable ? 'is-unavailable' : null },
+      h('span', { class: 'line-summary__title' }, l.variant_title ? `${l.title} — ${l.variant_title}` : l.title ?? l.sku,
+        unavailable ? h('span', { class: 'line-summary__why' }, why) : null),
+      h('span', { class: 'line-summary__qty' }, `× ${l.quantity}`),
+      h('span', { class: 'line-summary__total' }, unavailable ? 'Not counted' : l.line_total ? money(l.line_total) : ''));
+  }));
 }

@@ -1,0 +1,91 @@
+//! A purchase against localstripe, a third-party Stripe emulator: checkout creates the
+//! PaymentIntent through the real Stripe adapter, the card is confirmed at localstripe, and
+//! localstripe's own signed webhook pays the order through the webhook function over HTTP.
+
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use nanoshop_payments::stripe::StripeGateway;
+use serde_json::json;
+
+use crate::cart::{guest_cart, shop};
+use crate::checkout::checkout;
+use crate::support::TestApp;
+
+fn localstripe() -> Option<String> {
+    let Ok(url) = std::env::var("NANOSHOP_LOCALSTRIPE") else {
+        assert!(
+            std::env::var("NANOSHOP_SKIP_SERVICES").is_ok_and(|v| v == "1"),
+            "NANOSHOP_LOCALSTRIPE is not set: run `make test`"
+        );
+        return None;
+    };
+    Some(url)
+}
+
+/// Waits until the order reaches `wanted` (localstripe delivers webhooks asynchronously).
+async fn until(
+    t: &TestApp,
+    id: &str,
+    wanted: impl Fn(&nanoshop_domain::order::Order) -> bool,
+) -> nanoshop_domain::order::Order {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let order = t.order(id).await;
+        if wanted(&order) || Instant::now() > deadline {
+            return order;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn localstripe_payments_and_webhooks_settle_orders() {
+    let Some(url) = localstripe() else { return };
+    let stripe = Arc::new(StripeGateway::new("sk_test_nanoshop", "pk_test_nanoshop".into(), Some(&url)).unwrap());
+    let store = Arc::new(nanoshop_store::embedded::EmbeddedStore::in_memory());
+    let gateway = stripe.clone();
+    let t = TestApp::build(store, move |_| Some(gateway), chrono::TimeDelta::minutes(30));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/webhooks/stripe", listener.local_addr().unwrap());
+    let server = tokio::spawn(axum::serve(listener, t.app.clone()).into_future());
+    let registered = reqwest::Client::new()
+        .post(format!("{url}/_config/webhooks/nanoshop-e2e-{}", std::process::id()))
+        .form(&[("url", endpoint.as_str()), ("secret", t.webhook_secret.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(registered.status().is_success());
+
+    shop(&t, 2).await;
+    let buy = |sku: &'static str, key: &'static str| {
+        let t = &t;
+        async move {
+            let cart = guest_cart(t, json!([{"sku": sku, "quantity": 1}])).await;
+            let reply = checkout(t, &cart, key).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+            assert!(reply.body["payment"]["payment_intent_id"].as_str().is_some_and(|pi| pi.starts_with("pi_")));
+            (
+                reply.body["order"]["id"].as_str().unwrap().to_owned(),
+                reply.body["payment"]["payment_intent_id"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (paid, paid_intent) = buy("P0", "ls-paid").await;
+    stripe.confirm_with_test_card(&paid_intent, "4242424242424242").await.unwrap();
+    let order = until(&t, &paid, |o| o.status.as_str() == "paid").await;
+    assert_eq!(order.status.as_str(), "paid", "localstripe's signed event paid the order");
+    assert_eq!(t.stock("P0").await, (4, 0, 4));
+
+    let (declined, declined_intent) = buy("P1", "ls-declined").await;
+    let _ = stripe.confirm_with_test_card(&declined_intent, "4000000000000341").await;
+    let order = until(&t, &declined, |o| format!("{:?}", o.payment_status) == "Failed").await;
+    assert_eq!(
+        (order.status.as_str(), format!("{:?}", order.payment_status)),
+        ("pending_payment", "Failed".to_owned())
+    );
+    assert_eq!(t.stock("P1").await, (5, 1, 4), "the declined order still holds its unit");
+    server.abort();
+}
