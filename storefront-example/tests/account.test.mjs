@@ -99,7 +99,7 @@ test("the order appears in the customer's history", async () => {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders', exact: true }).click();
   await heading(page, 'Your orders');
   const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: `#${orderNumber}` }) });
-  await row.getByText('Paid — being prepared').waitFor();
+  await row.getByText('Paid', { exact: true }).waitFor();
   await screenshot(page, 'order-history');
 
   // Signed out, the history is gone from the page; signed in again, it is back.

@@ -137,7 +137,7 @@ test('a guest buys two variants with a discount code and a test card; the order 
     await page.reload();
     await page.goto(`/#/order/${orderId}`);
     await heading(page, `Order #${order.number}`);
-    await page.getByText('Paid — being prepared').waitFor();
+    await page.getByText('Paid. We are preparing your order.').waitFor();
     await screenshot(page, 'order-status');
     assert.deepEqual(page.scriptErrors, []);
   } finally {
