@@ -13,22 +13,29 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 RUNS=${BENCH_STARTUP_RUNS:-20}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet -p nanoshop-catalog --bin catalog -p nanoshop --bin nanoshop
+cargo build --release --quiet --workspace --bins
+BINS="catalog cart checkout payments-webhook orders orders-expirer orders-events-relay"
+HTTP_BINS="catalog cart checkout payments-webhook orders"
 WORK=$(mktemp -d /tmp/nanoshop-bench.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 # --- size ---------------------------------------------------------------------------------------
-bin="$TARGET/release/catalog"
-size_raw=$(stat -c %s "$bin")
-size_zip=$(python3 - "$bin" "$WORK/catalog.zip" <<'PY'
+zipped() { # binary -> bytes of a Lambda zip holding it as `bootstrap`
+  python3 - "$1" "$WORK/$(basename "$1").zip" <<'PY'
 import os, sys, zipfile
 with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
     z.write(sys.argv[1], "bootstrap")
 print(os.path.getsize(sys.argv[2]))
 PY
-)
+}
+mib() { awk -v b="$1" 'BEGIN{printf "%.1f", b/1048576}'; }
+sizes=""
+for b in $BINS; do
+  raw=$(stat -c %s "$TARGET/release/$b")
+  sizes+=$(printf '  %-22s %6s MiB raw, %5s MiB zipped\n' "$b" "$(mib "$raw")" "$(mib "$(zipped "$TARGET/release/$b")")")$'\n'
+done
 
 # --- start-up -----------------------------------------------------------------------------------
 # A JWKS built from the test RSA key, so the verifier starts as it would in AWS.
@@ -39,22 +46,28 @@ b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 print(json.dumps({"keys": [{"kty": "RSA", "kid": "bench", "alg": "RS256", "use": "sig", "n": b64(bytes.fromhex(mod)), "e": "AQAB"}]}))
 PY
 )
+secret=0123456789abcdef0123456789abcdef
 port=18080
-startup_ms=()
-for _ in $(seq "$RUNS"); do
-  start=$(date +%s%N)
-  # DynamoDB points at a closed local port: the warm-up call fails at once instead of leaving the machine.
-  env -i PATH="$PATH" PORT=$port BIND_ADDR=127.0.0.1:$port AWS_REGION=eu-west-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
-    AWS_ENDPOINT_URL=http://127.0.0.1:9 CATALOG_TABLE=c CARTS_TABLE=c ORDERS_TABLE=o IDEMPOTENCY_TABLE=i \
-    IMAGE_BUCKET=b IMAGE_BASE_URL=https://img.example CURSOR_SECRET=0123456789abcdef0123456789abcdef \
-    AUTH_ISSUER=https://issuer.example AUTH_AUDIENCE=bench AUTH_JWKS="$jwks" RUST_LOG=warn "$bin" >/dev/null 2>&1 &
-  pid=$!
-  until curl -sf -o /dev/null "http://127.0.0.1:$port/health"; do sleep 0.001; done
-  end=$(date +%s%N)
-  startup_ms+=("$(( (end - start) / 1000 ))")
-  kill $pid; wait $pid 2>/dev/null || true
+startups=""
+for b in $HTTP_BINS; do
+  ms=()
+  for _ in $(seq "$RUNS"); do
+    start=$(date +%s%N)
+    # AWS endpoints point at a closed local port: the warm-up call fails at once, nothing leaves the machine.
+    env -i PATH="$PATH" BIND_ADDR=127.0.0.1:$port AWS_REGION=eu-west-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
+      AWS_ENDPOINT_URL=http://127.0.0.1:9 CATALOG_TABLE=c CARTS_TABLE=c ORDERS_TABLE=o IDEMPOTENCY_TABLE=i \
+      IMAGE_BUCKET=b IMAGE_BASE_URL=https://img.example CURSOR_SECRET=$secret ORDER_TOKEN_SECRET=$secret \
+      STRIPE_SECRET_KEY=sk_test_bench STRIPE_PUBLISHABLE_KEY=pk_test_bench STRIPE_WEBHOOK_SECRET=whsec_bench \
+      STRIPE_API_BASE=http://127.0.0.1:9 AUTH_ISSUER=https://issuer.example AUTH_AUDIENCE=bench AUTH_JWKS="$jwks" \
+      RUST_LOG=warn "$TARGET/release/$b" >/dev/null 2>&1 &
+    pid=$!
+    until curl -sf -o /dev/null "http://127.0.0.1:$port/health"; do sleep 0.001; done
+    end=$(date +%s%N)
+    ms+=("$(( (end - start) / 1000 ))")
+    kill $pid; wait $pid 2>/dev/null || true
+  done
+  startups+=$(printf '%s\n' "${ms[@]}" | sort -n | awk -v b="$b" '{a[NR]=$1} END {printf "  %-22s p50 %5.1f ms, min %5.1f ms, max %5.1f ms", b, a[int((NR+1)/2)]/1000, a[1]/1000, a[NR]/1000}')$'\n'
 done
-startup=$(printf '%s\n' "${startup_ms[@]}" | sort -n | awk '{a[NR]=$1} END {printf "p50 %.1f ms, min %.1f ms, max %.1f ms", a[int((NR+1)/2)]/1000, a[1]/1000, a[NR]/1000}')
 
 # --- throughput ---------------------------------------------------------------------------------
 "$TARGET/release/nanoshop" serve --addr 127.0.0.1:13000 --data-dir "$WORK/data" --storefront /nonexistent >"$WORK/serve.log" 2>&1 &
@@ -62,8 +75,10 @@ PIDS+=($!)
 until curl -sf -o /dev/null http://127.0.0.1:13000/health; do sleep 0.05; done
 until curl -sf http://127.0.0.1:13000/products | grep -q prod_; do sleep 0.05; done
 id=$(curl -sf http://127.0.0.1:13000/products | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
-load() { # path -> "req/s p50 p99 errors"
-  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:13000$1" | awk '
+load() { # path [wrk options] -> "req/s p50 p99 errors"
+  local path=$1
+  shift
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "http://127.0.0.1:13000$path" | awk '
     /Requests\/sec/ {rps=$2}
     /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
     /Non-2xx/ {err=$NF}
@@ -71,20 +86,52 @@ load() { # path -> "req/s p50 p99 errors"
 }
 one=$(load "/products/$id")
 list=$(load "/products")
+# Carts: a cart with two lines, read and changed (a PATCH to the same quantity, so it can repeat).
+admin=$("$TARGET/release/nanoshop" token --admin --data-dir "$WORK/data")
+curl -sf -X PUT http://127.0.0.1:13000/inventory/LS-M -H "authorization: Bearer $admin" -H 'content-type: application/json' -d '{"on_hand": 1000000}' >/dev/null
+cart=$(curl -sf http://127.0.0.1:13000/carts -H 'content-type: application/json' -d '{"currency": "EUR", "items": [{"sku": "LS-M", "quantity": 1}, {"sku": "MUG-SAND", "quantity": 2}]}')
+cart_id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$cart")
+cart_token=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' <<<"$cart")
+cart_get=$(load "/carts/$cart_id" -H "x-cart-token: $cart_token")
+cat >"$WORK/patch.lua" <<LUA
+wrk.method = "PATCH"
+wrk.body = '{"quantity": 3}'
+wrk.headers["content-type"] = "application/json"
+wrk.headers["x-cart-token"] = "$cart_token"
+LUA
+cart_patch=$(load "/carts/$cart_id/items/LS-M" -s "$WORK/patch.lua")
+# Checkout consumes its cart, so it is timed one request at a time over fresh carts.
+CHECKOUTS=${BENCH_CHECKOUTS:-200}
+address='{"name": "Ada", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117", "country": "DE"}'
+: >"$WORK/checkout.times"
+for i in $(seq "$CHECKOUTS"); do
+  c=$(curl -sf http://127.0.0.1:13000/carts -H 'content-type: application/json' -d '{"currency": "EUR", "items": [{"sku": "LS-M", "quantity": 1}]}')
+  cid=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$c")
+  ctok=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' <<<"$c")
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' http://127.0.0.1:13000/checkout -H 'content-type: application/json' \
+    -H "x-cart-token: $ctok" -H "idempotency-key: bench-$i" \
+    -d "{\"cart_id\": \"$cid\", \"email\": \"bench@example.com\", \"shipping_address\": $address, \"shipping_method\": \"standard\"}" >>"$WORK/checkout.times"
+done
+checkout=$(sort -k2 -n "$WORK/checkout.times" | awk '{t[NR]=$2*1000; if ($1 != 201) bad++} END {printf "p50 %.2f ms, p99 %.2f ms over %d sequential checkouts, non-201 %d", t[int((NR+1)/2)], t[int(NR*0.99)], NR, bad+0}')
 rss=$(ps -o rss= -p "${PIDS[0]}" | awk '{printf "%.1f MiB", $1/1024}')
 
 # --- round trips --------------------------------------------------------------------------------
-trips=$(NANOSHOP_SKIP_SERVICES=1 cargo test --quiet --test e2e catalog_reads_make_few_round_trips -- --nocapture 2>&1 | grep -E '^  (GET|PUT|POST|PATCH) ')
+trips=$(NANOSHOP_SKIP_SERVICES=1 cargo test --quiet --test e2e round_trips -- --nocapture 2>&1 | grep -E '^  (GET|PUT|POST|PATCH) |^DynamoDB round trips per checkout')
 
 cat <<TABLE
 
 nanoshop benchmark — $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(date -u +%F)
-catalog Lambda binary (release, thin LTO, stripped)   $(awk -v b="$size_raw" 'BEGIN{printf "%.1f MiB", b/1048576}') raw, $(awk -v b="$size_zip" 'BEGIN{printf "%.1f MiB", b/1048576}') zipped
-catalog start-up to first /health 200 (HTTP, $RUNS runs)  $startup
-nanoshop serve, wrk -t2 -c$CONNECTIONS -d$DURATION (embedded store):
-  GET /products/{id}   $one
-  GET /products        $list
-  server RSS after load  $rss
-DynamoDB round trips per request (counting adapter):
+Lambda binaries (release, thin LTO, stripped; x86_64 here, arm64 in AWS):
+$sizes
+Start-up, process start to the first 200 on /health (HTTP mode, $RUNS runs each):
+$startups
+nanoshop serve, embedded store, wrk -t2 -c$CONNECTIONS -d$DURATION (client and server share the machine):
+  GET /products/{id}            $one
+  GET /products                 $list
+  GET /carts/{id}               $cart_get
+  PATCH /carts/{id}/items/{sku} $cart_patch
+  POST /checkout                $checkout
+  server RSS after load         $rss
+DynamoDB round trips per request (counting adapter; a batch get counts once):
 $trips
 TABLE

@@ -18,15 +18,19 @@ export async function addToCart(page, slug, option, quantity = 1) {
 
 export const ADDRESS = { name: 'Ada Lovelace', line1: 'Unter den Linden 1', postal_code: '10117', city: 'Berlin', country: 'DE' };
 
-/** On the checkout page: e-mail, address, delivery option. */
-export async function fillCheckout(page, { email = 'ada@example.com', address = ADDRESS, method = /Standard/ } = {}) {
-  await heading(page, 'Checkout');
-  if (email !== null) await page.getByLabel('Email').fill(email);
+export async function fillAddress(page, address = ADDRESS) {
   await page.getByLabel('Full name').fill(address.name);
   await page.getByLabel('Address', { exact: true }).fill(address.line1);
   await page.getByLabel('Postal code').fill(address.postal_code);
   await page.getByLabel('City').fill(address.city);
   await page.getByLabel('Country').selectOption(address.country);
+}
+
+/** On the checkout page: e-mail, address (null: keep the prefilled one), delivery option. */
+export async function fillCheckout(page, { email = 'ada@example.com', address = ADDRESS, method = /Standard/ } = {}) {
+  await heading(page, 'Checkout');
+  if (email !== null) await page.getByLabel('Email').fill(email);
+  if (address !== null) await fillAddress(page, address);
   const option = page.getByRole('radio', { name: method });
   await option.waitFor();
   await option.check();

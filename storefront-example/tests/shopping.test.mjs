@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newShopper, call, token, screenshot } from './helpers.mjs';
-import { addToCart, fillCheckout, pay, heading, orderIdFromUrl, cartCount, focusIsOnHeading } from './flows.mjs';
+import { addToCart, fillAddress, fillCheckout, pay, heading, orderIdFromUrl, cartCount, focusIsOnHeading, ADDRESS } from './flows.mjs';
 
 const PAYS = '4242 4242 4242 4242';
 const DECLINED = '4000 0000 0000 0002';
@@ -104,10 +104,24 @@ test('a guest buys two variants with a discount code and a test card; the order 
     await page.getByText('Code SPRING10 applied').waitFor();
     // (2 × 49.00 + 18.00) = 116.00, 10% off = 11.60.
     await page.locator('.totals').getByText('−€11.60').waitFor();
+
+    // Delivery options and tax for an address, already in the cart.
+    await page.getByRole('button', { name: 'Enter delivery address' }).click();
+    await fillAddress(page);
+    await page.getByRole('button', { name: 'Show delivery options' }).click();
+    await page.getByText(`Deliver to ${ADDRESS.name}`).waitFor();
+    await page.getByRole('radio', { name: /Express/ }).check();
+    await page.locator('.totals').getByText('€12.90').waitFor();
+    // Germany: 19% VAT included in 104.40 + 12.90.
+    await page.locator('.totals').getByText('€18.73').waitFor();
     await screenshot(page, 'cart');
 
     await page.getByRole('link', { name: 'Go to checkout' }).click();
-    await fillCheckout(page);
+    await heading(page, 'Checkout');
+    // The address comes from the cart; the shopper picks the cheaper option after all.
+    assert.equal(await page.getByLabel('City').inputValue(), 'Berlin');
+    assert.ok(await page.getByRole('radio', { name: /Express/ }).isChecked());
+    await fillCheckout(page, { address: null });
     // Germany: 19% VAT included; standard delivery is free over €75.
     await page.locator('.totals [data-total]').getByText('€104.40').waitFor();
     await screenshot(page, 'checkout');

@@ -395,7 +395,7 @@ async fn wrong_amounts_foreign_intents_and_unknown_types_do_not_pay() {
 }
 
 #[tokio::test]
-async fn a_checkout_makes_six_store_calls_and_one_provider_call() {
+async fn a_checkout_makes_six_round_trips_and_one_provider_call() {
     let t = TestApp::new();
     shop(&t, 2).await;
     let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}, {"sku": "P1", "quantity": 1}])).await;

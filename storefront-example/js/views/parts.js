@@ -84,8 +84,8 @@ export function totals(subject, { caption = 'Order total' } = {}) {
 export function lineSummary(lines) {
   return h('ul', { class: 'line-summary' }, lines.map((l) => {
     const unavailable = l.available === false;
-    const why = l.unavailable_reason === 'insufficient_stock' && l.available_quantity > 0
-      ? `Only ${l.available_quantity} left` : 'Not available';
+    const why = l.unavailable_reason !== 'insufficient_stock' ? 'Not available'
+      : l.available_quantity > 0 ? `Only ${l.available_quantity} left` : 'Sold out';
     return h('li', { class: unavailable ? 'is-unavailable' : null },
       h('span', { class: 'line-summary__title' }, l.variant_title ? `${l.title} — ${l.variant_title}` : l.title ?? l.sku,
         unavailable ? h('span', { class: 'line-summary__why' }, why) : null),
