@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use nanoshop_api::bodies::AddressHttpBody;
 use nanoshop_api::{ApiError, Caller, Json, Result, etag};
-use nanoshop_domain::address::{Address, UncheckedAddress};
 use nanoshop_domain::cart::{Cart, CartError, CartLines, CartStatus, Quantity};
 use nanoshop_domain::catalog::Sku;
 use nanoshop_domain::discount::DiscountCode;
@@ -422,45 +422,6 @@ pub async fn remove_discount(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AddressHttpBody {
-    pub name: String,
-    pub line1: String,
-    #[serde(default)]
-    pub line2: Option<String>,
-    pub city: String,
-    pub postal_code: String,
-    #[serde(default)]
-    pub region: Option<String>,
-    pub country: String,
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
-impl AddressHttpBody {
-    /// The address, or its problems under `address.…`.
-    pub fn parse(self) -> Result<Address> {
-        Address::new(UncheckedAddress {
-            name: self.name,
-            line1: self.line1,
-            line2: self.line2,
-            city: self.city,
-            postal_code: self.postal_code,
-            region: self.region,
-            country: self.country,
-            phone: self.phone,
-        })
-        .map_err(|e| {
-            ApiError::validation(ValidationErrors(
-                e.0.into_iter()
-                    .map(|f| FieldError { field: format!("address.{}", f.field), message: f.message })
-                    .collect(),
-            ))
-        })
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ShippingHttpBody {
     pub address: AddressHttpBody,
     #[serde(default)]
@@ -475,7 +436,7 @@ pub async fn set_shipping(
     Path(id): Path<String>,
     Json(body): Json<ShippingHttpBody>,
 ) -> Result<Response> {
-    let address = body.address.parse()?;
+    let address = body.address.parse("address").map_err(ApiError::validation)?;
     let method = body.method;
     change(
         &state,

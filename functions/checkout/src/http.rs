@@ -12,10 +12,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use nanoshop_api::bodies::AddressHttpBody;
 use nanoshop_api::capability::cart_token_matches;
 use nanoshop_api::idempotency::{self, Begin, Guard};
 use nanoshop_api::{ApiError, Caller, Json, Result};
-use nanoshop_domain::address::{Address, UncheckedAddress};
+use nanoshop_domain::address::Address;
 use nanoshop_domain::cart::{Cart, CartStatus};
 use nanoshop_domain::ids::{CartId, OrderId};
 use nanoshop_domain::order::{
@@ -44,22 +45,6 @@ impl From<RepoError> for ApiError {
             other => ApiError::internal(other),
         }
     }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddressHttpBody {
-    pub name: String,
-    pub line1: String,
-    #[serde(default)]
-    pub line2: Option<String>,
-    pub city: String,
-    pub postal_code: String,
-    #[serde(default)]
-    pub region: Option<String>,
-    pub country: String,
-    #[serde(default)]
-    pub phone: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -95,12 +80,7 @@ struct CheckoutCommand {
 }
 
 fn invalid_address(errors: ValidationErrors) -> ApiError {
-    let errors = errors
-        .0
-        .into_iter()
-        .map(|f| FieldError { field: format!("shipping_address.{}", f.field), message: f.message })
-        .collect();
-    ApiError::unprocessable("invalid_address", "the shipping address is incomplete or malformed").with_errors(errors)
+    ApiError::unprocessable("invalid_address", "the shipping address is incomplete or malformed").with_errors(errors.0)
 }
 
 impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
@@ -117,18 +97,7 @@ impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
         {
             return Err(ApiError::validation(ValidationErrors::single("email", "must be an e-mail address")));
         }
-        let a = body.shipping_address;
-        let address = Address::new(UncheckedAddress {
-            name: a.name,
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            postal_code: a.postal_code,
-            region: a.region,
-            country: a.country,
-            phone: a.phone,
-        })
-        .map_err(invalid_address)?;
+        let address = body.shipping_address.parse("shipping_address").map_err(invalid_address)?;
         Ok(Self { cart_id, email: email.to_lowercase(), address, method: body.shipping_method })
     }
 }
@@ -254,18 +223,12 @@ fn extras(cart: &Cart, catalog: &CatalogSnapshot, command: &CheckoutCommand, att
 
 /// Refuses a quote that must not become an order, naming every problem.
 fn check_quote(cart: &Cart, catalog: &CatalogSnapshot, quote: &Quote) -> Result<()> {
-    if catalog
-        .settings
-        .zone_for(
-            &cart
-                .shipping_address
-                .as_ref()
-                .map(|a| a.country.clone())
-                .ok_or_else(|| invalid_address(ValidationErrors::default()))?,
-        )
-        .is_none()
-    {
-        return Err(invalid_address(ValidationErrors::single("country", "the store does not ship to this country")));
+    let ships = cart.shipping_address.as_ref().is_some_and(|a| catalog.settings.zone_for(&a.country).is_some());
+    if !ships {
+        return Err(invalid_address(ValidationErrors::single(
+            "shipping_address.country",
+            "the store does not ship to this country",
+        )));
     }
     if quote.method(cart).is_none() {
         let offered: Vec<&str> = quote.options.iter().map(|(_, m)| m.id.as_str()).collect();
@@ -281,7 +244,9 @@ fn check_quote(cart: &Cart, catalog: &CatalogSnapshot, quote: &Quote) -> Result<
             Some(Unavailable::InsufficientStock { available }) => {
                 short.push(FieldError { field: line.sku.to_string(), message: format!("only {available} available") })
             }
-            Some(other) => gone.push(FieldError { field: line.sku.to_string(), message: format!("{other:?}") }),
+            Some(other) => {
+                gone.push(FieldError { field: line.sku.to_string(), message: unavailable(other).to_owned() })
+            }
             None => {}
         }
     }
@@ -306,6 +271,16 @@ fn check_quote(cart: &Cart, catalog: &CatalogSnapshot, quote: &Quote) -> Result<
         return Err(ApiError::unprocessable("nothing_to_pay", "orders with a total of zero cannot be paid by card"));
     }
     Ok(())
+}
+
+/// Why a line cannot be bought, for the shopper.
+fn unavailable(reason: &Unavailable) -> &'static str {
+    match reason {
+        Unavailable::Archived => "no longer sold",
+        Unavailable::UnknownSku => "no longer in the catalog",
+        Unavailable::NoPriceInCurrency => "not sold in this currency",
+        Unavailable::InsufficientStock { .. } => "not enough in stock",
+    }
 }
 
 /// The 409 for a reservation that lost to other buyers: which SKUs, and how many are left now.

@@ -5,6 +5,7 @@
 //!   `application/problem+json` and logs opaque 500s once, with their cause and the request id.
 //! - [`extract`]: extractors whose rejections are problem+json too: [`Json`], [`Query`],
 //!   [`IfMatch`], [`Pagination`]; plus [`etag`] and the [`Page`] list envelope.
+//! - [`bodies`]: request bodies several functions accept (addresses).
 //! - [`capability`]: order tokens, HMACs of the order id, for guests to read their orders.
 //! - [`cursor`]: [`CursorCodec`], signed opaque list cursors bound to the listing they came from.
 //! - [`auth`]: bearer JWT verification ([`Verifier`]) and the [`Caller`] / [`Admin`] extractors.
@@ -18,6 +19,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod bodies;
 pub mod capability;
 pub mod cursor;
 pub mod error;
