@@ -8,7 +8,7 @@ TOOLS := $(or $(NANOSHOP_CACHE),$(HOME)/.cache/nanoshop)/venv/bin
 # Every function binary: the [[bin]] names of functions/*/Cargo.toml.
 FUNCTION_BINS := $(shell sed -n '/^\[\[bin\]\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
 
-.PHONY: dev test bench lint lambdas deploy fmt clean
+.PHONY: dev test test-browser bench lint lambdas deploy fmt clean
 
 ## Serve every function, the storefront and the demo catalog at http://127.0.0.1:3000
 dev:
@@ -17,6 +17,12 @@ dev:
 ## Run every test: unit, conformance (embedded, DynamoDB Local, moto), S3 (SeaweedFS), end to end
 test:
 	scripts/test.sh
+
+## Only the storefront's browser tests (headless Chromium against nanoshop serve); screenshots in test-output/screenshots
+test-browser:
+	scripts/browser.sh install
+	$(CARGO) build --bin nanoshop
+	scripts/browser.sh test
 
 ## Measure binary size, start-up, throughput and DynamoDB round trips; prints a table
 bench:

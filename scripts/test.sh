@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every test, against the real components.
 #
-# 1. installs DynamoDB Local, moto and SeaweedFS if missing (scripts/services.sh install);
+# 1. installs DynamoDB Local, moto and SeaweedFS if missing (scripts/services.sh install), and
+#    Chromium and playwright-core for the storefront's browser tests (scripts/browser.sh install);
 # 2. builds every test binary while the package registries are reachable;
 # 3. inside a fresh loopback-only network namespace (DynamoDB Local cannot bind to 127.0.0.1
 #    alone, and nothing here should be reachable from outside), starts the services, runs the
@@ -10,7 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/services.sh install
+scripts/browser.sh install
 cargo test --workspace --no-run --quiet
+cargo build --bin nanoshop --quiet   # the server the browser tests start
 scripts/check-architecture.sh
 # infra/template.yaml, offline: cfn-lint, then SAM's own lint. `sam validate` prints cfn-lint's INFO
 # log (the whole transformed template) on stderr, so that is shown only when it fails.
@@ -35,3 +38,5 @@ export NANOSHOP_MOTO=http://127.0.0.1:5000
 export NANOSHOP_SEAWEEDFS=http://127.0.0.1:8333
 export NANOSHOP_LOCALSTRIPE=http://127.0.0.1:8420
 cargo test --workspace --offline "$@"
+# The storefront in headless Chromium against `nanoshop serve` (loopback only): scripts/browser.sh.
+scripts/browser.sh test

@@ -1,4 +1,4 @@
-//! The `nanoshop` command: `serve`, `seed`, `token`, `openapi`.
+//! The `nanoshop` command: `serve`, `seed`, `import`, `token`, `openapi`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -46,6 +46,13 @@ enum Command {
     Seed {
         #[command(flatten)]
         data: DataDir,
+    },
+    /// Import a catalog file (settings, categories, products, stock) through the API.
+    Import {
+        #[command(flatten)]
+        data: DataDir,
+        /// A JSON file; its shape is documented on `nanoshop::seed::CatalogFile`.
+        file: PathBuf,
     },
     /// Print a JWT the local server accepts.
     Token {
@@ -150,6 +157,15 @@ async fn main() -> anyhow::Result<()> {
             let app = local::app(local.config.clone());
             let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
             eprintln!("seeded {created} products");
+        }
+        Command::Import { data, file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let catalog: nanoshop::seed::CatalogFile =
+                serde_json::from_str(&text).with_context(|| format!("{} is not a catalog file", file.display()))?;
+            let local = open(&data.data_dir, "http://127.0.0.1:3000", None)?;
+            let app = local::app(local.config.clone());
+            let imported = nanoshop::seed::import(&app, &admin_token(&local)?, catalog).await?;
+            eprintln!("imported {imported} products");
         }
         Command::Token { data, sub, email, admin } => {
             // Only the secrets: the store may be open in a running `nanoshop serve`.

@@ -18,9 +18,13 @@ export async function signedIn(token, { sub, email }) {
   return cart.claim();
 }
 
-/** Forgets the customer: the token and their cart (it is theirs, not this browser's). */
+/** Forgets the customer: the token, their cart and their orders (theirs, not this browser's). */
 export function signOut() {
-  store.update({ session: null, cart: null, cartCount: 0 });
+  const s = store.get();
+  // What the customer ordered is theirs too: the next person at this browser does not see it.
+  const orders = (s.orders ?? []).filter((o) => !o.customer_id);
+  const payments = Object.fromEntries(Object.entries(s.payments ?? {}).filter(([id]) => orders.some((o) => o.id === id)));
+  store.update({ session: null, cart: null, cartCount: 0, orders, payments });
 }
 
 export function current() {

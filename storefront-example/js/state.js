@@ -5,8 +5,9 @@
 //             cart belongs to a signed-in customer (then the JWT opens it)
 //   session:  {token, sub, email} — the customer's JWT
 //   currency: the shopper's chosen display currency
-//   orders:   [{id, token, number, email, total, created_at}] — guest orders placed in this browser,
-//             with their X-Order-Token (newest first, at most 20)
+//   orders:   [{id, token, number, email, total, created_at, expires_at, customer_id}] — orders
+//             placed in this browser, with their X-Order-Token (newest first, at most 20); a
+//             customer's are forgotten when they sign out
 //   payments: {order_id: {payment_intent_id, client_secret, publishable_key}} — for orders still to pay
 //   draft:    {email, address} — what the shopper typed at checkout, to prefill next time
 //   cartCount: units in the cart, for the header badge
@@ -59,6 +60,7 @@ export function rememberOrder(order, token) {
   const entry = {
     id: order.id, token, number: order.number, email: order.email,
     total: order.totals?.total, created_at: order.created_at, expires_at: order.expires_at,
+    customer_id: order.customer_id ?? null,
   };
   const orders = [entry, ...(state.orders ?? []).filter((o) => o.id !== order.id)].slice(0, 20);
   update({ orders });

@@ -26,7 +26,7 @@ test('an empty cart says so and offers the shop', async () => {
   const { page } = shopper;
   await page.goto('/#/cart');
   await heading(page, 'Your cart');
-  await page.getByText('Your cart is empty.').waitFor();
+  await page.locator('main').getByText('Your cart is empty.').waitFor();
   await screenshot(page, 'cart-empty');
 });
 
@@ -56,7 +56,7 @@ test('signing in claims the guest cart', async () => {
   await screenshot(page, 'signin');
   // The form explains what is missing.
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Enter a customer id').waitFor();
+  await page.locator('main').getByText('Enter a customer id').waitFor();
   await page.getByLabel('Customer id').fill('cust_ada');
   await page.getByLabel('Email').fill('ada@example.com');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -109,5 +109,8 @@ test("the order appears in the customer's history", async () => {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('link', { name: 'Sign in' }).waitFor();
   assert.equal(await cartCount(page), 0);
+  // Nothing of the customer's stays behind for the next person at this browser.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders', exact: true }).click();
+  await page.locator('main').getByText('No orders were placed in this browser yet.').waitFor();
   assert.deepEqual(page.scriptErrors, []);
 });

@@ -13,7 +13,7 @@ export async function addToCart(page, slug, option, quantity = 1) {
   if (option) await page.getByRole('radio', { name: option, exact: true }).check();
   await page.getByLabel('Quantity', { exact: true }).fill(String(quantity));
   await page.getByRole('button', { name: 'Add to cart' }).click();
-  await page.getByRole('status').filter({ hasText: 'to your cart' }).waitFor();
+  await page.locator('main').getByRole('status').filter({ hasText: 'to your cart' }).waitFor();
 }
 
 export const ADDRESS = { name: 'Ada Lovelace', line1: 'Unter den Linden 1', postal_code: '10117', city: 'Berlin', country: 'DE' };

@@ -128,7 +128,7 @@ export const DESKTOP = { width: 1280, height: 800 };
 /** A fresh browser context (empty localStorage) with a page that fails the test on script errors. */
 export async function newShopper(browser, base) {
   const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC', baseURL: base });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -44,7 +44,7 @@ test('the catalog has categories, search, paging and empty states', async () => 
 
     await page.getByLabel('Search products').fill('velvet');
     await page.getByLabel('Search products').press('Enter');
-    await page.getByText('No products match “velvet”').waitFor();
+    await page.locator('main').getByText('No products match “velvet”').waitFor();
     await screenshot(page, 'catalog-empty');
 
     // Two per page: the next page has other products, and the first page comes back.
@@ -58,10 +58,29 @@ test('the catalog has categories, search, paging and empty states', async () => 
     assert.equal(second.length, 2);
     assert.ok(second.every((t) => !first.includes(t)), `${second} repeats ${first}`);
 
+    // The product page works with the keyboard alone: arrows pick the size, Enter adds it.
+    await page.goto('/#/product/oxford-shirt');
+    await heading(page, 'Oxford shirt');
+    await page.getByRole('radio', { name: 'S', exact: true }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.ok(await page.getByRole('radio', { name: 'M', exact: true }).isChecked());
+    await page.locator('main').getByText('SKU OX-M').waitFor();
+    await page.keyboard.press('Tab'); // quantity
+    await page.keyboard.press('Tab'); // add to cart
+    await page.keyboard.press('Enter');
+    await page.locator('main').getByRole('status').filter({ hasText: 'Added 1 × Oxford shirt — M to your cart.' }).waitFor();
+    assert.equal(await cartCount(page), 1);
+    // With something in the cart, prices stay in the cart's currency.
+    assert.ok(await page.getByLabel('Currency').isDisabled());
+    await page.evaluate(() => localStorage.clear());
+
     // Prices in the chosen currency.
+    await page.goto('/#/');
+    await page.reload();
     await page.getByLabel('Currency').selectOption('USD');
+    await page.locator('main').getByText('US$54.00').first().waitFor();
     await page.goto('/#/product/linen-shirt');
-    await page.getByText('US$54.00').waitFor();
+    await page.locator('main').getByText('US$54.00').waitFor();
     assert.deepEqual(page.scriptErrors, []);
   } finally {
     await context.close();
@@ -79,7 +98,7 @@ test('a guest buys two variants with a discount code and a test card; the order 
     await page.goto('/#/product/linen-shirt');
     await heading(page, 'Linen shirt');
     await page.getByRole('radio', { name: 'M', exact: true }).check();
-    await page.getByText('€49.00').waitFor();
+    await page.locator('main').getByText('€49.00').waitFor();
     await screenshot(page, 'product');
     await addToCart(page, 'linen-shirt', 'M', 2);
     await screenshot(page, 'product-added');
@@ -95,13 +114,13 @@ test('a guest buys two variants with a discount code and a test card; the order 
     // A wrong code is explained next to the field, in words.
     await page.getByLabel('Discount code').fill('NOPE');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.getByText("That discount code isn't valid").waitFor();
+    await page.locator('main').getByText("That discount code isn't valid").waitFor();
     assert.equal(await page.getByLabel('Discount code').getAttribute('aria-invalid'), 'true');
     await screenshot(page, 'cart-invalid-discount');
 
     await page.getByLabel('Discount code').fill('spring10');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.getByText('Code SPRING10 applied').waitFor();
+    await page.locator('main').getByText('Code SPRING10 applied').waitFor();
     // (2 × 49.00 + 18.00) = 116.00, 10% off = 11.60.
     await page.locator('.totals').getByText('−€11.60').waitFor();
 
@@ -109,7 +128,7 @@ test('a guest buys two variants with a discount code and a test card; the order 
     await page.getByRole('button', { name: 'Enter delivery address' }).click();
     await fillAddress(page);
     await page.getByRole('button', { name: 'Show delivery options' }).click();
-    await page.getByText(`Deliver to ${ADDRESS.name}`).waitFor();
+    await page.locator('main').getByText(`Deliver to ${ADDRESS.name}`).waitFor();
     await page.getByRole('radio', { name: /Express/ }).check();
     await page.locator('.totals').getByText('€12.90').waitFor();
     // Germany: 19% VAT included in 104.40 + 12.90.
@@ -134,7 +153,7 @@ test('a guest buys two variants with a discount code and a test card; the order 
     await pay(page, PAYS);
 
     await heading(page, 'Thank you for your order!');
-    await page.getByText(/Order #\d+ is confirmed and paid/).waitFor();
+    await page.locator('main').getByText(/Order #\d+ is confirmed and paid/).waitFor();
     await screenshot(page, 'confirmation');
     const orderId = orderIdFromUrl(page);
 
@@ -151,7 +170,7 @@ test('a guest buys two variants with a discount code and a test card; the order 
     await page.reload();
     await page.goto(`/#/order/${orderId}`);
     await heading(page, `Order #${order.number}`);
-    await page.getByText('Paid. We are preparing your order.').waitFor();
+    await page.locator('main').getByText('Paid. We are preparing your order.').waitFor();
     await screenshot(page, 'order-status');
     assert.deepEqual(page.scriptErrors, []);
   } finally {
@@ -168,7 +187,7 @@ test('a declined card is explained and the order stays payable', async () => {
     await page.getByRole('button', { name: 'Continue to payment' }).click();
     await pay(page, DECLINED);
 
-    const alert = page.getByRole('alert');
+    const alert = page.locator('main').getByRole('alert');
     await alert.getByText('Your card was declined.').waitFor();
     await alert.getByText('Nothing was charged').waitFor();
     // The message takes focus, so a screen reader reads it at once.
@@ -181,7 +200,7 @@ test('a declined card is explained and the order stays payable', async () => {
 
     // The order page offers to pay; paying with a good card completes it.
     await page.goto(`/#/order/${orderId}`);
-    await page.getByText('This order is waiting for payment.').waitFor();
+    await page.locator('main').getByText('This order is waiting for payment.').waitFor();
     await page.getByRole('link', { name: 'Pay now' }).click();
     await pay(page, PAYS);
     await heading(page, 'Thank you for your order!');
@@ -207,7 +226,7 @@ test('items sold out between cart and checkout are named, with what is left', as
       assert.equal(r.status, 200, JSON.stringify(r.body));
     }
     await page.getByRole('button', { name: 'Continue to payment' }).click();
-    const alert = page.getByRole('alert');
+    const alert = page.locator('main').getByRole('alert');
     await alert.getByText('Some items sold out while you were checking out.').waitFor();
     await alert.getByText('Oxford shirt (S) is sold out.').waitFor();
     await alert.getByText('Chino trousers (M): only 1 left — you asked for 2.').waitFor();
@@ -215,13 +234,13 @@ test('items sold out between cart and checkout are named, with what is left', as
 
     await alert.getByRole('link', { name: 'Review your cart' }).click();
     await heading(page, 'Your cart');
-    await page.getByText('Sold out — please remove it from your cart.').waitFor();
-    await page.getByText('Only 1 left — please lower the quantity.').waitFor();
+    await page.locator('main').getByText('Sold out — please remove it from your cart.').waitFor();
+    await page.locator('main').getByText('Only 1 left — please lower the quantity.').waitFor();
     assert.ok(await page.getByRole('button', { name: 'Go to checkout' }).isDisabled());
     await screenshot(page, 'cart-unavailable');
 
     await page.getByRole('button', { name: 'Change to 1' }).click();
-    await page.getByText('Only 1 left').waitFor({ state: 'detached' });
+    await page.locator('main').getByText('Only 1 left').waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Remove Oxford shirt — S' }).click();
     await page.getByRole('heading', { name: 'Oxford shirt' }).waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'Go to checkout' }).click();

@@ -326,3 +326,23 @@ async fn cart_reads_take_two_round_trips_and_changes_three() {
     assert_eq!((add.get, add.batch_get, add.put, add.total()), (1, 1, 1, 3));
     assert_eq!(set.total(), 3);
 }
+
+#[tokio::test]
+async fn shipping_options_show_what_they_cost_this_cart() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    t.json(Method::PUT, "/inventory/P0", Some(&t.admin), &json!({"on_hand": 50})).await;
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 5}])).await;
+    let address = json!({"name": "Ada", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117", "country": "DE"});
+    let reply = cart.send(&t, Method::PUT, "/shipping", Some(json!({"address": address}))).await;
+    let price = |id: &str| {
+        reply.body["shipping_options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == id)
+            .map(|o| amount(&o["price"]))
+            .unwrap()
+    };
+    assert_eq!((price("standard"), price("express")), (0, 1290), "standard is free from 50.00 EUR: {}", reply.body);
+}

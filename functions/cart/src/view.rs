@@ -134,13 +134,16 @@ pub fn render(
         applicable: quote.rejection.is_none(),
         reason: quote.rejection.as_ref().map(ToString::to_string),
     });
+    // Each option at what it would cost this cart: free where its threshold is met, as the
+    // chosen method's price is computed by pricing.
+    let discounted = p.subtotal.amount - p.discount.amount;
     let shipping_options: Vec<ShippingOptionHttpResponse> = quote
         .options
         .iter()
-        .map(|(charge, m)| ShippingOptionHttpResponse {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            price: charge.price.into(),
+        .map(|(charge, m)| {
+            let free = charge.free_over.is_some_and(|f| discounted >= f.amount);
+            let price = if free { Money::zero(charge.price.currency) } else { charge.price };
+            ShippingOptionHttpResponse { id: m.id.clone(), name: m.name.clone(), price: price.into() }
         })
         .collect();
     let shipping_method =

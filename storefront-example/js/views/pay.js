@@ -46,7 +46,7 @@ export async function payView({ params, navigate, isCurrent }) {
   function declined(message) {
     const box = h('div', { class: 'alert alert--error', role: 'alert', tabindex: '-1', 'data-code': 'card_declined' },
       h('p', { class: 'alert__title' }, message || 'Your card was declined.'),
-      h('p', {}, `Nothing was charged. Please try another card — your order is saved${expires ? ` and held for you until ${time(expires)}` : ''}.`));
+      h('p', {}, 'Nothing was charged. Please try another card — your order is saved.'));
     replace(feedback, box);
     box.focus();
   }
@@ -121,7 +121,8 @@ export async function payView({ params, navigate, isCurrent }) {
       h('h1', { tabindex: '-1' }, 'Payment'),
       h('div', { class: 'panel' },
         h('p', { class: 'pay-summary' }, number ? `Order #${number}` : 'Your order', total ? h('strong', {}, ` — ${money(total)} to pay`) : null),
+        expires ? h('p', { class: 'hint' }, `Your items are held for you until ${time(expires)}.`) : null,
         form),
-      h('p', { class: 'hint' }, h('a', { href: `#/order/${encodeURIComponent(orderId)}` }, 'See the order'), expires ? ` · Your order is held for you until ${time(expires)}.` : null)),
+      h('p', {}, h('a', { href: `#/order/${encodeURIComponent(orderId)}` }, 'See the order'))),
   };
 }
