@@ -96,10 +96,16 @@ impl LocalSecrets {
     }
 }
 
+/// Gives each function (by binary name) its view of the shared store.
+pub type StoreOf = Arc<dyn Fn(&'static str, Arc<dyn Store>) -> Arc<dyn Store> + Send + Sync>;
+
 /// Everything the local app is built from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LocalConfig {
     pub store: Arc<dyn Store>,
+    /// What each function sees of the store: by default `store` itself. Tests wrap it per
+    /// function to audit which tables and actions each function really uses.
+    pub store_of: Option<StoreOf>,
     pub verifier: Arc<Verifier>,
     pub cursor_key: Vec<u8>,
     /// Signs order tokens; the checkout and orders functions share it.
@@ -117,6 +123,15 @@ pub struct LocalConfig {
     pub images: Arc<LocalImages>,
     /// Where `storefront-example/` is, served at `/` when it exists.
     pub storefront: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for LocalConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalConfig")
+            .field("store", &self.store)
+            .field("storefront", &self.storefront)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,26 +219,30 @@ impl LocalApp {
     }
 
     pub fn new(config: LocalConfig) -> Self {
+        let store = |function: &'static str| match &config.store_of {
+            Some(wrap) => wrap(function, config.store.clone()),
+            None => config.store.clone(),
+        };
         let catalog = nanoshop_catalog::router(CatalogDeps {
-            store: config.store.clone(),
+            store: store("catalog"),
             images: config.images.clone(),
             verifier: config.verifier.clone(),
             cursors: CursorCodec::new(&config.cursor_key),
         });
         let cart = nanoshop_cart::router(nanoshop_cart::CartDeps {
-            store: config.store.clone(),
+            store: store("cart"),
             verifier: config.verifier.clone(),
             image_base: config.images.public_url("").trim_end_matches('/').to_owned(),
         });
         let checkout = nanoshop_checkout::router(nanoshop_checkout::CheckoutDeps {
-            store: config.store.clone(),
+            store: store("checkout"),
             payments: config.payments.clone(),
             verifier: config.verifier.clone(),
             order_tokens: nanoshop_api::capability::OrderTokens::new(&config.order_token_key),
             payment_window: config.payment_window,
         });
         let webhook = nanoshop_payments_webhook::router(nanoshop_payments_webhook::WebhookDeps {
-            store: config.store.clone(),
+            store: store("payments-webhook"),
             payments: config.payments.clone(),
             secret: SecretString::from(config.webhook_secret.clone()),
         });
@@ -232,7 +251,7 @@ impl LocalApp {
             .clone()
             .map(|simulator| crate::payments::LocalPayments { simulator, webhook: webhook.clone() });
         let orders = nanoshop_orders::router(nanoshop_orders::OrdersDeps {
-            store: config.store.clone(),
+            store: store("orders"),
             payments: config.payments.clone(),
             verifier: config.verifier.clone(),
             order_tokens: nanoshop_api::capability::OrderTokens::new(&config.order_token_key),
@@ -261,9 +280,9 @@ impl LocalApp {
         LocalApp {
             router,
             payments: simulated,
-            orders: nanoshop_orders::repo::OrdersRepository::new(config.store.clone()),
+            orders: nanoshop_orders::repo::OrdersRepository::new(store("orders-expirer")),
             gateway: config.payments.clone(),
-            store: config.store.clone(),
+            store: store("orders-events-relay"),
             events: Arc::new(crate::events::LocalEvents::new(config.events_log.clone())),
         }
     }

@@ -103,6 +103,7 @@ fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>) -> anyhow:
         env("PAYMENT_WINDOW_MINUTES").map_or(Ok(30), |m| m.parse::<i64>()).context("PAYMENT_WINDOW_MINUTES")?;
     let config = LocalConfig {
         store: Arc::new(store),
+        store_of: None,
         verifier: Arc::new(secrets.verifier()?),
         cursor_key: local::key_bytes(&secrets.cursor_key),
         order_token_key: local::key_bytes(&secrets.order_token_key),

@@ -9,12 +9,14 @@
 //!
 //! Naming conventions the template follows, derived from the binary name (`payments-webhook` →
 //! `PaymentsWebhook`): resource `<Name>Function`, parameter `<Name>FunctionArn`, condition
-//! `Deploy<Name>`, integration `<Name>Integration`; tables are `<Table>Table`.
+//! `Deploy<Name>`, integration `<Name>Integration`; tables are `<Table>Table`. A binary without
+//! routes names what invokes it instead ([`Trigger`]): a schedule or a table's stream.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use nanoshop_api::Route;
+use nanoshop_schema::orders::OUTBOX;
 use nanoshop_store::port::{Action, EXPIRES_AT, GSI1_PK, GSI1_SK, Index, PK, SK, Table, TableAccess};
 use serde_json::{Map, Value, json};
 
@@ -22,6 +24,8 @@ use serde_json::{Map, Value, json};
 struct Function {
     /// The `[[bin]]` name in its crate's Cargo.toml (`BuildProperties.Binary` in the template).
     bin: &'static str,
+    /// What invokes it: API Gateway on `routes`, or (binaries without routes) something else.
+    trigger: Trigger,
     routes: &'static [Route],
     access: &'static [TableAccess],
     env: &'static [&'static str],
@@ -32,11 +36,23 @@ struct Function {
     other_actions: &'static [&'static str],
 }
 
+/// What invokes a function binary; its binary expects that event and no other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// API Gateway, on the crate's `ROUTES`.
+    Api,
+    /// EventBridge Scheduler, with any event (`orders-expirer`: one sweep per invocation).
+    Schedule,
+    /// A batch of the table's stream records, through an event source mapping.
+    Stream(Table),
+}
+
 /// Every function binary of the workspace. (The root package depends on every function crate for
 /// `nanoshop serve`, so each crate's declarations are in reach here.)
 const FUNCTIONS: &[Function] = &[
     Function {
         bin: "catalog",
+        trigger: Trigger::Api,
         routes: nanoshop_catalog::ROUTES,
         access: nanoshop_catalog::ACCESS,
         env: nanoshop_catalog::config::ENV,
@@ -46,11 +62,59 @@ const FUNCTIONS: &[Function] = &[
     },
     Function {
         bin: "cart",
+        trigger: Trigger::Api,
         routes: nanoshop_cart::ROUTES,
         access: nanoshop_cart::ACCESS,
         env: nanoshop_cart::config::ENV,
         unset_in_aws: &[],
         other_actions: &[],
+    },
+    Function {
+        bin: "checkout",
+        trigger: Trigger::Api,
+        routes: nanoshop_checkout::ROUTES,
+        access: nanoshop_checkout::ACCESS,
+        env: nanoshop_checkout::config::ENV,
+        unset_in_aws: &["STRIPE_API_BASE"],
+        other_actions: &[],
+    },
+    Function {
+        bin: "payments-webhook",
+        trigger: Trigger::Api,
+        routes: nanoshop_payments_webhook::ROUTES,
+        access: nanoshop_payments_webhook::ACCESS,
+        env: nanoshop_payments_webhook::config::ENV,
+        unset_in_aws: &["STRIPE_API_BASE"],
+        other_actions: &[],
+    },
+    Function {
+        bin: "orders",
+        trigger: Trigger::Api,
+        routes: nanoshop_orders::ROUTES,
+        access: nanoshop_orders::ACCESS,
+        env: nanoshop_orders::config::ENV,
+        unset_in_aws: &["STRIPE_API_BASE"],
+        other_actions: &[],
+    },
+    Function {
+        bin: "orders-expirer",
+        trigger: Trigger::Schedule,
+        routes: &[],
+        access: nanoshop_orders::EXPIRER_ACCESS,
+        env: nanoshop_orders::config::EXPIRER_ENV,
+        unset_in_aws: &["STRIPE_API_BASE"],
+        other_actions: &[],
+    },
+    Function {
+        bin: "orders-events-relay",
+        trigger: Trigger::Stream(Table::Orders),
+        routes: &[],
+        access: nanoshop_orders::RELAY_ACCESS,
+        env: nanoshop_orders::config::RELAY_ENV,
+        unset_in_aws: &[],
+        // It puts the events on the bus; its event source mapping sends the description of a
+        // batch that kept failing to the dead-letter queue with the function's role.
+        other_actions: &["events:PutEvents", "sqs:SendMessage"],
     },
 ];
 
@@ -201,6 +265,124 @@ fn every_route_reaches_its_function_and_only_jwt_only_routes_have_the_authorizer
 }
 
 #[test]
+fn functions_without_routes_are_invoked_by_their_schedule_or_stream_whoever_runs_them() {
+    let template = Template::load();
+    let mut claimed = BTreeSet::new();
+    for function in FUNCTIONS {
+        let name = pascal(function.bin);
+        let id = function_id(function.bin);
+        assert_eq!(
+            function.trigger == Trigger::Api,
+            !function.routes.is_empty(),
+            "{}: API Gateway invokes exactly the functions with routes",
+            function.bin
+        );
+        let (kind, target, found) = match function.trigger {
+            Trigger::Api => continue,
+            Trigger::Schedule => {
+                let target = swappable(&name, json!({"Fn::GetAtt": [id, "Arn"]}));
+                let found: Vec<_> = template
+                    .resources_of("AWS::Scheduler::Schedule")
+                    .filter(|(_, s)| s["Properties"]["Target"]["Arn"] == target)
+                    .collect();
+                ("AWS::Scheduler::Schedule with Target.Arn", target, found)
+            }
+            Trigger::Stream(_) => {
+                let target = swappable(&name, json!({"Ref": id}));
+                let found: Vec<_> = template
+                    .resources_of("AWS::Lambda::EventSourceMapping")
+                    .filter(|(_, m)| m["Properties"]["FunctionName"] == target)
+                    .collect();
+                ("AWS::Lambda::EventSourceMapping with FunctionName", target, found)
+            }
+        };
+        assert_eq!(found.len(), 1, "{id}: one {kind} {target}");
+        let (trigger_id, trigger) = found[0];
+        claimed.insert(trigger_id.clone());
+        assert!(trigger.get("Condition").is_none(), "{trigger_id} must invoke the integrator's function too");
+        let props = &trigger["Properties"];
+
+        match function.trigger {
+            Trigger::Api => unreachable!(),
+            Trigger::Schedule => {
+                assert!(props.get("State").is_none_or(|s| s == "ENABLED"), "{trigger_id} is disabled");
+                assert!(
+                    props["ScheduleExpression"]
+                        .as_str()
+                        .is_some_and(|e| e.starts_with("rate(") || e.starts_with("cron(")),
+                    "{trigger_id} ScheduleExpression"
+                );
+                // The scheduler's own role, allowed to invoke that target and nothing else.
+                let role_id = props["Target"]["RoleArn"]["Fn::GetAtt"][0]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{trigger_id} Target.RoleArn must be !GetAtt <Role>.Arn"));
+                let role = template.resource(role_id);
+                assert_eq!(role["Type"], "AWS::IAM::Role", "{role_id}");
+                assert!(role.get("Condition").is_none(), "{role_id} must outlive our function");
+                let principals: Vec<Value> = one_or_many(&role["Properties"]["AssumeRolePolicyDocument"]["Statement"])
+                    .iter()
+                    .map(|s| s["Principal"]["Service"].clone())
+                    .collect();
+                assert_eq!(
+                    principals,
+                    [json!("scheduler.amazonaws.com")],
+                    "{role_id} is assumed by the scheduler only"
+                );
+                let mut grants = Vec::new();
+                visit(&role["Properties"]["Policies"], &mut |node| {
+                    if let Some(actions) = node.get("Action") {
+                        grants.push((one_or_many(actions), one_or_many(&node["Resource"])));
+                    }
+                });
+                assert_eq!(
+                    grants,
+                    [(vec![json!("lambda:InvokeFunction")], vec![target.clone()])],
+                    "{role_id} may invoke {id} (or the integrator's) only"
+                );
+            }
+            Trigger::Stream(table) => {
+                let id = table_id(table);
+                assert_eq!(props["EventSourceArn"], json!({"Fn::GetAtt": [id, "StreamArn"]}), "{trigger_id}");
+                assert!(
+                    template.resource(&id)["Properties"].get("StreamSpecification").is_some(),
+                    "{trigger_id}: {id} has no stream"
+                );
+                assert_eq!(
+                    props["BisectBatchOnFunctionError"], true,
+                    "{trigger_id}: a batch fails as a whole; bisecting isolates the record that fails it"
+                );
+                assert!(
+                    props["MaximumRetryAttempts"].as_i64().is_some_and(|n| n >= 0),
+                    "{trigger_id}: bounded retries, or one bad record holds up its shard until the stream drops it"
+                );
+                let queue =
+                    props["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0].as_str().unwrap_or_else(
+                        || panic!("{trigger_id}: DestinationConfig.OnFailure.Destination !GetAtt <Queue>.Arn"),
+                    );
+                assert_eq!(template.resource(queue)["Type"], "AWS::SQS::Queue", "{queue}");
+                // A filter drops records before the function sees them: it must let through every
+                // record the relay (the one stream consumer) reads, the outbox inserts.
+                if let Some(filters) = props.get("FilterCriteria") {
+                    let patterns: Vec<Value> = one_or_many(&filters["Filters"])
+                        .iter()
+                        .map(|f| serde_json::from_str(f["Pattern"].as_str().unwrap_or("")).unwrap())
+                        .collect();
+                    let outbox = json!({"eventName": ["INSERT"], "dynamodb": {"NewImage": {"pk": {"S": [OUTBOX]}}}});
+                    assert_eq!(patterns, [outbox], "{trigger_id}: the filter must pass what events_in_stream reads");
+                }
+            }
+        }
+    }
+    let stray: Vec<&String> = template
+        .resources_of("AWS::Scheduler::Schedule")
+        .chain(template.resources_of("AWS::Lambda::EventSourceMapping"))
+        .map(|(id, _)| id)
+        .filter(|id| !claimed.contains(*id))
+        .collect();
+    assert!(stray.is_empty(), "schedules and event source mappings of no function: {stray:?}");
+}
+
+#[test]
 fn every_function_can_be_swapped_for_an_integrators_by_its_arn_parameter() {
     let template = Template::load();
     for function in FUNCTIONS {
@@ -288,21 +470,25 @@ fn every_variable_a_function_reads_is_set_on_it() {
         }
     }
 
-    // ENV is the list; a variable read in a config module but missing from it would go unchecked.
+    // ENV is the list; a variable read in a config module (or straight from a binary's own source,
+    // as the event relay reads its bus) but missing from it would go unchecked. Lambda sets its
+    // own `AWS_LAMBDA_*` variables.
     for krate in &crates {
         let listed: BTreeSet<&str> = FUNCTIONS
             .iter()
             .filter(|f| krate.bins.iter().any(|b| b == f.bin))
             .flat_map(|f| f.env.iter().chain(f.unset_in_aws).copied())
             .collect();
-        let source = std::fs::read_to_string(repo().join("functions").join(&krate.dir).join("src/config.rs"))
-            .unwrap_or_default();
-        for name in env_like_literals(&source) {
-            assert!(
-                listed.contains(name.as_str()),
-                "functions/{}/src/config.rs reads {name}: list it in its ENV (or, if a deployment leaves it unset, in unset_in_aws here)",
-                krate.dir
-            );
+        for file in env_reading_files(&krate.dir) {
+            let source = std::fs::read_to_string(repo().join("functions").join(&krate.dir).join(&file))
+                .unwrap_or_else(|e| panic!("functions/{}/{file}: {e}", krate.dir));
+            for name in env_like_literals(&source).into_iter().filter(|n| !n.starts_with("AWS_LAMBDA_")) {
+                assert!(
+                    listed.contains(name.as_str()),
+                    "functions/{}/{file} reads {name}: list it in the ENV of its binary's config (or, if a deployment leaves it unset, in unset_in_aws here)",
+                    krate.dir
+                );
+            }
         }
     }
 }
@@ -349,7 +535,12 @@ fn each_policy_grants_exactly_the_tables_and_actions_of_its_access_list() {
         let mut expected = BTreeSet::new();
         for access in function.access {
             for action in access.actions {
-                expected.insert((action.iam().to_owned(), TableResource::Table(access.table)));
+                let resource = if action.on_stream() {
+                    TableResource::Stream(access.table)
+                } else {
+                    TableResource::Table(access.table)
+                };
+                expected.insert((action.iam().to_owned(), resource));
             }
             if access.index {
                 assert!(access.actions.contains(&Action::Query), "{}: an index is only read by Query", function.bin);
@@ -432,6 +623,13 @@ fn every_function_logs_with_retention_and_has_an_alarm_on_its_failures_and_5xx()
         assert_eq!(&group["Condition"], condition, "{log_group} must come and go with {id}");
 
         let dimension = json!({"Name": "FunctionName", "Value": {"Ref": id}});
+        let watches = |alarm: &Value, metric: &str| {
+            let mut found = false;
+            visit(alarm, &mut |node| {
+                found |= node["MetricName"] == metric && one_or_many(&node["Dimensions"]).contains(&dimension);
+            });
+            found
+        };
         let alarms: Vec<&Value> = template
             .resources_of("AWS::CloudWatch::Alarm")
             .map(|(_, alarm)| alarm)
@@ -441,9 +639,16 @@ fn every_function_logs_with_retention_and_has_an_alarm_on_its_failures_and_5xx()
                 watches
             })
             .collect();
-        assert_eq!(alarms.len(), 1, "{id}: one alarm on its failures and 5xx responses");
-        let alarm = &alarms[0]["Properties"];
-        assert!(!one_or_many(&alarm["AlarmActions"]).is_empty(), "{id} alarm notifies no one");
+        for alarm in &alarms {
+            assert!(!one_or_many(&alarm["Properties"]["AlarmActions"]).is_empty(), "{id}: an alarm notifies no one");
+        }
+        // A stream consumer that falls behind fails no invocation: its records just age.
+        let (lag, failures): (Vec<&Value>, Vec<&Value>) = alarms.into_iter().partition(|a| watches(a, "IteratorAge"));
+        let streamed = matches!(function.trigger, Trigger::Stream(_));
+        assert_eq!(lag.len(), usize::from(streamed), "{id}: an IteratorAge alarm exactly when a stream invokes it");
+        assert_eq!(failures.len(), 1, "{id}: one alarm on its failures and 5xx responses");
+        let alarm = &failures[0]["Properties"];
+        assert!(watches(alarm, "Errors"), "{id}: its alarm must count its failed invocations (AWS/Lambda Errors)");
         if function.routes.is_empty() {
             continue; // No HTTP responses to count: failed invocations are the alarm.
         }
@@ -655,9 +860,12 @@ fn swappable(name: &str, ours: Value) -> Value {
 enum TableResource {
     Table(Table),
     Index(Table),
+    Stream(Table),
 }
 
-/// `!GetAtt <T>Table.Arn` or `!Sub ${<T>Table.Arn}/index/gsi1`; anything else is refused.
+/// `!GetAtt <T>Table.Arn`, `!Sub ${<T>Table.Arn}/index/gsi1`, or the table's stream:
+/// `!GetAtt <T>Table.StreamArn` or `!Sub ${<T>Table.Arn}/stream/*` (its streams, as the DynamoDB
+/// and SAM stream-read policies grant `ListStreams`); anything else is refused.
 fn table_resource(resource: &Value) -> TableResource {
     for table in Table::ALL {
         let id = table_id(table);
@@ -667,8 +875,15 @@ fn table_resource(resource: &Value) -> TableResource {
         if *resource == json!({"Fn::Sub": format!("${{{id}.Arn}}/index/{}", Index::Gsi1.name())}) {
             return TableResource::Index(table);
         }
+        if *resource == json!({"Fn::GetAtt": [id, "StreamArn"]})
+            || *resource == json!({"Fn::Sub": format!("${{{id}.Arn}}/stream/*")})
+        {
+            return TableResource::Stream(table);
+        }
     }
-    panic!("a DynamoDB grant on {resource}: name a table (!GetAtt <T>Table.Arn) or its index, never a wildcard")
+    panic!(
+        "a DynamoDB grant on {resource}: name a table (!GetAtt <T>Table.Arn), its index or its stream, never a wildcard"
+    )
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -772,6 +987,24 @@ fn manifest_names(manifest: &str) -> (String, Vec<String>) {
         }
     }
     (package, bins)
+}
+
+/// The files of a function crate that read its environment: `src/config.rs`, `src/main.rs` and the
+/// extra binaries under `src/bin/`, relative to the crate.
+fn env_reading_files(dir: &str) -> Vec<String> {
+    let krate = repo().join("functions").join(dir);
+    let mut files: Vec<String> =
+        ["src/config.rs", "src/main.rs"].into_iter().filter(|f| krate.join(f).exists()).map(str::to_owned).collect();
+    if let Ok(entries) = std::fs::read_dir(krate.join("src/bin")) {
+        let mut bins: Vec<String> = entries
+            .map(|e| file_name(&e.unwrap().path()))
+            .filter(|f| f.ends_with(".rs"))
+            .map(|f| format!("src/bin/{f}"))
+            .collect();
+        bins.sort();
+        files.extend(bins);
+    }
+    files
 }
 
 /// Quoted upper-case names (`"IMAGE_BUCKET"`) in Rust source: the variables a config module reads.

@@ -5,11 +5,14 @@
 //! One test binary with modules (not a file per test), so the workspace links it once.
 #![allow(clippy::unwrap_used)]
 
+mod access;
 mod bad_input;
 mod cart;
 mod catalog;
 mod checkout;
 mod dynamodb;
+mod faults;
+mod hostile;
 mod images;
 mod infra;
 mod localstripe;

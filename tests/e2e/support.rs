@@ -26,6 +26,8 @@ pub struct TestApp {
     pub counting: Arc<CountingStore>,
     pub data_dir: std::path::PathBuf,
     pub webhook_secret: String,
+    /// The HS256 secret the app's tokens are signed with, for tests that forge their own.
+    pub jwt_secret: String,
 }
 
 pub struct Reply {
@@ -71,6 +73,16 @@ impl TestApp {
         payments: impl FnOnce(Arc<Simulator>) -> Option<Arc<dyn PaymentGateway>>,
         window: chrono::TimeDelta,
     ) -> Self {
+        Self::build_audited(store, payments, window, None)
+    }
+
+    /// As [`TestApp::build`], with each function's view of the store made by `store_of`.
+    pub fn build_audited(
+        store: Arc<dyn Store>,
+        payments: impl FnOnce(Arc<Simulator>) -> Option<Arc<dyn PaymentGateway>>,
+        window: chrono::TimeDelta,
+        store_of: Option<local::StoreOf>,
+    ) -> Self {
         let secrets = LocalSecrets::generate();
         let data_dir = std::env::temp_dir().join(format!("nanoshop-e2e-{}", ulid_like()));
         let counting = Arc::new(CountingStore::new(store));
@@ -78,6 +90,7 @@ impl TestApp {
         let simulator = Arc::new(Simulator::new(secrets.stripe_webhook_secret.clone()));
         let config = LocalConfig {
             store: counting.clone(),
+            store_of,
             verifier: verifier.clone(),
             cursor_key: local::key_bytes(&secrets.cursor_key),
             order_token_key: local::key_bytes(&secrets.order_token_key),
@@ -104,6 +117,7 @@ impl TestApp {
             counting,
             data_dir,
             webhook_secret: secrets.stripe_webhook_secret.clone(),
+            jwt_secret: secrets.jwt_secret.clone(),
         }
     }
 

@@ -7,6 +7,10 @@
 //! 4. The PaymentIntent is created with a key derived from the order id. If the provider fails,
 //!    one transaction gives everything back and the answer is 502; nothing stays reserved.
 //! 5. The intent is recorded on the order and the response stored for replays, in one transaction.
+//!
+//! A transient failure after step 3 may have left an order behind (a write whose answer was
+//! lost); the key is then handed over rather than given back, so the client's retry with the same
+//! key continues with that order.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -143,8 +147,9 @@ pub async fn checkout(
             guard.finish(state.repo.store(), e.status, &e.to_problem_json()).await?;
             Err(e)
         }
+        // Transient: the key is given back, or handed to the retry when an order may exist.
         Err(e) => {
-            guard.release(state.repo.store()).await?;
+            guard.hand_over(state.repo.store()).await?;
             Err(e)
         }
     }
@@ -157,12 +162,17 @@ async fn run(
     command: &CheckoutCommand,
     guard: &mut Guard,
 ) -> Result<Response> {
-    // A retry that took over from a request that died after reserving continues with its order.
+    // A retry that took over from a request that died or failed after reserving continues with
+    // its order, while the order still waits for its payment. One that was given back (the
+    // provider failed and the reservation was released) or has closed since starts afresh: the
+    // cart says whether there is anything left to check out.
     if let Some(order_id) = guard.order_id().cloned() {
         let order = state.repo.order(&order_id).await?.ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!("order {order_id} of an idempotency record is missing"))
         })?;
-        return pay(state, order, None, guard).await;
+        if order.status == OrderStatus::PendingPayment {
+            return pay(state, order, None, guard).await;
+        }
     }
     for _ in 0..ATTEMPTS {
         let cart = state
@@ -370,13 +380,20 @@ fn new_order(
 
 /// Creates the order's PaymentIntent and finishes the request; on a provider failure, gives the
 /// reservation back (when this request made it) and answers 502.
-async fn pay(state: &CheckoutState, order: Order, reserved: Option<(Cart, Extras)>, guard: &Guard) -> Result<Response> {
+async fn pay(
+    state: &CheckoutState,
+    order: Order,
+    reserved: Option<(Cart, Extras)>,
+    guard: &mut Guard,
+) -> Result<Response> {
     let request = CreateIntent { order_id: order.id.clone(), amount: order.totals.total, email: order.email.clone() };
     let intent = match state.payments.create_intent(&request).await {
         Ok(intent) => intent,
         Err(e) => {
             if let (Some((checked_out, extras)), Some(abandoned)) = (&reserved, order.abandon(Utc::now())) {
                 state.repo.release(&order, &abandoned, checked_out, extras).await?;
+                // Nothing is held any more: the key is given back and a retry starts afresh.
+                guard.detach();
             }
             tracing::warn!(order = %order.id, error = %e, "payment provider failed; reservation released");
             return Err(match e {

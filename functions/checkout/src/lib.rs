@@ -48,7 +48,7 @@ pub const ACCESS: &[TableAccess] = &[
     TableAccess { table: Table::Carts, actions: &[Action::GetItem, Action::PutItem, Action::DeleteItem], index: false },
     TableAccess {
         table: Table::Orders,
-        actions: &[Action::GetItem, Action::PutItem, Action::UpdateItem],
+        actions: &[Action::GetItem, Action::PutItem, Action::UpdateItem, Action::DeleteItem],
         index: false,
     },
     TableAccess { table: Table::Idempotency, actions: &[Action::PutItem, Action::DeleteItem], index: false },

@@ -4,6 +4,41 @@ use anyhow::Context;
 use nanoshop_store::dynamo::TableNames;
 use secrecy::{ExposeSecret, SecretString};
 
+/// Every environment variable the orders binary reads at start-up and a deployment sets:
+/// [`Config::from_env`]'s (the table names through `TableNames::from_env`) and
+/// `Verifier::from_env`'s, which `main` calls too. A container may set `AUTH_JWKS_FILE` instead of
+/// `AUTH_JWKS`. `STRIPE_API_BASE` is read too, but only tests set it. The deployment template must
+/// set each of these (`tests/e2e/infra.rs` checks `infra/template.yaml` against this list).
+pub const ENV: &[&str] = &[
+    "CATALOG_TABLE",
+    "CARTS_TABLE",
+    "ORDERS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "STRIPE_SECRET_KEY",
+    "ORDER_TOKEN_SECRET",
+    "CURSOR_SECRET",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_JWKS",
+    "AUTH_ADMIN_CLAIM",
+];
+
+/// What `orders-expirer` reads: the same [`Config::from_env`] (all of it is required, though the
+/// sweep signs no cursors), without a JWT verifier.
+pub const EXPIRER_ENV: &[&str] = &[
+    "CATALOG_TABLE",
+    "CARTS_TABLE",
+    "ORDERS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "STRIPE_SECRET_KEY",
+    "ORDER_TOKEN_SECRET",
+    "CURSOR_SECRET",
+];
+
+/// What `orders-events-relay` reads (in `src/bin/events_relay.rs`): the EventBridge bus it puts
+/// the order events on. It reads no table: the orders table's stream brings the records.
+pub const RELAY_ENV: &[&str] = &["EVENT_BUS_NAME"];
+
 #[derive(Debug)]
 pub struct Config {
     /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.

@@ -9,7 +9,7 @@ use nanoshop_api::{Admin, ApiError, Caller, Json, Page, Pagination, Query, Resul
 use nanoshop_domain::ValidationErrors;
 use nanoshop_domain::catalog::Sku;
 use nanoshop_domain::ids::OrderId;
-use nanoshop_domain::order::{CancelEffect, Fulfillment, Order, OrderStatus, TransitionError};
+use nanoshop_domain::order::{CancelEffect, Fulfillment, Order, OrderStatus, RefundState, TransitionError};
 use nanoshop_payments::PaymentError;
 use nanoshop_schema::orders::{ALL_LISTING, customer_listing, email_listing, status_listing};
 use nanoshop_store::{PageKey, StoreError};
@@ -138,7 +138,9 @@ pub async fn get(
 }
 
 /// `POST /orders/{id}/cancel`: admins, or the customer while nothing has shipped. Unpaid orders
-/// release their stock; paid ones are refunded in full and restocked.
+/// release their stock; paid ones are refunded in full and restocked. Cancelling a paid order is
+/// two writes around the provider's refund; a cancel that failed between them (its refund still
+/// pending) is finished by the next cancel.
 pub async fn cancel(
     State(state): State<OrdersState>,
     caller: Caller,
@@ -155,6 +157,15 @@ pub async fn cancel(
             return Err(ApiError::forbidden("only the customer who placed the order, or an admin, may cancel it"));
         }
         let refund_id = format!("cancel-{}", order.id);
+        let unsettled = order.refunds.iter().find(|r| r.id == refund_id && r.state == RefundState::Pending);
+        if let Some(amount) = unsettled.map(|r| r.amount) {
+            match settle(&state, &order, &refund_id, amount, None).await {
+                Ok((order, _)) => return Ok(Json(order).into_response()),
+                Err(SettleError::Repo(RepoError::Conflict)) => continue,
+                Err(SettleError::Repo(e)) => return Err(e.into()),
+                Err(SettleError::Api(e)) => return Err(e),
+            }
+        }
         let (next, effect) = order.cancel(refund_id, Utc::now()).map_err(transition)?;
         let outcome = match effect {
             CancelEffect::ReleaseReservation => {
@@ -203,7 +214,11 @@ enum SettleError {
 
 /// Asks the provider for a refund already reserved on `reserved`, then records it settled and
 /// restocks its units, with `finish` (an idempotency record) in the same transaction. If the
-/// provider refuses, the reservation is taken back off the order.
+/// provider refuses, the reservation is taken back off the order. If it cannot be reached, the
+/// refund stays pending: the provider may have made it and lost the answer, and taking it off
+/// would let its `charge.refunded` event and a retry count the same money twice. The retry (the
+/// same `Idempotency-Key`, or cancelling again) asks again under the same provider key, which
+/// the provider answers with the refund it made, if it made one.
 async fn settle(
     state: &OrdersState,
     reserved: &Order,
@@ -227,6 +242,11 @@ async fn settle(
             state.repo.save(reserved, &settled, restock.as_ref(), extra).await.map_err(SettleError::Repo)?;
             Ok((settled, refund.id))
         }
+        Err(PaymentError::Unavailable(_)) => Err(SettleError::Api(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "payment_provider_unavailable",
+            "the payment provider could not be reached; the refund stays pending until this request is retried",
+        ))),
         Err(e) => {
             if let Some(dropped) = reserved.drop_refund(refund_id, Utc::now()) {
                 state.repo.save(reserved, &dropped, None, Vec::new()).await.map_err(SettleError::Repo)?;

@@ -58,23 +58,33 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
-/// Every table the orders function (and its expirer) touches and how.
+/// Every table the orders function touches and how. Listings are queried on the table itself;
+/// the warm-up describes the catalog table.
 pub const ACCESS: &[TableAccess] = &[
     TableAccess {
         table: Table::Orders,
-        actions: &[
-            Action::GetItem,
-            Action::BatchGetItem,
-            Action::Query,
-            Action::PutItem,
-            Action::DeleteItem,
-            Action::DescribeTable,
-        ],
-        index: true,
+        actions: &[Action::GetItem, Action::BatchGetItem, Action::Query, Action::PutItem, Action::DeleteItem],
+        index: false,
     },
-    TableAccess { table: Table::Catalog, actions: &[Action::UpdateItem], index: false },
+    TableAccess { table: Table::Catalog, actions: &[Action::UpdateItem, Action::DescribeTable], index: false },
     TableAccess { table: Table::Idempotency, actions: &[Action::PutItem, Action::DeleteItem], index: false },
 ];
+
+/// What `orders-expirer` does: query the pending index, then expire each order (order and listing
+/// writes) and release its stock.
+pub const EXPIRER_ACCESS: &[TableAccess] = &[
+    TableAccess { table: Table::Orders, actions: &[Action::Query, Action::PutItem, Action::DeleteItem], index: true },
+    TableAccess { table: Table::Catalog, actions: &[Action::UpdateItem], index: false },
+];
+
+/// What `orders-events-relay` does to the tables: it reads the orders table's stream (through its
+/// event source mapping, with the function's role) and nothing else; the events it puts on the bus
+/// are not a table action.
+pub const RELAY_ACCESS: &[TableAccess] = &[TableAccess {
+    table: Table::Orders,
+    actions: &[Action::DescribeStream, Action::GetRecords, Action::GetShardIterator, Action::ListStreams],
+    index: false,
+}];
 
 /// What the orders function needs, built once at start-up.
 #[derive(Debug, Clone)]

@@ -4,6 +4,20 @@ use anyhow::Context;
 use nanoshop_store::dynamo::TableNames;
 use secrecy::SecretString;
 
+/// Every environment variable the webhook binary reads at start-up and a deployment sets:
+/// [`Config::from_env`]'s (the table names through `TableNames::from_env`). It verifies Stripe's
+/// signature, not JWTs. `STRIPE_API_BASE` is read too, but only tests set it. The deployment
+/// template must set each of these (`tests/e2e/infra.rs` checks `infra/template.yaml` against
+/// this list).
+pub const ENV: &[&str] = &[
+    "CATALOG_TABLE",
+    "CARTS_TABLE",
+    "ORDERS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_SECRET_KEY",
+];
+
 #[derive(Debug)]
 pub struct Config {
     /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.

@@ -32,7 +32,11 @@ pub const ROUTES: &[Route] = &[Route {
 
 /// Every table the webhook touches and how; its IAM policy is derived from this list.
 pub const ACCESS: &[TableAccess] = &[
-    TableAccess { table: Table::Orders, actions: &[Action::GetItem, Action::PutItem], index: false },
+    TableAccess {
+        table: Table::Orders,
+        actions: &[Action::GetItem, Action::PutItem, Action::DeleteItem],
+        index: false,
+    },
     TableAccess { table: Table::Idempotency, actions: &[Action::GetItem, Action::PutItem], index: false },
     TableAccess { table: Table::Catalog, actions: &[Action::UpdateItem, Action::DescribeTable], index: false },
 ];

@@ -6,11 +6,16 @@
 //! Lambda timeout), the lease runs out and a retry takes the key over, continuing from what the
 //! record says was done (the order it created). Every write of the record is conditional on its
 //! owner, so a request that lost its lease can never overwrite a newer owner's record.
+//!
+//! A request that fails with a transient error ends in one of two ways: [`Guard::release`] gives
+//! the key back when nothing was done, and [`Guard::hand_over`] ends the lease at once when the
+//! record may name an order, so the client's retry continues with that order instead of finding
+//! its cart already checked out.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use nanoshop_domain::ids::OrderId;
-use nanoshop_schema::orders::{IDEMPOTENCY_TTL_SECS, IdempotencyRecord, idempotency_key};
+use nanoshop_schema::orders::{IDEMPOTENCY_TTL_SECS, IdempotencyRecord, ORDER_ID, idempotency_key};
 use nanoshop_schema::{DOC, decode, encode};
 use nanoshop_store::port::{EXPIRES_AT, now_unix};
 use nanoshop_store::{Condition, Item, Key, Store, StoreError, Table, Write};
@@ -76,11 +81,17 @@ fn owner_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The stored record. The order it names is an attribute too, so [`Guard::hand_over`] can make
+/// a write conditional on it: whether the transaction that attached the order landed.
 fn item(key: &Key, record: &IdempotencyRecord) -> Result<Item, ApiError> {
-    Ok(Item::new(key)
+    let mut item = Item::new(key)
         .with(OWNER, record.owner.as_str())
         .with(EXPIRES_AT, now_unix() + IDEMPOTENCY_TTL_SECS)
-        .with(DOC, encode(record).map_err(ApiError::internal)?))
+        .with(DOC, encode(record).map_err(ApiError::internal)?);
+    if let Some(order) = &record.order_id {
+        item.set(ORDER_ID, order.as_str());
+    }
+    Ok(item)
 }
 
 fn store_error(e: StoreError) -> ApiError {
@@ -182,6 +193,12 @@ impl Guard {
         self.write(&self.record)
     }
 
+    /// Forgets the order [attached](Guard::attach) to this request, once it was given back (its
+    /// reservation released): a retry then starts afresh instead of continuing with it.
+    pub fn detach(&mut self) {
+        self.record.order_id = None;
+    }
+
     /// The write that stores the final response, for the transaction that finishes the request.
     ///
     /// # Errors
@@ -203,6 +220,33 @@ impl Guard {
             .put(table, item, condition)
             .await
             .map_err(|e| if e.is_condition_failed() { in_progress() } else { store_error(e) })
+    }
+
+    /// Ends the request after a transient failure whose effects are not known. If the record in
+    /// the store names the order this request [attached](Guard::attach) (the transaction that
+    /// created it landed, even if its answer was lost), the lease ends now and the record stays,
+    /// so a retry takes over at once and continues with that order. Otherwise nothing was created
+    /// and the key is [released](Guard::release).
+    ///
+    /// Releasing instead would be wrong once an order exists: the retry would start over, find
+    /// the cart checked out, and never learn of the order holding its stock.
+    ///
+    /// # Errors
+    /// Store failures, which leave the record held until its lease runs out; a retry then takes
+    /// over as from a request that died.
+    pub async fn hand_over(&self, store: &dyn Store) -> Result<(), ApiError> {
+        let Some(order) = &self.record.order_id else { return self.release(store).await };
+        let ended = IdempotencyRecord { lease_until: 0, ..self.record.clone() };
+        let mine = Condition::And(vec![
+            Condition::Equals(OWNER.into(), self.record.owner.as_str().into()),
+            Condition::Equals(ORDER_ID.into(), order.as_str().into()),
+        ]);
+        match store.put(Table::Idempotency, item(&self.key, &ended)?, Some(mine)).await {
+            Ok(()) => Ok(()),
+            // The order was never attached (or another request holds the key now).
+            Err(StoreError::ConditionFailed { .. }) => self.release(store).await,
+            Err(e) => Err(store_error(e)),
+        }
     }
 
     /// Gives the key back, so a retry runs from the start (after a failure that changed nothing).

@@ -6,6 +6,7 @@
 //!   `nanoshop serve` and tests.
 //! - [`dynamo`]: the DynamoDB adapter, and the table definitions `nanoshop` creates locally.
 //! - [`counting`]: a decorator that counts round trips, for tests and benchmarks.
+//! - [`faults`]: a decorator that fails, times out or throttles scripted calls, for fault tests.
 //! - [`conformance`]: the cases every adapter must pass; an adapter that passes them is correct by
 //!   definition, and a behaviour they do not pin is a gap in the suite.
 
@@ -13,6 +14,7 @@ pub mod conformance;
 pub mod counting;
 pub mod dynamo;
 pub mod embedded;
+pub mod faults;
 pub mod port;
 
 pub use port::{

@@ -544,6 +544,12 @@ pub enum Action {
     ConditionCheckItem,
     /// The cold-start warm-up call.
     DescribeTable,
+    /// Reading the table's stream: what a Lambda event source mapping does with the function's
+    /// role (IAM grants these on the stream, not the table; see [`Action::on_stream`]).
+    DescribeStream,
+    GetRecords,
+    GetShardIterator,
+    ListStreams,
 }
 
 impl Action {
@@ -558,7 +564,16 @@ impl Action {
             Action::DeleteItem => "dynamodb:DeleteItem",
             Action::ConditionCheckItem => "dynamodb:ConditionCheckItem",
             Action::DescribeTable => "dynamodb:DescribeTable",
+            Action::DescribeStream => "dynamodb:DescribeStream",
+            Action::GetRecords => "dynamodb:GetRecords",
+            Action::GetShardIterator => "dynamodb:GetShardIterator",
+            Action::ListStreams => "dynamodb:ListStreams",
         }
+    }
+
+    /// Whether IAM grants the action on the table's stream rather than on the table.
+    pub fn on_stream(self) -> bool {
+        matches!(self, Action::DescribeStream | Action::GetRecords | Action::GetShardIterator | Action::ListStreams)
     }
 }
 
