@@ -1,8 +1,8 @@
 //! Faults: the store failing a call, timing out after a write landed, or throttling, and the
 //! payment provider failing or timing out after it acted, at every call position of checkout,
-//! webhook delivery, refund, cancel and the expiry sweep. The client retries as API.md tells it
-//! to (the same `Idempotency-Key`; Stripe redelivers the same signed event; the sweep runs again),
-//! and afterwards the books must balance:
+//! webhook delivery, refund, cancel, the expiry sweep and the outbox relay. The client retries as
+//! API.md tells it to (the same `Idempotency-Key`; Stripe redelivers the same signed event; the
+//! sweep runs again), and afterwards the books must balance:
 //!
 //! - stock per SKU: `on_hand = initial − sold + restocked by settled refunds`, `reserved` = the
 //!   units of the orders whose stock is `reserved`, `available = on_hand − reserved`;
@@ -10,7 +10,8 @@
 //!   pending;
 //! - the provider refunded exactly what each order records as refunded, never more than was paid;
 //! - every state change relayed once: one `order.placed` per order, at most one of each status
-//!   event, matching the order's state, one `order.refunded` per settled refund;
+//!   event, matching the order's state, one `order.refunded` per settled refund (the relay itself
+//!   is at least once: after a failed delete it publishes the same event ids again);
 //! - and the flow itself succeeded from the client's point of view.
 //!
 //! A flow's call positions are found by running it once without faults; every violation of every

@@ -154,7 +154,7 @@ fn address(name: &str, line1: &str) -> Value {
     json!({"name": name, "line1": line1, "city": "Berlin", "postal_code": "10117", "country": "DE", "phone": "+49 30 5550199"})
 }
 
-/// Someone's cart or order, and how its owner opens it.
+/// A victim's cart or order: what it is, for the failure message, and its id.
 struct Target {
     what: &'static str,
     id: String,
