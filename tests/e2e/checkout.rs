@@ -415,3 +415,18 @@ async fn a_checkout_makes_six_round_trips_and_one_provider_call() {
     // Idempotency record, cart, catalog batch, order number, reservation, intent and response.
     assert_eq!((c.put, c.get, c.batch_get, c.update, c.transact), (1, 1, 1, 1, 2));
 }
+
+#[tokio::test]
+async fn a_key_and_body_without_the_cart_token_replay_nothing() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}])).await;
+    let first = checkout(&t, &cart, "guessable").await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let other = guest_cart(&t, json!([])).await;
+    let headers = [("x-cart-token", other.token.as_str()), ("idempotency-key", "guessable")];
+    let stranger =
+        t.send(Method::POST, "/checkout", None, &headers, Some(checkout_body(&cart).to_string().into())).await;
+    assert_eq!((stranger.status, stranger.code()), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
+    assert!(stranger.body.get("payment").is_none(), "no client secret for a stranger");
+}

@@ -132,9 +132,16 @@ pub async fn checkout(
     })?;
     // The parsed body, re-serialised: the same request in other whitespace is the same request.
     let canonical = serde_json::to_vec(&request).map_err(ApiError::internal)?;
-    let fingerprint = idempotency::fingerprint(ROUTE, caller_name(&caller), &canonical);
-    let command = CheckoutCommand::try_from(request)?;
     let token = headers.get("x-cart-token").and_then(|v| v.to_str().ok());
+    // Who is asking is part of the request: a guest by its cart token (hashed), so someone who
+    // learns a key and a body cannot have another guest's answer (client secret, order token)
+    // replayed to them.
+    let asker = match (caller_name(&caller), token) {
+        ("", Some(token)) => format!("cart:{}", nanoshop_api::capability::cart_token_hash(token)),
+        (name, _) => name.to_owned(),
+    };
+    let fingerprint = idempotency::fingerprint(ROUTE, &asker, &canonical);
+    let command = CheckoutCommand::try_from(request)?;
     let mut guard = match idempotency::begin(state.repo.store(), ROUTE, &key, fingerprint).await? {
         Begin::Replay(response) => return Ok(response),
         Begin::Run(guard) => guard,

@@ -133,6 +133,10 @@ pub struct RefundRecord {
     pub restock: Vec<(Sku, u32)>,
     pub state: RefundState,
     pub provider_refund_id: Option<String>,
+    /// A cancel's refund: the order becomes `cancelled` when it settles, not before, so a refund
+    /// the provider refuses leaves a paid order paid (and no event claims otherwise).
+    #[serde(default)]
+    pub cancels_order: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -518,8 +522,11 @@ impl Order {
                         (ordered > restocked).then(|| (l.sku.clone(), ordered - restocked))
                     })
                     .collect();
-                let mut next = Order { status: OrderStatus::Cancelled, ..self.next(now) };
+                let mut next = self.next(now);
                 next.record_pending_refund(refund_id.clone(), amount, Some("order cancelled".into()), restock, now);
+                if let Some(refund) = next.refunds.last_mut() {
+                    refund.cancels_order = true;
+                }
                 Ok((next, CancelEffect::Refund { amount, refund_id }))
             }
             _ => Err(self.invalid("cancelled")),
@@ -547,6 +554,7 @@ impl Order {
             restock,
             state: RefundState::Pending,
             provider_refund_id: None,
+            cancels_order: false,
             created_at: now,
         });
     }
@@ -655,6 +663,9 @@ impl Order {
         refund.state = RefundState::Succeeded;
         refund.provider_refund_id = Some(provider_refund_id);
         let restock = refund.restock.clone();
+        if refund.cancels_order {
+            next.status = OrderStatus::Cancelled;
+        }
         Some((next, restock))
     }
 
@@ -666,12 +677,6 @@ impl Order {
         next.totals.refunded = Money::new(next.totals.refunded.amount - refund.amount.amount, self.currency);
         next.payment_status =
             if next.totals.refunded.amount == 0 { PaymentStatus::Succeeded } else { PaymentStatus::PartiallyRefunded };
-        if next.status == OrderStatus::Cancelled
-            && self.status == OrderStatus::Cancelled
-            && refund.reason.as_deref() == Some("order cancelled")
-        {
-            next.status = OrderStatus::Paid;
-        }
         Some(next)
     }
 
@@ -896,8 +901,17 @@ mod tests {
         let (settled, _) = reserved.settle_refund("r", "re".into(), Utc::now()).expect("settle");
         assert_eq!(kinds(Some(&reserved), &settled), [OrderEventType::Refunded]);
         assert_eq!(kinds(Some(&pending), &pending.expire(pending.expires_at).expect("due")), [OrderEventType::Expired]);
-        let (cancelled, _) = settled.cancel("c".into(), Utc::now()).expect("cancel");
-        assert_eq!(kinds(Some(&settled), &cancelled), [OrderEventType::Cancelled]);
+        let (cancelling, _) = settled.cancel("c".into(), Utc::now()).expect("cancel");
+        assert_eq!(kinds(Some(&settled), &cancelling), [], "a paid order is cancelled when its refund settles");
+        let (cancelled, _) = cancelling.settle_refund("c", "re_c".into(), Utc::now()).expect("settle");
+        assert_eq!(cancelled.status, OrderStatus::Cancelled);
+        assert_eq!(kinds(Some(&cancelling), &cancelled), [OrderEventType::Cancelled, OrderEventType::Refunded]);
+        let refused = cancelling.drop_refund("c", Utc::now()).expect("pending");
+        assert_eq!(
+            (refused.status, kinds(Some(&cancelling), &refused)),
+            (OrderStatus::Paid, vec![]),
+            "a refused cancel leaves it paid"
+        );
         let ids: std::collections::BTreeSet<_> = (0..3).map(|_| events(None, &pending)[0].id.clone()).collect();
         assert_eq!(ids.len(), 3, "every event has its own id");
     }
