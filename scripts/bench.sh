@@ -13,7 +13,8 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 RUNS=${BENCH_STARTUP_RUNS:-20}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet --workspace --bins
+# BENCH_NO_BUILD=1 measures the release binaries already built (a rebuild takes tens of minutes here).
+[ "${BENCH_NO_BUILD:-}" = 1 ] || cargo build --release --quiet --workspace --bins
 BINS="catalog cart checkout payments-webhook orders orders-expirer orders-events-relay"
 HTTP_BINS="catalog cart checkout payments-webhook orders"
 WORK=$(mktemp -d /tmp/nanoshop-bench.XXXXXX)
