@@ -1,6 +1,5 @@
 //! The cart Lambda's configuration, read once from the environment at start-up.
 
-use anyhow::Context;
 use nanoshop_store::dynamo::TableNames;
 
 /// Every environment variable the cart binary reads at start-up: [`Config::from_env`]'s (the
@@ -31,12 +30,6 @@ impl Config {
     /// # Errors
     /// Names the first variable that is missing.
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self {
-            tables: TableNames::from_env()?,
-            image_base_url: std::env::var("IMAGE_BASE_URL")
-                .ok()
-                .filter(|v| !v.is_empty())
-                .context("IMAGE_BASE_URL is not set")?,
-        })
+        Ok(Self { tables: TableNames::from_env()?, image_base_url: nanoshop_api::config::required("IMAGE_BASE_URL")? })
     }
 }

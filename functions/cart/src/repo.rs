@@ -37,6 +37,24 @@ fn cart_item(cart: &Cart) -> Result<Item> {
         .with(DOC, encode(cart)?))
 }
 
+/// The writes that point `customer` at `cart`: where no pointer exists, or where it still names
+/// `previous` and that cart is gone (expired), so one customer never ends up with two active carts
+/// even when two sessions race.
+fn point_customer(customer: &str, cart: &CartId, previous: Option<&CartId>) -> Vec<Write> {
+    let pointer = Item::new(&customer_cart_key(customer)).with(CART_ID, cart.as_str());
+    match previous {
+        None => vec![Write::Put { table: Table::Carts, item: pointer, condition: Some(Condition::NotExists) }],
+        Some(old) => vec![
+            Write::Put {
+                table: Table::Carts,
+                item: pointer,
+                condition: Some(Condition::Equals(CART_ID.into(), old.as_str().into())),
+            },
+            Write::Check { table: Table::Carts, key: cart_key(old), condition: Condition::NotExists },
+        ],
+    }
+}
+
 /// The cart function's storage.
 #[derive(Debug, Clone)]
 pub struct CartRepository {
@@ -66,22 +84,9 @@ impl CartRepository {
     /// still names `previous` and that cart is gone (expired): one active cart per customer,
     /// even when two sessions create one at once.
     pub async fn create_for_customer(&self, cart: &Cart, customer: &str, previous: Option<&CartId>) -> Result<()> {
-        let pointer = Item::new(&customer_cart_key(customer)).with(CART_ID, cart.id.as_str());
         let mut writes =
             vec![Write::Put { table: Table::Carts, item: cart_item(cart)?, condition: Some(Condition::NotExists) }];
-        match previous {
-            None => {
-                writes.push(Write::Put { table: Table::Carts, item: pointer, condition: Some(Condition::NotExists) })
-            }
-            Some(old) => {
-                writes.push(Write::Put {
-                    table: Table::Carts,
-                    item: pointer,
-                    condition: Some(Condition::Equals(CART_ID.into(), old.as_str().into())),
-                });
-                writes.push(Write::Check { table: Table::Carts, key: cart_key(old), condition: Condition::NotExists });
-            }
-        }
+        writes.extend(point_customer(customer, &cart.id, previous));
         self.transact(writes).await
     }
 
@@ -118,25 +123,12 @@ impl CartRepository {
         customer: &str,
         previous: Option<&CartId>,
     ) -> Result<()> {
-        let pointer = Item::new(&customer_cart_key(customer)).with(CART_ID, cart.id.as_str());
         let mut writes = vec![Write::Put {
             table: Table::Carts,
             item: cart_item(cart)?,
             condition: Some(Condition::VersionIs(version(previous_version))),
         }];
-        match previous {
-            None => {
-                writes.push(Write::Put { table: Table::Carts, item: pointer, condition: Some(Condition::NotExists) })
-            }
-            Some(old) => {
-                writes.push(Write::Put {
-                    table: Table::Carts,
-                    item: pointer,
-                    condition: Some(Condition::Equals(CART_ID.into(), old.as_str().into())),
-                });
-                writes.push(Write::Check { table: Table::Carts, key: cart_key(old), condition: Condition::NotExists });
-            }
-        }
+        writes.extend(point_customer(customer, &cart.id, previous));
         self.transact(writes).await
     }
 

@@ -1,6 +1,6 @@
 //! The catalog Lambda's configuration, read once from the environment at start-up.
 
-use anyhow::Context;
+use nanoshop_api::config::required as var;
 use nanoshop_store::dynamo::TableNames;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -36,10 +36,6 @@ pub struct Config {
     pub cursor_secret: SecretString,
     /// `S3_FORCE_PATH_STYLE`: `true` for local S3 servers (SeaweedFS, moto).
     pub s3_force_path_style: bool,
-}
-
-fn var(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).with_context(|| format!("{name} is not set"))
 }
 
 impl Config {

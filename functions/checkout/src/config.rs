@@ -1,6 +1,7 @@
 //! The checkout Lambda's configuration, read once from the environment at start-up.
 
 use anyhow::Context;
+use nanoshop_api::config::{optional, required as var};
 use nanoshop_store::dynamo::TableNames;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -40,10 +41,6 @@ pub struct Config {
     pub payment_window: chrono::TimeDelta,
 }
 
-fn var(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).with_context(|| format!("{name} is not set"))
-}
-
 impl Config {
     /// # Errors
     /// Names the first variable that is missing or malformed.
@@ -62,7 +59,7 @@ impl Config {
             tables: TableNames::from_env()?,
             stripe_secret_key: SecretString::from(var("STRIPE_SECRET_KEY")?),
             stripe_publishable_key: var("STRIPE_PUBLISHABLE_KEY")?,
-            stripe_api_base: std::env::var("STRIPE_API_BASE").ok().filter(|v| !v.is_empty()),
+            stripe_api_base: optional("STRIPE_API_BASE"),
             order_token_secret,
             payment_window: chrono::TimeDelta::minutes(minutes),
         })

@@ -1,6 +1,6 @@
 //! The orders Lambda's (and the expirer's) configuration, read once from the environment.
 
-use anyhow::Context;
+use nanoshop_api::config::{optional, required as var};
 use nanoshop_store::dynamo::TableNames;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -53,10 +53,6 @@ pub struct Config {
     pub cursor_secret: SecretString,
 }
 
-fn var(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).with_context(|| format!("{name} is not set"))
-}
-
 impl Config {
     /// # Errors
     /// Names the first variable that is missing or malformed.
@@ -68,7 +64,7 @@ impl Config {
         Ok(Self {
             tables: TableNames::from_env()?,
             stripe_secret_key: SecretString::from(var("STRIPE_SECRET_KEY")?),
-            stripe_api_base: std::env::var("STRIPE_API_BASE").ok().filter(|v| !v.is_empty()),
+            stripe_api_base: optional("STRIPE_API_BASE"),
             order_token_secret,
             cursor_secret,
         })

@@ -1,6 +1,6 @@
 //! The webhook Lambda's configuration, read once from the environment at start-up.
 
-use anyhow::Context;
+use nanoshop_api::config::{optional, required as var};
 use nanoshop_store::dynamo::TableNames;
 use secrecy::SecretString;
 
@@ -30,10 +30,6 @@ pub struct Config {
     pub stripe_api_base: Option<String>,
 }
 
-fn var(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).with_context(|| format!("{name} is not set"))
-}
-
 impl Config {
     /// # Errors
     /// Names the first variable that is missing.
@@ -42,7 +38,7 @@ impl Config {
             tables: TableNames::from_env()?,
             webhook_secret: SecretString::from(var("STRIPE_WEBHOOK_SECRET")?),
             stripe_secret_key: SecretString::from(var("STRIPE_SECRET_KEY")?),
-            stripe_api_base: std::env::var("STRIPE_API_BASE").ok().filter(|v| !v.is_empty()),
+            stripe_api_base: optional("STRIPE_API_BASE"),
         })
     }
 }

@@ -7,6 +7,7 @@
 //!   [`IfMatch`], [`Pagination`]; plus [`etag`] and the [`Page`] list envelope.
 //! - [`bodies`]: request bodies several functions accept (addresses).
 //! - [`capability`]: order tokens, HMACs of the order id, for guests to read their orders.
+//! - [`config`]: required and optional environment variables, read one way everywhere.
 //! - [`cursor`]: [`CursorCodec`], signed opaque list cursors bound to the listing they came from.
 //! - [`auth`]: bearer JWT verification ([`Verifier`]) and the [`Caller`] / [`Admin`] extractors.
 //! - [`http`]: [`with_common_layers`] (request id, tracing span, panic catching, body limit,
@@ -21,6 +22,7 @@
 pub mod auth;
 pub mod bodies;
 pub mod capability;
+pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod extract;
