@@ -181,4 +181,17 @@ mod tests {
     fn a_short_key_is_refused_at_start_up() {
         let _ = CursorCodec::new(b"too short");
     }
+
+    proptest::proptest! {
+        /// Whatever a client sends as a cursor, decoding answers 400 `invalid_cursor` or a value
+        /// this codec encoded: never a panic, never a forged page key.
+        #[test]
+        fn arbitrary_cursors_are_refused_never_panic(cursor in ".{0,300}", dotted in "[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,80}") {
+            let codec = CursorCodec::new(&[9; 32]);
+            for candidate in [cursor, dotted] {
+                let decoded: Result<serde_json::Value, _> = codec.decode("ctx", &candidate);
+                proptest::prop_assert_eq!(decoded.map_err(|e| e.code), Err("invalid_cursor"));
+            }
+        }
+    }
 }

@@ -551,4 +551,20 @@ mod tests {
         };
         assert_eq!(intent.amount, Money::new(5880, Currency::JPY));
     }
+
+    proptest::proptest! {
+        /// Any body with any `Stripe-Signature` header: verified or refused, never a panic, and a
+        /// body signed with another secret is never accepted.
+        #[test]
+        fn arbitrary_payloads_and_headers_never_panic_or_pass(payload in ".{0,400}", header in ".{0,200}", t in 0i64..4_000_000_000) {
+            let secret = "whsec_fuzz";
+            proptest::prop_assert!(verify(&payload, Some(&header), secret).is_err());
+            let forged = sign(&payload, "whsec_other", t);
+            proptest::prop_assert!(verify(&payload, Some(&forged), secret).is_err());
+            // Correctly signed garbage is refused as malformed (or stale), not accepted.
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+            let signed = sign(&payload, secret, i64::try_from(now).unwrap_or_default());
+            proptest::prop_assert!(!matches!(verify(&payload, Some(&signed), secret), Ok(_)) || payload.contains("\"type\""));
+        }
+    }
 }
