@@ -383,3 +383,23 @@ async fn every_state_change_emits_its_event_exactly_once() {
     let ids: std::collections::BTreeSet<_> = events.iter().map(|e| e.id.clone()).collect();
     assert_eq!(ids.len(), events.len(), "unique ids");
 }
+
+#[tokio::test]
+async fn a_pending_order_can_be_paid_from_its_page_and_forgets_the_secret_once_paid() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}])).await;
+    let reply = checkout(&t, &cart, "resume").await;
+    let (id, token) = (
+        reply.body["order"]["id"].as_str().unwrap().to_owned(),
+        reply.body["order_token"].as_str().unwrap().to_owned(),
+    );
+    let secret = reply.body["payment"]["client_secret"].as_str().unwrap().to_owned();
+    let read = t.send(Method::GET, &format!("/orders/{id}"), None, &[("x-order-token", token.as_str())], None).await;
+    assert_eq!(read.body["payment"]["client_secret"].as_str(), Some(secret.as_str()), "another tab can resume paying");
+    let intent = read.body["payment"]["payment_intent_id"].as_str().unwrap().to_owned();
+    confirm(&t, &intent, "4242424242424242").await;
+    let paid = t.send(Method::GET, &format!("/orders/{id}"), None, &[("x-order-token", token.as_str())], None).await;
+    assert_eq!(paid.body["status"], "paid");
+    assert!(paid.body["payment"].get("client_secret").is_none(), "{}", paid.body["payment"]);
+}

@@ -372,7 +372,7 @@ fn new_order(
         shipping_address: command.address.clone(),
         shipping_method: ChosenShipping { id: method.id.clone(), name: method.name.clone(), price: p.shipping },
         discount_code: cart.discount_code.clone().filter(|_| catalog.discount.is_some()),
-        payment: Payment { provider: "stripe".into(), payment_intent_id: None },
+        payment: Payment { provider: "stripe".into(), payment_intent_id: None, client_secret: None },
         fulfillments: Vec::new(),
         refunds: Vec::new(),
         stock: StockState::Reserved,
@@ -418,7 +418,11 @@ async fn pay(
         }
     };
     let paid_order = Order {
-        payment: Payment { provider: order.payment.provider.clone(), payment_intent_id: Some(intent.id.clone()) },
+        payment: Payment {
+            provider: order.payment.provider.clone(),
+            payment_intent_id: Some(intent.id.clone()),
+            client_secret: Some(intent.client_secret.clone()),
+        },
         version: order.version + 1,
         updated_at: Utc::now(),
         ..order.clone()

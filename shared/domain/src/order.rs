@@ -102,6 +102,10 @@ pub struct ChosenShipping {
 pub struct Payment {
     pub provider: String,
     pub payment_intent_id: Option<String>,
+    /// What a browser confirms the payment with, kept only while the order waits for payment so
+    /// the shopper can resume paying from the order page (another tab, another device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 /// A shipment of some or all of an order's units.
@@ -222,6 +226,16 @@ pub enum PaymentEvent {
 impl Order {
     fn next(&self, now: DateTime<Utc>) -> Order {
         Order { version: self.version + 1, updated_at: now, ..self.clone() }
+    }
+
+    /// This order with the payment's client secret dropped unless it still waits for payment:
+    /// once paid, expired or cancelled there is nothing left to confirm.
+    #[must_use]
+    pub fn without_stale_secret(mut self) -> Order {
+        if self.status != OrderStatus::PendingPayment {
+            self.payment.client_secret = None;
+        }
+        self
     }
 
     fn flagged(mut self, flag: OrderFlag) -> Self {
@@ -745,7 +759,11 @@ mod tests {
             .expect("address"),
             shipping_method: ChosenShipping { id: "standard".into(), name: "Standard".into(), price: eur(0) },
             discount_code: None,
-            payment: Payment { provider: "stripe".into(), payment_intent_id: Some("pi_1".into()) },
+            payment: Payment {
+                provider: "stripe".into(),
+                payment_intent_id: Some("pi_1".into()),
+                client_secret: Some("pi_1_secret".into()),
+            },
             fulfillments: Vec::new(),
             refunds: Vec::new(),
             stock: StockState::Reserved,

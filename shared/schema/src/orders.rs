@@ -113,7 +113,9 @@ pub fn order_writes(previous: Option<&Order>, next: &Order) -> Result<Vec<nanosh
         None => Condition::NotExists,
         Some(p) => Condition::VersionIs(version(p.version)),
     };
-    let mut writes = vec![Write::Put { table: Table::Orders, item: order_item(next)?, condition: Some(condition) }];
+    // A closed order keeps no client secret, whichever transition closed it.
+    let stored = next.clone().without_stale_secret();
+    let mut writes = vec![Write::Put { table: Table::Orders, item: order_item(&stored)?, condition: Some(condition) }];
     let entry = |listing: String| Write::Put {
         table: Table::Orders,
         item: Item::new(&Key::new(listing, next.id.as_str())).with(ORDER_ID, next.id.as_str()),
