@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 scripts/services.sh install
 scripts/browser.sh install
 cargo test --workspace --no-run --quiet
-cargo build --bin nanoshop --quiet   # the server the browser tests start
+cargo build --workspace --bins --quiet   # the server the browser tests start; the Lambda test runs a function binary
 scripts/check-architecture.sh
 # infra/template.yaml, offline: cfn-lint, then SAM's own lint. `sam validate` prints cfn-lint's INFO
 # log (the whole transformed template) on stderr, so that is shown only when it fails.

@@ -15,6 +15,7 @@ mod faults;
 mod hostile;
 mod images;
 mod infra;
+mod lambda;
 mod load;
 mod localstripe;
 mod orders;
