@@ -290,10 +290,14 @@ impl LocalApp {
 
 /// The secret's bytes as hex-decoded key material (falls back to the raw bytes).
 pub fn key_bytes(secret: &str) -> Vec<u8> {
-    let hex = secret.as_bytes();
-    if hex.len().is_multiple_of(2) && hex.iter().all(u8::is_ascii_hexdigit) {
-        hex.chunks(2).filter_map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok()).collect()
-    } else {
-        secret.as_bytes().to_vec()
+    decode_hex(secret).unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
+/// The bytes of a hex string, or `None` if it is not one.
+pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    // `from_str_radix` alone would also take a sign, as in "+f".
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
     }
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }

@@ -91,7 +91,7 @@ async fn upload(
     body: Bytes,
 ) -> Response {
     let forbidden = |detail: &str| ApiError::new(StatusCode::FORBIDDEN, "upload_refused", detail).into_response();
-    let Ok(signature) = decode_hex(&q.signature) else {
+    let Some(signature) = crate::local::decode_hex(&q.signature) else {
         return forbidden("malformed signature");
     };
     if images.mac(&key, q.expires, &q.content_type, q.content_length).verify_slice(&signature).is_err() {
@@ -120,13 +120,6 @@ async fn upload(
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => ApiError::internal(e).into_response(),
     }
-}
-
-fn decode_hex(s: &str) -> Result<Vec<u8>, ()> {
-    if !s.len().is_multiple_of(2) {
-        return Err(());
-    }
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()).ok_or(())).collect()
 }
 
 #[async_trait]

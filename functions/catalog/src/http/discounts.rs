@@ -11,9 +11,9 @@ use nanoshop_domain::ids::DiscountId;
 use nanoshop_store::PageKey;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::MoneyHttpBody;
+use super::merge_patch::MergePatch;
 use crate::CatalogState;
 use crate::repo::CatalogRepository;
 
@@ -178,17 +178,11 @@ pub async fn patch(
     _admin: Admin,
     Path(id): Path<String>,
     if_match: IfMatch,
-    Json(patch): Json<Value>,
+    patch: MergePatch,
 ) -> Result<Response> {
-    if !patch.is_object() {
-        return Err(ApiError::unprocessable("invalid_body", "a merge patch must be a JSON object"));
-    }
     let current = load(&state, &id).await?;
     if_match.check(current.version)?;
-    let mut document = serde_json::to_value(DiscountHttpBody::of(&current)).map_err(ApiError::internal)?;
-    super::products::merge_patch(&mut document, &patch);
-    let body: DiscountHttpBody = serde_json::from_value(document)
-        .map_err(|e| ApiError::unprocessable("invalid_body", format!("the patched discount is not valid: {e}")))?;
+    let body = patch.apply(&DiscountHttpBody::of(&current), "discount")?;
     if !body.code.trim().eq_ignore_ascii_case(current.code.as_str()) {
         return Err(ApiError::validation(ValidationErrors::single(
             "code",

@@ -5,6 +5,7 @@
 pub mod categories;
 pub mod discounts;
 pub mod inventory;
+pub mod merge_patch;
 pub mod products;
 pub mod settings;
 

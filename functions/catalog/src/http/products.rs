@@ -15,9 +15,9 @@ use nanoshop_domain::catalog::{
 use nanoshop_domain::ids::{ImageId, ProductId};
 use nanoshop_store::PageKey;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::MoneyHttpBody;
+use super::merge_patch::MergePatch;
 use crate::CatalogState;
 use crate::images::{ALLOWED_CONTENT_TYPES, MAX_IMAGE_BYTES, UPLOAD_URL_LIFETIME};
 use crate::repo::{CatalogError, CatalogRepository};
@@ -371,19 +371,13 @@ pub async fn patch(
     _admin: Admin,
     Path(id): Path<String>,
     if_match: IfMatch,
-    Json(patch): Json<Value>,
+    patch: MergePatch,
 ) -> Result<Response> {
-    if !patch.is_object() {
-        return Err(ApiError::unprocessable("invalid_body", "a merge patch must be a JSON object"));
-    }
     let id = parse_id(&id)?;
     for attempt in 1..=WRITE_ATTEMPTS {
         let current = load(&state, &id).await?;
         if_match.check(current.version)?;
-        let mut document = serde_json::to_value(ProductHttpBody::of(&current)).map_err(ApiError::internal)?;
-        merge_patch(&mut document, &patch);
-        let body: ProductHttpBody = serde_json::from_value(document)
-            .map_err(|e| ApiError::unprocessable("invalid_body", format!("the patched product is not valid: {e}")))?;
+        let body = patch.apply(&ProductHttpBody::of(&current), "product")?;
         let images = body.images.clone();
         let mut revised = current.revise(body.into_unchecked(), Utc::now())?;
         if let Some(images) = images {
@@ -420,26 +414,6 @@ fn reorder_images(existing: &[Image], wanted: Vec<ImageRefHttpBody>) -> Result<V
         }
     }
     errors.into_result(out).map_err(ApiError::validation)
-}
-
-/// RFC 7396: objects merge key by key, `null` deletes, anything else replaces.
-pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(serde_json::Map::new());
-    }
-    if let Value::Object(target) = target {
-        for (key, value) in patch {
-            if value.is_null() {
-                target.remove(key);
-            } else {
-                merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
-            }
-        }
-    }
 }
 
 /// `DELETE /products/{id}`: archives; archived products are not purchasable. Idempotent.
