@@ -14,11 +14,16 @@
 //!   is at least once: after a failed delete it publishes the same event ids again);
 //! - and the flow itself succeeded from the client's point of view.
 //!
+//! Beside the faults, each flow also runs as Lambda and Stripe retry it when an answer is lost on
+//! the way back: every request, event delivery, sweep and relay that succeeded is sent twice more,
+//! and the books must still balance (nothing counted twice).
+//!
 //! A flow's call positions are found by running it once without faults; every violation of every
 //! scenario is collected, so a failure names each sequence that broke.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -42,6 +47,8 @@ use crate::support::{Reply, TestApp};
 const TRIES: usize = 8;
 /// Calls of one kind a throttling burst refuses.
 const BURST: u64 = 3;
+/// How often a replaying client sends a request or event again after it succeeded.
+const REPLAYS: usize = 2;
 
 /// What the provider does at the scripted call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +159,11 @@ struct Rig {
     initial: BTreeMap<String, i64>,
     /// What each paid intent was paid.
     paid: Mutex<BTreeMap<String, i64>>,
+    /// Whether every request and event that succeeded is delivered [`REPLAYS`] more times, as a
+    /// Lambda retry or a Stripe redelivery does when the answer is lost on the way back.
+    replaying: AtomicBool,
+    /// What the replays were told that a replay must never be told.
+    replay_problems: Mutex<Vec<String>>,
 }
 
 /// An order placed without faults.
@@ -177,7 +189,21 @@ impl Rig {
         );
         shop(&t, 2).await;
         let initial = [("P0".to_owned(), 5), ("P1".to_owned(), 5)].into();
-        Self { t, inner, faults, gateway: gateway.unwrap(), initial, paid: Mutex::default() }
+        Self {
+            t,
+            inner,
+            faults,
+            gateway: gateway.unwrap(),
+            initial,
+            paid: Mutex::default(),
+            replaying: AtomicBool::new(false),
+            replay_problems: Mutex::default(),
+        }
+    }
+
+    /// How often a step that succeeded runs: once, or again [`REPLAYS`] times when replaying.
+    fn runs(&self) -> usize {
+        if self.replaying.load(Ordering::Relaxed) { 1 + REPLAYS } else { 1 }
     }
 
     fn sim(&self) -> &Simulator {
@@ -216,17 +242,25 @@ impl Rig {
         problems
     }
 
-    /// Delivers `event` as Stripe does: the same signed payload again after every non-2xx answer.
+    /// Delivers `event` as Stripe does: the same signed payload again after every non-2xx answer
+    /// (and, when replaying, again after it was taken).
     async fn deliver(&self, event: &SignedEvent) -> Result<Reply, String> {
         let headers = [("stripe-signature", event.signature.as_str())];
+        let send = || self.t.send(Method::POST, "/webhooks/stripe", None, &headers, Some(event.payload.clone().into()));
         let mut answers = Vec::new();
         for _ in 0..TRIES {
-            let reply =
-                self.t.send(Method::POST, "/webhooks/stripe", None, &headers, Some(event.payload.clone().into())).await;
-            if reply.status.is_success() {
-                return Ok(reply);
+            let reply = send().await;
+            if !reply.status.is_success() {
+                answers.push(reply.status.as_u16());
+                continue;
             }
-            answers.push(reply.status.as_u16());
+            for _ in 1..self.runs() {
+                let again = send().await;
+                if !again.status.is_success() {
+                    return Err(format!("a redelivered event answers {}: {}", again.status, again.body));
+                }
+            }
+            return Ok(reply);
         }
         Err(format!("webhook never took an event: answers {answers:?}"))
     }
@@ -258,7 +292,8 @@ impl Rig {
 
     /// Sends a request as a careful client does: again after a 5xx, and after 409
     /// `request_in_progress` once the lease has lapsed; the provider's events arrive meanwhile.
-    /// Returns the last answer and every status seen.
+    /// When replaying, a final answer is followed by the same request [`REPLAYS`] more times.
+    /// Returns the first final answer and every status seen.
     async fn retried<F, Fut>(&self, mut send: F) -> (Reply, Vec<u16>)
     where
         F: FnMut() -> Fut,
@@ -270,6 +305,21 @@ impl Rig {
             statuses.push(reply.status.as_u16());
             let in_progress = reply.status == StatusCode::CONFLICT && reply.code() == "request_in_progress";
             if !(reply.status.is_server_error() || in_progress) || statuses.len() == TRIES {
+                for _ in 1..self.runs() {
+                    let again = send().await;
+                    statuses.push(again.status.as_u16());
+                    // A replayed success answers the same (an idempotent replay) or, where the
+                    // request has no key, a 4xx saying it already happened: never a 5xx.
+                    let same = again.status == reply.status && again.body == reply.body;
+                    if again.status.is_server_error()
+                        || (reply.status.is_success() && !same && !again.status.is_client_error())
+                    {
+                        self.replay_problems.lock().unwrap().push(format!(
+                            "a replay answers {} {} after {} {}",
+                            again.status, again.body, reply.status, reply.body
+                        ));
+                    }
+                }
                 return (reply, statuses);
             }
             if in_progress {
@@ -307,6 +357,7 @@ impl Rig {
         self.faults.clear();
         self.gateway.clear();
         let mut problems = self.deliver_pending().await;
+        problems.append(&mut self.replay_problems.lock().unwrap());
         self.t.local.tick().await;
         self.t.local.tick().await;
         let orders = self.orders();
@@ -527,12 +578,16 @@ impl Flow {
             }
             Flow::Expirer => {
                 let repo = nanoshop_orders::repo::OrdersRepository::new(rig.faults.clone());
+                let mut done = 0;
                 for _ in 0..TRIES {
                     // The schedule runs the sweep again a minute later, whatever happened.
                     let _ = nanoshop_orders::expiry::sweep(&repo, rig.gateway.as_ref(), chrono::Utc::now()).await;
                     rig.deliver_pending().await;
                     if rig.order(&order_id).await.status != OrderStatus::PendingPayment {
-                        break;
+                        done += 1;
+                        if done == rig.runs() {
+                            break;
+                        }
                     }
                 }
                 // When the sweep's own write fails after the provider cancelled the intent, the
@@ -545,10 +600,14 @@ impl Flow {
                 }
             }
             Flow::Relay => {
+                let mut done = 0;
                 for _ in 0..TRIES {
                     rig.t.local.tick().await;
                     if rig.outbox() == 0 {
-                        return Vec::new();
+                        done += 1;
+                        if done == rig.runs() {
+                            return Vec::new();
+                        }
                     }
                 }
                 vec![format!("{} events still in the outbox after {TRIES} relays", rig.outbox())]
@@ -563,6 +622,8 @@ enum Injection {
     Store(u64, Fault),
     Throttle(Op),
     Provider(u64, ProviderFault),
+    /// No fault: every step that succeeded is sent [`REPLAYS`] more times.
+    Replay,
 }
 
 impl std::fmt::Display for Injection {
@@ -571,6 +632,7 @@ impl std::fmt::Display for Injection {
             Injection::Store(n, fault) => write!(f, "store {} at call {n}", fault.as_str()),
             Injection::Throttle(op) => write!(f, "store throttling the next {BURST} {} calls", op.as_str()),
             Injection::Provider(n, fault) => write!(f, "provider {fault:?} at call {n}"),
+            Injection::Replay => write!(f, "every successful request and event replayed {REPLAYS} times"),
         }
     }
 }
@@ -586,6 +648,7 @@ async fn run(flow: Flow, injections: &[Injection]) -> Vec<String> {
             Injection::Store(n, fault) => rig.faults.inject(n, None, fault),
             Injection::Throttle(op) => rig.faults.throttle(Some(op), BURST),
             Injection::Provider(n, fault) => rig.gateway.inject(n, fault),
+            Injection::Replay => rig.replaying.store(true, Ordering::Relaxed),
         }
         let mut problems = flow.act(&rig, &ready).await;
         let hit: Vec<String> = rig.faults.injected().iter().map(ToString::to_string).collect();
@@ -620,8 +683,8 @@ async fn calls_of(flow: Flow) -> (u64, BTreeSet<Op>, u64) {
     (rig.faults.calls(), ops, rig.gateway.calls())
 }
 
-/// Every store fault at every call position, throttling of every kind of call, and the provider
-/// failing or timing out at each of its calls.
+/// Every store fault at every call position, throttling of every kind of call, the provider
+/// failing or timing out at each of its calls, and every successful step replayed.
 async fn every_fault(flow: Flow) {
     let (calls, ops, provider_calls) = calls_of(flow).await;
     let mut injections = Vec::new();
@@ -634,6 +697,7 @@ async fn every_fault(flow: Flow) {
         injections.push(Injection::Provider(n, ProviderFault::Down));
         injections.push(Injection::Provider(n, ProviderFault::TimeoutAfterSuccess));
     }
+    injections.push(Injection::Replay);
     let broken = run(flow, &injections).await;
     eprintln!(
         "{flow:?}: {calls} store calls, {provider_calls} provider calls, {} scenarios, {} broken",
