@@ -73,3 +73,10 @@ async fn ten_concurrent_requests_with_one_key_make_one_order_on_dynamodb_local()
         crate::checkout::concurrent_same_key(Arc::new(t)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_mixed_shopping_load_keeps_every_invariant_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("load").await {
+        crate::load::mixed_load(Arc::new(t), "DynamoDB Local", crate::load::ops_per_client(10)).await;
+    }
+}

@@ -1,7 +1,9 @@
 //! A bounded, mixed shopping load on the whole backend: browse 70 %, cart 20 %, checkout 10 %,
 //! from 16 concurrent clients; afterwards every stock and order invariant must hold. The short
-//! form runs in `make test`; `LOAD_OPS` (operations per client) makes it longer by hand.
+//! form runs in `make test`, on the embedded store here and on DynamoDB Local in `dynamodb.rs`;
+//! `LOAD_OPS` (operations per client) makes it longer, as `make bench` does.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,10 +29,19 @@ impl Lcg {
     }
 }
 
+/// Operations per client: `LOAD_OPS`, or `default` for the short form.
+pub fn ops_per_client(default: usize) -> usize {
+    std::env::var("LOAD_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_mixed_shopping_load_keeps_every_invariant() {
-    let ops: usize = std::env::var("LOAD_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(25);
-    let t = Arc::new(TestApp::new());
+    mixed_load(Arc::new(TestApp::new()), "the embedded store", ops_per_client(25)).await;
+}
+
+/// Runs the mixed load with `ops` operations per client on `t` (an empty shop), prints its
+/// figures, and checks every invariant against the store afterwards.
+pub async fn mixed_load(t: Arc<TestApp>, backend: &str, ops: usize) {
     shop(&t, SKUS).await;
     for i in 0..SKUS {
         t.json(Method::PUT, &format!("/inventory/P{i}"), Some(&t.admin), &json!({"on_hand": STOCK})).await;
@@ -43,6 +54,7 @@ async fn a_mixed_shopping_load_keeps_every_invariant() {
                 let mut rng = Lcg(c as u64 + 1);
                 let mut latencies = Vec::with_capacity(ops);
                 let mut server_errors = Vec::new();
+                let mut placed = Vec::new();
                 for op in 0..ops {
                     let begin = Instant::now();
                     let roll = rng.next(100);
@@ -61,6 +73,7 @@ async fn a_mixed_shopping_load_keeps_every_invariant() {
                         let cart = guest_cart(&t, json!([{"sku": sku, "quantity": 1 + rng.next(3)}])).await;
                         let reply = checkout(&t, &cart, &format!("load-{c}-{op}")).await;
                         if reply.status == StatusCode::CREATED {
+                            placed.push(reply.body["order"]["id"].as_str().unwrap_or_default().to_owned());
                             let intent =
                                 reply.body["payment"]["payment_intent_id"].as_str().unwrap_or_default().to_owned();
                             // Most pay, some are declined, some walk away (their stock stays reserved).
@@ -77,40 +90,36 @@ async fn a_mixed_shopping_load_keeps_every_invariant() {
                     }
                     latencies.push(begin.elapsed());
                 }
-                (latencies, server_errors)
+                (latencies, server_errors, placed)
             })
         })
         .collect();
     let mut latencies: Vec<Duration> = Vec::new();
+    let mut placed = BTreeSet::new();
     for client in clients {
-        let (l, errors) = client.await.unwrap();
+        let (l, errors, ids) = client.await.unwrap();
         assert!(errors.is_empty(), "server errors under load: {errors:?}");
         latencies.extend(l);
+        placed.extend(ids);
     }
     let elapsed = started.elapsed();
     latencies.sort();
     let at = |percent: usize| latencies[(latencies.len() * percent / 100).min(latencies.len() - 1)];
     let per_second = latencies.len() as u128 * 1000 / elapsed.as_millis().max(1);
     eprintln!(
-        "\nmixed load: {} operations from {CLIENTS} clients in {elapsed:.2?} ({per_second} op/s), p50 {:.2?}, p99 {:.2?}, 0 server errors",
+        "\nmixed load on {backend}: {} operations from {CLIENTS} clients in {elapsed:.2?} ({per_second} op/s), \
+         p50 {:.2?}, p99 {:.2?}, 0 server errors, {} orders",
         latencies.len(),
         at(50),
-        at(99)
+        at(99),
+        placed.len()
     );
 
     t.local.tick().await;
-    // Every invariant, from the store itself.
-    let orders: Vec<Order> = t
-        .embedded
-        .as_ref()
-        .unwrap()
-        .snapshot()
-        .into_iter()
-        .filter(|(table, item)| {
-            *table == nanoshop_store::Table::Orders && item.s("pk").is_some_and(|pk| pk.starts_with("ORDER#"))
-        })
-        .map(|(_, item)| nanoshop_schema::decode(&item).unwrap())
-        .collect();
+    // Every order, from the admin listing; it must hold exactly the orders the clients were given.
+    let orders = every_order(&t).await;
+    let listed: BTreeSet<String> = orders.iter().map(|o| o.id.to_string()).collect();
+    assert_eq!(listed, placed, "the order listing against the orders checkout answered");
     for i in 0..SKUS {
         let sku = format!("P{i}");
         let units =
@@ -128,5 +137,26 @@ async fn a_mixed_shopping_load_keeps_every_invariant() {
             OrderStatus::Expired | OrderStatus::Cancelled => o.stock == StockState::Released,
         };
         assert!(consistent, "order {} is {:?} with stock {:?}", o.id, o.status, o.stock);
+    }
+}
+
+/// Every order as stored, found through the admin listing page by page.
+async fn every_order(t: &TestApp) -> Vec<Order> {
+    let mut orders = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/orders?limit=100&cursor={c}"),
+            None => "/orders?limit=100".to_owned(),
+        };
+        let page = t.get(&path, Some(&t.admin)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for item in page.body["items"].as_array().unwrap() {
+            orders.push(t.order(item["id"].as_str().unwrap()).await);
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return orders,
+        }
     }
 }

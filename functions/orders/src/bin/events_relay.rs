@@ -13,8 +13,8 @@ async fn main() -> anyhow::Result<()> {
     lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<serde_json::Value>| {
         let sink = &sink;
         async move {
-            let events = events_in_stream(&event.payload).map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
-            sink.publish(&events).await.map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
+            let events = events_in_stream(&event.payload).map_err(|e| lambda_runtime::Error::from(format!("{e:#}")))?;
+            sink.publish(&events).await.map_err(|e| lambda_runtime::Error::from(format!("{e:#}")))?;
             tracing::info!(relayed = events.len(), "order events relayed");
             Ok::<_, lambda_runtime::Error>(())
         }

@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
         lambda_runtime::run(lambda_runtime::service_fn(|_: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let (repo, stripe) = (&repo, &stripe);
             async move {
-                let outcome = sweep(repo, stripe).await.map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
+                let outcome = sweep(repo, stripe).await.map_err(|e| lambda_runtime::Error::from(format!("{e:#}")))?;
                 Ok::<_, lambda_runtime::Error>(
                     serde_json::json!({"expired": outcome.expired, "skipped": outcome.skipped}),
                 )
