@@ -590,10 +590,10 @@ impl Flow {
                         }
                     }
                 }
-                // When the sweep's own write fails after the provider cancelled the intent, the
-                // intent's `payment_intent.canceled` event closes the order first, as cancelled.
+                // Also when the sweep's own write fails after the provider canceled the intent:
+                // the intent's `payment_intent.canceled` event then expires the overdue order.
                 let status = rig.order(&order_id).await.status;
-                if matches!(status, OrderStatus::Expired | OrderStatus::Cancelled) {
+                if status == OrderStatus::Expired {
                     Vec::new()
                 } else {
                     vec![format!("the overdue order is {} after {TRIES} sweeps", status.as_str())]

@@ -300,10 +300,12 @@ impl Order {
                 _ => Ok(PaymentOutcome::Unchanged),
             },
             PaymentEvent::Canceled => match self.status {
-                S::PendingPayment => next(
-                    Order { status: S::Cancelled, stock: StockState::Released, ..self.next(now) },
-                    Some(StockMove::Release),
-                ),
+                // Past its payment window the order expired, whoever canceled the intent: the
+                // expiry sweep cancels it first and may fail to save before this event arrives.
+                S::PendingPayment => {
+                    let status = if self.expires_at <= now { S::Expired } else { S::Cancelled };
+                    next(Order { status, stock: StockState::Released, ..self.next(now) }, Some(StockMove::Release))
+                }
                 _ => Ok(PaymentOutcome::Unchanged),
             },
             PaymentEvent::Refunded { total_refunded } => {
@@ -1007,10 +1009,14 @@ mod tests {
     #[test]
     fn a_cancelled_intent_cancels_a_pending_order_and_releases_its_stock() {
         let o = order(OrderStatus::PendingPayment, PaymentStatus::Failed);
+        let in_time = o.on_payment(&PaymentEvent::Canceled, o.expires_at - chrono::TimeDelta::seconds(1));
         assert_eq!(
-            state(&after(&o, PaymentEvent::Canceled)),
+            state(&in_time.expect("no overflow")),
             Some((OrderStatus::Cancelled, PaymentStatus::Failed, Some(StockMove::Release)))
         );
+        // Past its window, the order expired: the sweep canceled the intent and its own save failed.
+        let overdue = o.on_payment(&PaymentEvent::Canceled, o.expires_at).expect("no overflow");
+        assert_eq!(state(&overdue), Some((OrderStatus::Expired, PaymentStatus::Failed, Some(StockMove::Release))));
         assert!(o.expire(o.expires_at).is_some());
         assert!(o.expire(o.expires_at - chrono::TimeDelta::seconds(1)).is_none(), "not before its time");
         assert!(order(OrderStatus::Paid, PaymentStatus::Succeeded).expire(Utc::now()).is_none());
