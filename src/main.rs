@@ -146,11 +146,7 @@ async fn main() -> anyhow::Result<()> {
             }
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             tracing::info!(%addr, data_dir = %data.data_dir.display(), "nanoshop is serving at http://{addr}");
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            nanoshop_api::serve(listener, app, nanoshop_api::shutdown_signal()).await;
             drop(local.secrets);
         }
         Command::Seed { data } => {

@@ -20,3 +20,4 @@ mod load;
 mod localstripe;
 mod orders;
 mod support;
+mod wire;

@@ -95,9 +95,39 @@ where
 }
 
 fn parse_query<T: DeserializeOwned>(uri: &Uri) -> Result<T, ApiError> {
+    if !uri.query().is_none_or(percent_decodes_to_utf8) {
+        return Err(ApiError::bad_request("invalid_query", "the query string does not decode to UTF-8"));
+    }
     axum::extract::Query::try_from_uri(uri)
         .map(|q| q.0)
         .map_err(|rejection| ApiError::bad_request("invalid_query", inner_message(&rejection)))
+}
+
+/// Whether `query` percent-decodes to UTF-8. Under axum's `Query`, `form_urlencoded` replaces
+/// bytes that are not UTF-8 with U+FFFD and goes on (searching for `??`, say); a client that sends
+/// them has a bug worth a 400.
+fn percent_decodes_to_utf8(query: &str) -> bool {
+    let bytes = query.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (byte, escaped) {
+            (b'%', Some(value)) => {
+                decoded.push(value);
+                i += 3;
+            }
+            _ => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
 }
 
 /// The version a client last saw, from `If-Match`; `None` when there is no precondition.
@@ -339,6 +369,19 @@ mod tests {
             problem(send(get_request("/search?page_size_hint=999")).await, StatusCode::BAD_REQUEST, "invalid_query")
                 .await;
         assert!(body["detail"].as_str().unwrap().contains("page_size_hint"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_query_that_does_not_decode_to_utf8_is_400_invalid_query() {
+        for query in ["q=%ff%fe", "q=caf%e9", "limit=10&q=%c3", "q=%C3%28"] {
+            problem(send(get_request(&format!("/search?{query}"))).await, StatusCode::BAD_REQUEST, "invalid_query")
+                .await;
+        }
+        // Escaped UTF-8, a lone `%` and a `%` before non-hex digits are all fine.
+        for (query, q) in [("q=caf%C3%A9", "café"), ("q=100%", "100%"), ("q=%zz", "%zz"), ("q=%+1", "% 1")] {
+            let (status, _, body) = parts(send(get_request(&format!("/search?{query}"))).await).await;
+            assert_eq!((status, body["q"].as_str()), (StatusCode::OK, Some(q)), "{query}");
+        }
     }
 
     #[tokio::test]

@@ -17,8 +17,9 @@ fn in_lambda() -> bool {
 /// Serves `router` until the process is told to stop.
 ///
 /// - In Lambda (`AWS_LAMBDA_RUNTIME_API` set): API Gateway HTTP API events, via `lambda_http`.
-/// - Elsewhere: HTTP/1 on `BIND_ADDR` (default `0.0.0.0:$PORT`, `PORT` default 8080); on
-///   SIGTERM or Ctrl-C it stops accepting and lets in-flight requests finish.
+/// - Elsewhere: HTTP/1 on `BIND_ADDR` (default `0.0.0.0:$PORT`, `PORT` default 8080), with the
+///   limits of [`crate::serve`]; on SIGTERM or Ctrl-C it stops accepting and lets in-flight
+///   requests finish.
 ///
 /// # Errors
 /// If the address is invalid or cannot be bound, or the Lambda runtime fails.
@@ -29,7 +30,8 @@ pub async fn run(router: Router) -> anyhow::Result<()> {
     let addr = bind_addr(std::env::var("BIND_ADDR").ok(), std::env::var("PORT").ok())?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("the HTTP server failed")
+    crate::serve(listener, router, shutdown_signal()).await;
+    Ok(())
 }
 
 fn bind_addr(bind: Option<String>, port: Option<String>) -> anyhow::Result<SocketAddr> {
@@ -40,7 +42,8 @@ fn bind_addr(bind: Option<String>, port: Option<String>) -> anyhow::Result<Socke
     addr.parse().with_context(|| format!("`{addr}` is not a socket address (check BIND_ADDR and PORT)"))
 }
 
-async fn shutdown_signal() {
+/// Completes on SIGTERM (how containers are stopped) or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %e, "cannot listen for Ctrl-C");

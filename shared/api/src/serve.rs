@@ -1,0 +1,88 @@
+//! The HTTP/1.1 server for everything that is not Lambda: the functions in container mode and
+//! `nanoshop serve`. In AWS, API Gateway stands in front and bounds what reaches a function; here
+//! nothing does, so the server sets the bounds `axum::serve` leaves open:
+//!
+//! - a request head (request line and headers) of at most [`MAX_HEAD_BYTES`], and at most
+//!   [`MAX_HEADERS`] headers; more is answered 431 and the connection closed;
+//! - the head must arrive within [`HEAD_READ_TIMEOUT`], so a client that trickles its headers (or
+//!   sends none) cannot hold a connection, and a file descriptor, for ever.
+//!
+//! Bodies are bounded by the router's own limit ([`crate::MAX_BODY_BYTES`]). On shutdown the
+//! listener closes at once and in-flight requests finish.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+/// The largest request head accepted: API Gateway's HTTP API allows 10 KiB of headers; this leaves
+/// room for a long URL and an 8 KiB bearer token (the most the verifier reads).
+pub const MAX_HEAD_BYTES: usize = 24 * 1024;
+/// The most headers in one request (hyper's default, stated here so it is a decision).
+pub const MAX_HEADERS: usize = 100;
+/// How long a client may take to send a request head once it starts one or connects.
+pub const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn connection_builder() -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS);
+    builder
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits for
+/// the connections in flight to finish their current request. Nothing a client does stops it: a
+/// failed accept (out of file descriptors, say) is logged and retried after a pause, and a broken
+/// connection ends only that connection.
+pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
+    let (stop, stopping) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut connections = JoinSet::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed; pausing");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Reap finished connections so the set holds only live ones.
+        while connections.try_join_next().is_some() {}
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        let service = TowerToHyperService::new(router.clone());
+        let mut stopping = stopping.clone();
+        connections.spawn(async move {
+            let connection = connection_builder().serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = result {
+                // A client's doing (a malformed or slow request, a reset): hyper has answered
+                // what could be answered.
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    drop(stop);
+    while connections.join_next().await.is_some() {}
+}
