@@ -453,6 +453,16 @@ fn every_variable_a_function_reads_is_set_on_it() {
         for var in function.unset_in_aws {
             assert!(vars.get(*var).is_none(), "{id} sets {var}, which only tests set");
         }
+        // And no secret it does not read: a secret handed to a function that never uses it is one
+        // more place for it to leak from. (Globals give every function the table names and the
+        // issuer's public settings; those are not secret.)
+        for var in vars.as_object().into_iter().flat_map(|v| v.keys()).filter(|v| v.contains("SECRET")) {
+            assert!(
+                function.env.contains(&var.as_str()),
+                "{id} is given {var}, which `{}` does not read (not in its ENV list)",
+                function.bin
+            );
+        }
         for table in Table::ALL {
             let var = format!("{}_TABLE", table.as_str().to_uppercase());
             if function.env.contains(&var.as_str()) {

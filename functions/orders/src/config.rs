@@ -23,30 +23,43 @@ pub const ENV: &[&str] = &[
     "AUTH_ADMIN_CLAIM",
 ];
 
-/// What `orders-expirer` reads: the same [`Config::from_env`] (all of it is required, though the
-/// sweep signs no cursors), without a JWT verifier.
-pub const EXPIRER_ENV: &[&str] = &[
-    "CATALOG_TABLE",
-    "CARTS_TABLE",
-    "ORDERS_TABLE",
-    "IDEMPOTENCY_TABLE",
-    "STRIPE_SECRET_KEY",
-    "ORDER_TOKEN_SECRET",
-    "CURSOR_SECRET",
-];
+/// What `orders-expirer` reads ([`ExpirerConfig::from_env`]): the tables and the Stripe key it
+/// cancels intents with. It checks no tokens and signs no cursors, so it is given neither secret.
+pub const EXPIRER_ENV: &[&str] =
+    &["CATALOG_TABLE", "CARTS_TABLE", "ORDERS_TABLE", "IDEMPOTENCY_TABLE", "STRIPE_SECRET_KEY"];
 
 /// What `orders-events-relay` reads (in `src/bin/events_relay.rs`): the EventBridge bus it puts
 /// the order events on. It reads no table: the orders table's stream brings the records.
 pub const RELAY_ENV: &[&str] = &["EVENT_BUS_NAME"];
 
+/// What the expiry sweep needs: the tables and Stripe.
 #[derive(Debug)]
-pub struct Config {
+pub struct ExpirerConfig {
     /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
     pub tables: TableNames,
     /// `STRIPE_SECRET_KEY`: for cancels and refunds.
     pub stripe_secret_key: SecretString,
     /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
     pub stripe_api_base: Option<String>,
+}
+
+impl ExpirerConfig {
+    /// # Errors
+    /// Names the first variable that is missing or malformed.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            tables: TableNames::from_env()?,
+            stripe_secret_key: SecretString::from(var("STRIPE_SECRET_KEY")?),
+            stripe_api_base: optional("STRIPE_API_BASE"),
+        })
+    }
+}
+
+/// The orders function's: the expirer's, plus the secrets of order tokens and cursors.
+#[derive(Debug)]
+pub struct Config {
+    /// The tables and Stripe.
+    pub base: ExpirerConfig,
     /// `ORDER_TOKEN_SECRET`: the checkout function's, to check guests' order tokens.
     pub order_token_secret: SecretString,
     /// `CURSOR_SECRET`: at least 32 bytes that sign list cursors.
@@ -61,12 +74,6 @@ impl Config {
         let cursor_secret = SecretString::from(var("CURSOR_SECRET")?);
         anyhow::ensure!(order_token_secret.expose_secret().len() >= 32, "ORDER_TOKEN_SECRET must be at least 32 bytes");
         anyhow::ensure!(cursor_secret.expose_secret().len() >= 32, "CURSOR_SECRET must be at least 32 bytes");
-        Ok(Self {
-            tables: TableNames::from_env()?,
-            stripe_secret_key: SecretString::from(var("STRIPE_SECRET_KEY")?),
-            stripe_api_base: optional("STRIPE_API_BASE"),
-            order_token_secret,
-            cursor_secret,
-        })
+        Ok(Self { base: ExpirerConfig::from_env()?, order_token_secret, cursor_secret })
     }
 }

@@ -16,11 +16,14 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let verifier = Verifier::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.base.tables);
     // Opens the TLS connection during init, which Lambda does not bill; errors surface later.
     store.warm().await;
-    let stripe =
-        StripeGateway::new(config.stripe_secret_key.expose_secret(), String::new(), config.stripe_api_base.as_deref())?;
+    let stripe = StripeGateway::new(
+        config.base.stripe_secret_key.expose_secret(),
+        String::new(),
+        config.base.stripe_api_base.as_deref(),
+    )?;
     let deps = OrdersDeps {
         store: Arc::new(store),
         payments: Arc::new(stripe),

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use nanoshop_orders::config::Config;
+use nanoshop_orders::config::ExpirerConfig;
 use nanoshop_orders::expiry;
 use nanoshop_orders::repo::OrdersRepository;
 use nanoshop_payments::stripe::StripeGateway;
@@ -20,7 +20,7 @@ async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Resul
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
-    let config = Config::from_env()?;
+    let config = ExpirerConfig::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
     let repo = OrdersRepository::new(Arc::new(store));
