@@ -8,7 +8,7 @@ TOOLS := $(or $(NANOSHOP_CACHE),$(HOME)/.cache/nanoshop)/venv/bin
 # Every function binary: the [[bin]] names of functions/*/Cargo.toml.
 FUNCTION_BINS := $(shell sed -n '/^\[\[bin\]\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
 
-.PHONY: dev test test-browser bench lint lambdas deploy fmt clean
+.PHONY: dev test test-browser fuzz bench lint lambdas deploy fmt clean
 
 ## Serve every function, the storefront and the demo catalog at http://127.0.0.1:3000
 dev:
@@ -23,6 +23,12 @@ test-browser:
 	scripts/browser.sh install
 	$(CARGO) build --bin nanoshop
 	scripts/browser.sh test
+
+## Fuzz the webhook signature/event parsers and the cursor decoder with libFuzzer for FUZZ_SECONDS each (default 300)
+fuzz:
+	scripts/fuzz.sh install
+	scripts/fuzz.sh build
+	scripts/fuzz.sh run $(or $(FUZZ_SECONDS),300)
 
 ## Measure binary size, start-up, throughput and DynamoDB round trips; prints a table
 bench:

@@ -12,8 +12,10 @@ cd "$(dirname "$0")/.."
 
 scripts/services.sh install
 scripts/browser.sh install
+scripts/fuzz.sh install
 cargo test --workspace --no-run --quiet
 cargo build --workspace --bins --quiet   # the server the browser tests start; the Lambda test runs a function binary
+scripts/fuzz.sh build
 scripts/check-architecture.sh
 # infra/template.yaml, offline: cfn-lint, then SAM's own lint. `sam validate` prints cfn-lint's INFO
 # log (the whole transformed template) on stderr, so that is shown only when it fails.
@@ -38,5 +40,6 @@ export NANOSHOP_MOTO=http://127.0.0.1:5000
 export NANOSHOP_SEAWEEDFS=http://127.0.0.1:8333
 export NANOSHOP_LOCALSTRIPE=http://127.0.0.1:8420
 cargo test --workspace --offline "$@"
+scripts/fuzz.sh run
 # The storefront in headless Chromium against `nanoshop serve` (loopback only): scripts/browser.sh.
 scripts/browser.sh test

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::port::{CreateIntent, Intent, IntentStatus, ORDER_ID_METADATA, PaymentError, PaymentGateway, Refund};
 use crate::webhook::sign;
+use crate::webhook::unix_now as now;
 
 /// The API version the simulator's events claim: the one async-stripe 1.0.0-rc.10 is generated for.
 const API_VERSION: &str = "2026-09-30.endive";
@@ -495,12 +496,6 @@ fn charge_object(intent: &SimIntent) -> Value {
         object.extend(rest);
     }
     object
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn random_chars(n: usize) -> String {

@@ -15,6 +15,13 @@
 //! first; the tests below pin that order (an unreadable payload with a wrong signature is
 //! [`WebhookError::BadSignature`], with an old one [`WebhookError::Stale`]), because accepting a
 //! parse failure as "authentic" is sound only in that order.
+//!
+//! Two guards of our own, both found by the fuzz targets in `fuzz/`:
+//! - `construct_event` computes `(now - t).abs()` unchecked: a `t` near `i64::MIN` panics where
+//!   overflow checks are on and, in a release build, wraps so that `t = now + i64::MIN` passes as
+//!   fresh. [`verify`] has the library check such a signature at `t` itself, and answers stale.
+//! - serde's derived `Deserialize` reads a struct from a JSON array too, field by field; the parser
+//!   takes the event, its `data` and its `data.object` only as JSON objects.
 
 use std::collections::HashMap;
 
@@ -127,6 +134,18 @@ pub fn verify(payload: &str, signature_header: Option<&str>, secret: &str) -> Re
     if secret.is_empty() {
         return Err(WebhookError::BadSignature);
     }
+    if let Some(t) =
+        signed_timestamp(header).filter(|t| unix_now().checked_sub(*t).and_then(i64::checked_abs).is_none())
+    {
+        // The library would overflow on this `t` (module doc). Checked "at" `t` itself it cannot,
+        // and it still answers a wrong signature first; a right one is stale.
+        return match Webhook::construct_event_with_timestamp(payload, header, secret, t) {
+            Ok(_) | Err(StripeError::BadParse(_) | StripeError::BadTimestamp(_)) => Err(WebhookError::Stale),
+            Err(StripeError::BadSignature | StripeError::BadHeader(_) | StripeError::BadKey) => {
+                Err(WebhookError::BadSignature)
+            }
+        };
+    }
     match Webhook::construct_event(payload, header, secret) {
         // A parse failure is reported only once signature and timestamp have passed (module doc).
         Ok(_) | Err(StripeError::BadParse(_)) => parse(payload),
@@ -135,6 +154,25 @@ pub fn verify(payload: &str, signature_header: Option<&str>, secret: &str) -> Re
             Err(WebhookError::BadSignature)
         }
     }
+}
+
+/// Seconds since the Unix epoch, as Stripe's `t` and `created` count them.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The timestamp `construct_event` takes from `header`: the last `t=`, when every `t=` is a
+/// number (otherwise it refuses the header before looking at the time).
+fn signed_timestamp(header: &str) -> Option<i64> {
+    let mut t = None;
+    for pair in header.split(',') {
+        if let Some(("t", value)) = pair.split_once('=') {
+            t = Some(value.parse().ok()?);
+        }
+    }
+    t
 }
 
 /// The `Stripe-Signature` header Stripe would send for `payload` at `timestamp`
@@ -165,12 +203,8 @@ struct IntentObject {
     amount_received: Option<i64>,
     status: Option<String>,
     metadata: Option<HashMap<String, serde_json::Value>>,
-    last_payment_error: Option<LastPaymentError>,
-}
-
-#[derive(Deserialize)]
-struct LastPaymentError {
-    message: Option<String>,
+    /// An object with an optional `message`; read by hand so an array is not taken for one.
+    last_payment_error: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -179,7 +213,7 @@ struct ChargeObject {
     amount: i64,
     amount_refunded: i64,
     currency: String,
-    payment_intent: Option<Expandable>,
+    payment_intent: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -188,28 +222,37 @@ struct DisputeObject {
     amount: i64,
     currency: String,
     reason: String,
-    payment_intent: Option<Expandable>,
+    payment_intent: Option<serde_json::Value>,
 }
 
-/// A reference Stripe sends as an id, or as the object when expanded.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Expandable {
-    Id(String),
-    Object { id: String },
-}
-
-impl Expandable {
-    fn into_id(self) -> String {
-        match self {
-            Expandable::Id(id) | Expandable::Object { id } => id,
-        }
+/// The id of a reference Stripe sends as an id, or as the object when expanded; `null` is none.
+fn expandable_id(what: &str, reference: Option<serde_json::Value>) -> Result<Option<String>, WebhookError> {
+    match reference {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(id)) => Ok(Some(id)),
+        Some(serde_json::Value::Object(object)) => match object.get("id") {
+            Some(serde_json::Value::String(id)) => Ok(Some(id.clone())),
+            _ => Err(WebhookError::Malformed(format!("{what}: an expanded object without an id"))),
+        },
+        Some(_) => Err(WebhookError::Malformed(format!("{what}: neither an id nor an object"))),
     }
 }
 
+/// `value` as `T`, when it is a JSON object: serde's derived structs would read an array too.
+fn object_as<T: serde::de::DeserializeOwned>(what: &str, value: serde_json::Value) -> Result<T, WebhookError> {
+    if !value.is_object() {
+        return Err(WebhookError::Malformed(format!("{what} is not a JSON object")));
+    }
+    serde_json::from_value(value).map_err(|e| WebhookError::Malformed(format!("{what}: {e}")))
+}
+
 fn parse(payload: &str) -> Result<WebhookEvent, WebhookError> {
-    let envelope: Envelope =
+    let value: serde_json::Value =
         serde_json::from_str(payload).map_err(|e| WebhookError::Malformed(format!("not a Stripe event: {e}")))?;
+    if value.get("data").is_some_and(|data| !data.is_null() && !data.is_object()) {
+        return Err(WebhookError::Malformed("the event's data is not a JSON object".into()));
+    }
+    let envelope: Envelope = object_as("the event", value)?;
     let name = envelope.kind;
     let object = envelope.data.map(|d| d.object);
     let object = || object.ok_or_else(|| WebhookError::Malformed(format!("{name} without data.object")));
@@ -225,12 +268,8 @@ fn parse(payload: &str) -> Result<WebhookEvent, WebhookError> {
     Ok(WebhookEvent { id: envelope.id, created: envelope.created, kind })
 }
 
-fn read<T: serde::de::DeserializeOwned>(what: &str, object: serde_json::Value) -> Result<T, WebhookError> {
-    serde_json::from_value(object).map_err(|e| WebhookError::Malformed(format!("{what}: {e}")))
-}
-
 fn intent(object: serde_json::Value) -> Result<IntentEvent, WebhookError> {
-    let pi: IntentObject = read("payment_intent", object)?;
+    let pi: IntentObject = object_as("payment_intent", object)?;
     let amount = money(pi.amount, &pi.currency)?;
     let order_id = pi
         .metadata
@@ -245,26 +284,31 @@ fn intent(object: serde_json::Value) -> Result<IntentEvent, WebhookError> {
         order_id,
         amount,
         amount_received,
-        failure_message: pi.last_payment_error.and_then(|e| e.message),
+        failure_message: pi
+            .last_payment_error
+            .as_ref()
+            .and_then(|e| e.get("message"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
     })
 }
 
 fn charge(object: serde_json::Value) -> Result<ChargeEvent, WebhookError> {
-    let ch: ChargeObject = read("charge", object)?;
+    let ch: ChargeObject = object_as("charge", object)?;
     Ok(ChargeEvent {
         amount: money(ch.amount, &ch.currency)?,
         amount_refunded: money(ch.amount_refunded, &ch.currency)?,
         charge_id: ch.id,
-        intent_id: ch.payment_intent.map(Expandable::into_id),
+        intent_id: expandable_id("charge.payment_intent", ch.payment_intent)?,
     })
 }
 
 fn dispute(object: serde_json::Value) -> Result<DisputeEvent, WebhookError> {
-    let dp: DisputeObject = read("dispute", object)?;
+    let dp: DisputeObject = object_as("dispute", object)?;
     Ok(DisputeEvent {
         amount: money(dp.amount, &dp.currency)?,
         dispute_id: dp.id,
-        intent_id: dp.payment_intent.map(Expandable::into_id),
+        intent_id: expandable_id("dispute.payment_intent", dp.payment_intent)?,
         reason: dp.reason,
     })
 }
@@ -299,9 +343,7 @@ mod tests {
         }
     }
 
-    fn now() -> i64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-    }
+    use super::unix_now as now;
 
     fn signed(payload: &str) -> Result<WebhookEvent, WebhookError> {
         verify(payload, Some(&sign(payload, SECRET, now())), SECRET)
@@ -309,6 +351,46 @@ mod tests {
 
     fn eur(amount: i64) -> Money {
         Money::new(amount, Currency::EUR)
+    }
+
+    #[test]
+    fn a_timestamp_too_far_to_subtract_is_stale_not_a_panic() {
+        // fuzz/corpus/webhook_signature/signed-t-i64-min: correctly signed, so only our guard
+        // stands between it and async-stripe-webhook's unchecked `(now - t).abs()`.
+        let payload = fixture("payment_intent.succeeded");
+        for t in [i64::MIN, now() + i64::MIN, i64::MIN + 1, -i64::MAX] {
+            let header = sign(payload, SECRET, t);
+            assert_eq!(verify(payload, Some(&header), SECRET), Err(WebhookError::Stale), "t = {t}");
+        }
+        // A wrong signature is still answered as one first, whatever the time.
+        let forged = format!("t={},v1={}", i64::MIN, "ab".repeat(32));
+        assert_eq!(verify(payload, Some(&forged), SECRET), Err(WebhookError::BadSignature));
+        // Far, but subtractable: the library's own tolerance check answers.
+        let header = sign(payload, SECRET, i64::MIN / 2);
+        assert_eq!(verify(payload, Some(&header), SECRET), Err(WebhookError::Stale));
+    }
+
+    #[test]
+    fn json_arrays_are_not_events_nor_their_objects() {
+        // fuzz/corpus/webhook_event/event-as-json-array and intent-as-json-array: serde's derived
+        // structs read arrays field by field, so these were taken as an event and a payment.
+        let intent = r#"["pi_1",100,"eur",null,"succeeded",null,null]"#;
+        for payload in [
+            r#"["evt_1",1,"payout.paid",null]"#.to_owned(),
+            format!(r#"{{"id":"evt_1","created":1,"type":"payment_intent.succeeded","data":{{"object":{intent}}}}}"#),
+            format!(r#"{{"id":"evt_1","created":1,"type":"payment_intent.succeeded","data":[{intent}]}}"#),
+            r#"{"id":"evt_1","created":1,"type":"charge.refunded","data":{"object":{"id":"ch_1","amount":100,"amount_refunded":100,"currency":"eur","payment_intent":["pi_1"]}}}"#.to_owned(),
+        ] {
+            assert!(matches!(signed(&payload), Err(WebhookError::Malformed(_))), "{payload}: {:?}", signed(&payload));
+        }
+        // The same charge with the intent as an id, or expanded, is read.
+        for reference in [r#""pi_1""#, r#"{"id":"pi_1","object":"payment_intent"}"#] {
+            let payload = format!(
+                r#"{{"id":"evt_1","created":1,"type":"charge.refunded","data":{{"object":{{"id":"ch_1","amount":100,"amount_refunded":100,"currency":"eur","payment_intent":{reference}}}}}}}"#
+            );
+            let EventKind::ChargeRefunded(charge) = signed(&payload).expect("a charge").kind else { panic!() };
+            assert_eq!(charge.intent_id.as_deref(), Some("pi_1"));
+        }
     }
 
     fn order() -> Option<OrderId> {
