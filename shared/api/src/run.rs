@@ -79,7 +79,7 @@ pub async fn shutdown_signal() {
 /// Does nothing if a subscriber is already installed, so tests and a local server that hosts
 /// several functions can call it freely.
 pub fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // Already installed is fine (see above); there is nothing else `try_init` can fail on.
     let _already_installed = if in_lambda() {
@@ -89,9 +89,36 @@ pub fn init_tracing() {
     };
 }
 
+/// async-stripe-webhook logs an ERROR for every event it cannot read into its own generated types,
+/// which is every event rendered for another Stripe API version (and every localstripe event). Our
+/// own parser reads those (`nanoshop_payments::webhook`), so that ERROR is noise that would train
+/// an operator to ignore errors. Kept off unless `RUST_LOG` names the crate.
+const QUIET_BY_DEFAULT: &str = "stripe_webhook::webhook=off";
+
+/// `RUST_LOG` (default `info`), with [`QUIET_BY_DEFAULT`] unless it names that crate itself.
+fn log_filter(rust_log: Option<&str>) -> EnvFilter {
+    let filter =
+        rust_log.and_then(|directives| EnvFilter::try_new(directives).ok()).unwrap_or_else(|| EnvFilter::new("info"));
+    match QUIET_BY_DEFAULT.parse() {
+        Ok(quiet) if !rust_log.is_some_and(|d| d.contains("stripe_webhook")) => filter.add_directive(quiet),
+        _ => filter,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stripe_librarys_parse_errors_are_quiet_unless_asked_for() {
+        let shown = |rust_log: Option<&str>| log_filter(rust_log).to_string();
+        for rust_log in [None, Some("info"), Some("debug,aws_smithy_runtime=warn"), Some("not a filter ===")] {
+            assert!(shown(rust_log).contains(QUIET_BY_DEFAULT), "{rust_log:?}: {}", shown(rust_log));
+        }
+        assert!(shown(Some("not a filter ===")).contains("info"), "a bad RUST_LOG falls back to info");
+        let asked = shown(Some("info,stripe_webhook=debug"));
+        assert!(asked.contains("stripe_webhook=debug") && !asked.contains(QUIET_BY_DEFAULT), "{asked}");
+    }
 
     #[test]
     fn the_bind_address_comes_from_bind_addr_then_port_then_8080() {
