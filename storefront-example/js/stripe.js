@@ -7,6 +7,8 @@
 // shopper to `return_url`, the order page, which waits for the webhook to mark the order paid.
 // Not covered by the offline tests (they cannot reach Stripe).
 
+import { STRIPE_PUBLISHABLE_KEY } from '../config.js';
+
 let loading = null;
 
 function loadStripeJs() {
@@ -46,4 +48,16 @@ export async function mountPaymentElement(container, { publishableKey, clientSec
 
 export function isLocalKey(key) {
   return !key || key === 'pk_local' || key.startsWith('pk_local');
+}
+
+/**
+ * How to pay `order` from here: what this browser kept from checkout, or else what the order itself
+ * carries while it waits for payment (`payment.client_secret`), so a shopper can resume paying in
+ * another tab or on another device. `null` when there is nothing to pay with.
+ */
+export function paymentFor(order, saved) {
+  if (saved) return saved;
+  const { payment_intent_id: intent, client_secret: secret } = order?.payment ?? {};
+  if (order?.status !== 'pending_payment' || !intent || !secret) return null;
+  return { payment_intent_id: intent, client_secret: secret, publishable_key: STRIPE_PUBLISHABLE_KEY || 'pk_local' };
 }

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newShopper, call, token, screenshot } from './helpers.mjs';
-import { addToCart, fillCheckout, pay, heading, orderIdFromUrl, cartCount } from './flows.mjs';
+import { addToCart, fillCheckout, pay, heading, orderIdFromUrl, cartCount, ADDRESS } from './flows.mjs';
 
 let server;
 let browser;
@@ -113,4 +113,41 @@ test("the order appears in the customer's history", async () => {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders', exact: true }).click();
   await page.locator('main').getByText('No orders were placed in this browser yet.').waitFor();
   assert.deepEqual(page.scriptErrors, []);
+});
+
+test('an order left unpaid on one device is paid on another', async () => {
+  // The first device: the customer checks out through the API and walks away before paying.
+  const customer = await token(server.base, 'cust_ada', { email: 'ada@example.com' });
+  const cart = await call(server.base, 'POST', '/carts', { token: customer, body: { currency: 'EUR', items: [{ sku: 'TOWEL', quantity: 1 }] } });
+  assert.equal(cart.status, 201, JSON.stringify(cart.body));
+  const placed = await call(server.base, 'POST', '/checkout', {
+    token: customer,
+    headers: { 'idempotency-key': 'other-device-1' },
+    body: { cart_id: cart.body.id, email: 'ada@example.com', shipping_address: ADDRESS, shipping_method: 'standard' },
+  });
+  assert.equal(placed.status, 201, JSON.stringify(placed.body));
+  const { id, number } = placed.body.order;
+
+  // The second device knows nothing of it but the customer's sign-in.
+  const other = await newShopper(browser, server.base);
+  try {
+    const { page } = other;
+    await page.goto('/#/signin');
+    await page.getByLabel('Customer id').fill('cust_ada');
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: /Account/ }).waitFor();
+    await page.goto(`/#/order/${encodeURIComponent(id)}`);
+    await heading(page, `Order #${number}`);
+    await page.getByText('This order is waiting for payment.').waitFor();
+    await page.getByRole('link', { name: 'Pay now' }).click();
+    await pay(page, '4242424242424242');
+    await heading(page, 'Thank you for your order!');
+    const order = await call(server.base, 'GET', `/orders/${id}`, { token: customer });
+    assert.equal(order.body.status, 'paid', JSON.stringify(order.body));
+    assert.equal(order.body.payment.client_secret, undefined, 'the secret is dropped once paid');
+    assert.deepEqual(page.scriptErrors, []);
+  } finally {
+    await other.context.close();
+  }
 });

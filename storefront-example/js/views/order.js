@@ -5,6 +5,7 @@ import { api, ApiError } from '../api.js';
 import { h, replace, announce } from '../dom.js';
 import { errorBox } from '../errors.js';
 import { money, minus, dateTime, country, orderStatus, orderStatusSentence, paymentStatus, fulfilmentStatus } from '../format.js';
+import { paymentFor } from '../stripe.js';
 import * as store from '../state.js';
 import { totals } from './parts.js';
 
@@ -40,7 +41,7 @@ export function statusBadge(order) {
 }
 
 function render(order, { placed }) {
-  const payment = store.get().payments?.[order.id];
+  const payment = paymentFor(order, store.get().payments?.[order.id]);
   const paid = ['paid', 'fulfilled'].includes(order.status);
   const heading = placed && paid ? 'Thank you for your order!' : `Order #${order.number}`;
   const waiting = placed && order.status === 'pending_payment' && ['pending', 'processing'].includes(order.payment_status);

@@ -7,7 +7,7 @@ import { h, replace, field, showFieldErrors } from '../dom.js';
 import { errorBox } from '../errors.js';
 import { money, time } from '../format.js';
 import * as store from '../state.js';
-import { isLocalKey, mountPaymentElement } from '../stripe.js';
+import { isLocalKey, mountPaymentElement, paymentFor } from '../stripe.js';
 
 async function freshOrder(id) {
   try {
@@ -19,9 +19,9 @@ async function freshOrder(id) {
 
 export async function payView({ params, navigate, isCurrent }) {
   const [orderId] = params;
-  const payment = store.get().payments?.[orderId];
   const saved = (store.get().orders ?? []).find((o) => o.id === orderId);
   const order = await freshOrder(orderId);
+  const payment = paymentFor(order, store.get().payments?.[orderId]);
   if (order && order.status !== 'pending_payment') {
     store.forgetPayment(orderId);
     navigate(`#/order/${encodeURIComponent(orderId)}`, { replace: true });
