@@ -138,6 +138,11 @@ for i in $(seq "$CHECKOUTS"); do
     -H "x-cart-token: $ctok" -H "idempotency-key: bench-$i" \
     -d "{\"cart_id\": \"$cid\", \"email\": \"bench@example.com\", \"shipping_address\": $address, \"shipping_method\": \"standard\"}" >>"$WORK/checkout.times"
 done
+# Orders: one order read, and the admin's newest-first listing (the orders function).
+order_id=$(curl -sf 'http://127.0.0.1:13000/orders?limit=1' -H "authorization: Bearer $admin" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+order_get=$(load "/orders/$order_id" -H "authorization: Bearer $admin")
+order_list=$(load "/orders?limit=20" -H "authorization: Bearer $admin")
 checkout=$(sort -k2 -n "$WORK/checkout.times" | awk '{t[NR]=$2*1000; if ($1 != 201) bad++} END {printf "p50 %.2f ms, p99 %.2f ms over %d sequential checkouts, non-201 %d", t[int((NR+1)/2)], t[int(NR*0.99)], NR, bad+0}')
 rss=$(ps -o rss= -p "${PIDS[0]}" | awk '{printf "%.1f MiB", $1/1024}')
 
@@ -164,6 +169,8 @@ nanoshop serve, embedded store, wrk -t2 -c$CONNECTIONS -d$DURATION (client and s
   GET /carts/{id}               $cart_get
   PATCH /carts/{id}/items/{sku} $cart_patch
   POST /checkout                $checkout
+  GET /orders/{id}              $order_get
+  GET /orders?limit=20          $order_list
   server RSS after load         $rss
 Mixed shopping load, long form: 16 clients x $LOAD_OPS operations (browse 70 %, cart 20 %, checkout 10 %),
 in process (debug build of the e2e test), every stock and order invariant checked afterwards:
