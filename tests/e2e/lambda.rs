@@ -19,15 +19,10 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use nanoshop_store::dynamo::{DynamoStore, TableNames, local_client};
+
+use crate::support::workspace_binary;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-
-/// The binaries `cargo test --workspace` built beside this test.
-fn workspace_binary(name: &str) -> Option<PathBuf> {
-    let deps = std::env::current_exe().ok()?.parent()?.to_path_buf();
-    let path = deps.parent()?.join(name);
-    path.exists().then_some(path)
-}
 
 /// An API Gateway HTTP API (payload 2.0) event; its request id is `req-{id}`.
 fn event(method: &str, path: &str, id: usize) -> Value {
@@ -183,9 +178,7 @@ fn lambda_process(binary: &FsPath, runtime_api: SocketAddr, aws: &str, tables: &
 
 #[tokio::test]
 async fn the_catalog_binary_answers_api_gateway_events_under_the_lambda_runtime() {
-    let Some(binary) = workspace_binary("catalog") else {
-        panic!("the catalog binary is missing beside the tests: run `cargo test --workspace` (make test does)");
-    };
+    let binary = workspace_binary("catalog");
     // /health, then a read that needs DynamoDB (a closed local port here).
     let mut runtime = StandIn::start(vec![event("GET", "/health", 1), event("GET", "/products", 2)]).await;
     let started = Instant::now();

@@ -205,3 +205,13 @@ impl TestApp {
         nanoshop_schema::decode(&item).unwrap()
     }
 }
+
+/// A binary of the workspace, built beside this test binary (`make test` builds them all with
+/// `cargo build --workspace --bins`).
+pub fn workspace_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/e2e-… → target/<profile>/<name>
+    let path = exe.parent().and_then(std::path::Path::parent).map(|dir| dir.join(name)).unwrap_or_default();
+    assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` (make test does)", path.display());
+    path
+}

@@ -11,13 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The `nanoshop` binary `cargo build --workspace --bins` built beside the tests.
-fn nanoshop_binary() -> std::path::PathBuf {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
-    let path = deps.parent().unwrap().join("nanoshop");
-    assert!(path.exists(), "{} is missing: run `cargo build --bins` (make test does)", path.display());
-    path
-}
+use crate::support::workspace_binary;
 
 struct Server {
     child: Child,
@@ -38,7 +32,7 @@ impl Server {
         let data = std::env::temp_dir().join(format!("nanoshop-wire-{}", std::process::id()));
         // A free port: bind, note it, let go; `serve` binds it right after.
         let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let child = Command::new(nanoshop_binary())
+        let child = Command::new(workspace_binary("nanoshop"))
             .args(["serve", "--no-seed", "--storefront", "/nonexistent", "--addr", &addr.to_string(), "--data-dir"])
             .arg(&data)
             .env("RUST_LOG", "warn")
