@@ -86,3 +86,64 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
     drop(stop);
     while connections.join_next().await.is_some() {}
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    async fn send(addr: std::net::SocketAddr, request: &[u8]) -> String {
+        let mut stream = TcpStream::connect(addr).await.expect("connects");
+        stream.write_all(request).await.expect("writes");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_the_request_in_flight_finish_then_stops_accepting() {
+        let router = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                "done"
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let addr = listener.local_addr().expect("has an address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+
+        let in_flight = tokio::spawn(send(addr, b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let asked = Instant::now();
+        stop.send(()).expect("the server listens for shutdown");
+
+        let answer = in_flight.await.expect("the client task ends");
+        assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("done"), "{answer}");
+        tokio::time::timeout(Duration::from_secs(5), server).await.expect("serve returns").expect("no panic");
+        assert!(asked.elapsed() >= Duration::from_millis(200), "serve returned before the request finished");
+        assert!(TcpStream::connect(addr).await.is_err(), "the listener is closed after shutdown");
+    }
+
+    #[tokio::test]
+    async fn an_oversized_request_head_is_431_and_a_normal_one_is_served() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let addr = listener.local_addr().expect("has an address");
+        let router = Router::new().route("/", get(|| async { "ok" }));
+        let server = tokio::spawn(serve(listener, router, std::future::pending()));
+        let big = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(MAX_HEAD_BYTES));
+        assert!(send(addr, big.as_bytes()).await.starts_with("HTTP/1.1 431"));
+        let fits =
+            format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n", "a".repeat(16 * 1024));
+        assert!(send(addr, fits.as_bytes()).await.starts_with("HTTP/1.1 200"));
+        server.abort();
+    }
+}
