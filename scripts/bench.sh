@@ -29,7 +29,6 @@ if [ "${NANOSHOP_IN_NETNS:-}" != 1 ]; then
 fi
 ip link set lo up
 export NANOSHOP_SERVICES_RUN="${NANOSHOP_SERVICES_RUN:-$(mktemp -d /tmp/nanoshop-services.XXXXXX)}"
-scripts/services.sh start >/dev/null
 export NANOSHOP_DYNAMODB_LOCAL=http://127.0.0.1:8000
 BINS="catalog cart checkout payments-webhook orders orders-expirer orders-events-relay"
 HTTP_BINS="catalog cart checkout payments-webhook orders"
@@ -41,6 +40,19 @@ cleanup() {
   scripts/services.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+scripts/services.sh start >/dev/null
+# An e2e test whose printed figures the report quotes: its whole output is kept, and shown if it
+# fails or prints nothing that `pattern` matches.
+figures() { # name pattern [cargo test arguments]
+  local name=$1 pattern=$2
+  shift 2
+  if ! cargo test --offline --quiet --test e2e "$@" >"$WORK/$name.log" 2>&1 || ! grep -qE "$pattern" "$WORK/$name.log"; then
+    tail -n 40 "$WORK/$name.log" >&2
+    echo "bench: $name failed (the output above)" >&2
+    exit 1
+  fi
+  grep -E "$pattern" "$WORK/$name.log"
+}
 
 # --- size ---------------------------------------------------------------------------------------
 zipped() { # binary -> bytes of a Lambda zip holding it as `bootstrap`
@@ -92,8 +104,7 @@ done
 
 # --- Lambda cold start ----------------------------------------------------------------------------
 lambda=$(NANOSHOP_BENCH_BIN_DIR="$TARGET/release" NANOSHOP_BENCH_RUNS="$RUNS" \
-  cargo test --offline --quiet --test e2e cold_starts_under_the_lambda_runtime -- --include-ignored --nocapture 2>&1 |
-  grep -E '^  [a-z-]+ +init p50')
+  figures cold-start '^  [a-z-]+ +init p50' cold_starts_under_the_lambda_runtime -- --include-ignored --nocapture)
 
 # --- throughput ---------------------------------------------------------------------------------
 "$TARGET/release/nanoshop" serve --addr 127.0.0.1:13000 --data-dir "$WORK/data" --storefront /nonexistent >"$WORK/serve.log" 2>&1 &
@@ -147,11 +158,11 @@ checkout=$(sort -k2 -n "$WORK/checkout.times" | awk '{t[NR]=$2*1000; if ($1 != 2
 rss=$(ps -o rss= -p "${PIDS[0]}" | awk '{printf "%.1f MiB", $1/1024}')
 
 # --- mixed load, long form ------------------------------------------------------------------------
-mixed=$(LOAD_OPS=$LOAD_OPS cargo test --offline --quiet --test e2e a_mixed_shopping_load -- --nocapture --test-threads 1 2>&1 |
-  grep -E '^mixed load on' | sed 's/^mixed load on /  /')
+mixed=$(LOAD_OPS=$LOAD_OPS figures mixed-load '^mixed load on' a_mixed_shopping_load -- --nocapture --test-threads 1 |
+  sed 's/^mixed load on /  /')
 
 # --- round trips ---------------------------------------------------------------------------------
-trips=$(cargo test --offline --quiet --test e2e round_trips -- --nocapture 2>&1 | grep -E '^  (GET|PUT|POST|PATCH) |^DynamoDB round trips per checkout')
+trips=$(figures round-trips '^  (GET|PUT|POST|PATCH) |^DynamoDB round trips per checkout' round_trips -- --nocapture)
 
 table=$(cat <<TABLE
 

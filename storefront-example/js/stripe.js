@@ -7,8 +7,6 @@
 // shopper to `return_url`, the order page, which waits for the webhook to mark the order paid.
 // Not covered by the offline tests (they cannot reach Stripe).
 
-import { STRIPE_PUBLISHABLE_KEY } from '../config.js';
-
 let loading = null;
 
 function loadStripeJs() {
@@ -52,12 +50,13 @@ export function isLocalKey(key) {
 
 /**
  * How to pay `order` from here: what this browser kept from checkout, or else what the order itself
- * carries while it waits for payment (`payment.client_secret`), so a shopper can resume paying in
- * another tab or on another device. `null` when there is nothing to pay with.
+ * carries while it waits for payment (`payment.client_secret` and the `publishable_key` it goes
+ * with), so a shopper can resume paying in another tab or on another device. `null` when there is
+ * nothing to pay with.
  */
 export function paymentFor(order, saved) {
   if (saved) return saved;
-  const { payment_intent_id: intent, client_secret: secret } = order?.payment ?? {};
-  if (order?.status !== 'pending_payment' || !intent || !secret) return null;
-  return { payment_intent_id: intent, client_secret: secret, publishable_key: STRIPE_PUBLISHABLE_KEY || 'pk_local' };
+  const { payment_intent_id: intent, client_secret: secret, publishable_key: key } = order?.payment ?? {};
+  if (order?.status !== 'pending_payment' || !intent || !secret || !key) return null;
+  return { payment_intent_id: intent, client_secret: secret, publishable_key: key };
 }

@@ -397,9 +397,14 @@ async fn a_pending_order_can_be_paid_from_its_page_and_forgets_the_secret_once_p
     let secret = reply.body["payment"]["client_secret"].as_str().unwrap().to_owned();
     let read = t.send(Method::GET, &format!("/orders/{id}"), None, &[("x-order-token", token.as_str())], None).await;
     assert_eq!(read.body["payment"]["client_secret"].as_str(), Some(secret.as_str()), "another tab can resume paying");
+    assert_eq!(
+        read.body["payment"]["publishable_key"], reply.body["payment"]["publishable_key"],
+        "with the key the secret goes with"
+    );
     let intent = read.body["payment"]["payment_intent_id"].as_str().unwrap().to_owned();
     confirm(&t, &intent, "4242424242424242").await;
     let paid = t.send(Method::GET, &format!("/orders/{id}"), None, &[("x-order-token", token.as_str())], None).await;
     assert_eq!(paid.body["status"], "paid");
     assert!(paid.body["payment"].get("client_secret").is_none(), "{}", paid.body["payment"]);
+    assert!(paid.body["payment"].get("publishable_key").is_none(), "{}", paid.body["payment"]);
 }

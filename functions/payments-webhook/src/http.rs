@@ -55,7 +55,13 @@ pub async fn receive(State(deps): State<WebhookDeps>, headers: HeaderMap, body: 
             (e.intent_id, e.order_id, PaymentEvent::Succeeded { amount: received })
         }
         EventKind::PaymentFailed(e) => (e.intent_id, e.order_id, PaymentEvent::Failed { message: e.failure_message }),
-        EventKind::PaymentCanceled(e) => (e.intent_id, e.order_id, PaymentEvent::Canceled),
+        EventKind::PaymentCanceled(e) => {
+            // When the intent was canceled decides cancelled or expired (`Order::on_payment`);
+            // without `canceled_at`, the event's own creation is the closest record of it.
+            let at = chrono::DateTime::from_timestamp(e.canceled_at.unwrap_or(event.created), 0)
+                .unwrap_or_else(chrono::Utc::now);
+            (e.intent_id, e.order_id, PaymentEvent::Canceled { at })
+        }
         EventKind::PaymentProcessing(e) => (e.intent_id, e.order_id, PaymentEvent::Processing),
         EventKind::ChargeRefunded(c) => {
             let Some(intent) = c.intent_id else { return Ok(answer("not_ours")) };

@@ -106,6 +106,10 @@ pub struct Payment {
     /// the shopper can resume paying from the order page (another tab, another device).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+    /// The provider's publishable key the secret goes with (public; kept beside the secret, so a
+    /// storefront resuming the payment needs nothing from its own configuration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publishable_key: Option<String>,
 }
 
 /// A shipment of some or all of an order's units.
@@ -215,7 +219,10 @@ pub enum PaymentEvent {
     Failed {
         message: Option<String>,
     },
-    Canceled,
+    /// The intent was canceled `at` that moment (the provider's time, not the event's arrival).
+    Canceled {
+        at: DateTime<Utc>,
+    },
     /// The processor's cumulative refunded amount.
     Refunded {
         total_refunded: Money,
@@ -234,6 +241,7 @@ impl Order {
     pub fn without_stale_secret(mut self) -> Order {
         if self.status != OrderStatus::PendingPayment {
             self.payment.client_secret = None;
+            self.payment.publishable_key = None;
         }
         self
     }
@@ -299,11 +307,13 @@ impl Order {
                 }
                 _ => Ok(PaymentOutcome::Unchanged),
             },
-            PaymentEvent::Canceled => match self.status {
-                // Past its payment window the order expired, whoever canceled the intent: the
-                // expiry sweep cancels it first and may fail to save before this event arrives.
+            PaymentEvent::Canceled { at } => match self.status {
+                // Canceled once its payment window had passed, the order expired, whoever canceled
+                // the intent: the expiry sweep cancels it first and may fail to save before this
+                // event arrives. Decided by when the intent was canceled, not when the event came:
+                // a cancel inside the window that Stripe delivers late still cancels.
                 S::PendingPayment => {
-                    let status = if self.expires_at <= now { S::Expired } else { S::Cancelled };
+                    let status = if self.expires_at <= *at { S::Expired } else { S::Cancelled };
                     next(Order { status, stock: StockState::Released, ..self.next(now) }, Some(StockMove::Release))
                 }
                 _ => Ok(PaymentOutcome::Unchanged),
@@ -765,6 +775,7 @@ mod tests {
                 provider: "stripe".into(),
                 payment_intent_id: Some("pi_1".into()),
                 client_secret: Some("pi_1_secret".into()),
+                publishable_key: Some("pk_test_1".into()),
             },
             fulfillments: Vec::new(),
             refunds: Vec::new(),
@@ -949,7 +960,7 @@ mod tests {
         for late in [
             PaymentEvent::Processing,
             PaymentEvent::Failed { message: None },
-            PaymentEvent::Canceled,
+            PaymentEvent::Canceled { at: Utc::now() },
             PaymentEvent::Succeeded { amount: eur(1000) },
         ] {
             assert_eq!(after(&paid, late.clone()), PaymentOutcome::Unchanged, "{late:?} after success");
@@ -1009,13 +1020,16 @@ mod tests {
     #[test]
     fn a_cancelled_intent_cancels_a_pending_order_and_releases_its_stock() {
         let o = order(OrderStatus::PendingPayment, PaymentStatus::Failed);
-        let in_time = o.on_payment(&PaymentEvent::Canceled, o.expires_at - chrono::TimeDelta::seconds(1));
+        let before_the_end = o.expires_at - chrono::TimeDelta::seconds(1);
+        // Delivered after the window closed, but canceled inside it: cancelled.
+        let late = chrono::TimeDelta::hours(2);
+        let in_time = o.on_payment(&PaymentEvent::Canceled { at: before_the_end }, o.expires_at + late);
         assert_eq!(
             state(&in_time.expect("no overflow")),
             Some((OrderStatus::Cancelled, PaymentStatus::Failed, Some(StockMove::Release)))
         );
         // Past its window, the order expired: the sweep canceled the intent and its own save failed.
-        let overdue = o.on_payment(&PaymentEvent::Canceled, o.expires_at).expect("no overflow");
+        let overdue = o.on_payment(&PaymentEvent::Canceled { at: o.expires_at }, o.expires_at).expect("no overflow");
         assert_eq!(state(&overdue), Some((OrderStatus::Expired, PaymentStatus::Failed, Some(StockMove::Release))));
         assert!(o.expire(o.expires_at).is_some());
         assert!(o.expire(o.expires_at - chrono::TimeDelta::seconds(1)).is_none(), "not before its time");

@@ -568,6 +568,7 @@ mod tests {
                 amount: eur(5880),
                 amount_received: 5880,
                 failure_message: None,
+                canceled_at: None,
             })
         );
         assert!(sim.take_pending_events().is_empty(), "confirm returns its events; it does not queue them");

@@ -19,7 +19,8 @@
 //! Two guards of our own, both found by the fuzz targets in `fuzz/`:
 //! - `construct_event` computes `(now - t).abs()` unchecked: a `t` near `i64::MIN` panics where
 //!   overflow checks are on and, in a release build, wraps so that `t = now + i64::MIN` passes as
-//!   fresh. [`verify`] has the library check such a signature at `t` itself, and answers stale.
+//!   fresh. [`verify`] has the library check a signature with `|t| > 2^62` at `t` itself (so
+//!   nothing can overflow, whatever the clock reads), and answers stale.
 //! - serde's derived `Deserialize` reads a struct from a JSON array too, field by field; the parser
 //!   takes the event, its `data` and its `data.object` only as JSON objects.
 
@@ -79,6 +80,8 @@ pub struct IntentEvent {
     pub amount_received: i64,
     /// `last_payment_error.message`, for `payment_failed`.
     pub failure_message: Option<String>,
+    /// `canceled_at` (Unix seconds), for `canceled`; `None` when the object leaves it out.
+    pub canceled_at: Option<i64>,
 }
 
 /// The charge of a `charge.refunded` event.
@@ -134,10 +137,8 @@ pub fn verify(payload: &str, signature_header: Option<&str>, secret: &str) -> Re
     if secret.is_empty() {
         return Err(WebhookError::BadSignature);
     }
-    if let Some(t) =
-        signed_timestamp(header).filter(|t| unix_now().checked_sub(*t).and_then(i64::checked_abs).is_none())
-    {
-        // The library would overflow on this `t` (module doc). Checked "at" `t` itself it cannot,
+    if let Some(t) = signed_timestamp(header).filter(|t| t.unsigned_abs() > FAR_TIMESTAMP) {
+        // The library might overflow on this `t` (module doc). Checked "at" `t` itself it cannot,
         // and it still answers a wrong signature first; a right one is stale.
         return match Webhook::construct_event_with_timestamp(payload, header, secret, t) {
             Ok(_) | Err(StripeError::BadParse(_) | StripeError::BadTimestamp(_)) => Err(WebhookError::Stale),
@@ -162,6 +163,10 @@ pub(crate) fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
+
+/// Timestamps further from the epoch than this (about 146 billion years) are refused before the
+/// library sees them: then `now - t` cannot overflow, whatever its own clock reads by then.
+const FAR_TIMESTAMP: u64 = 1 << 62;
 
 /// The timestamp `construct_event` takes from `header`: the last `t=`, when every `t=` is a
 /// number (otherwise it refuses the header before looking at the time).
@@ -205,6 +210,7 @@ struct IntentObject {
     metadata: Option<HashMap<String, serde_json::Value>>,
     /// An object with an optional `message`; read by hand so an array is not taken for one.
     last_payment_error: Option<serde_json::Value>,
+    canceled_at: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -290,6 +296,7 @@ fn intent(object: serde_json::Value) -> Result<IntentEvent, WebhookError> {
             .and_then(|e| e.get("message"))
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned),
+        canceled_at: pi.canceled_at,
     })
 }
 
@@ -430,6 +437,7 @@ mod tests {
                 amount: eur(5880),
                 amount_received: 5880,
                 failure_message: None,
+                canceled_at: None,
             })
         );
     }
@@ -445,6 +453,7 @@ mod tests {
                 amount: eur(5880),
                 amount_received: 0,
                 failure_message: Some("Your card was declined.".into()),
+                canceled_at: None,
             })
         );
     }
@@ -454,6 +463,7 @@ mod tests {
         let canceled = signed(fixture("payment_intent.canceled")).expect("verifies");
         let EventKind::PaymentCanceled(intent) = canceled.kind else { panic!("{canceled:?}") };
         assert_eq!((intent.order_id, intent.amount, intent.amount_received), (order(), eur(5880), 0));
+        assert_eq!(intent.canceled_at, Some(1_767_227_400));
 
         let processing = signed(fixture("payment_intent.processing")).expect("verifies");
         let EventKind::PaymentProcessing(intent) = processing.kind else { panic!("{processing:?}") };
