@@ -105,29 +105,10 @@ fn parse_query<T: DeserializeOwned>(uri: &Uri) -> Result<T, ApiError> {
 
 /// Whether `query` percent-decodes to UTF-8. Under axum's `Query`, `form_urlencoded` replaces
 /// bytes that are not UTF-8 with U+FFFD and goes on (searching for `??`, say); a client that sends
-/// them has a bug worth a 400.
+/// them has a bug worth a 400. (`+` and the `&`/`=` separators are ASCII: they cannot change the
+/// answer, so the whole query is checked at once.)
 fn percent_decodes_to_utf8(query: &str) -> bool {
-    let bytes = query.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        let escaped = bytes
-            .get(i + 1..i + 3)
-            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (byte, escaped) {
-            (b'%', Some(value)) => {
-                decoded.push(value);
-                i += 3;
-            }
-            _ => {
-                decoded.push(byte);
-                i += 1;
-            }
-        }
-    }
-    std::str::from_utf8(&decoded).is_ok()
+    percent_encoding::percent_decode_str(query).decode_utf8().is_ok()
 }
 
 /// The version a client last saw, from `If-Match`; `None` when there is no precondition.

@@ -3,7 +3,8 @@
 //! nothing does, so the server sets the bounds `axum::serve` leaves open:
 //!
 //! - a request head (request line and headers) of at most [`MAX_HEAD_BYTES`], and at most
-//!   [`MAX_HEADERS`] headers; more is answered 431 and the connection closed;
+//!   100 headers (hyper's default, left as it is: setting it, even to 100, moves the headers from
+//!   the stack to the heap on every request); more is answered 431 and the connection closed;
 //! - the head must arrive within [`HEAD_READ_TIMEOUT`], so a client that trickles its headers (or
 //!   sends none) cannot hold a connection, and a file descriptor, for ever;
 //! - the whole request, body included, must be answered within [`REQUEST_TIMEOUT`], else 408: a
@@ -32,9 +33,6 @@ use crate::ApiError;
 /// The largest request head accepted: API Gateway's HTTP API allows 10 KiB of headers; this leaves
 /// room for a long URL and an 8 KiB bearer token (the most the verifier reads).
 pub const MAX_HEAD_BYTES: usize = 24 * 1024;
-/// The most headers in one request: hyper's default, left as it is (setting it, even to the same
-/// number, moves the headers from the stack to the heap on every request).
-pub const MAX_HEADERS: usize = 100;
 /// How long a client may take to send a request head once it starts one or connects.
 pub const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a request may take from its head to its answer (API Gateway's integration timeout).
