@@ -47,6 +47,12 @@ impl GuestCart {
         let headers = [("x-cart-token", self.token.as_str())];
         t.send(method, &path, None, &headers, body.map(|b| b.to_string().into())).await
     }
+
+    /// `POST /carts/{id}/claim` with this cart's token, as the holder of `jwt` (if any).
+    pub async fn claim(&self, t: &TestApp, jwt: Option<&str>) -> Reply {
+        let headers = [("x-cart-token", self.token.as_str())];
+        t.send(Method::POST, &format!("/carts/{}/claim", self.id), jwt, &headers, None).await
+    }
 }
 
 fn amount(v: &Value) -> i64 {
@@ -125,26 +131,10 @@ pub async fn cart_scenario(t: &TestApp) {
     assert_eq!(amount(&totals["tax"]), 431 + 78);
 
     // Sign in and claim: the cart becomes the customer's, and the guest token stops working.
-    let claim = t
-        .send(
-            Method::POST,
-            &format!("/carts/{}/claim", cart.id),
-            Some(&t.customer),
-            &[("x-cart-token", cart.token.as_str())],
-            None,
-        )
-        .await;
+    let claim = cart.claim(t, Some(&t.customer)).await;
     assert_eq!(claim.status, StatusCode::OK, "{}", claim.body);
     assert_eq!(claim.body["customer_id"], "cust_1");
-    let again = t
-        .send(
-            Method::POST,
-            &format!("/carts/{}/claim", cart.id),
-            Some(&t.customer),
-            &[("x-cart-token", cart.token.as_str())],
-            None,
-        )
-        .await;
+    let again = cart.claim(t, Some(&t.customer)).await;
     assert_eq!(
         (again.status, again.body["id"].clone()),
         (StatusCode::OK, claim.body["id"].clone()),
@@ -160,15 +150,7 @@ pub async fn cart_scenario(t: &TestApp) {
 
     // A second guest cart claimed into the existing one merges, capped by stock, and is gone.
     let second = guest_cart(t, json!([{"sku": "P0", "quantity": 4}, {"sku": "P2", "quantity": 1}])).await;
-    let merged = t
-        .send(
-            Method::POST,
-            &format!("/carts/{}/claim", second.id),
-            Some(&t.customer),
-            &[("x-cart-token", second.token.as_str())],
-            None,
-        )
-        .await;
+    let merged = second.claim(t, Some(&t.customer)).await;
     assert_eq!(merged.status, StatusCode::OK, "{}", merged.body);
     assert_eq!(merged.body["id"].as_str(), Some(cart.id.as_str()));
     assert_eq!(merged.body["items"][0]["quantity"], 5, "3 + 4 capped by the 5 in stock");
@@ -271,9 +253,7 @@ async fn bad_cart_input_gets_problems_and_changes_nothing() {
         )
         .await;
     assert_eq!(no_token.status, StatusCode::NOT_FOUND);
-    let claim_without_login = t
-        .send(Method::POST, &format!("/carts/{}/claim", cart.id), None, &[("x-cart-token", cart.token.as_str())], None)
-        .await;
+    let claim_without_login = cart.claim(&t, None).await;
     assert_eq!(claim_without_login.status, StatusCode::UNAUTHORIZED);
     assert!(store.snapshot() == before, "a refused cart request changed the store");
 }
