@@ -933,8 +933,19 @@ fn page_key(key: &HashMap<String, AttributeValue>) -> StoreResult<PageKey> {
 /// The pause before retry `attempt` (from 0): doubling, capped, with "equal jitter" (half fixed,
 /// half random) so that writers that collided once do not collide again in step.
 fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_BASE_MS.saturating_mul(1 << attempt.min(16)).min(BACKOFF_MAX_MS);
-    Duration::from_millis(ceiling / 2 + random() % (ceiling / 2 + 1))
+    jittered(backoff_ceiling_ms(attempt), random())
+}
+
+/// The pause before retry `attempt` doubles from the base up to the cap.
+fn backoff_ceiling_ms(attempt: u32) -> u64 {
+    BACKOFF_BASE_MS.saturating_mul(1 << attempt.min(16)).min(BACKOFF_MAX_MS)
+}
+
+/// "Equal jitter": somewhere in the upper half of `ceiling_ms`, both ends included, picked by `draw`.
+/// The lower end rounds up so that an odd ceiling never pauses below half of it.
+fn jittered(ceiling_ms: u64, draw: u64) -> Duration {
+    let floor = ceiling_ms.div_ceil(2);
+    Duration::from_millis(floor + draw % (ceiling_ms - floor + 1))
 }
 
 /// A fresh `ClientRequestToken` (at most 36 characters).
@@ -1195,9 +1206,21 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_its_cap_with_jitter() {
+        let ceilings: Vec<u64> = (0..8).map(backoff_ceiling_ms).collect();
+        assert_eq!(ceilings, [25, 50, 100, 200, 400, 800, 1_000, 1_000]);
+        assert_eq!(backoff_ceiling_ms(u32::MAX), BACKOFF_MAX_MS);
+        // The ends of the jitter, reached by the smallest and the largest draws: an odd ceiling
+        // once let a draw of 0 pause 12 ms under a 25 ms ceiling, below half of it.
+        for ceiling in [1, 25, 50, 1_000] {
+            let half = Duration::from_millis(ceiling) / 2;
+            let lowest = jittered(ceiling, 0);
+            let highest = jittered(ceiling, ceiling - ceiling.div_ceil(2));
+            assert!(lowest >= half, "ceiling {ceiling}: {lowest:?}");
+            assert_eq!(highest, Duration::from_millis(ceiling));
+            assert!(jittered(ceiling, u64::MAX) <= Duration::from_millis(ceiling));
+        }
         for attempt in 0..40 {
-            let ceiling =
-                Duration::from_millis(BACKOFF_BASE_MS.saturating_mul(1 << attempt.min(16)).min(BACKOFF_MAX_MS));
+            let ceiling = Duration::from_millis(backoff_ceiling_ms(attempt));
             let pause = backoff(attempt);
             assert!(pause >= ceiling / 2 && pause <= ceiling, "attempt {attempt}: {pause:?}");
         }
