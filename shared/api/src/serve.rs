@@ -158,9 +158,13 @@ mod tests {
 
     #[tokio::test]
     async fn shutdown_lets_the_request_in_flight_finish_then_stops_accepting() {
+        // The handler says when it has the request, so shutdown starts with it surely in flight.
+        let arrived = std::sync::Arc::new(tokio::sync::Notify::new());
+        let arrival = arrived.clone();
         let router = Router::new().route(
             "/slow",
-            get(|| async {
+            get(move || async move {
+                arrival.notify_one();
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 "done"
             }),
@@ -173,7 +177,7 @@ mod tests {
         }));
 
         let in_flight = tokio::spawn(send(addr, b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::timeout(Duration::from_secs(10), arrived.notified()).await.expect("the request arrives");
         let asked = Instant::now();
         stop.send(()).expect("the server listens for shutdown");
 
