@@ -644,19 +644,128 @@ mod tests {
         assert_eq!(intent.amount, Money::new(5880, Currency::JPY));
     }
 
+    /// What a PaymentIntent event built from the strategy below must be read as.
+    #[derive(Debug, Clone)]
+    struct IntentCase {
+        kind: &'static str,
+        intent_id: String,
+        amount: i64,
+        currency: Currency,
+        status: &'static str,
+        amount_received: Option<i64>,
+        /// An order id, something else under the metadata key, or no key.
+        metadata: Option<String>,
+        failure_message: Option<String>,
+        canceled_at: Option<i64>,
+    }
+
+    fn intent_cases() -> impl proptest::strategy::Strategy<Value = IntentCase> {
+        use proptest::prelude::*;
+        let kinds = prop::sample::select(vec![
+            "payment_intent.succeeded",
+            "payment_intent.payment_failed",
+            "payment_intent.canceled",
+            "payment_intent.processing",
+        ]);
+        let statuses = prop::sample::select(vec!["succeeded", "requires_payment_method", "canceled", "processing"]);
+        let metadata =
+            prop_oneof![Just(None), Just(Some(OrderId::generate().to_string())), "[a-z_0-9]{0,30}".prop_map(Some),];
+        (
+            (
+                kinds,
+                "pi_[A-Za-z0-9]{1,24}",
+                0i64..1_000_000_000_000,
+                prop::sample::select(Currency::all().collect::<Vec<_>>()),
+            ),
+            (statuses, prop::option::of(0i64..1_000_000_000_000), metadata),
+            (prop::option::of(".{0,40}"), prop::option::of(0i64..4_000_000_000)),
+        )
+            .prop_map(
+                |(
+                    (kind, intent_id, amount, currency),
+                    (status, amount_received, metadata),
+                    (failure_message, canceled_at),
+                )| {
+                    IntentCase {
+                        kind,
+                        intent_id,
+                        amount,
+                        currency,
+                        status,
+                        amount_received,
+                        metadata,
+                        failure_message,
+                        canceled_at,
+                    }
+                },
+            )
+    }
+
     proptest::proptest! {
         /// Any body with any `Stripe-Signature` header: verified or refused, never a panic, and a
-        /// body signed with another secret is never accepted.
+        /// body signed with another secret is never accepted. Signed with ours, arbitrary text is
+        /// only ever `Malformed`, or, when it happens to be an event, read as exactly that event.
         #[test]
         fn arbitrary_payloads_and_headers_never_panic_or_pass(payload in ".{0,400}", header in ".{0,200}", t in 0i64..4_000_000_000) {
-            let secret = "whsec_fuzz";
-            proptest::prop_assert!(verify(&payload, Some(&header), secret).is_err());
+            proptest::prop_assert!(verify(&payload, Some(&header), SECRET).is_err());
             let forged = sign(&payload, "whsec_other", t);
-            proptest::prop_assert!(verify(&payload, Some(&forged), secret).is_err());
-            // Correctly signed garbage is refused as malformed (or stale), not accepted.
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-            let signed = sign(&payload, secret, i64::try_from(now).unwrap_or_default());
-            proptest::prop_assert!(verify(&payload, Some(&signed), secret).is_err() || payload.contains("\"type\""));
+            proptest::prop_assert_eq!(verify(&payload, Some(&forged), SECRET), Err(WebhookError::BadSignature));
+            match signed(&payload) {
+                Err(WebhookError::Malformed(_)) => {}
+                Err(other) => proptest::prop_assert!(false, "correctly signed, refused as {other:?}"),
+                Ok(event) => {
+                    let json: serde_json::Value = serde_json::from_str(&payload).expect("an accepted event is JSON");
+                    proptest::prop_assert_eq!(json["id"].as_str(), Some(event.id.as_str()));
+                    proptest::prop_assert_eq!(json["created"].as_i64(), Some(event.created));
+                }
+            }
+        }
+
+        /// A PaymentIntent event with any ids, amounts, currency, status and optional fields is
+        /// read field for field, with `amount_received` defaulted from the status when absent.
+        #[test]
+        fn intent_events_are_read_field_for_field(case in intent_cases(), created in 0i64..4_000_000_000) {
+            let mut object = serde_json::json!({
+                "id": case.intent_id,
+                "object": "payment_intent",
+                "amount": case.amount,
+                "currency": case.currency.code().to_ascii_lowercase(),
+                "status": case.status,
+            });
+            if let Some(received) = case.amount_received {
+                object["amount_received"] = received.into();
+            }
+            if let Some(value) = &case.metadata {
+                object["metadata"] = serde_json::json!({ "nanoshop_order_id": value });
+            }
+            if let Some(message) = &case.failure_message {
+                object["last_payment_error"] = serde_json::json!({ "message": message });
+            }
+            if let Some(at) = case.canceled_at {
+                object["canceled_at"] = at.into();
+            }
+            let payload = serde_json::json!({
+                "id": "evt_prop", "object": "event", "created": created, "type": case.kind,
+                "data": { "object": object },
+            })
+            .to_string();
+
+            let event = signed(&payload).expect("a well-formed intent event verifies");
+            let expected = IntentEvent {
+                intent_id: case.intent_id.clone(),
+                order_id: case.metadata.as_deref().and_then(|m| m.parse().ok()),
+                amount: Money::new(case.amount, case.currency),
+                amount_received: case.amount_received.unwrap_or(if case.status == "succeeded" { case.amount } else { 0 }),
+                failure_message: case.failure_message.clone(),
+                canceled_at: case.canceled_at,
+            };
+            let kind = match case.kind {
+                "payment_intent.succeeded" => EventKind::PaymentSucceeded(expected),
+                "payment_intent.payment_failed" => EventKind::PaymentFailed(expected),
+                "payment_intent.canceled" => EventKind::PaymentCanceled(expected),
+                _ => EventKind::PaymentProcessing(expected),
+            };
+            proptest::prop_assert_eq!(event, WebhookEvent { id: "evt_prop".into(), created, kind });
         }
     }
 }
