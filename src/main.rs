@@ -31,6 +31,7 @@ struct DataDir {
 enum Command {
     /// Serve every function, the storefront and the local-only routes on one address.
     Serve {
+        /// Where to listen. Port 0 picks a free port; the "serving at" log line names it.
         #[arg(long, env = "NANOSHOP_ADDR", default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
         #[command(flatten)]
@@ -127,6 +128,10 @@ async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     match Cli::parse().command {
         Command::Serve { addr, data, no_seed, storefront } => {
+            // Bound first: a taken port fails before anything else happens, and with port 0 the
+            // address the system picked is the one links and logs name.
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+            let addr = listener.local_addr().context("reading the bound address")?;
             let local = open(&data.data_dir, &format!("http://{addr}"), Some(storefront))?;
             let local_app = local::LocalApp::new(local.config.clone());
             let app = local_app.router.clone();
@@ -144,7 +149,6 @@ async fn main() -> anyhow::Result<()> {
                     tracing::info!(products = created, "seeded the demo catalog");
                 }
             }
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             tracing::info!(%addr, data_dir = %data.data_dir.display(), "nanoshop is serving at http://{addr}");
             nanoshop_api::serve(listener, app, nanoshop_api::shutdown_signal()).await;
             drop(local.secrets);

@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,38 +35,28 @@ function binary() {
   return found;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts `nanoshop serve` on a fresh data dir; resolves when /health answers. */
 export async function startServer() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'nanoshop-storefront-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' };
+  // The `nanoshop` target's info line says where it serves: port 0 lets the server pick a free
+  // port itself, so no other process can take it between choosing and binding.
+  const env = { ...process.env, RUST_LOG: `${process.env.RUST_LOG ?? 'warn'},nanoshop=info` };
   // Always the built-in payment simulator: a real Stripe key in the environment must not leak in.
   for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_API_BASE', 'NANOSHOP_ADDR', 'NANOSHOP_DATA_DIR', 'NANOSHOP_STOREFRONT']) delete env[name];
-  const child = spawn(binary(), ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir,
+  const child = spawn(binary(), ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir,
     '--storefront', path.join(repo, 'storefront-example')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const deadline = Date.now() + 60_000;
+  let base;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`nanoshop serve exited (${child.exitCode}):\n${log}`);
+    base ??= log.match(/serving at (http:\/\/\S+)/)?.[1];
     try {
-      const r = await fetch(`${base}/health`);
-      if (r.ok) break;
+      const r = base && await fetch(`${base}/health`);
+      if (r?.ok) break;
     } catch { /* not up yet */ }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -30,15 +30,16 @@ impl Drop for Server {
 impl Server {
     fn start() -> Self {
         let data = std::env::temp_dir().join(format!("nanoshop-wire-{}", std::process::id()));
-        // A free port: bind, note it, let go; `serve` binds it right after.
-        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let child = Command::new(workspace_binary("nanoshop"))
-            .args(["serve", "--no-seed", "--storefront", "/nonexistent", "--addr", &addr.to_string(), "--data-dir"])
+        // Port 0: the server binds a free port itself and logs it, so no other test can take the
+        // port between our choosing it and the server binding it.
+        let mut child = Command::new(workspace_binary("nanoshop"))
+            .args(["serve", "--no-seed", "--storefront", "/nonexistent", "--addr", "127.0.0.1:0", "--data-dir"])
             .arg(&data)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .env("RUST_LOG", "nanoshop=info,warn")
+            .stdout(Stdio::piped())
             .spawn()
             .unwrap();
+        let addr = served_at(child.stdout.take().expect("stdout is piped"));
         let server = Self { child, addr, data };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server.exchange(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").0 != Some(200) {
@@ -77,6 +78,21 @@ impl Server {
         let status = text.strip_prefix("HTTP/1.1 ").and_then(|rest| rest.get(..3)).and_then(|s| s.parse().ok());
         (status, text)
     }
+}
+
+/// The address in the server's "nanoshop is serving at http://…" log line. The log is drained
+/// to the end on a thread of its own, so the server never blocks on a full pipe.
+fn served_at(log: std::process::ChildStdout) -> SocketAddr {
+    let (found, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(log)).map_while(Result::ok) {
+            if let Some((_, rest)) = line.split_once("serving at http://") {
+                let _ = found.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+            }
+        }
+    });
+    let addr = address.recv_timeout(Duration::from_secs(30)).expect("nanoshop serve logs where it serves");
+    addr.parse().unwrap_or_else(|e| panic!("{addr:?} is not an address: {e}"))
 }
 
 /// The statuses a case may be answered with; `None` is a connection closed without an answer.

@@ -1,6 +1,7 @@
 //! Serving a router: on AWS Lambda behind API Gateway, or on a TCP port everywhere else. The same
 //! `main.rs` works in both, so a function is tested locally exactly as it is deployed.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
@@ -85,7 +86,9 @@ pub fn init_tracing() {
     let _already_installed = if in_lambda() {
         builder.json().with_current_span(true).with_span_list(false).without_time().with_ansi(false).try_init()
     } else {
-        builder.try_init()
+        // Colour only for a person at a terminal: not in pipes, files or container logs.
+        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        builder.with_ansi(colour).try_init()
     };
 }
 
