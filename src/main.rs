@@ -149,7 +149,9 @@ async fn main() -> anyhow::Result<()> {
                     tracing::info!(products = created, "seeded the demo catalog");
                 }
             }
-            tracing::info!(%addr, data_dir = %data.data_dir.display(), "nanoshop is serving at http://{addr}");
+            // A target of its own, so tests (and scripts) can ask for this line alone:
+            // RUST_LOG=warn,nanoshop::serving=info.
+            tracing::info!(target: "nanoshop::serving", %addr, data_dir = %data.data_dir.display(), "nanoshop is serving at http://{addr}");
             nanoshop_api::serve(listener, app, nanoshop_api::shutdown_signal()).await;
             drop(local.secrets);
         }

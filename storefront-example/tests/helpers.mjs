@@ -38,9 +38,9 @@ function binary() {
 /** Starts `nanoshop serve` on a fresh data dir; resolves when /health answers. */
 export async function startServer() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'nanoshop-storefront-'));
-  // The `nanoshop` target's info line says where it serves: port 0 lets the server pick a free
-  // port itself, so no other process can take it between choosing and binding.
-  const env = { ...process.env, RUST_LOG: `${process.env.RUST_LOG ?? 'warn'},nanoshop=info` };
+  // The `nanoshop::serving` line says where it serves: port 0 lets the server pick a free port
+  // itself, so no other process can take it between choosing and binding.
+  const env = { ...process.env, RUST_LOG: `${process.env.RUST_LOG ?? 'warn'},nanoshop::serving=info` };
   // Always the built-in payment simulator: a real Stripe key in the environment must not leak in.
   for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_API_BASE', 'NANOSHOP_ADDR', 'NANOSHOP_DATA_DIR', 'NANOSHOP_STOREFRONT']) delete env[name];
   const child = spawn(binary(), ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir,
@@ -53,7 +53,8 @@ export async function startServer() {
   let base;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`nanoshop serve exited (${child.exitCode}):\n${log}`);
-    base ??= log.match(/serving at (http:\/\/\S+)/)?.[1];
+    // Up to the whitespace after it, so a line cut between two reads is not taken half.
+    base ??= log.match(/serving at (http:\/\/\S+)\s/)?.[1];
     try {
       const r = base && await fetch(`${base}/health`);
       if (r?.ok) break;

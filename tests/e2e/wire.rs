@@ -35,11 +35,18 @@ impl Server {
         let mut child = Command::new(workspace_binary("nanoshop"))
             .args(["serve", "--no-seed", "--storefront", "/nonexistent", "--addr", "127.0.0.1:0", "--data-dir"])
             .arg(&data)
-            .env("RUST_LOG", "nanoshop=info,warn")
+            .env("RUST_LOG", "warn,nanoshop::serving=info")
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let addr = served_at(child.stdout.take().expect("stdout is piped"));
+        let addr = match served_at(child.stdout.take().expect("stdout is piped")) {
+            Ok(addr) => addr,
+            Err(why) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{why}");
+            }
+        };
         let server = Self { child, addr, data };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server.exchange(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").0 != Some(200) {
@@ -82,7 +89,7 @@ impl Server {
 
 /// The address in the server's "nanoshop is serving at http://…" log line. The log is drained
 /// to the end on a thread of its own, so the server never blocks on a full pipe.
-fn served_at(log: std::process::ChildStdout) -> SocketAddr {
+fn served_at(log: std::process::ChildStdout) -> Result<SocketAddr, String> {
     let (found, address) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::BufRead::lines(std::io::BufReader::new(log)).map_while(Result::ok) {
@@ -91,11 +98,14 @@ fn served_at(log: std::process::ChildStdout) -> SocketAddr {
             }
         }
     });
-    let addr = address.recv_timeout(Duration::from_secs(30)).expect("nanoshop serve logs where it serves");
-    addr.parse().unwrap_or_else(|e| panic!("{addr:?} is not an address: {e}"))
+    let addr = address
+        .recv_timeout(Duration::from_secs(30))
+        .map_err(|e| format!("nanoshop serve did not log where it serves: {e}"))?;
+    addr.parse().map_err(|e| format!("{addr:?} is not an address: {e}"))
 }
 
-/// The statuses a case may be answered with; `None` is a connection closed without an answer.
+/// The statuses a case may be answered with; `None` is a connection closed, or left silent,
+/// without an answer.
 type Allowed = &'static [Option<u16>];
 
 fn chunked(total: usize) -> Vec<u8> {

@@ -86,8 +86,9 @@ pub fn init_tracing() {
     let _already_installed = if in_lambda() {
         builder.json().with_current_span(true).with_span_list(false).without_time().with_ansi(false).try_init()
     } else {
-        // Colour only for a person at a terminal: not in pipes, files or container logs.
-        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        // Colour only for a person at a terminal: not in pipes, files or container logs, and not
+        // when NO_COLOR is set to anything but the empty string (no-color.org).
+        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         builder.with_ansi(colour).try_init()
     };
 }

@@ -1211,6 +1211,7 @@ mod tests {
         assert_eq!(backoff_ceiling_ms(u32::MAX), BACKOFF_MAX_MS);
         // The ends of the jitter, reached by the smallest and the largest draws: an odd ceiling
         // once let a draw of 0 pause 12 ms under a 25 ms ceiling, below half of it.
+        assert_eq!(jittered(0, u64::MAX), Duration::ZERO);
         for ceiling in [1, 25, 50, 1_000] {
             let half = Duration::from_millis(ceiling) / 2;
             let lowest = jittered(ceiling, 0);
