@@ -90,6 +90,7 @@ pub async fn serve_with(listener: TcpListener, router: Router, shutdown: impl Fu
     let (stop, stopping) = tokio::sync::watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     let mut connections = JoinSet::new();
+    let builder = connection_builder(limits);
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -111,8 +112,8 @@ pub async fn serve_with(listener: TcpListener, router: Router, shutdown: impl Fu
         }
         let service = TowerToHyperService::new(router.clone());
         let mut stopping = stopping.clone();
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
         connections.spawn(async move {
-            let connection = connection_builder(limits).serve_connection(TokioIo::new(stream), service);
             let mut connection = std::pin::pin!(connection);
             let result = tokio::select! {
                 result = connection.as_mut() => result,
