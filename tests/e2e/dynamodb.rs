@@ -12,6 +12,11 @@ use crate::support::TestApp;
 /// The backend on fresh tables in DynamoDB Local, or `None` when the caller knowingly runs
 /// without services.
 async fn on_dynamodb_local(name: &str) -> Option<TestApp> {
+    Some(TestApp::on(dynamodb_local(name).await?))
+}
+
+/// Fresh tables in DynamoDB Local, or `None` when the caller knowingly runs without services.
+async fn dynamodb_local(name: &str) -> Option<Arc<DynamoStore>> {
     let Ok(endpoint) = std::env::var("NANOSHOP_DYNAMODB_LOCAL") else {
         assert!(
             std::env::var("NANOSHOP_SKIP_SERVICES").is_ok_and(|v| v == "1"),
@@ -22,7 +27,7 @@ async fn on_dynamodb_local(name: &str) -> Option<TestApp> {
     let prefix = format!("e2e-{name}-{}", std::process::id());
     let store = DynamoStore::new(local_client(&endpoint).await, TableNames::with_prefix(&prefix));
     store.create_tables().await.unwrap();
-    Some(TestApp::on(Arc::new(store)))
+    Some(Arc::new(store))
 }
 
 #[tokio::test]
@@ -50,6 +55,14 @@ async fn twenty_concurrent_adds_all_land_on_dynamodb_local() {
 async fn a_cart_becomes_a_paid_order_on_dynamodb_local() {
     if let Some(t) = on_dynamodb_local("purchase").await {
         crate::checkout::purchase_scenario(&t).await;
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_pages_past_150_orders_it_cannot_close_on_dynamodb_local() {
+    if let Some(store) = dynamodb_local("sweep").await {
+        let (t, gateway) = crate::orders::with_stuck_intents(store);
+        crate::orders::the_sweep_pages_past_what_it_cannot_close(&t, &gateway).await;
     }
 }
 

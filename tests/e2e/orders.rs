@@ -408,3 +408,128 @@ async fn a_pending_order_can_be_paid_from_its_page_and_forgets_the_secret_once_p
     assert!(paid.body["payment"].get("client_secret").is_none(), "{}", paid.body["payment"]);
     assert!(paid.body["payment"].get("publishable_key").is_none(), "{}", paid.body["payment"]);
 }
+
+/// Intent ids of orders the sweep cannot close.
+const STUCK: &str = "pi_stuck_";
+
+/// The simulator, except that intents named [`STUCK`] are mid-payment: Stripe refuses to cancel
+/// them, so the sweep must leave their orders for the webhook (or a later run).
+#[derive(Debug)]
+pub struct StuckIntents(pub Arc<Simulator>);
+
+#[async_trait]
+impl PaymentGateway for StuckIntents {
+    async fn create_intent(&self, request: &CreateIntent) -> Result<Intent, PaymentError> {
+        self.0.create_intent(request).await
+    }
+    async fn cancel_intent(&self, intent: &str) -> Result<(), PaymentError> {
+        if intent.starts_with(STUCK) {
+            return Err(PaymentError::Refused("this PaymentIntent's status is processing".into()));
+        }
+        self.0.cancel_intent(intent).await
+    }
+    async fn refund(&self, intent: &str, amount: Money, key: &str) -> Result<Refund, PaymentError> {
+        self.0.refund(intent, amount, key).await
+    }
+    fn publishable_key(&self) -> String {
+        self.0.publishable_key()
+    }
+}
+
+/// The backend on `store` paying through [`StuckIntents`], unpaid orders due at once; and that
+/// gateway, for sweeps run by hand.
+pub fn with_stuck_intents(store: Arc<dyn nanoshop_store::Store>) -> (TestApp, Arc<StuckIntents>) {
+    let mut gateway = None;
+    let t = TestApp::build(
+        store,
+        |sim| {
+            let stuck = Arc::new(StuckIntents(sim));
+            gateway = Some(stuck.clone());
+            Some(stuck)
+        },
+        chrono::TimeDelta::minutes(-1),
+    );
+    (t, gateway.unwrap())
+}
+
+/// 150 due orders the sweep cannot close, all older than one it can: one sweep still expires
+/// that one and releases its stock, and the stuck ones are tried again by the next.
+pub async fn the_sweep_pages_past_what_it_cannot_close(t: &TestApp, gateway: &StuckIntents) {
+    shop(t, 1).await;
+    let cart = guest_cart(t, json!([{"sku": "P0", "quantity": 2}])).await;
+    let reply = checkout(t, &cart, "behind-the-stuck").await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let id = reply.body["order"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(t.stock("P0").await, (5, 2, 3));
+    // Orders whose payment is processing, due before it: copies with their own ids and intents
+    // (they hold no stock of their own, so the stock figures are the last order's alone).
+    let last = t.order(&id).await;
+    let mut stuck = Vec::new();
+    for i in 0..150_i64 {
+        let order = nanoshop_domain::order::Order {
+            id: nanoshop_domain::ids::OrderId::generate(),
+            number: format!("stuck-{i}"),
+            expires_at: last.expires_at - chrono::TimeDelta::seconds(1000 - i),
+            payment: nanoshop_domain::order::Payment {
+                payment_intent_id: Some(format!("{STUCK}{i}")),
+                ..last.payment.clone()
+            },
+            ..last.clone()
+        };
+        t.store().transact(nanoshop_schema::orders::order_writes(None, &order).unwrap()).await.unwrap();
+        stuck.push(order.id.to_string());
+    }
+
+    t.local.tick().await; // one sweep (and the relay)
+    assert_eq!(t.order(&id).await.status.as_str(), "expired", "the order behind 150 stuck ones expires");
+    assert_eq!(t.stock("P0").await, (5, 0, 5), "and its stock is released");
+    for s in [&stuck[0], &stuck[99], &stuck[149]] {
+        assert_eq!(t.order(s).await.status.as_str(), "pending_payment", "the stuck ones wait for their payment");
+    }
+    // The next run tries every stuck order again, and expires nothing twice.
+    let repo = nanoshop_orders::repo::OrdersRepository::new(t.counting.clone());
+    let again = nanoshop_orders::expiry::sweep(&repo, gateway, chrono::Utc::now()).await.unwrap();
+    assert_eq!((again.expired, again.skipped, again.stopped_early), (0, 150, false));
+    assert_eq!(t.stock("P0").await, (5, 0, 5));
+}
+
+#[tokio::test]
+async fn the_sweep_pages_past_150_orders_it_cannot_close() {
+    let (t, gateway) = with_stuck_intents(Arc::new(nanoshop_store::embedded::EmbeddedStore::in_memory()));
+    the_sweep_pages_past_what_it_cannot_close(&t, &gateway).await;
+}
+
+/// A run stops starting orders when its page budget is spent; the next run continues.
+#[tokio::test]
+async fn a_sweep_stops_at_its_budget_and_the_next_continues() {
+    let (t, gateway) = with_stuck_intents(Arc::new(nanoshop_store::embedded::EmbeddedStore::in_memory()));
+    shop(&t, 1).await;
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}])).await;
+    let reply = checkout(&t, &cart, "budget").await;
+    let id = reply.body["order"]["id"].as_str().unwrap().to_owned();
+    let last = t.order(&id).await;
+    for i in 0..100_i64 {
+        let order = nanoshop_domain::order::Order {
+            id: nanoshop_domain::ids::OrderId::generate(),
+            expires_at: last.expires_at - chrono::TimeDelta::seconds(1000 - i),
+            payment: nanoshop_domain::order::Payment {
+                payment_intent_id: Some(format!("{STUCK}{i}")),
+                ..last.payment.clone()
+            },
+            ..last.clone()
+        };
+        t.store().transact(nanoshop_schema::orders::order_writes(None, &order).unwrap()).await.unwrap();
+    }
+    let repo = nanoshop_orders::repo::OrdersRepository::new(t.counting.clone());
+    let one_page = nanoshop_orders::expiry::Budget { pages: 1, ..Default::default() };
+    let first = nanoshop_orders::expiry::sweep_within(&repo, gateway.as_ref(), chrono::Utc::now(), one_page);
+    let first = first.await.unwrap();
+    assert_eq!((first.expired, first.skipped, first.stopped_early), (0, 100, true));
+    assert_eq!(t.order(&id).await.status.as_str(), "pending_payment", "not reached within one page");
+    let no_time = nanoshop_orders::expiry::Budget { time: std::time::Duration::ZERO, ..Default::default() };
+    let idle = nanoshop_orders::expiry::sweep_within(&repo, gateway.as_ref(), chrono::Utc::now(), no_time);
+    assert_eq!(idle.await.unwrap(), nanoshop_orders::expiry::Sweep { expired: 0, skipped: 0, stopped_early: true });
+    let next = nanoshop_orders::expiry::sweep(&repo, gateway.as_ref(), chrono::Utc::now()).await.unwrap();
+    assert_eq!((next.expired, next.skipped), (1, 100));
+    assert_eq!(t.order(&id).await.status.as_str(), "expired");
+}

@@ -128,13 +128,25 @@ impl OrdersRepository {
         Ok((orders, next))
     }
 
-    /// Pending orders whose payment window closed before `now`, oldest first, at most `limit`.
-    pub async fn due(&self, now: chrono::DateTime<chrono::Utc>, limit: u32) -> Result<Vec<Order>> {
+    /// One page of the pending orders whose payment window closed before `now`, oldest first: at
+    /// most `limit`, continuing `after` a previous page. The next page's key is `None` once the
+    /// index holds no more due orders (the page ended on an order not yet due, or the partition
+    /// ended).
+    pub async fn due(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+        after: Option<PageKey>,
+    ) -> Result<(Vec<Order>, Option<PageKey>)> {
         let mut query = Query::new(Table::Orders, PENDING);
         query.index = Some(Index::Gsi1);
         query.limit = limit;
+        query.after = after;
         let page = self.store.query(&query).await?;
         let orders = page.items.iter().map(decode::<Order>).collect::<Result<Vec<_>, _>>()?;
-        Ok(orders.into_iter().take_while(|o| o.expires_at <= now).collect())
+        let all = orders.len();
+        let due: Vec<Order> = orders.into_iter().take_while(|o| o.expires_at <= now).collect();
+        let next = if due.len() == all { page.next } else { None };
+        Ok((due, next))
     }
 }

@@ -13,7 +13,12 @@ use secrecy::ExposeSecret;
 
 async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Result<expiry::Sweep> {
     let outcome = expiry::sweep(repo, stripe, chrono::Utc::now()).await?;
-    tracing::info!(expired = outcome.expired, skipped = outcome.skipped, "expiry sweep");
+    tracing::info!(
+        expired = outcome.expired,
+        skipped = outcome.skipped,
+        stopped_early = outcome.stopped_early,
+        "expiry sweep"
+    );
     Ok(outcome)
 }
 
@@ -33,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
             async move {
                 let outcome = sweep(repo, stripe).await.map_err(|e| lambda_runtime::Error::from(format!("{e:#}")))?;
                 Ok::<_, lambda_runtime::Error>(
-                    serde_json::json!({"expired": outcome.expired, "skipped": outcome.skipped}),
+                    serde_json::json!({"expired": outcome.expired, "skipped": outcome.skipped, "stopped_early": outcome.stopped_early}),
                 )
             }
         }))
