@@ -29,7 +29,7 @@ impl LocalEvents {
 
 #[async_trait]
 impl EventSink for LocalEvents {
-    async fn publish(&self, events: &[OrderEvent]) -> anyhow::Result<()> {
+    async fn put(&self, events: &[OrderEvent]) -> anyhow::Result<Vec<bool>> {
         if let Some(path) = &self.log {
             let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
             for event in events {
@@ -40,6 +40,6 @@ impl EventSink for LocalEvents {
             tracing::info!(event = %event.id, kind = event.kind.as_str(), order = %event.order_id, "order event");
         }
         self.published.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(events);
-        Ok(())
+        Ok(vec![true; events.len()])
     }
 }

@@ -351,6 +351,13 @@ fn functions_without_routes_are_invoked_by_their_schedule_or_stream_whoever_runs
                     props["BisectBatchOnFunctionError"], true,
                     "{trigger_id}: a batch fails as a whole; bisecting isolates the record that fails it"
                 );
+                // Without it Lambda ignores the relay's `batchItemFailures` and counts the batch
+                // as relayed: a refused event would be lost.
+                assert_eq!(
+                    props["FunctionResponseTypes"],
+                    json!(["ReportBatchItemFailures"]),
+                    "{trigger_id}: the relay reports per record which events it could not publish"
+                );
                 assert!(
                     props["MaximumRetryAttempts"].as_i64().is_some_and(|n| n >= 0),
                     "{trigger_id}: bounded retries, or one bad record holds up its shard until the stream drops it"
