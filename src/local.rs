@@ -256,6 +256,7 @@ impl LocalApp {
             verifier: config.verifier.clone(),
             order_tokens: nanoshop_api::capability::OrderTokens::new(&config.order_token_key),
             cursors: CursorCodec::new(&config.cursor_key),
+            personal_data_window: nanoshop_orders::DEFAULT_PERSONAL_DATA_WINDOW,
         });
         let dev = Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone());
         let api = Router::new()

@@ -430,3 +430,28 @@ async fn a_key_and_body_without_the_cart_token_replay_nothing() {
     assert_eq!((stranger.status, stranger.code()), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
     assert!(stranger.body.get("payment").is_none(), "no client secret for a stranger");
 }
+
+#[tokio::test]
+async fn the_idempotency_record_holds_no_secret_or_address_in_clear_and_still_replays_the_same() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}])).await;
+    let first = checkout(&t, &cart, "sealed").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let secret = first.body["payment"]["client_secret"].as_str().unwrap().to_owned();
+    let token = first.body["order_token"].as_str().unwrap().to_owned();
+    let key = nanoshop_schema::orders::idempotency_key("POST /checkout", "sealed");
+    let record = t.store().get(nanoshop_store::Table::Idempotency, &key).await.unwrap().expect("a record");
+    let stored = format!("{record:?}");
+    for clear in [secret.as_str(), token.as_str(), "Ada Lovelace", "Unter den Linden", "10117", "ada@example.com"] {
+        assert!(!stored.contains(clear), "{clear} in the stored record: {stored}");
+    }
+
+    let replay = checkout(&t, &cart, "sealed").await;
+    assert_eq!(replay.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!((replay.status, &replay.body), (first.status, &first.body), "the first response, byte for byte");
+    // Once paid, the order forgets its client secret; the replay still answers as the first time.
+    let intent = first.body["payment"]["payment_intent_id"].as_str().unwrap();
+    assert_eq!(confirm(&t, intent, "4242424242424242").await.body["status"], "succeeded");
+    assert_eq!(checkout(&t, &cart, "sealed").await.body, first.body);
+}

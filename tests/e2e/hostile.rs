@@ -290,7 +290,9 @@ fn allowed(who: &str, intruder: Intruder) -> &'static [u16] {
         "admin" if jwt => &[403],
         "admin" => &[401],
         // Other people's carts and orders do not exist for you.
-        "cart token or owner" | "owner, admin or order token" | "admin; owner while not fulfilled" => &[404],
+        "cart token or owner" | "owner, admin or order token" | "admin; owner while not fulfilled" | "admin; owner" => {
+            &[404]
+        }
         // Claiming another's cart, or reading one's own (empty) cart.
         "customer" if jwt => &[200, 404],
         "customer" => &[401],

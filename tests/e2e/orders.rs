@@ -533,3 +533,109 @@ async fn a_sweep_stops_at_its_budget_and_the_next_continues() {
     assert_eq!((next.expired, next.skipped), (1, 100));
     assert_eq!(t.order(&id).await.status.as_str(), "expired");
 }
+
+async fn read_with(t: &TestApp, id: &str, token: &str) -> Reply {
+    t.send(Method::GET, &format!("/orders/{id}"), None, &[("x-order-token", token)], None).await
+}
+
+/// A token as issued before tokens had generations: the HMAC of the order id alone.
+fn legacy_token(t: &TestApp, id: &str) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&t.order_token_key).unwrap();
+    mac.update(b"nanoshop-order-token\0");
+    mac.update(id.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test]
+async fn a_fresh_order_token_revokes_every_earlier_one() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let (id, token, _) = order(&t, 1, true).await;
+    let legacy = legacy_token(&t, &id);
+    assert_eq!(read_with(&t, &id, &token).await.status, StatusCode::OK);
+    assert_eq!(read_with(&t, &id, &legacy).await.status, StatusCode::OK, "links issued before generations still open");
+
+    // Only an admin or the owner replaces a token: not the guest holding it, not a stranger.
+    let path = format!("/orders/{id}/token");
+    let by_guest = t.send(Method::POST, &path, None, &[("x-order-token", token.as_str())], None).await;
+    assert_eq!(by_guest.status, StatusCode::FORBIDDEN, "{}", by_guest.body);
+    assert_eq!(t.send(Method::POST, &path, None, &[], None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.send(Method::POST, &path, Some(&t.customer), &[], None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(read_with(&t, &id, &token).await.status, StatusCode::OK, "refusals revoke nothing");
+
+    let fresh = t.send(Method::POST, &path, Some(&t.admin), &[], None).await;
+    assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.body);
+    let fresh = fresh.body["order_token"].as_str().unwrap().to_owned();
+    for revoked in [&token, &legacy] {
+        let read = read_with(&t, &id, revoked).await;
+        assert_eq!((read.status, read.code()), (StatusCode::NOT_FOUND, "not_found"), "{}", read.body);
+    }
+    let read = read_with(&t, &id, &fresh).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body["email"], "ada@example.com");
+    let again = t.send(Method::POST, &path, Some(&t.admin), &[], None).await;
+    let newest = again.body["order_token"].as_str().unwrap();
+    assert_eq!(read_with(&t, &id, &fresh).await.status, StatusCode::NOT_FOUND, "each fresh token revokes the last");
+    assert_eq!(read_with(&t, &id, newest).await.status, StatusCode::OK);
+    assert_eq!(t.order(&id).await.status.as_str(), "paid", "nothing else about the order changes");
+    // Guests cannot cancel with a token, revoked or not.
+    let cancel_path = format!("/orders/{id}/cancel");
+    let cancel = t.send(Method::POST, &cancel_path, None, &[("x-order-token", token.as_str())], None).await;
+    assert_eq!(cancel.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_owner_replaces_the_token_of_their_own_order() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let cart = t
+        .json(
+            Method::POST,
+            "/carts",
+            Some(&t.customer),
+            &json!({"currency": "EUR", "items": [{"sku": "P0", "quantity": 1}]}),
+        )
+        .await;
+    let body = json!({"cart_id": cart.body["id"], "email": "c@shop.example", "shipping_method": "standard",
+                      "shipping_address": {"name": "C", "line1": "1 Rue", "city": "Paris", "postal_code": "75001", "country": "FR"}});
+    let mine = post(&t, "/checkout", &t.customer, &[("idempotency-key", "own-token")], body).await;
+    let (id, token) = (mine.body["order"]["id"].as_str().unwrap(), mine.body["order_token"].as_str().unwrap());
+    let fresh = t.send(Method::POST, &format!("/orders/{id}/token"), Some(&t.customer), &[], None).await;
+    assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.body);
+    assert_eq!(fresh.body["order_id"], id);
+    assert_eq!(read_with(&t, id, token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(read_with(&t, id, fresh.body["order_token"].as_str().unwrap()).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_order_token_past_its_personal_data_window_shows_the_order_but_not_who_or_where() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let (id, token, _) = order(&t, 1, true).await;
+    let tokens = nanoshop_api::capability::OrderTokens::new(&t.order_token_key);
+    let order_id: nanoshop_domain::ids::OrderId = id.parse().unwrap();
+    let window = nanoshop_orders::DEFAULT_PERSONAL_DATA_WINDOW;
+    let issued = |ago: chrono::TimeDelta| tokens.issue(&order_id, 0, (chrono::Utc::now() - ago).timestamp());
+
+    let recent = read_with(&t, &id, &token).await;
+    assert_eq!(recent.body["email"], "ada@example.com");
+    assert_eq!(recent.body["shipping_address"]["line1"], "Unter den Linden 1");
+    let inside = read_with(&t, &id, &issued(window - chrono::TimeDelta::hours(1))).await;
+    assert_eq!(inside.body, recent.body, "everything within the window");
+
+    let old = read_with(&t, &id, &issued(window + chrono::TimeDelta::hours(1))).await;
+    assert_eq!(old.status, StatusCode::OK, "{}", old.body);
+    let text = old.body.to_string();
+    for personal in ["ada@example.com", "Ada Lovelace", "Unter den Linden", "Berlin", "10117"] {
+        assert!(!text.contains(personal), "{personal} in {text}");
+    }
+    assert_eq!((old.body["email"].clone(), old.body["shipping_address"].clone()), (Value::Null, Value::Null));
+    for shown in ["id", "status", "payment_status", "fulfillment_status", "lines", "totals", "fulfillments"] {
+        assert_eq!(old.body[shown], recent.body[shown], "{shown} is still shown");
+    }
+    // The owner and admins are not limited by a token's age.
+    let admin = t.get(&format!("/orders/{id}"), Some(&t.admin)).await;
+    assert_eq!(admin.body["email"], "ada@example.com");
+}

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub webhook_secret: String,
     /// The HS256 secret the app's tokens are signed with, for tests that forge their own.
     pub jwt_secret: String,
+    /// The key of the app's order tokens, for tests that issue their own.
+    pub order_token_key: Vec<u8>,
 }
 
 pub struct Reply {
@@ -118,6 +120,7 @@ impl TestApp {
             data_dir,
             webhook_secret: secrets.stripe_webhook_secret.clone(),
             jwt_secret: secrets.jwt_secret.clone(),
+            order_token_key: local::key_bytes(&secrets.order_token_key),
         }
     }
 

@@ -142,7 +142,10 @@ pub async fn checkout(
     };
     let fingerprint = idempotency::fingerprint(ROUTE, &asker, &canonical);
     let command = CheckoutCommand::try_from(request)?;
-    let mut guard = match idempotency::begin(state.repo.store(), ROUTE, &key, fingerprint).await? {
+    // The answer holds the client secret, the order token and the shopper's address: stored
+    // sealed, so the idempotency table holds none of them in clear.
+    let sealer = state.order_tokens.record_sealer();
+    let mut guard = match idempotency::begin(state.repo.store(), ROUTE, &key, fingerprint, Some(&sealer)).await? {
         Begin::Replay(response) => return Ok(response),
         Begin::Run(guard) => guard,
     };
@@ -387,6 +390,7 @@ fn new_order(
         created_at: now,
         updated_at: now,
         version: 1,
+        token_version: 0,
     })
 }
 
@@ -435,7 +439,12 @@ async fn pay(
     };
     let body = CheckoutHttpResponse {
         order: &paid_order,
-        order_token: state.order_tokens.issue(&paid_order.id),
+        // Issued at the order's creation, so a request that takes over hands out the same token.
+        order_token: state.order_tokens.issue(
+            &paid_order.id,
+            paid_order.token_version,
+            paid_order.created_at.timestamp(),
+        ),
         payment: PaymentHttpResponse {
             provider: "stripe",
             payment_intent_id: intent.id.clone(),

@@ -21,6 +21,7 @@ pub const ENV: &[&str] = &[
     "AUTH_AUDIENCE",
     "AUTH_JWKS",
     "AUTH_ADMIN_CLAIM",
+    "ORDER_TOKEN_PERSONAL_DATA_DAYS",
 ];
 
 /// What `orders-expirer` reads ([`ExpirerConfig::from_env`]): the tables and the Stripe key it
@@ -64,6 +65,26 @@ pub struct Config {
     pub order_token_secret: SecretString,
     /// `CURSOR_SECRET`: at least 32 bytes that sign list cursors.
     pub cursor_secret: SecretString,
+    /// `ORDER_TOKEN_PERSONAL_DATA_DAYS`: for how many days after it was issued an order token
+    /// shows the order's e-mail and address (0 to 3650; unset: 30). After that it shows the rest.
+    pub personal_data_window: chrono::TimeDelta,
+}
+
+/// Longest personal-data window accepted: ten years.
+const MAX_PERSONAL_DATA_DAYS: i64 = 3650;
+
+/// `ORDER_TOKEN_PERSONAL_DATA_DAYS`, or the default window.
+fn personal_data_window() -> anyhow::Result<chrono::TimeDelta> {
+    let Some(days) = optional("ORDER_TOKEN_PERSONAL_DATA_DAYS") else {
+        return Ok(crate::DEFAULT_PERSONAL_DATA_WINDOW);
+    };
+    let days = days.trim().parse::<i64>().ok().filter(|d| (0..=MAX_PERSONAL_DATA_DAYS).contains(d));
+    let days = days.ok_or_else(|| {
+        anyhow::anyhow!(
+            "ORDER_TOKEN_PERSONAL_DATA_DAYS must be a whole number of days from 0 to {MAX_PERSONAL_DATA_DAYS}"
+        )
+    })?;
+    Ok(chrono::TimeDelta::days(days))
 }
 
 impl Config {
@@ -74,6 +95,11 @@ impl Config {
         let cursor_secret = SecretString::from(var("CURSOR_SECRET")?);
         anyhow::ensure!(order_token_secret.expose_secret().len() >= 32, "ORDER_TOKEN_SECRET must be at least 32 bytes");
         anyhow::ensure!(cursor_secret.expose_secret().len() >= 32, "CURSOR_SECRET must be at least 32 bytes");
-        Ok(Self { base: ExpirerConfig::from_env()?, order_token_secret, cursor_secret })
+        Ok(Self {
+            base: ExpirerConfig::from_env()?,
+            order_token_secret,
+            cursor_secret,
+            personal_data_window: personal_data_window()?,
+        })
     }
 }

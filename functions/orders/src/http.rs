@@ -61,11 +61,50 @@ fn not_found() -> ApiError {
     ApiError::not_found("order")
 }
 
-/// Whether the caller may see this order: an admin, its customer, or a guest with its token.
+/// How much of an order a caller sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sight {
+    /// Everything: an admin, the customer who placed it, or its token within the personal-data
+    /// window.
+    Whole,
+    /// A token older than the personal-data window: status, lines, totals, fulfilments, but not
+    /// who bought it or where it goes.
+    WithoutPersonalData,
+}
+
+fn is_owner(order: &Order, caller: &Caller) -> bool {
+    order.customer_id.is_some() && order.customer_id.as_deref() == caller.customer_id()
+}
+
+/// What the caller may see of this order: an admin or its customer everything; a guest with a
+/// token of the order's current generation everything until the token is older than the
+/// personal-data window, then everything but the personal data; anyone else nothing.
+fn sight(state: &OrdersState, order: &Order, caller: &Caller, token: Option<&str>) -> Option<Sight> {
+    if caller.is_admin() || is_owner(order, caller) {
+        return Some(Sight::Whole);
+    }
+    let issued = state.order_tokens.verify(&order.id, token?, order.token_version, order.created_at.timestamp())?;
+    let age = Utc::now().timestamp().saturating_sub(issued);
+    Some(if age <= state.personal_data_window.num_seconds() { Sight::Whole } else { Sight::WithoutPersonalData })
+}
+
 fn may_see(state: &OrdersState, order: &Order, caller: &Caller, token: Option<&str>) -> bool {
-    caller.is_admin()
-        || (order.customer_id.is_some() && order.customer_id.as_deref() == caller.customer_id())
-        || token.is_some_and(|t| state.order_tokens.verify(&order.id, t))
+    sight(state, order, caller, token).is_some()
+}
+
+/// The order as `sight` allows: without personal data, its `email` and `shipping_address` are
+/// `null` (and the client secret, if any, is gone with them).
+fn shown(order: Order, sight: Sight) -> Result<Response> {
+    if sight == Sight::Whole {
+        return Ok(Json(order).into_response());
+    }
+    let mut body = serde_json::to_value(&order).map_err(ApiError::internal)?;
+    body["email"] = serde_json::Value::Null;
+    body["shipping_address"] = serde_json::Value::Null;
+    if let Some(payment) = body.get_mut("payment").and_then(serde_json::Value::as_object_mut) {
+        payment.remove("client_secret");
+    }
+    Ok(Json(body).into_response())
 }
 
 async fn load(state: &OrdersState, id: &str) -> Result<Order> {
@@ -131,10 +170,48 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let order = load(&state, &id).await?;
-    if !may_see(&state, &order, &caller, order_token(&headers)) {
-        return Err(not_found());
+    let sight = sight(&state, &order, &caller, order_token(&headers)).ok_or_else(not_found)?;
+    shown(order, sight)
+}
+
+#[derive(Debug, Serialize)]
+struct OrderTokenHttpResponse {
+    order_id: String,
+    order_token: String,
+}
+
+/// `POST /orders/{id}/token`: a fresh order token, and every token issued before it revoked
+/// (the order's token generation moves on). For the customer who placed the order, or an admin
+/// (for a guest who lost control of their link). The answer is 201 with `order_token`.
+pub async fn new_token(
+    State(state): State<OrdersState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    for _ in 0..ATTEMPTS {
+        let order = load(&state, &id).await?;
+        if !may_see(&state, &order, &caller, order_token(&headers)) {
+            return Err(not_found());
+        }
+        if !caller.is_admin() && !is_owner(&order, &caller) {
+            return Err(ApiError::forbidden(
+                "only the customer who placed the order, or an admin, may replace its token",
+            ));
+        }
+        let now = Utc::now();
+        let next = order.with_new_token(now);
+        match state.repo.save(&order, &next, None, Vec::new()).await {
+            Ok(()) => {
+                let token = state.order_tokens.issue(&next.id, next.token_version, now.timestamp());
+                let body = OrderTokenHttpResponse { order_id: next.id.to_string(), order_token: token };
+                return Ok((StatusCode::CREATED, Json(body)).into_response());
+            }
+            Err(RepoError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
-    Ok(Json(order).into_response())
+    Err(RepoError::Conflict.into())
 }
 
 /// `POST /orders/{id}/cancel`: admins, or the customer while nothing has shipped. Unpaid orders
@@ -152,8 +229,7 @@ pub async fn cancel(
         if !may_see(&state, &order, &caller, order_token(&headers)) {
             return Err(not_found());
         }
-        let is_owner = order.customer_id.is_some() && order.customer_id.as_deref() == caller.customer_id();
-        if !caller.is_admin() && !is_owner {
+        if !caller.is_admin() && !is_owner(&order, &caller) {
             return Err(ApiError::forbidden("only the customer who placed the order, or an admin, may cancel it"));
         }
         let refund_id = format!("cancel-{}", order.id);
@@ -371,11 +447,14 @@ pub async fn refund(
     let route = format!("POST /orders/{id}/refunds");
     let canonical = serde_json::to_vec(&body).map_err(ApiError::internal)?;
     let caller = admin.0.customer_id().unwrap_or_default().to_owned();
+    // The answer holds the order, its address and e-mail: stored sealed.
+    let sealer = state.order_tokens.record_sealer();
     let guard = match idempotency::begin(
         state.repo.store(),
         &route,
         &key,
         idempotency::fingerprint(&route, &caller, &canonical),
+        Some(&sealer),
     )
     .await?
     {

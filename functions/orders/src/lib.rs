@@ -46,6 +46,12 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
+        path: "/orders/{id}/token",
+        who: "admin; owner",
+        summary: "A fresh order token; every earlier token of the order stops working",
+    },
+    Route {
+        method: "POST",
         path: "/orders/{id}/fulfillments",
         who: "admin",
         summary: "Ship some or all of what is left",
@@ -94,7 +100,13 @@ pub struct OrdersDeps {
     pub verifier: Arc<Verifier>,
     pub order_tokens: OrderTokens,
     pub cursors: CursorCodec,
+    /// How long after it was issued an order token still shows the order's personal data
+    /// (`ORDER_TOKEN_PERSONAL_DATA_DAYS`).
+    pub personal_data_window: chrono::TimeDelta,
 }
+
+/// How long an order token shows personal data unless configured otherwise.
+pub const DEFAULT_PERSONAL_DATA_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
 #[derive(Debug, Clone)]
 pub struct OrdersState {
@@ -103,6 +115,7 @@ pub struct OrdersState {
     pub verifier: Arc<Verifier>,
     pub order_tokens: OrderTokens,
     pub cursors: CursorCodec,
+    pub personal_data_window: chrono::TimeDelta,
 }
 
 impl FromRef<OrdersState> for Arc<Verifier> {
@@ -119,11 +132,13 @@ pub fn router(deps: OrdersDeps) -> Router {
         verifier: deps.verifier,
         order_tokens: deps.order_tokens,
         cursors: deps.cursors,
+        personal_data_window: deps.personal_data_window,
     };
     Router::new()
         .route("/orders", get(http::list))
         .route("/orders/{id}", get(http::get))
         .route("/orders/{id}/cancel", post(http::cancel))
+        .route("/orders/{id}/token", post(http::new_token))
         .route("/orders/{id}/fulfillments", post(http::fulfill))
         .route("/orders/{id}/refunds", post(http::refund))
         .with_state(state)

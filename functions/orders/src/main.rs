@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
         verifier: Arc::new(verifier),
         order_tokens: OrderTokens::new(config.order_token_secret.expose_secret().as_bytes()),
         cursors: CursorCodec::new(config.cursor_secret.expose_secret().as_bytes()),
+        personal_data_window: config.personal_data_window,
     };
     nanoshop_api::run(with_common_layers(router(deps).merge(health_router(FUNCTION, VERSION)))).await
 }

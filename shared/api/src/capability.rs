@@ -5,9 +5,18 @@
 //! leaked table does not leak access to carts. A fast hash is right here: with 256 bits of entropy
 //! there is nothing to brute-force that a slow hash would protect.
 //!
-//! A token is an HMAC of the order id under a server key, so nothing is stored and an idempotent
-//! replay of a checkout hands out the same token. Whoever knows the key can mint tokens, so the
-//! key is a secret shared only by the functions that issue and check them.
+//! An order token is `{generation}.{issued}.{mac}`: the HMAC, under a server key, of the order id,
+//! the order's token generation and the Unix second it was issued. Nothing is stored but the
+//! generation on the order, and a replayed checkout hands out the same token (it is issued at the
+//! order's creation). A token ends in two ways: moving the order's generation on revokes every
+//! token issued before ([`OrderTokens::verify`] wants the current one), and the issue time lets
+//! the orders function stop showing personal data to a token after a configured time. Whoever
+//! knows the key can mint tokens, so the key is a secret shared only by the functions that issue
+//! and check them.
+//!
+//! Tokens issued before generations existed (43 characters, the HMAC of the order id alone) are
+//! still accepted, as generation 0 issued when the order was created: they open an order whose
+//! tokens were never revoked, and lose its personal data on the same schedule as new ones.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,6 +42,9 @@ pub fn cart_token_matches(token: &str, stored: &str) -> bool {
     token.len() <= 128 && cart_token_hash(token).as_bytes().ct_eq(stored.as_bytes()).into()
 }
 
+/// Longest token accepted: the generation, the issue time and the MAC with their dots.
+const MAX_TOKEN_LEN: usize = 96;
+
 /// Issues and checks order tokens under one key.
 #[derive(Clone)]
 pub struct OrderTokens {
@@ -45,6 +57,11 @@ impl std::fmt::Debug for OrderTokens {
     }
 }
 
+/// Digits only: `u32`/`i64` parsing would also take a sign, giving one token two spellings.
+fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
+    (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+}
+
 impl OrderTokens {
     /// # Panics
     /// For a key shorter than 32 bytes: a configuration error caught at start-up.
@@ -53,25 +70,58 @@ impl OrderTokens {
         Self { key: key.to_vec() }
     }
 
-    fn mac(&self, order: &OrderId) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    fn hmac(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+    }
+
+    /// The MAC of a token of `generation` issued at `issued`.
+    fn mac(&self, order: &OrderId, generation: u32, issued: i64) -> Hmac<Sha256> {
+        let mut mac = self.hmac();
+        mac.update(b"nanoshop-order-token/2\0");
+        mac.update(order.as_str().as_bytes());
+        mac.update(format!("\0{generation}\0{issued}").as_bytes());
+        mac
+    }
+
+    /// The MAC of a token from before generations: the order id alone.
+    fn legacy_mac(&self, order: &OrderId) -> Hmac<Sha256> {
+        let mut mac = self.hmac();
         mac.update(b"nanoshop-order-token\0");
         mac.update(order.as_str().as_bytes());
         mac
     }
 
-    /// The token of `order`: 43 URL-safe characters.
-    pub fn issue(&self, order: &OrderId) -> String {
-        URL_SAFE_NO_PAD.encode(self.mac(order).finalize().into_bytes())
+    /// The token of `order` for its token `generation`, issued at `issued` (Unix seconds).
+    pub fn issue(&self, order: &OrderId, generation: u32, issued: i64) -> String {
+        let mac = URL_SAFE_NO_PAD.encode(self.mac(order, generation, issued).finalize().into_bytes());
+        format!("{generation}.{issued}.{mac}")
     }
 
-    /// Whether `token` is `order`'s, compared in constant time.
-    pub fn verify(&self, order: &OrderId, token: &str) -> bool {
-        match URL_SAFE_NO_PAD.decode(token.as_bytes()) {
-            Ok(bytes) => self.mac(order).verify_slice(&bytes).is_ok(),
-            Err(_) => false,
+    /// When `token` was issued (Unix seconds), if it is `order`'s and of the order's `current`
+    /// generation; compared in constant time. A token from before generations counts as
+    /// generation 0 issued at `created` (the order's creation).
+    pub fn verify(&self, order: &OrderId, token: &str, current: u32, created: i64) -> Option<i64> {
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
         }
+        let mut parts = token.split('.');
+        let (generation, issued, mac, legacy) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(mac), None, None, None) => (0, created, mac, true),
+            (Some(generation), Some(issued), Some(mac), None) => (digits(generation)?, digits(issued)?, mac, false),
+            _ => return None,
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(mac.as_bytes()).ok()?;
+        let expected = if legacy { self.legacy_mac(order) } else { self.mac(order, generation, issued) };
+        (expected.verify_slice(&bytes).is_ok() && generation == current).then_some(issued)
+    }
+
+    /// The sealer of idempotency records under a key derived from this one: the functions that
+    /// store answers holding order tokens and personal data (checkout, refunds) are the ones that
+    /// hold the order-token key.
+    pub fn record_sealer(&self) -> crate::idempotency::Sealer {
+        let mut mac = self.hmac();
+        mac.update(b"nanoshop-idempotency-seal\0");
+        crate::idempotency::Sealer::new(mac.finalize().into_bytes().into())
     }
 }
 
@@ -94,12 +144,45 @@ mod tests {
     fn a_token_opens_only_its_own_order_under_its_own_key() {
         let tokens = OrderTokens::new(&[7; 32]);
         let (a, b) = (OrderId::generate(), OrderId::generate());
-        let token = tokens.issue(&a);
-        assert!(tokens.verify(&a, &token));
-        assert_eq!(token, tokens.issue(&a), "deterministic, so a replayed checkout hands out the same token");
-        assert!(!tokens.verify(&b, &token));
-        assert!(!OrderTokens::new(&[8; 32]).verify(&a, &token));
-        assert!(!tokens.verify(&a, "not-a-token"));
-        assert!(!tokens.verify(&a, ""));
+        let token = tokens.issue(&a, 0, 1_700_000_000);
+        assert_eq!(tokens.verify(&a, &token, 0, 1), Some(1_700_000_000));
+        assert_eq!(
+            token,
+            tokens.issue(&a, 0, 1_700_000_000),
+            "deterministic, so a replayed checkout hands out the same token"
+        );
+        assert_eq!(tokens.verify(&b, &token, 0, 1), None);
+        assert_eq!(OrderTokens::new(&[8; 32]).verify(&a, &token, 0, 1), None);
+        for bad in ["not-a-token", "", "0.1700000000", "0.1700000000.", "..", "0.1.2.3", &format!("{token}.x")] {
+            assert_eq!(tokens.verify(&a, bad, 0, 1), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_token_of_another_generation_or_issue_time_is_refused() {
+        let tokens = OrderTokens::new(&[7; 32]);
+        let a = OrderId::generate();
+        let first = tokens.issue(&a, 0, 100);
+        let second = tokens.issue(&a, 1, 200);
+        assert_eq!(tokens.verify(&a, &first, 1, 1), None, "revoked once the order's generation moved on");
+        assert_eq!(tokens.verify(&a, &second, 1, 1), Some(200));
+        let mac = first.rsplit('.').next().unwrap_or_default();
+        for forged in [format!("1.100.{mac}"), format!("0.999.{mac}"), format!("+0.100.{mac}"), format!("0.+100.{mac}")]
+        {
+            assert_eq!(tokens.verify(&a, &forged, 0, 1), None, "the generation and issue time are signed: {forged}");
+            assert_eq!(tokens.verify(&a, &forged, 1, 1), None, "{forged}");
+        }
+    }
+
+    #[test]
+    fn a_token_from_before_generations_is_generation_zero_issued_at_the_order_s_creation() {
+        let tokens = OrderTokens::new(&[7; 32]);
+        let a = OrderId::generate();
+        // How tokens were issued before: the HMAC of the order id alone.
+        let legacy = URL_SAFE_NO_PAD.encode(tokens.legacy_mac(&a).finalize().into_bytes());
+        assert_eq!(legacy.len(), 43);
+        assert_eq!(tokens.verify(&a, &legacy, 0, 1_650_000_000), Some(1_650_000_000));
+        assert_eq!(tokens.verify(&a, &legacy, 1, 1_650_000_000), None, "revoked with the rest");
+        assert_eq!(tokens.verify(&OrderId::generate(), &legacy, 0, 1), None);
     }
 }

@@ -11,9 +11,17 @@
 //! the key back when nothing was done, and [`Guard::hand_over`] ends the lease at once when the
 //! record may name an order, so the client's retry continues with that order instead of finding
 //! its cart already checked out.
+//!
+//! A stored answer can hold what must not lie in a table in clear: a checkout's client secret,
+//! order token, e-mail and address; a refund's order. A route that passes a [`Sealer`] has its
+//! answers stored sealed (AES-256-GCM, bound to the route and key), and opened again for the
+//! replay, which answers byte for byte the same. Records stored unsealed still replay.
 
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use nanoshop_domain::ids::OrderId;
 use nanoshop_schema::orders::{IDEMPOTENCY_TTL_SECS, IdempotencyRecord, ORDER_ID, idempotency_key};
 use nanoshop_schema::{DOC, decode, encode};
@@ -33,6 +41,57 @@ pub const MAX_KEY_LEN: usize = 255;
 pub const LEASE_SECS: i64 = 30;
 
 const OWNER: &str = "owner";
+/// How a sealed answer starts in the record: the scheme's version, then nonce and ciphertext.
+const SEALED: &str = "sealed:v1:";
+
+/// Seals stored answers under a 256-bit key, and opens them for replays.
+#[derive(Clone)]
+pub struct Sealer {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer { .. }")
+    }
+}
+
+impl Sealer {
+    pub fn new(key: [u8; 32]) -> Self {
+        Self { key }
+    }
+
+    fn aead(&self) -> LessSafeKey {
+        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.key).unwrap_or_else(|_| unreachable!("a 256-bit key")))
+    }
+
+    /// `plain`, sealed for the record `bound` names: a random nonce, then the ciphertext and tag.
+    fn seal(&self, bound: &str, plain: &str) -> Result<String, ApiError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::fill(&mut nonce);
+        let mut data = plain.as_bytes().to_vec();
+        self.aead()
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(bound.as_bytes()), &mut data)
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("sealing an idempotency record failed")))?;
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&data);
+        Ok(format!("{SEALED}{}", URL_SAFE_NO_PAD.encode(sealed)))
+    }
+
+    /// The answer sealed in `stored` for the record `bound` names; `None` when it does not open
+    /// (another key, another record, altered).
+    fn open(&self, bound: &str, stored: &str) -> Option<String> {
+        let raw = URL_SAFE_NO_PAD.decode(stored.strip_prefix(SEALED)?.as_bytes()).ok()?;
+        if raw.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, sealed) = raw.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut data = sealed.to_vec();
+        let plain = self.aead().open_in_place(nonce, Aad::from(bound.as_bytes()), &mut data).ok()?;
+        String::from_utf8(plain.to_vec()).ok()
+    }
+}
 
 /// The key of a request, if it sent one.
 ///
@@ -73,6 +132,8 @@ pub enum Begin {
 pub struct Guard {
     key: Key,
     record: IdempotencyRecord,
+    /// Seals the final answer, when the route stores answers sealed.
+    sealer: Option<Sealer>,
 }
 
 fn owner_token() -> String {
@@ -101,13 +162,23 @@ fn store_error(e: StoreError) -> ApiError {
     }
 }
 
-/// Takes `key` for a request with this fingerprint, or says why not.
+/// Takes `key` for a request with this fingerprint, or says why not. With a `sealer`, the final
+/// answer is stored sealed under it, and a replay opens it.
 ///
 /// # Errors
 /// 422 `idempotency_key_reused` for another request under the key; 409 `request_in_progress`
-/// while another request holds it; 503 or 500 when the store fails.
-pub async fn begin(store: &dyn Store, route: &str, key: &str, fingerprint: String) -> Result<Begin, ApiError> {
+/// while another request holds it; 409 `replay_unavailable` for a finished request whose sealed
+/// answer no longer opens (the key it was sealed under was replaced); 503 or 500 when the store
+/// fails.
+pub async fn begin(
+    store: &dyn Store,
+    route: &str,
+    key: &str,
+    fingerprint: String,
+    sealer: Option<&Sealer>,
+) -> Result<Begin, ApiError> {
     let key = idempotency_key(route, key);
+    let sealer = sealer.cloned();
     let fresh = IdempotencyRecord {
         request_hash: fingerprint.clone(),
         owner: owner_token(),
@@ -116,12 +187,12 @@ pub async fn begin(store: &dyn Store, route: &str, key: &str, fingerprint: Strin
         response: None,
     };
     let current = match store.put(Table::Idempotency, item(&key, &fresh)?, Some(Condition::NotExists)).await {
-        Ok(()) => return Ok(Begin::Run(Guard { key, record: fresh })),
+        Ok(()) => return Ok(Begin::Run(Guard { key, record: fresh, sealer })),
         Err(StoreError::ConditionFailed { current: Some(current) }) => current,
         // Gone between the failed write and now (expired): try once more from the start.
         Err(StoreError::ConditionFailed { current: None }) => {
             return match store.put(Table::Idempotency, item(&key, &fresh)?, Some(Condition::NotExists)).await {
-                Ok(()) => Ok(Begin::Run(Guard { key, record: fresh })),
+                Ok(()) => Ok(Begin::Run(Guard { key, record: fresh, sealer })),
                 Err(_) => Err(in_progress()),
             };
         }
@@ -135,7 +206,16 @@ pub async fn begin(store: &dyn Store, route: &str, key: &str, fingerprint: Strin
         ));
     }
     if let Some((status, body)) = existing.response {
-        return Ok(Begin::Replay(replay(status, body)));
+        if !body.starts_with(SEALED) {
+            return Ok(Begin::Replay(replay(status, body)));
+        }
+        let opened = sealer.as_ref().and_then(|s| s.open(&key.pk, &body)).ok_or_else(|| {
+            ApiError::conflict(
+                "replay_unavailable",
+                "this request was completed, but its answer can no longer be replayed; read the order instead",
+            )
+        })?;
+        return Ok(Begin::Replay(replay(status, opened)));
     }
     if existing.lease_until > now_unix() {
         return Err(in_progress());
@@ -146,7 +226,7 @@ pub async fn begin(store: &dyn Store, route: &str, key: &str, fingerprint: Strin
         .put(Table::Idempotency, item(&key, &takeover)?, Some(Condition::Equals(OWNER.into(), existing.owner.into())))
         .await
     {
-        Ok(()) => Ok(Begin::Run(Guard { key, record: takeover })),
+        Ok(()) => Ok(Begin::Run(Guard { key, record: takeover, sealer })),
         Err(StoreError::ConditionFailed { .. }) => Err(in_progress()),
         Err(e) => Err(store_error(e)),
     }
@@ -204,7 +284,11 @@ impl Guard {
     /// # Errors
     /// Only if the record cannot be serialised.
     pub fn finish_write(&self, status: StatusCode, body: &str) -> Result<Write, ApiError> {
-        let done = IdempotencyRecord { response: Some((status.as_u16(), body.to_owned())), ..self.record.clone() };
+        let stored = match &self.sealer {
+            Some(sealer) => sealer.seal(&self.key.pk, body)?,
+            None => body.to_owned(),
+        };
+        let done = IdempotencyRecord { response: Some((status.as_u16(), stored)), ..self.record.clone() };
         self.write(&done)
     }
 
@@ -265,5 +349,28 @@ impl Guard {
             Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
             Err(e) => Err(store_error(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_answer_opens_only_for_its_record_under_its_key() {
+        let sealer = Sealer::new([3; 32]);
+        let answer = r#"{"client_secret":"pi_1_secret_abc","shipping_address":{"line1":"1 Rue de Rivoli"}}"#;
+        let sealed = sealer.seal("IDEM#POST /checkout#k1", answer).expect("seals");
+        assert!(sealed.starts_with(SEALED));
+        assert!(!sealed.contains("pi_1_secret_abc") && !sealed.contains("Rivoli"), "{sealed}");
+        assert_eq!(sealer.open("IDEM#POST /checkout#k1", &sealed).as_deref(), Some(answer));
+        assert_ne!(sealed, sealer.seal("IDEM#POST /checkout#k1", answer).expect("seals"), "a fresh nonce each time");
+        assert_eq!(sealer.open("IDEM#POST /checkout#k2", &sealed), None, "moved to another record");
+        assert_eq!(Sealer::new([4; 32]).open("IDEM#POST /checkout#k1", &sealed), None, "another key");
+        let mut altered = sealed.clone();
+        altered.pop();
+        assert_eq!(sealer.open("IDEM#POST /checkout#k1", &altered), None);
+        assert_eq!(sealer.open("IDEM#POST /checkout#k1", "sealed:v1:"), None);
+        assert_eq!(sealer.open("IDEM#POST /checkout#k1", answer), None, "not sealed");
     }
 }

@@ -153,6 +153,7 @@ pub struct IdempotencyRecord {
     pub lease_until: i64,
     /// The order the request created, once it did: a takeover continues with it.
     pub order_id: Option<OrderId>,
-    /// The finished response: status and body.
+    /// The finished response: status and body; the body sealed (`sealed:v1:…`) where the route
+    /// seals its answers (`nanoshop_api::idempotency::Sealer`), so no secret lies here in clear.
     pub response: Option<(u16, String)>,
 }
