@@ -14,6 +14,8 @@ use secrecy::ExposeSecret;
 async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Result<expiry::Sweep> {
     let outcome = expiry::sweep(repo, stripe, chrono::Utc::now()).await?;
     tracing::info!(expired = outcome.expired, skipped = outcome.skipped, "expiry sweep");
+    nanoshop_api::metrics::add(nanoshop_api::Metric::OrdersExpired, u64::try_from(outcome.expired).unwrap_or(u64::MAX));
+    nanoshop_api::metrics::count(nanoshop_api::Metric::ExpirySweeps);
     Ok(outcome)
 }
 
