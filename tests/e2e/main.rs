@@ -18,6 +18,7 @@ mod infra;
 mod lambda;
 mod load;
 mod localstripe;
+mod log_filter;
 mod orders;
 mod support;
 mod wire;
