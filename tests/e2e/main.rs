@@ -19,6 +19,7 @@ mod lambda;
 mod load;
 mod localstripe;
 mod log_filter;
+mod metrics;
 mod orders;
 mod support;
 mod wire;
