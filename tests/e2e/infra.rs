@@ -14,11 +14,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use nanoshop_api::Route;
+use nanoshop_api::metrics::{self, Metric};
+use nanoshop_payments::stripe::WORST_CASE_BUDGET;
 use nanoshop_schema::orders::OUTBOX;
 use nanoshop_store::port::{Action, EXPIRES_AT, GSI1_PK, GSI1_SK, Index, PK, SK, Table, TableAccess};
 use serde_json::{Map, Value, json};
+
+use crate::log_filter;
 
 /// A deployable binary and what its crate declares about it.
 struct Function {
@@ -117,6 +122,21 @@ const FUNCTIONS: &[Function] = &[
         other_actions: &["events:PutEvents", "sqs:SendMessage"],
     },
 ];
+
+/// The binaries that call Stripe. Checked against the crates: each links `nanoshop-payments`
+/// and reads a `STRIPE_…` variable, and no other binary reads one.
+const CALLS_STRIPE: &[&str] = &["checkout", "payments-webhook", "orders", "orders-expirer"];
+/// What a function that calls Stripe needs beyond the adapter's worst case: the store calls
+/// around the call (checkout's reservation before it and the give-back after a failure, a
+/// refund's two writes, a sweep's order write), each a DynamoDB round trip of milliseconds that the
+/// SDK retries a few times when throttled, and the function's own work.
+const STORE_ALLOWANCE: Duration = Duration::from_secs(3);
+/// API Gateway (HTTP API) stops waiting for a function after 30 s and answers a bare 503; a
+/// function must have given its own answer (a 502 problem, its reservation given back) before.
+const API_GATEWAY_TIMEOUT: Duration = Duration::from_secs(29);
+/// The level Lambda gives a line without one (the embedded-metric lines): a function's
+/// `ApplicationLogLevel` must keep it.
+const LEVELS_KEPT_AT_INFO: &[&str] = &["TRACE", "DEBUG", "INFO"];
 
 const RUNTIME: &str = "provided.al2023";
 const ARCHITECTURE: &str = "arm64";
@@ -342,7 +362,7 @@ fn functions_without_routes_are_invoked_by_their_schedule_or_stream_whoever_runs
             }
             Trigger::Stream(table) => {
                 let id = table_id(table);
-                assert_eq!(props["EventSourceArn"], json!({"Fn::GetAtt": [id, "StreamArn"]}), "{trigger_id}");
+                assert_eq!(props["EventSourceArn"], stream_arn(table), "{trigger_id}");
                 assert!(
                     template.resource(&id)["Properties"].get("StreamSpecification").is_some(),
                     "{trigger_id}: {id} has no stream"
@@ -473,7 +493,7 @@ fn every_variable_a_function_reads_is_set_on_it() {
         for table in Table::ALL {
             let var = format!("{}_TABLE", table.as_str().to_uppercase());
             if function.env.contains(&var.as_str()) {
-                assert_eq!(vars[&var], json!({"Ref": table_id(table)}), "{id} {var}");
+                assert_eq!(vars[&var], table_name(table), "{id} {var}: the table created, or the one attached");
             }
         }
         // API Gateway and the function must accept the same tokens.
@@ -588,6 +608,16 @@ fn tables_have_the_schema_the_dynamodb_adapter_creates() {
         assert_eq!(resource["DeletionPolicy"], "Retain", "{id}: a store's data outlives its stack");
         assert_eq!(resource["UpdateReplacePolicy"], "Retain", "{id}");
         let props = &resource["Properties"];
+        assert_eq!(props["DeletionProtectionEnabled"], true, "{id}: nobody deletes a store's data by accident");
+        // Created unless a table is attached in its place.
+        let (parameter, condition) = (existing_parameter(table), create_condition(table));
+        assert_eq!(resource["Condition"], condition.as_str(), "{id} is created only when {parameter} is empty");
+        assert_eq!(template.0["Parameters"][&parameter]["Default"], "", "{parameter}: empty creates {id}");
+        assert_eq!(
+            template.0["Conditions"][&condition],
+            json!({"Fn::Equals": [{"Ref": parameter}, ""]}),
+            "condition {condition}"
+        );
         assert_eq!(props["BillingMode"], "PAY_PER_REQUEST", "{id}");
         assert_eq!(props["KeySchema"], key(PK, SK), "{id}");
         let attributes: BTreeSet<(String, String)> = props["AttributeDefinitions"]
@@ -753,13 +783,343 @@ fn every_reference_names_a_parameter_resource_or_condition_that_exists() {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Timeouts, limits, observability and data (issue 12).
+// ------------------------------------------------------------------------------------------------
+
+#[test]
+fn functions_that_call_stripe_outlast_its_worst_case_and_api_functions_answer_before_api_gateway() {
+    let template = Template::load();
+    let needed = WORST_CASE_BUDGET + STORE_ALLOWANCE;
+    for function in FUNCTIONS {
+        let id = function_id(function.bin);
+        let props = template.function_properties(&id);
+        let timeout = Duration::from_secs(props["Timeout"].as_u64().unwrap_or_else(|| panic!("{id} Timeout")));
+        if CALLS_STRIPE.contains(&function.bin) {
+            assert!(
+                timeout >= needed,
+                "{id} Timeout {timeout:?} < Stripe's worst case {WORST_CASE_BUDGET:?} + {STORE_ALLOWANCE:?} for the store: Lambda would end a request before it gives back what it took"
+            );
+        }
+        if function.trigger == Trigger::Api {
+            assert!(
+                timeout <= API_GATEWAY_TIMEOUT,
+                "{id} Timeout {timeout:?} > {API_GATEWAY_TIMEOUT:?}: API Gateway gives up first and the caller gets a bare 503"
+            );
+        }
+    }
+
+    // CALLS_STRIPE is what the crates say: binaries of crates linking the adapter that read a key.
+    let crates = function_crates();
+    for function in FUNCTIONS {
+        let dir = &crates.iter().find(|c| c.bins.iter().any(|b| b == function.bin)).unwrap().dir;
+        let manifest = std::fs::read_to_string(repo().join("functions").join(dir).join("Cargo.toml")).unwrap();
+        let links = manifest.lines().any(|l| l.trim_start().starts_with("nanoshop-payments"));
+        let reads_a_key = function.env.iter().any(|v| v.starts_with("STRIPE_"));
+        assert_eq!(
+            CALLS_STRIPE.contains(&function.bin),
+            links && reads_a_key,
+            "{}: CALLS_STRIPE must list exactly the binaries that link nanoshop-payments and read a STRIPE_ variable",
+            function.bin
+        );
+    }
+}
+
+#[test]
+fn anonymous_write_routes_have_their_own_tighter_throttle() {
+    let template = Template::load();
+    let stage_id = template.single_id_of("AWS::ApiGatewayV2::Stage");
+    let stage = template.resource(stage_id);
+    let props = &stage["Properties"];
+    let default = &props["DefaultRouteSettings"];
+    let (rate, burst) =
+        (template.number(&default["ThrottlingRateLimit"]), template.number(&default["ThrottlingBurstLimit"]));
+    assert!(rate > 0 && burst >= rate, "{stage_id} DefaultRouteSettings: a rate and a burst at least as large");
+
+    // The routes that make the store hold stock or reach Stripe, open to anyone: creating a cart,
+    // changing one, checking out.
+    let writes: Vec<(String, String)> = FUNCTIONS
+        .iter()
+        .filter(|f| ["cart", "checkout"].contains(&f.bin))
+        .flat_map(|f| f.routes)
+        .filter(|r| r.method != "GET")
+        .map(|r| (r.method.to_owned(), shape(r.path)))
+        .collect();
+    assert!(writes.len() >= 3, "cart and checkout declare their write routes: {writes:?}");
+    let routes: BTreeMap<(String, String), (&String, &str)> = template
+        .resources_of("AWS::ApiGatewayV2::Route")
+        .map(|(id, r)| {
+            let key = r["Properties"]["RouteKey"].as_str().unwrap();
+            let (method, path) = key.split_once(' ').unwrap();
+            ((method.to_owned(), shape(path)), (id, key))
+        })
+        .collect();
+    let settings = props["RouteSettings"].as_object().unwrap_or_else(|| panic!("{stage_id} has no RouteSettings"));
+    let depends = one_or_many(&stage["DependsOn"]);
+    for write in &writes {
+        let (route_id, key) = routes[write];
+        let limits = settings.get(key).unwrap_or_else(|| panic!("{stage_id} RouteSettings: no throttle on {key}"));
+        let (route_rate, route_burst) =
+            (template.number(&limits["ThrottlingRateLimit"]), template.number(&limits["ThrottlingBurstLimit"]));
+        assert!(route_rate > 0 && route_rate < rate, "{key}: rate {route_rate} must be below the stage's {rate}");
+        assert!(route_burst > 0 && route_burst < burst, "{key}: burst {route_burst} must be below the stage's {burst}");
+        assert!(
+            depends.contains(&json!(route_id)),
+            "{stage_id} must DependsOn {route_id}: API Gateway refuses settings for a route it does not have yet"
+        );
+    }
+    let known: BTreeSet<&str> = routes.values().map(|(_, key)| *key).collect();
+    for key in settings.keys() {
+        assert!(known.contains(key.as_str()), "{stage_id} RouteSettings names {key}, which no route has");
+    }
+}
+
+#[test]
+fn allowed_origins_must_be_named_and_a_wildcard_is_refused() {
+    let template = Template::load();
+    let parameter = &template.0["Parameters"]["AllowedOrigins"];
+    assert_eq!(parameter["Type"], "CommaDelimitedList");
+    assert!(
+        parameter.get("Default").is_none(),
+        "AllowedOrigins must have no default: the merchant names the storefront"
+    );
+    let origins = |list: &[&str]| BTreeMap::from([("AllowedOrigins".to_owned(), json!(list))]);
+    assert_eq!(template.refused_by_rules(&origins(&["https://shop.example"])), Vec::<String>::new());
+    assert_eq!(
+        template.refused_by_rules(&origins(&["https://shop.example", "https://admin.example"])),
+        Vec::<String>::new()
+    );
+    for refused in [&["*"][..], &["https://shop.example", "*"], &[""]] {
+        assert!(!template.refused_by_rules(&origins(refused)).is_empty(), "AllowedOrigins {refused:?} must be refused");
+    }
+    // Both places a browser's origin is checked use it.
+    let api = template.resource(template.single_id_of("AWS::ApiGatewayV2::Api"));
+    assert_eq!(api["Properties"]["CorsConfiguration"]["AllowOrigins"], json!({"Ref": "AllowedOrigins"}));
+    let bucket = template.resource("ImageBucket");
+    for rule in one_or_many(&bucket["Properties"]["CorsConfiguration"]["CorsRules"]) {
+        assert_eq!(rule["AllowedOrigins"], json!({"Ref": "AllowedOrigins"}), "ImageBucket CORS");
+    }
+}
+
+#[test]
+fn every_function_has_a_reserved_concurrency_parameter_empty_by_default() {
+    let template = Template::load();
+    for function in FUNCTIONS {
+        let (name, id) = (pascal(function.bin), function_id(function.bin));
+        let (parameter, condition) = (format!("{name}ReservedConcurrency"), format!("Reserve{name}"));
+        let props = template.function_properties(&id);
+        assert_eq!(
+            props["ReservedConcurrentExecutions"],
+            json!({"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}),
+            "{id} ReservedConcurrentExecutions"
+        );
+        // Lambda refuses a reservation leaving the account under 100 unreserved (new accounts may
+        // have 10 in all), so none is the default that deploys everywhere; 0 would stop the function.
+        let declared = &template.0["Parameters"][&parameter];
+        assert_eq!(declared["Default"], "", "{parameter}: empty reserves nothing");
+        assert_eq!(declared["AllowedPattern"], "^([1-9][0-9]{0,3})?$", "{parameter}: empty or 1-9999, never 0");
+        assert_eq!(
+            template.0["Conditions"][&condition],
+            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, ""]}]})
+        );
+    }
+}
+
+#[test]
+fn every_function_is_traced_and_logs_json_lines_that_lambda_keeps() {
+    let template = Template::load();
+    for function in FUNCTIONS {
+        let id = function_id(function.bin);
+        let props = template.function_properties(&id);
+        assert_eq!(props["Tracing"], "Active", "{id} Tracing");
+        let logging = &props["LoggingConfig"];
+        assert_eq!(logging["LogFormat"], "JSON", "{id}: JSON lines, filtered by their level");
+        let level = logging["ApplicationLogLevel"].as_str().unwrap_or("");
+        assert!(
+            LEVELS_KEPT_AT_INFO.contains(&level),
+            "{id} ApplicationLogLevel `{level}` drops INFO lines: the `request handled` lines its 5xx filter counts and every metric line"
+        );
+    }
+}
+
+#[test]
+fn alarms_watch_throttles_signature_failures_dead_letters_and_a_stopped_expiry_sweep() {
+    let template = Template::load();
+    let alarms: Vec<(&String, &Value)> = template.resources_of("AWS::CloudWatch::Alarm").collect();
+    for (id, alarm) in &alarms {
+        assert!(!one_or_many(&alarm["Properties"]["AlarmActions"]).is_empty(), "{id} notifies no one");
+    }
+    let on = |namespace: &Value, metric: &str| {
+        let watches = |alarm: &Value| alarm["Namespace"] == *namespace && alarm["MetricName"] == metric;
+        alarms.iter().filter(|(_, a)| watches(&a["Properties"])).copied().collect::<Vec<_>>()
+    };
+
+    // Throttles: a filter over the API's access log counting 429s, tried on access-log lines
+    // written in the stage's own format.
+    let stage = &template.resource(template.single_id_of("AWS::ApiGatewayV2::Stage"))["Properties"];
+    let access_group = stage["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0].as_str().unwrap();
+    let format = stage["AccessLogSettings"]["Format"].as_str().unwrap();
+    let access_line = |status: &str| render_access_log_line(format, status);
+    let throttled = template
+        .resources_of("AWS::Logs::MetricFilter")
+        .filter(|(_, f)| f["Properties"]["LogGroupName"] == json!({"Ref": access_group}))
+        .find(|(_, f)| {
+            let pattern = f["Properties"]["FilterPattern"].as_str().unwrap();
+            log_filter::matches(pattern, &access_line("429")).unwrap()
+                && !log_filter::matches(pattern, &access_line("200")).unwrap()
+        })
+        .unwrap_or_else(|| {
+            panic!("no metric filter on {access_group} counts 429 answers (tried on {})", access_line("429"))
+        });
+    let transformation = &one_or_many(&throttled.1["Properties"]["MetricTransformations"])[0];
+    let metric = transformation["MetricName"].as_str().unwrap();
+    assert_eq!(on(&transformation["MetricNamespace"], metric).len(), 1, "one alarm on {metric} (the API's 429s)");
+
+    // Webhook signature failures: the metric the webhook emits, under the name and namespace
+    // nanoshop_api::metrics gives it (tests/e2e/lambda.rs reads the line the binary writes).
+    let function_dimension = |bin: &str| json!([{"Name": metrics::DIMENSION, "Value": {"Ref": function_id(bin)}}]);
+    let signature = on(&json!(metrics::NAMESPACE), Metric::WebhookSignatureFailures.name());
+    assert_eq!(signature.len(), 1, "one alarm on webhook signature failures");
+    assert_eq!(signature[0].1["Properties"]["Dimensions"], function_dimension("payments-webhook"));
+    assert_eq!(signature[0].1["Condition"], "DeployPaymentsWebhook");
+
+    // The expiry heartbeat: no completed sweep (no data at all, when the schedule stops) alarms.
+    let heartbeat = on(&json!(metrics::NAMESPACE), Metric::ExpirySweeps.name());
+    assert_eq!(heartbeat.len(), 1, "one alarm on the expiry heartbeat");
+    let props = &heartbeat[0].1["Properties"];
+    assert_eq!(props["Dimensions"], function_dimension("orders-expirer"));
+    assert_eq!(props["TreatMissingData"], "breaching", "a schedule that stopped sends no data at all");
+    assert_eq!(props["ComparisonOperator"], "LessThanThreshold");
+    assert!(template.number(&props["Threshold"]) >= 1, "fewer than one sweep alarms");
+
+    // The dead-letter queue the stream's mapping sends failed batches to has an alarm on its depth.
+    for (id, mapping) in template.resources_of("AWS::Lambda::EventSourceMapping") {
+        let queue = &mapping["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0];
+        let depth = on(&json!("AWS/SQS"), "ApproximateNumberOfMessagesVisible");
+        let watched = depth.iter().any(|(_, a)| {
+            a["Properties"]["Dimensions"]
+                == json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}])
+                && template.number(&a["Properties"]["Threshold"]) <= 1
+        });
+        assert!(watched, "{id}: an alarm on the first message in its dead-letter queue {queue}");
+    }
+}
+
+#[test]
+fn the_order_token_key_is_retained_with_the_tables() {
+    let template = Template::load();
+    let secret = template.resource("OrderTokenSecret");
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    assert_eq!(secret["DeletionPolicy"], "Retain", "guests' order links are only as good as this key");
+    assert_eq!(secret["UpdateReplacePolicy"], "Retain");
+}
+
+#[test]
+fn an_attached_orders_table_must_come_with_its_stream() {
+    let template = Template::load();
+    let values = |table: &str, stream: &str| {
+        BTreeMap::from([
+            ("AllowedOrigins".to_owned(), json!(["https://shop.example"])),
+            ("ExistingOrdersTable".to_owned(), json!(table)),
+            ("ExistingOrdersTableStreamArn".to_owned(), json!(stream)),
+        ])
+    };
+    let stream = "arn:aws:dynamodb:eu-west-1:123456789012:table/shop-OrdersTable-1/stream/2026-12-07T00:00:00.000";
+    assert!(template.refused_by_rules(&values("", "")).is_empty(), "created: no stream to give");
+    assert!(template.refused_by_rules(&values("shop-OrdersTable-1", stream)).is_empty());
+    assert!(!template.refused_by_rules(&values("shop-OrdersTable-1", "")).is_empty(), "attached without its stream");
+    assert!(!template.refused_by_rules(&values("", stream)).is_empty(), "a stream without its table");
+}
+
+#[test]
+fn every_reference_to_a_conditional_resource_is_under_its_condition() {
+    let template = Template::load();
+    let conditional: BTreeMap<&str, &str> =
+        template.resources().iter().filter_map(|(id, r)| r["Condition"].as_str().map(|c| (id.as_str(), c))).collect();
+    let mut problems = Vec::new();
+    let mut sections: Vec<(String, &Value, BTreeSet<String>)> =
+        vec![("Globals".into(), &template.0["Globals"], BTreeSet::new())];
+    for (section, entries) in
+        [("Resources", template.resources()), ("Outputs", template.0["Outputs"].as_object().unwrap())]
+    {
+        for (id, entry) in entries {
+            let guards = entry["Condition"].as_str().map(|c| BTreeSet::from([c.to_owned()])).unwrap_or_default();
+            sections.push((format!("{section}.{id}"), entry, guards));
+        }
+    }
+    for (place, value, guards) in sections {
+        guarded_references(value, &guards, &mut |name, guards| {
+            if let Some(condition) = conditional.get(name)
+                && !guards.contains(*condition)
+            {
+                problems.push(format!("{place}: {name} outside !If [{condition}, …]"));
+            }
+        });
+    }
+    assert!(problems.is_empty(), "references to resources that may not exist: {problems:#?}");
+}
+
+/// An access-log line as API Gateway writes it in `format`: `$context.status` is `status`, every
+/// other `$context.…` variable `x`.
+fn render_access_log_line(format: &str, status: &str) -> String {
+    const VARIABLE: &str = "$context.";
+    let (mut line, mut rest) = (String::new(), format);
+    while let Some(at) = rest.find(VARIABLE) {
+        line.push_str(&rest[..at]);
+        let after = &rest[at + VARIABLE.len()..];
+        let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.')).unwrap_or(after.len());
+        line.push_str(if &after[..end] == "status" { status } else { "x" });
+        rest = &after[end..];
+    }
+    line + rest
+}
+
+/// Calls `found` with every resource name a `Ref`, `GetAtt` or `Sub` in `value` names, and the
+/// conditions known true there (those of the `!If` branches it sits in).
+fn guarded_references(value: &Value, guards: &BTreeSet<String>, found: &mut impl FnMut(&str, &BTreeSet<String>)) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Array(parts)) = object.get("Fn::If")
+                && let [Value::String(condition), yes, no] = parts.as_slice()
+            {
+                let mut inner = guards.clone();
+                inner.insert(condition.clone());
+                guarded_references(yes, &inner, found);
+                guarded_references(no, guards, found);
+                return;
+            }
+            if let Some(Value::String(name)) = object.get("Ref") {
+                found(name, guards);
+            }
+            if let Some(name) = object.get("Fn::GetAtt").and_then(|p| p[0].as_str()) {
+                found(name, guards);
+            }
+            if let Some(sub) = object.get("Fn::Sub") {
+                let text = sub.as_str().or_else(|| sub[0].as_str()).unwrap_or("");
+                for name in sub_variables(text) {
+                    found(name.split_once('.').map_or(name.as_str(), |(resource, _)| resource), guards);
+                }
+            }
+            if object.contains_key("DependsOn") {
+                // Names, not references: a DependsOn on a resource that may be absent fails too.
+                for name in one_or_many(&object["DependsOn"]) {
+                    found(name.as_str().unwrap_or(""), guards);
+                }
+            }
+            object.iter().filter(|(k, _)| *k != "DependsOn").for_each(|(_, v)| guarded_references(v, guards, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| guarded_references(v, guards, found)),
+        _ => {}
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
 // The template, as JSON with CloudFormation's long-form intrinsics.
 // ------------------------------------------------------------------------------------------------
 
-struct Template(Value);
+pub(crate) struct Template(pub(crate) Value);
 
 impl Template {
-    fn load() -> Self {
+    pub(crate) fn load() -> Self {
         let path = repo().join("infra/template.yaml");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let yaml: serde_norway::Value =
@@ -771,23 +1131,77 @@ impl Template {
         self.0["Resources"].as_object().expect("Resources")
     }
 
-    fn resource(&self, id: &str) -> &Value {
+    pub(crate) fn resource(&self, id: &str) -> &Value {
         self.resources().get(id).unwrap_or_else(|| panic!("infra/template.yaml has no resource {id}"))
     }
 
-    fn resources_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
+    pub(crate) fn resources_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
         self.resources().iter().filter(move |(_, r)| r["Type"] == kind)
     }
 
-    fn single_id_of<'a>(&'a self, kind: &'a str) -> &'a str {
+    pub(crate) fn single_id_of<'a>(&'a self, kind: &'a str) -> &'a str {
         let ids: Vec<_> = self.resources_of(kind).map(|(id, _)| id.as_str()).collect();
         assert_eq!(ids.len(), 1, "expected exactly one {kind}, found {ids:?}");
         ids[0]
     }
 
+    /// A number, or a `!Ref` to a parameter: its default.
+    fn number(&self, value: &Value) -> i64 {
+        let value = match value["Ref"].as_str() {
+            Some(parameter) => &self.0["Parameters"][parameter]["Default"],
+            None => value,
+        };
+        value
+            .as_i64()
+            .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or_else(|| panic!("{value} is not a number"))
+    }
+
+    /// The `Rules` assertions that fail for these parameter values (the rest at their defaults),
+    /// by their `AssertDescription`. Evaluates the functions rules may use that the template does.
+    fn refused_by_rules(&self, values: &BTreeMap<String, Value>) -> Vec<String> {
+        let parameter = |name: &str| -> Value {
+            let declared = &self.0["Parameters"][name];
+            let value = values.get(name).cloned().unwrap_or_else(|| declared["Default"].clone());
+            match (declared["Type"].as_str(), value) {
+                (Some("CommaDelimitedList"), Value::String(list)) => json!(list.split(',').collect::<Vec<_>>()),
+                (_, value) => value,
+            }
+        };
+        fn eval(node: &Value, parameter: &dyn Fn(&str) -> Value) -> Value {
+            let object = node.as_object().filter(|o| o.len() == 1);
+            let Some((function, arguments)) = object.and_then(|o| o.iter().next()) else { return node.clone() };
+            let arguments: Vec<Value> = match arguments {
+                Value::Array(items) if function != "Ref" => items.iter().map(|a| eval(a, parameter)).collect(),
+                other => vec![other.clone()],
+            };
+            match (function.as_str(), arguments.as_slice()) {
+                ("Ref", [Value::String(name)]) => parameter(name),
+                ("Fn::Not", [Value::Bool(b)]) => json!(!b),
+                ("Fn::And", items) => json!(items.iter().all(|i| *i == Value::Bool(true))),
+                ("Fn::Or", items) => json!(items.contains(&Value::Bool(true))),
+                ("Fn::Equals", [a, b]) => json!(a == b),
+                ("Fn::Contains", [Value::Array(list), item]) => json!(list.contains(item)),
+                (other, _) => panic!("rules: {other} {arguments:?} is not evaluated here"),
+            }
+        }
+        let mut refused = Vec::new();
+        for (rule, body) in self.0["Rules"].as_object().into_iter().flatten() {
+            if body.get("RuleCondition").is_some_and(|c| eval(c, &parameter) != json!(true)) {
+                continue;
+            }
+            for assertion in one_or_many(&body["Assertions"]) {
+                if eval(&assertion["Assert"], &parameter) != json!(true) {
+                    refused.push(format!("{rule}: {}", assertion["AssertDescription"]));
+                }
+            }
+        }
+        refused
+    }
+
     /// A function's properties as SAM applies them: `Globals.Function` under the resource's own,
     /// environment variables merged.
-    fn function_properties(&self, id: &str) -> Value {
+    pub(crate) fn function_properties(&self, id: &str) -> Value {
         let resource = self.resource(id);
         assert_eq!(resource["Type"], "AWS::Serverless::Function", "{id}");
         let mut props = self.0["Globals"]["Function"].as_object().cloned().unwrap_or_default();
@@ -860,7 +1274,7 @@ fn sub_variables(text: &str) -> Vec<String> {
     names
 }
 
-fn one_or_many(value: &Value) -> Vec<Value> {
+pub(crate) fn one_or_many(value: &Value) -> Vec<Value> {
     match value {
         Value::Null => Vec::new(),
         Value::Array(items) => items.clone(),
@@ -880,27 +1294,62 @@ enum TableResource {
     Stream(Table),
 }
 
-/// `!GetAtt <T>Table.Arn`, `!Sub ${<T>Table.Arn}/index/gsi1`, or the table's stream:
-/// `!GetAtt <T>Table.StreamArn` or `!Sub ${<T>Table.Arn}/stream/*` (its streams, as the DynamoDB
-/// and SAM stream-read policies grant `ListStreams`); anything else is refused.
+/// A table's ARN ([`table_arn`]), its index's, or its stream's ([`stream_arn`], or
+/// `…/stream/*`: its streams, as the DynamoDB and SAM stream-read policies grant `ListStreams`);
+/// anything else is refused. Each form names the created table or the attached one, the same.
 fn table_resource(resource: &Value) -> TableResource {
     for table in Table::ALL {
-        let id = table_id(table);
-        if *resource == json!({"Fn::GetAtt": [id, "Arn"]}) {
+        if *resource == table_arn(table, "") {
             return TableResource::Table(table);
         }
-        if *resource == json!({"Fn::Sub": format!("${{{id}.Arn}}/index/{}", Index::Gsi1.name())}) {
+        if *resource == table_arn(table, &format!("/index/{}", Index::Gsi1.name())) {
             return TableResource::Index(table);
         }
-        if *resource == json!({"Fn::GetAtt": [id, "StreamArn"]})
-            || *resource == json!({"Fn::Sub": format!("${{{id}.Arn}}/stream/*")})
-        {
+        if *resource == stream_arn(table) || *resource == table_arn(table, "/stream/*") {
             return TableResource::Stream(table);
         }
     }
     panic!(
-        "a DynamoDB grant on {resource}: name a table (!GetAtt <T>Table.Arn), its index or its stream, never a wildcard"
+        "a DynamoDB grant on {resource}: name a table (!If [Create<T>Table, !GetAtt <T>Table.Arn, <the attached table's ARN>]), its index or its stream, never a wildcard"
     )
+}
+
+/// `Existing<T>Table`: empty creates `<T>Table`, a name attaches that table instead.
+fn existing_parameter(table: Table) -> String {
+    format!("Existing{}", table_id(table))
+}
+
+/// `Create<T>Table`: true when `Existing<T>Table` is empty.
+fn create_condition(table: Table) -> String {
+    format!("Create{}", table_id(table))
+}
+
+/// The table's name as every reference must give it: the table created, or the one attached.
+fn table_name(table: Table) -> Value {
+    json!({"Fn::If": [create_condition(table), {"Ref": table_id(table)}, {"Ref": existing_parameter(table)}]})
+}
+
+/// How an ARN of an attached table is spelt: its name in this account and region.
+const ATTACHED_TABLE_ARN: &str = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/";
+
+/// The ARN of the table (`suffix` empty) or of something under it (`/index/gsi1`, `/stream/*`),
+/// created or attached.
+fn table_arn(table: Table, suffix: &str) -> Value {
+    let id = table_id(table);
+    let ours = if suffix.is_empty() {
+        json!({"Fn::GetAtt": [id, "Arn"]})
+    } else {
+        json!({"Fn::Sub": format!("${{{id}.Arn}}{suffix}")})
+    };
+    let attached = json!({"Fn::Sub": format!("{ATTACHED_TABLE_ARN}${{{}}}{suffix}", existing_parameter(table))});
+    json!({"Fn::If": [create_condition(table), ours, attached]})
+}
+
+/// The table's stream: the created table's, or the one given with the attached table (a stream's
+/// ARN ends in a label nobody can derive from the table's name).
+fn stream_arn(table: Table) -> Value {
+    let attached = format!("${{{}StreamArn}}", existing_parameter(table));
+    json!({"Fn::If": [create_condition(table), {"Fn::GetAtt": [table_id(table), "StreamArn"]}, {"Fn::Sub": attached}]})
 }
 
 // ------------------------------------------------------------------------------------------------

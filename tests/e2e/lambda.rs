@@ -20,6 +20,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use nanoshop_store::dynamo::{DynamoStore, TableNames, local_client};
 
+use crate::infra::{Template, one_or_many};
+use crate::log_filter;
 use crate::support::workspace_binary;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -37,6 +39,16 @@ fn event(method: &str, path: &str, id: usize) -> Value {
         },
         "isBase64Encoded": false
     })
+}
+
+/// [`event`] with more headers and a body.
+fn event_with_body(method: &str, path: &str, id: usize, headers: &[(&str, &str)], body: &str) -> Value {
+    let mut event = event(method, path, id);
+    for (name, value) in headers {
+        event["headers"][*name] = json!(value);
+    }
+    event["body"] = json!(body);
+    event
 }
 
 /// Ends the function's process however the test ends.
@@ -201,6 +213,130 @@ async fn the_catalog_binary_answers_api_gateway_events_under_the_lambda_runtime(
     assert_eq!(products["statusCode"], 503, "DynamoDB unreachable is a 503 problem, not a crash: {products}");
     assert_eq!(products["headers"]["content-type"], "application/problem+json");
     eprintln!("\ncatalog under the Lambda runtime: process start to the first response {cold:.2?} (debug build)");
+}
+
+/// Runs function binary `bin` under the stand-in on `events` (AWS and Stripe at closed ports),
+/// logging at `info` as deployed, and returns its answers with the lines it wrote to stdout: what
+/// Lambda sends to the function's log group.
+async fn run_and_capture_logs(bin: &str, events: Vec<Value>) -> (Vec<Answer>, Vec<String>) {
+    let count = events.len();
+    let mut runtime = StandIn::start(events).await;
+    let mut command =
+        lambda_process(&workspace_binary(bin), runtime.addr, "http://127.0.0.1:9", &TableNames::with_prefix("e2e"));
+    command.env("RUST_LOG", "info").stdout(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    let child = KillOnDrop(child);
+    let mut answers = Vec::new();
+    for _ in 0..count {
+        answers.push(runtime.answer().await);
+    }
+    // Every line of an invocation is written before its answer is posted; ending the process
+    // closes the pipe.
+    drop(child);
+    let lines = reader.join().unwrap().lines().map(str::to_owned).collect();
+    (answers, lines)
+}
+
+/// A function's 5xx answer writes a log line that every 5xx metric filter of the template counts
+/// (and its 2xx answer one that none counts): the filters' patterns are run, with a CloudWatch
+/// Logs pattern evaluator, over what the catalog binary writes under the Lambda runtime, in the
+/// JSON format Lambda is told to expect, at a level Lambda keeps. (Every function logs its answers
+/// through the same `nanoshop_api` layer.)
+#[tokio::test]
+async fn a_5xx_answer_writes_the_line_the_templates_5xx_metric_filters_count() {
+    // /health answers 200; /products needs DynamoDB, at a closed port: 503.
+    let (answers, lines) =
+        run_and_capture_logs("catalog", vec![event("GET", "/health", 1), event("GET", "/products", 2)]).await;
+    assert_eq!(answers[0].body["statusCode"], 200, "{:?}", answers[0]);
+    assert_eq!(answers[1].body["statusCode"], 503, "{:?}", answers[1]);
+
+    let template = Template::load();
+    let catalog = template.function_properties("CatalogFunction");
+    let kept = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+    let lowest_kept = kept
+        .iter()
+        .position(|l| catalog["LoggingConfig"]["ApplicationLogLevel"] == *l)
+        .expect("CatalogFunction LoggingConfig.ApplicationLogLevel: the level below which Lambda drops lines");
+    let survives = |line: &str| {
+        let level = serde_json::from_str::<Value>(line).ok().and_then(|v| v["level"].as_str().map(str::to_uppercase));
+        level.and_then(|l| kept.iter().position(|k| *k == l)).is_some_and(|at| at >= lowest_kept)
+    };
+
+    let filters: Vec<(&String, &str)> = template
+        .resources_of("AWS::Logs::MetricFilter")
+        .filter(|(_, f)| {
+            one_or_many(&f["Properties"]["MetricTransformations"])
+                .iter()
+                .any(|t| t["MetricName"].as_str().is_some_and(|m| m.ends_with("-5xx")))
+        })
+        .map(|(id, f)| (id, f["Properties"]["FilterPattern"].as_str().unwrap()))
+        .collect();
+    assert!(filters.len() >= 5, "a 5xx filter per API function: {filters:?}");
+    for (id, pattern) in filters {
+        let counted: Vec<&String> = lines
+            .iter()
+            .filter(|line| log_filter::matches(pattern, line).unwrap_or_else(|e| panic!("{id}: {e}")))
+            .collect();
+        assert_eq!(
+            counted.len(),
+            1,
+            "{id} `{pattern}` must count the one 5xx answer, and not the 200, among:\n{}",
+            lines.join("\n")
+        );
+        assert!(counted[0].contains("503"), "{id} counted {}", counted[0]);
+        assert!(survives(counted[0]), "{id}: Lambda drops {} below the function's ApplicationLogLevel", counted[0]);
+    }
+}
+
+/// A webhook delivery refused for its signature writes the embedded-metric line the template's
+/// signature alarm watches: the namespace, metric name and dimension the alarm names are the ones
+/// the payments-webhook binary writes, with the function's name as Lambda gives it.
+#[tokio::test]
+async fn a_refused_webhook_signature_writes_the_metric_the_signature_alarm_watches() {
+    let body = r#"{"id":"evt_1","object":"event","type":"payment_intent.succeeded","created":1795000000,"data":{"object":{}}}"#;
+    let forged = event_with_body("POST", "/webhooks/stripe", 1, &[("stripe-signature", "t=1795000000,v1=00ff")], body);
+    let (answers, lines) = run_and_capture_logs("payments-webhook", vec![forged]).await;
+    assert_eq!(answers[0].body["statusCode"], 400, "{:?}", answers[0]);
+
+    let template = Template::load();
+    let alarms: Vec<&Value> = template
+        .resources_of("AWS::CloudWatch::Alarm")
+        .map(|(_, a)| &a["Properties"])
+        .filter(|a| a["Dimensions"].to_string().contains(r#"{"Ref":"PaymentsWebhookFunction"}"#))
+        .filter(|a| a["Namespace"].as_str().is_some_and(|n| !n.starts_with("AWS/")))
+        .collect();
+    assert_eq!(alarms.len(), 1, "one alarm on a metric the webhook emits itself");
+    let alarm = alarms[0];
+    let (namespace, metric) = (alarm["Namespace"].as_str().unwrap(), alarm["MetricName"].as_str().unwrap());
+    let dimensions: Vec<String> =
+        one_or_many(&alarm["Dimensions"]).iter().map(|d| d["Name"].as_str().unwrap().to_owned()).collect();
+
+    let emitted: Vec<Value> = lines
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| {
+            one_or_many(&line["_aws"]["CloudWatchMetrics"]).iter().any(|directive| {
+                directive["Namespace"] == namespace
+                    && one_or_many(&directive["Metrics"]).iter().any(|m| m["Name"] == metric)
+                    && directive["Dimensions"] == json!([dimensions])
+            })
+        })
+        .collect();
+    assert_eq!(emitted.len(), 1, "one {namespace}/{metric} line by {dimensions:?} among:\n{}", lines.join("\n"));
+    let line = &emitted[0];
+    assert!(line["_aws"]["Timestamp"].as_u64().is_some(), "EMF needs a timestamp: {line}");
+    assert_eq!(line[metric], 1, "{line}");
+    // The alarm's dimension is `!Ref PaymentsWebhookFunction`, the function's name: what Lambda
+    // sets as AWS_LAMBDA_FUNCTION_NAME (lambda_process sets the binary's name).
+    for dimension in &dimensions {
+        assert_eq!(line[dimension.as_str()], "payments-webhook", "{line}");
+    }
 }
 
 /// Peak resident memory of a running process, from `/proc/<pid>/status`, in KiB.

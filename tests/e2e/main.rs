@@ -18,6 +18,8 @@ mod infra;
 mod lambda;
 mod load;
 mod localstripe;
+mod log_filter;
+mod metrics;
 mod orders;
 mod support;
 mod wire;

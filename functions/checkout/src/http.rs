@@ -455,5 +455,6 @@ async fn pay(
     let json = serde_json::to_string(&body).map_err(ApiError::internal)?;
     let finish = guard.finish_write(StatusCode::CREATED, &json)?;
     state.repo.attach_intent(&order, &paid_order, &intent.id, finish).await?;
+    nanoshop_api::metrics::count(nanoshop_api::Metric::OrdersPlaced);
     Ok((StatusCode::CREATED, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
 }

@@ -316,6 +316,7 @@ async fn settle(
             };
             let restock = (!restock.is_empty()).then_some(Restock::Return(restock));
             state.repo.save(reserved, &settled, restock.as_ref(), extra).await.map_err(SettleError::Repo)?;
+            nanoshop_api::metrics::count(nanoshop_api::Metric::OrdersRefunded);
             Ok((settled, refund.id))
         }
         Err(PaymentError::Unavailable(_)) => Err(SettleError::Api(ApiError::new(

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use nanoshop_domain::ids::OrderId;
-use nanoshop_domain::order::{Order, PaymentEvent, PaymentOutcome, StockMove};
+use nanoshop_domain::order::{Order, OrderStatus, PaymentEvent, PaymentOutcome, StockMove};
 use nanoshop_payments::PaymentError;
 use nanoshop_schema::catalog::{AVAILABLE, ON_HAND, RESERVED, stock_key};
 use nanoshop_schema::orders::{EVENT_TTL_SECS, ORDER_ID, event_key, intent_key, order_key, order_writes};
@@ -121,7 +121,12 @@ pub async fn apply(
             writes.extend(stock_writes(&order, movement));
         }
         match store.transact(writes).await {
-            Ok(()) => return Ok(Applied::Changed),
+            Ok(()) => {
+                if next.status == OrderStatus::Paid && order.status != OrderStatus::Paid {
+                    nanoshop_api::metrics::count(nanoshop_api::Metric::OrdersPaid);
+                }
+                return Ok(Applied::Changed);
+            }
             Err(e) => match e.failed_condition() {
                 Some(0) => return Ok(Applied::Duplicate),
                 Some(_) => continue,

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use nanoshop_api::{ApiError, Json, Result};
+use nanoshop_api::{ApiError, Json, Metric, Result, metrics};
 use nanoshop_domain::order::PaymentEvent;
 use nanoshop_payments::webhook::{self, EventKind, WebhookError};
 use secrecy::ExposeSecret;
@@ -22,6 +22,8 @@ struct ReceivedHttpResponse {
 }
 
 fn answer(outcome: &'static str) -> Response {
+    let applied = outcome == "applied";
+    metrics::count(if applied { Metric::WebhookEventsApplied } else { Metric::WebhookEventsIgnored });
     (StatusCode::OK, Json(ReceivedHttpResponse { received: true, outcome })).into_response()
 }
 
@@ -32,12 +34,13 @@ impl From<ApplyError> for ApiError {
     }
 }
 
-/// `POST /webhooks/stripe`.
-pub async fn receive(State(deps): State<WebhookDeps>, headers: HeaderMap, body: Bytes) -> Result<Response> {
-    let payload =
-        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("malformed_event", "the body is not UTF-8"))?;
-    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    let event = webhook::verify(payload, signature, deps.secret.expose_secret()).map_err(|e| match e {
+/// The answer to a delivery that is not a signed event, counted: signature failures are what
+/// Stripe signing with another secret looks like (an alarm watches them), malformed events a bug
+/// on one side.
+fn refused(e: WebhookError) -> ApiError {
+    let malformed = matches!(e, WebhookError::Malformed(_));
+    metrics::count(if malformed { Metric::WebhookEventsMalformed } else { Metric::WebhookSignatureFailures });
+    match e {
         WebhookError::MissingSignature => {
             ApiError::bad_request("missing_signature", "the Stripe-Signature header is missing")
         }
@@ -48,7 +51,17 @@ pub async fn receive(State(deps): State<WebhookDeps>, headers: HeaderMap, body: 
         WebhookError::Malformed(why) => {
             ApiError::bad_request("malformed_event", format!("the event cannot be read: {why}"))
         }
+    }
+}
+
+/// `POST /webhooks/stripe`.
+pub async fn receive(State(deps): State<WebhookDeps>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    let payload = std::str::from_utf8(&body).map_err(|_| {
+        metrics::count(Metric::WebhookEventsMalformed);
+        ApiError::bad_request("malformed_event", "the body is not UTF-8")
     })?;
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    let event = webhook::verify(payload, signature, deps.secret.expose_secret()).map_err(refused)?;
     let (intent_id, order_id, payment_event) = match event.kind {
         EventKind::PaymentSucceeded(e) => {
             let received = nanoshop_domain::Money::new(e.amount_received, e.amount.currency);

@@ -13,6 +13,7 @@
 //! - [`http`]: [`with_common_layers`] (request id, tracing span, panic catching, body limit,
 //!   problem+json 404/405) and [`health_router`].
 //! - [`idempotency`]: `Idempotency-Key` records with leases, replays and takeovers.
+//! - [`metrics`]: business counts ([`Metric`]) as CloudWatch embedded-metric lines in Lambda.
 //! - [`run`](mod@run): [`run()`] serves a router on Lambda or on a TCP port; [`init_tracing`].
 //!
 //! A request flows: request-id middleware (sets [`request_id()`] for the rest of the request) →
@@ -28,6 +29,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod idempotency;
+pub mod metrics;
 pub mod run;
 pub mod serve;
 
@@ -36,5 +38,6 @@ pub use cursor::CursorCodec;
 pub use error::{ApiError, Result};
 pub use extract::{IfMatch, Json, Page, Pagination, Query, etag};
 pub use http::{MAX_BODY_BYTES, Route, health_router, request_id, with_common_layers, with_common_layers_and_fallback};
+pub use metrics::Metric;
 pub use run::{init_tracing, run, shutdown_signal};
 pub use serve::serve;

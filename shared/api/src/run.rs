@@ -9,7 +9,7 @@ use axum::Router;
 use tracing_subscriber::EnvFilter;
 
 /// Set by the Lambda runtime in every function's environment; its presence is how we know.
-const LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+pub(crate) const LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
 
 fn in_lambda() -> bool {
     std::env::var_os(LAMBDA_RUNTIME_API).is_some()

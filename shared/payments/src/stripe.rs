@@ -31,6 +31,27 @@ const BACKOFF: [Duration; ATTEMPTS - 1] = [Duration::from_millis(100), Duration:
 /// The budget of one attempt (connect, send, read). Three attempts and the backoff stay under
 /// API Gateway's 29 s integration timeout, so a hanging Stripe gives a 502, not a 504.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
+/// The longest one call can take: every attempt running out its [`ATTEMPT_TIMEOUT`], and the
+/// [`BACKOFF`] waits between them. A function that calls Stripe needs at least this much time
+/// (plus its own store calls) to run its recovery after Stripe fails, such as giving back
+/// checkout's reservation; `tests/e2e/infra.rs` holds each function's `Timeout` to it.
+pub const WORST_CASE_BUDGET: Duration = worst_case_budget(ATTEMPTS, ATTEMPT_TIMEOUT, &BACKOFF);
+
+/// `attempts` × `timeout` plus the sum of `backoff`.
+const fn worst_case_budget(attempts: usize, timeout: Duration, backoff: &[Duration]) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut i = 0;
+    while i < attempts {
+        total = total.saturating_add(timeout);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < backoff.len() {
+        total = total.saturating_add(backoff[i]);
+        i += 1;
+    }
+    total
+}
 
 /// The Stripe adapter. See the module documentation.
 #[derive(Clone)]
@@ -414,6 +435,14 @@ mod tests {
             assert!(body.contains("amount=1999") && body.contains("currency=eur"), "{body}");
             assert!(body.contains(&format!("metadata[{ORDER_ID_METADATA}]={}", req.order_id)), "{body}");
         }
+    }
+
+    #[test]
+    fn the_worst_case_budget_is_every_attempt_timing_out_plus_the_backoff() {
+        let attempts = u32::try_from(ATTEMPTS).expect("a few attempts");
+        assert_eq!(WORST_CASE_BUDGET, ATTEMPT_TIMEOUT * attempts + BACKOFF.iter().sum::<Duration>());
+        let backoff = [Duration::from_millis(100), Duration::from_millis(400)];
+        assert_eq!(worst_case_budget(3, Duration::from_secs(8), &backoff), Duration::from_millis(24_500));
     }
 
     #[tokio::test]

@@ -19,6 +19,8 @@ async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Resul
         stopped_early = outcome.stopped_early,
         "expiry sweep"
     );
+    nanoshop_api::metrics::add(nanoshop_api::Metric::OrdersExpired, u64::try_from(outcome.expired).unwrap_or(u64::MAX));
+    nanoshop_api::metrics::count(nanoshop_api::Metric::ExpirySweeps);
     Ok(outcome)
 }
 
