@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use nanoshop_api::{ApiError, AuthConfig, CursorCodec, Json, Verifier, health_router, with_common_layers_and_fallback};
 use nanoshop_catalog::CatalogDeps;
 use nanoshop_catalog::images::ImageStorage;
+use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_store::Store;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -123,6 +124,9 @@ pub struct LocalConfig {
     pub images: Arc<LocalImages>,
     /// Where `storefront-example/` is, served at `/` when it exists.
     pub storefront: Option<PathBuf>,
+    /// The most units of one SKU a cart may hold and an order reserve (`nanoshop serve`: the
+    /// default, as a deployment has unless it sets `MAX_UNITS_PER_SKU`).
+    pub max_units_per_sku: MaxUnitsPerSku,
 }
 
 impl std::fmt::Debug for LocalConfig {
@@ -233,6 +237,7 @@ impl LocalApp {
             store: store("cart"),
             verifier: config.verifier.clone(),
             image_base: config.images.public_url("").trim_end_matches('/').to_owned(),
+            max_units_per_sku: config.max_units_per_sku,
         });
         let checkout = nanoshop_checkout::router(nanoshop_checkout::CheckoutDeps {
             store: store("checkout"),
@@ -240,6 +245,7 @@ impl LocalApp {
             verifier: config.verifier.clone(),
             order_tokens: nanoshop_api::capability::OrderTokens::new(&config.order_token_key),
             payment_window: config.payment_window,
+            max_units_per_sku: config.max_units_per_sku,
         });
         let webhook = nanoshop_payments_webhook::router(nanoshop_payments_webhook::WebhookDeps {
             store: store("payments-webhook"),

@@ -115,6 +115,7 @@ fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>) -> anyhow:
         events_log: Some(data_dir.join("events.jsonl")),
         images: Arc::new(images),
         storefront,
+        max_units_per_sku: nanoshop_domain::cart::MaxUnitsPerSku::DEFAULT,
     };
     Ok(Local { config, secrets })
 }

@@ -16,6 +16,7 @@ mod hostile;
 mod images;
 mod infra;
 mod lambda;
+mod limits;
 mod load;
 mod localstripe;
 mod orders;

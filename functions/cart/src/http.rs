@@ -3,6 +3,9 @@
 //! needs prices or the catalog, then write on condition of the version read (1 call), retrying
 //! from the top when another request won the race. So no update is ever lost, and an item change
 //! is 3 round trips.
+//!
+//! No change takes a line above the store's [`MaxUnitsPerSku`] (422 `quantity_limit`), so one
+//! anonymous cart cannot hold a SKU's whole stock.
 
 use std::collections::BTreeSet;
 
@@ -13,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use nanoshop_api::bodies::AddressHttpBody;
 use nanoshop_api::{ApiError, Caller, Json, Result, etag};
-use nanoshop_domain::cart::{Cart, CartError, CartLines, CartStatus, Quantity};
+use nanoshop_domain::cart::{Cart, CartError, CartLines, CartStatus, MaxUnitsPerSku, Quantity};
 use nanoshop_domain::catalog::Sku;
 use nanoshop_domain::discount::DiscountCode;
 use nanoshop_domain::ids::CartId;
@@ -88,12 +91,25 @@ fn parse_quantity(n: i64, field: &str) -> Result<Quantity> {
     Quantity::try_from(n).map_err(|e| ApiError::validation(ValidationErrors::single(field, e.to_string())))
 }
 
-fn cart_error(e: CartError) -> ApiError {
+/// A change refused by a cart rule; `field` names the quantity the request gave.
+fn cart_error_at(e: CartError, field: &str) -> ApiError {
     match e {
         CartError::NotInCart { .. } => ApiError::not_found("cart line"),
-        CartError::QuantityTooLarge { .. } => ApiError::validation(ValidationErrors::single("quantity", e.to_string())),
+        CartError::QuantityTooLarge { .. } => ApiError::validation(ValidationErrors::single(field, e.to_string())),
+        CartError::OverUnitLimit { .. } => {
+            quantity_limit(e.to_string(), vec![FieldError { field: field.into(), message: e.to_string() }])
+        }
         CartError::TooManyLines { .. } => ApiError::conflict("too_many_lines", e.to_string()),
     }
+}
+
+fn cart_error(e: CartError) -> ApiError {
+    cart_error_at(e, "quantity")
+}
+
+/// 422 `quantity_limit`: more units of a SKU than the store sells in one order.
+fn quantity_limit(detail: String, errors: Vec<FieldError>) -> ApiError {
+    ApiError::unprocessable("quantity_limit", detail).with_errors(errors)
 }
 
 async fn load(state: &CartState, id: &CartId, caller: &Caller, token: &CartToken) -> Result<Cart> {
@@ -199,9 +215,11 @@ pub struct CreateCartHttpBody {
     pub items: Vec<ItemHttpBody>,
 }
 
-/// The requested items as cart lines, every problem reported by field.
-fn lines_of(items: &[ItemHttpBody]) -> Result<CartLines> {
+/// The requested items as cart lines, every problem reported by field: malformed items first
+/// (422 `validation_failed`), then quantities above the store's limit (422 `quantity_limit`).
+fn lines_of(items: &[ItemHttpBody], limit: MaxUnitsPerSku) -> Result<CartLines> {
     let mut errors = ValidationErrors::default();
+    let mut over_limit = Vec::new();
     let mut lines = CartLines::default();
     for (i, item) in items.iter().enumerate() {
         let sku = item.sku.parse::<Sku>().map_err(|e| errors.add(format!("items[{i}].sku"), e.to_string())).ok();
@@ -209,13 +227,24 @@ fn lines_of(items: &[ItemHttpBody]) -> Result<CartLines> {
             .map_err(|e| errors.add(format!("items[{i}].quantity"), e.to_string()))
             .ok();
         if let (Some(sku), Some(quantity)) = (sku, quantity) {
-            match lines.add(sku, quantity) {
+            match lines.add(sku, quantity, limit) {
                 Ok(next) => lines = next,
+                Err(e @ CartError::OverUnitLimit { .. }) => {
+                    over_limit.push(FieldError { field: format!("items[{i}].quantity"), message: e.to_string() });
+                }
                 Err(e) => errors.add(format!("items[{i}]"), e.to_string()),
             }
         }
     }
-    errors.into_result(lines).map_err(ApiError::validation)
+    let lines = errors.into_result(lines).map_err(ApiError::validation)?;
+    match over_limit.as_slice() {
+        [] => Ok(lines),
+        [one] => Err(quantity_limit(one.message.clone(), over_limit)),
+        _ => Err(quantity_limit(
+            format!("the store sells at most {limit} units of an item per order; see `errors`"),
+            over_limit,
+        )),
+    }
 }
 
 /// `POST /carts`: a new cart. A guest gets its token once; a customer who already has an active
@@ -229,7 +258,7 @@ pub async fn create(
         .currency
         .parse::<Currency>()
         .map_err(|e| ApiError::validation(ValidationErrors::single("currency", e.to_string())))?;
-    let lines = lines_of(&body.items)?;
+    let lines = lines_of(&body.items, state.max_units_per_sku)?;
     let customer = shopper(&caller).map(str::to_owned);
     let previous = match &customer {
         Some(c) => state.repo.customer_cart_id(c).await?,
@@ -272,8 +301,11 @@ async fn add_lines(state: &CartState, caller: &Caller, id: &CartId, lines: &Cart
         &CartToken(None),
         |cart| {
             let mut next = cart.clone();
-            for line in lines.as_slice() {
-                next.lines = next.lines.add(line.sku.clone(), line.quantity).map_err(cart_error)?;
+            for (i, line) in lines.as_slice().iter().enumerate() {
+                next.lines = next
+                    .lines
+                    .add(line.sku.clone(), line.quantity, state.max_units_per_sku)
+                    .map_err(|e| cart_error_at(e, &format!("items[{i}].quantity")))?;
             }
             Ok(next)
         },
@@ -320,7 +352,10 @@ pub async fn add_item(
         &id,
         &caller,
         &token,
-        |cart| Ok(Cart { lines: cart.lines.add(sku.clone(), quantity).map_err(cart_error)?, ..cart.clone() }),
+        |cart| {
+            let lines = cart.lines.add(sku.clone(), quantity, state.max_units_per_sku).map_err(cart_error)?;
+            Ok(Cart { lines, ..cart.clone() })
+        },
         no_check,
     )
     .await
@@ -351,7 +386,10 @@ pub async fn set_item(
         &id,
         &caller,
         &token,
-        |cart| Ok(Cart { lines: cart.lines.set_quantity(&sku, quantity).map_err(cart_error)?, ..cart.clone() }),
+        |cart| {
+            let lines = cart.lines.set_quantity(&sku, quantity, state.max_units_per_sku).map_err(cart_error)?;
+            Ok(Cart { lines, ..cart.clone() })
+        },
         no_check,
     )
     .await
@@ -466,8 +504,8 @@ pub async fn set_shipping(
 }
 
 /// `POST /carts/{id}/claim`: a signed-in customer takes over a guest cart (proved by its token).
-/// Into an existing active cart it merges (quantities summed, capped by 99 and stock, at most 50
-/// lines) and the guest cart becomes unusable; otherwise the guest cart becomes the customer's.
+/// Into an existing active cart it merges (quantities summed, capped by the store's limit per SKU
+/// and stock, at most 50 lines) and the guest cart becomes unusable; otherwise the guest cart becomes the customer's.
 /// Repeating a claim answers with the same customer cart.
 pub async fn claim(
     State(state): State<CartState>,
@@ -510,7 +548,8 @@ pub async fn claim(
             Some(mine) => {
                 let skus: Vec<&Sku> = guest.skus().chain(mine.skus()).collect();
                 let stock = state.repo.catalog(&skus, None, None).await?;
-                let merged = CartLines::merge_capped(&guest.lines, &mine.lines, |s| stock.available(s));
+                let merged =
+                    CartLines::merge_capped(&guest.lines, &mine.lines, |s| stock.available(s), state.max_units_per_sku);
                 let next = Cart { lines: merged, ..mine.clone() }.touched(now);
                 let gone = Cart { status: CartStatus::Merged, merged_into: Some(next.id.clone()), ..guest.clone() }
                     .touched(now);
