@@ -1,14 +1,17 @@
 //! Abuse limits of the cart and the checkout: the store's limit of units per SKU (so one
-//! anonymous cart cannot hold a SKU's whole stock through the payment window).
+//! anonymous cart cannot hold a SKU's whole stock through the payment window), and the limit on
+//! failed discount-code attempts per cart (so private codes cannot be guessed).
 
 use std::sync::Arc;
 
 use axum::http::{Method, StatusCode, header};
 use nanoshop_domain::cart::MaxUnitsPerSku;
+use nanoshop_domain::discount::{CODE_ATTEMPT_WINDOW, MAX_FAILED_CODE_ATTEMPTS};
 use nanoshop_store::embedded::EmbeddedStore;
-use serde_json::json;
+use nanoshop_store::{Store, Table};
+use serde_json::{Value, json};
 
-use crate::cart::{guest_cart, shop};
+use crate::cart::{GuestCart, guest_cart, shop};
 use crate::checkout::checkout;
 use crate::support::{Reply, TestApp};
 
@@ -89,4 +92,121 @@ async fn checkout_refuses_a_cart_filled_before_the_limit_was_lowered_and_reserve
     let placed = checkout(&after, &cart, "within-the-limit").await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
     assert_eq!(after.stock("P0").await, (50, 10, 40));
+}
+
+/// A shop with `TEN` (10 % off anything) and `BIG` (only from 1000.00 EUR), and a guest cart of
+/// one P0 (10.00 EUR).
+async fn codes_and_cart(t: &TestApp) -> GuestCart {
+    shop(t, 1).await;
+    for body in [
+        json!({"code": "TEN", "kind": "percentage", "percentage": "0.10"}),
+        json!({"code": "BIG", "kind": "percentage", "percentage": "0.20", "min_subtotal": [{"amount": 100000, "currency": "EUR"}]}),
+    ] {
+        let created = t.json(Method::POST, "/discounts", Some(&t.admin), &body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    }
+    guest_cart(t, json!([{"sku": "P0", "quantity": 1}])).await
+}
+
+async fn try_code(t: &TestApp, cart: &GuestCart, code: &str) -> Reply {
+    cart.send(t, Method::PUT, "/discount", Some(json!({"code": code}))).await
+}
+
+fn assert_too_many_attempts(reply: &Reply) -> u64 {
+    assert_eq!((reply.status, reply.code()), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"), "{}", reply.body);
+    let retry_after: u64 = reply.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    let window = u64::try_from(CODE_ATTEMPT_WINDOW.num_seconds()).unwrap();
+    assert!((1..=window).contains(&retry_after), "Retry-After {retry_after}");
+    retry_after
+}
+
+#[tokio::test]
+async fn after_five_failed_codes_a_cart_gets_429_for_any_code_until_the_window_ends() {
+    let t = TestApp::new();
+    let cart = codes_and_cart(&t).await;
+
+    // Within the limit a shopper learns why: an unknown code and one that does not apply differ.
+    let unknown = try_code(&t, &cart, "GUESS1").await;
+    assert_eq!((unknown.status, unknown.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_discount"));
+    assert_eq!(unknown.body["detail"], "there is no discount code `GUESS1`");
+    let not_applicable = try_code(&t, &cart, "big").await;
+    assert_eq!((not_applicable.status, not_applicable.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_discount"));
+    assert_eq!(
+        not_applicable.body["detail"],
+        "the code `BIG` does not apply: this code needs a subtotal of at least 1000.00 EUR"
+    );
+    for guess in ["GUESS2", "GUESS3", "GUESS4"] {
+        assert_eq!(try_code(&t, &cart, guess).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    // The sixth attempt is refused whatever the code, a valid one too, and changes nothing.
+    let store = t.embedded.clone().unwrap();
+    let before = store.snapshot();
+    for code in ["TEN", "GUESS6", "BIG"] {
+        let locked = try_code(&t, &cart, code).await;
+        assert_too_many_attempts(&locked);
+        assert!(locked.body["detail"].as_str().unwrap().contains("try again in 15 minutes"), "{}", locked.body);
+    }
+    assert!(store.snapshot() == before, "a 429 wrote to the store");
+    // A malformed code reveals nothing and is not an attempt: it is refused as before.
+    assert_eq!(try_code(&t, &cart, "?").await.code(), "invalid_discount");
+    // The rest of the cart works as ever.
+    let add = cart.send(&t, Method::POST, "/items", Some(json!({"sku": "P0", "quantity": 1}))).await;
+    assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+    assert_eq!(add.body["discount"], Value::Null);
+
+    // Once the window has ended, codes work again (the window is moved back rather than waited).
+    let window_start = age_attempts(&t, &cart, CODE_ATTEMPT_WINDOW).await;
+    assert!(!window_start.is_empty());
+    let applied = try_code(&t, &cart, "TEN").await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
+    assert_eq!(applied.body["discount"]["code"], "TEN");
+    // And a fresh window of five failures opens with the next one.
+    for n in 1..=MAX_FAILED_CODE_ATTEMPTS {
+        let reply = try_code(&t, &cart, &format!("AGAIN{n}")).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {n}: {}", reply.body);
+    }
+    assert_too_many_attempts(&try_code(&t, &cart, "TEN").await);
+}
+
+/// Moves the cart's window of failed code attempts `by` into the past, as the clock would;
+/// returns the window start as stored before.
+async fn age_attempts(t: &TestApp, cart: &GuestCart, by: chrono::TimeDelta) -> String {
+    let store = t.embedded.clone().unwrap();
+    let key = nanoshop_schema::carts::cart_key(&cart.id.parse().unwrap());
+    let item = store.get(Table::Carts, &key).await.unwrap().unwrap();
+    let mut doc: Value = serde_json::from_str(item.s(nanoshop_schema::DOC).unwrap()).unwrap();
+    let start = doc["code_attempts"]["window_start"].as_str().unwrap().to_owned();
+    let aged = start.parse::<chrono::DateTime<chrono::Utc>>().unwrap() - by;
+    doc["code_attempts"]["window_start"] = json!(aged);
+    store.put(Table::Carts, item.with(nanoshop_schema::DOC, doc.to_string()), None).await.unwrap();
+    start
+}
+
+/// Five failing codes tried on one cart at once, on 4 threads: each is counted, because the count
+/// is written on condition of the cart's version like any change, and retried when it lost.
+pub async fn concurrent_failed_codes(t: Arc<TestApp>) {
+    let cart = Arc::new(codes_and_cart(&t).await);
+    let attempts: Vec<_> = (0..MAX_FAILED_CODE_ATTEMPTS)
+        .map(|i| {
+            let (t, cart) = (t.clone(), cart.clone());
+            tokio::spawn(async move { try_code(&t, &cart, &format!("RACE{i}")).await })
+        })
+        .collect();
+    for attempt in attempts {
+        let reply = attempt.await.unwrap();
+        assert_eq!(
+            (reply.status, reply.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_discount"),
+            "{}",
+            reply.body
+        );
+    }
+    // Had one of the five been lost to a race, this valid code would apply.
+    assert_too_many_attempts(&try_code(&t, &cart, "TEN").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_failed_codes_all_count() {
+    concurrent_failed_codes(Arc::new(TestApp::new())).await;
 }

@@ -4,8 +4,11 @@
 //! from the top when another request won the race. So no update is ever lost, and an item change
 //! is 3 round trips.
 //!
-//! No change takes a line above the store's [`MaxUnitsPerSku`] (422 `quantity_limit`), so one
-//! anonymous cart cannot hold a SKU's whole stock.
+//! Two abuse limits live on that path: no change takes a line above the store's
+//! [`MaxUnitsPerSku`] (422 `quantity_limit`), and a discount code that is unknown or does not
+//! apply is counted on the cart by the same conditional write a change makes, so concurrent
+//! attempts all count; a cart out of attempts gets 429 `too_many_attempts` for any code
+//! ([`nanoshop_domain::discount::CodeAttempts`]).
 
 use std::collections::BTreeSet;
 
@@ -13,7 +16,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use nanoshop_api::bodies::AddressHttpBody;
 use nanoshop_api::{ApiError, Caller, Json, Result, etag};
 use nanoshop_domain::cart::{Cart, CartError, CartLines, CartStatus, MaxUnitsPerSku, Quantity};
@@ -156,14 +159,29 @@ fn check_new_skus(before: &Cart, next: &Cart, catalog: &CatalogSnapshot) -> Resu
     }
 }
 
-/// The one path of every cart change; see the module documentation.
+/// A change refused once the catalog was read: the answer, and what to store instead of the
+/// change, if anything. A failed discount-code attempt stores its count, in the write the change
+/// would have made.
+struct Refusal {
+    error: ApiError,
+    instead: Option<Box<Cart>>,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Self { error, instead: None }
+    }
+}
+
+/// The one path of every cart change; see the module documentation. `check` sees the cart as
+/// read and as changed.
 async fn change(
     state: &CartState,
     id: &str,
     caller: &Caller,
     token: &CartToken,
     apply: impl Fn(&Cart) -> Result<Cart>,
-    check: impl Fn(&Cart, &CatalogSnapshot, &Quote) -> Result<()>,
+    check: impl Fn(&Cart, &Cart, &CatalogSnapshot, &Quote) -> Result<(), Refusal>,
 ) -> Result<Response> {
     let id = parse_id(id)?;
     for attempt in 0..CHANGE_ATTEMPTS {
@@ -178,11 +196,16 @@ async fn change(
         let catalog = snapshot(state, &next).await?;
         check_new_skus(&cart, &next, &catalog)?;
         let priced = priced(&next, &catalog)?;
-        check(&next, &catalog, &priced)?;
-        match state.repo.save(&next, cart.version).await {
-            Ok(()) => return Ok(respond(StatusCode::OK, &next, &catalog, &priced, &state.image_base, None)),
-            Err(RepoError::Conflict) => backoff(attempt).await,
-            Err(e) => return Err(e.into()),
+        let (instead, refused) = match check(&cart, &next, &catalog, &priced) {
+            Ok(()) => (None, None),
+            Err(Refusal { error, instead: None }) => return Err(error),
+            Err(Refusal { error, instead: Some(instead) }) => (Some(instead), Some(error)),
+        };
+        match (state.repo.save(instead.as_deref().unwrap_or(&next), cart.version).await, refused) {
+            (Ok(()), None) => return Ok(respond(StatusCode::OK, &next, &catalog, &priced, &state.image_base, None)),
+            (Ok(()), Some(refused)) => return Err(refused),
+            (Err(RepoError::Conflict), _) => backoff(attempt).await,
+            (Err(e), _) => return Err(e.into()),
         }
     }
     Err(RepoError::Conflict.into())
@@ -196,7 +219,7 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }
 
-fn no_check(_: &Cart, _: &CatalogSnapshot, _: &Quote) -> Result<()> {
+fn no_check(_: &Cart, _: &Cart, _: &CatalogSnapshot, _: &Quote) -> Result<(), Refusal> {
     Ok(())
 }
 
@@ -420,7 +443,26 @@ pub struct DiscountHttpBody {
     pub code: String,
 }
 
+/// 429 `too_many_attempts` until `until`, with `Retry-After` in whole seconds.
+fn too_many_attempts(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
+    let millis = u64::try_from((until - now).num_milliseconds()).unwrap_or(0);
+    let seconds = millis.div_ceil(1000);
+    ApiError::too_many_requests(
+        "too_many_attempts",
+        format!(
+            "too many discount codes that do not apply were tried on this cart; try again in {} minutes",
+            seconds.div_ceil(60).max(1)
+        ),
+        seconds,
+    )
+}
+
 /// `PUT /carts/{id}/discount`: applies a code if it applies to this cart now.
+///
+/// A code that is unknown or does not apply is 422 `invalid_discount` saying which, and counts
+/// as a failed attempt on the cart; a cart out of attempts answers 429 `too_many_attempts`
+/// whatever the code, and changes nothing. A malformed code is refused before the cart is read
+/// (no code has that shape, so it tells nothing) and is not counted.
 pub async fn apply_discount(
     State(state): State<CartState>,
     caller: Caller,
@@ -433,16 +475,23 @@ pub async fn apply_discount(
         .code
         .parse::<DiscountCode>()
         .map_err(|_| invalid(format!("`{}` is not a discount code", body.code.chars().take(40).collect::<String>())))?;
+    let now = Utc::now();
     change(
         &state,
         &id,
         &caller,
         &token,
-        |cart| Ok(Cart { discount_code: Some(code.as_str().to_owned()), ..cart.clone() }),
-        |_, catalog, priced| match (&catalog.discount, &priced.rejection) {
-            (None, _) => Err(invalid(format!("there is no discount code `{code}`"))),
-            (Some(_), Some(why)) => Err(invalid(format!("the code `{code}` does not apply: {why}"))),
-            (Some(_), None) => Ok(()),
+        |cart| match cart.code_attempts.locked_until(now) {
+            Some(until) => Err(too_many_attempts(until, now)),
+            None => Ok(Cart { discount_code: Some(code.as_str().to_owned()), ..cart.clone() }),
+        },
+        |before, _, catalog, priced| {
+            let why = match (&catalog.discount, &priced.rejection) {
+                (None, _) => format!("there is no discount code `{code}`"),
+                (Some(_), Some(why)) => format!("the code `{code}` does not apply: {why}"),
+                (Some(_), None) => return Ok(()),
+            };
+            Err(Refusal { error: invalid(why), instead: Some(Box::new(before.clone().with_failed_code_attempt(now))) })
         },
     )
     .await
@@ -482,20 +531,19 @@ pub async fn set_shipping(
         &caller,
         &token,
         |cart| Ok(Cart { shipping_address: Some(address.clone()), shipping_method: method.clone(), ..cart.clone() }),
-        |cart, catalog, priced| {
+        |_, cart, catalog, priced| {
             let country = cart.shipping_address.as_ref().map(|a| a.country.clone());
             if country.as_ref().is_none_or(|c| catalog.settings.zone_for(c).is_none()) {
                 return Err(ApiError::unprocessable("country_not_shipped", "the store does not ship to this country")
-                    .with_errors(vec![FieldError {
-                        field: "address.country".into(),
-                        message: "not shipped to".into(),
-                    }]));
+                    .with_errors(vec![FieldError { field: "address.country".into(), message: "not shipped to".into() }])
+                    .into());
             }
             match &cart.shipping_method {
                 Some(m) if !priced.offers(m) => Err(ApiError::unprocessable(
                     "shipping_method_unavailable",
                     format!("`{m}` is not offered for this address and currency"),
-                )),
+                )
+                .into()),
                 _ => Ok(()),
             }
         },

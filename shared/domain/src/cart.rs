@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
 use crate::catalog::Sku;
+use crate::discount::CodeAttempts;
 use crate::ids::CartId;
 use crate::money::Currency;
 
@@ -323,6 +324,10 @@ pub struct Cart {
     pub status: CartStatus,
     /// For a merged guest cart: the customer cart it went into, so a repeated claim answers the same.
     pub merged_into: Option<CartId>,
+    /// Discount codes tried on this cart that were unknown or did not apply, in the current
+    /// window; absent from carts stored before it existed.
+    #[serde(default, skip_serializing_if = "CodeAttempts::is_none")]
+    pub code_attempts: CodeAttempts,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -341,6 +346,7 @@ impl Cart {
             shipping_method: None,
             status: CartStatus::Active,
             merged_into: None,
+            code_attempts: CodeAttempts::default(),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -358,6 +364,16 @@ impl Cart {
     pub fn touched(mut self, now: DateTime<Utc>) -> Self {
         self.version += 1;
         self.updated_at = now;
+        self
+    }
+
+    /// This cart with one more failed discount-code attempt at `now`: the next version, so the
+    /// count is written on condition of the version read like any change, but its lifetime is not
+    /// restarted (guessing codes does not keep a cart alive).
+    #[must_use]
+    pub fn with_failed_code_attempt(mut self, now: DateTime<Utc>) -> Self {
+        self.code_attempts = self.code_attempts.failed_at(now);
+        self.version += 1;
         self
     }
 
