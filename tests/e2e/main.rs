@@ -20,5 +20,6 @@ mod limits;
 mod load;
 mod localstripe;
 mod orders;
+mod serve;
 mod support;
 mod wire;
