@@ -19,5 +19,6 @@ mod lambda;
 mod load;
 mod localstripe;
 mod orders;
+mod secrets;
 mod support;
 mod wire;
