@@ -257,3 +257,135 @@ async fn a_providers_refusal_is_a_502_without_the_providers_words() {
     assert!(!body.contains("4242") && !body.contains("live charges"), "the provider's text reached the client: {body}");
     assert_eq!(t.stock("P0").await, (5, 0, 5), "nothing stays reserved");
 }
+
+/// What the Stripe stand-in saw: each request's method, path, authorization and form body.
+type Seen = Arc<std::sync::Mutex<Vec<(String, String, String, String)>>>;
+
+/// A stand-in for Stripe's webhook-endpoint API (localstripe has no `/v1/webhook_endpoints`):
+/// lists `existing`, deletes, and creates an endpoint answering `secret` as Stripe does.
+async fn stripe_endpoints(existing: Value, secret: String) -> (String, Seen) {
+    use axum::extract::{OriginalUri, State};
+    use axum::http::HeaderMap;
+    fn record(seen: &Seen, method: &str, uri: &OriginalUri, headers: &HeaderMap, body: String) {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        seen.lock().unwrap().push((method.to_owned(), uri.path().to_owned(), auth, body));
+    }
+    let seen: Seen = Arc::default();
+    let app = Router::new()
+        .route(
+            "/v1/webhook_endpoints",
+            axum::routing::get({
+                let existing = existing.clone();
+                move |State(seen): State<Seen>, uri: OriginalUri, headers: HeaderMap| async move {
+                    record(&seen, "GET", &uri, &headers, String::new());
+                    axum::Json(json!({"object": "list", "data": existing}))
+                }
+            })
+            .post(
+                move |State(seen): State<Seen>, uri: OriginalUri, headers: HeaderMap, body: String| async move {
+                    record(&seen, "POST", &uri, &headers, body);
+                    axum::Json(json!({"id": "we_new", "object": "webhook_endpoint", "secret": secret}))
+                },
+            ),
+        )
+        .route(
+            "/v1/webhook_endpoints/{id}",
+            axum::routing::delete(|State(seen): State<Seen>, uri: OriginalUri, headers: HeaderMap| async move {
+                record(&seen, "DELETE", &uri, &headers, String::new());
+                axum::Json(json!({"deleted": true}))
+            }),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), seen)
+}
+
+/// `scripts/connect-stripe.py` with the venv's Python, against `moto` and a Stripe at `stripe`.
+async fn connect_stripe(moto: &str, stripe: &str, url: &str, secret_id: &str) -> std::process::Output {
+    let cache = std::env::var("NANOSHOP_CACHE")
+        .unwrap_or_else(|_| format!("{}/.cache/nanoshop", std::env::var("HOME").unwrap_or_default()));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/connect-stripe.py");
+    let mut command = std::process::Command::new(format!("{cache}/venv/bin/python"));
+    command
+        .args([script, "--webhook-url", url, "--secret-id", secret_id, "--region", "eu-west-1"])
+        .env("AWS_ENDPOINT_URL", moto)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("STRIPE_API_BASE", stripe);
+    // Off the runtime's thread: the Stripe stand-in answers the script on it.
+    tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn connect_stripe_registers_the_endpoint_once_and_merges_its_secret_into_the_stripe_secret() {
+    let Some(moto) = moto() else { return };
+    let client = secrets_manager(&moto);
+    let id = format!("nanoshop/stripe-connect-{:016x}", rand::random::<u64>());
+    let keys = json!({"secret_key": "sk_test_connect", "publishable_key": "pk_test_connect"});
+    client.create_secret().name(&id).secret_string(keys.to_string()).send().await.unwrap();
+    let url = "https://abc123.execute-api.eu-west-1.amazonaws.com/webhooks/stripe";
+    let signing = signing_secret();
+    // An endpoint left at our URL by an earlier attempt: its secret is lost, so it is replaced.
+    let stale = json!([{"id": "we_old", "url": url}, {"id": "we_other", "url": "https://elsewhere.example/hook"}]);
+    let (stripe, seen) = stripe_endpoints(stale, signing.clone()).await;
+
+    let run = connect_stripe(&moto, &stripe, url, &id).await;
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains(&signing) && !stderr.contains("sk_test_connect"), "a secret was printed: {stderr}");
+
+    let stored: Value =
+        serde_json::from_str(&client.get_secret_value().secret_id(&id).send().await.unwrap().secret_string.unwrap())
+            .unwrap();
+    assert_eq!(
+        stored,
+        json!({"secret_key": "sk_test_connect", "publishable_key": "pk_test_connect", "webhook_secret": signing}),
+        "the signing secret is merged in, the keys kept"
+    );
+    let calls = seen.lock().unwrap().clone();
+    let methods: Vec<(&str, &str)> = calls.iter().map(|(m, p, _, _)| (m.as_str(), p.as_str())).collect();
+    assert_eq!(
+        methods,
+        [
+            ("GET", "/v1/webhook_endpoints"),
+            ("DELETE", "/v1/webhook_endpoints/we_old"),
+            ("POST", "/v1/webhook_endpoints")
+        ]
+    );
+    let basic =
+        format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "sk_test_connect:"));
+    assert!(calls.iter().all(|(_, _, auth, _)| *auth == basic), "every call with the secret key");
+    let form: Vec<(String, String)> = url_pairs(&calls[2].3);
+    assert!(form.contains(&("url".into(), url.into())), "{form:?}");
+    let events: Vec<&str> = form.iter().filter(|(k, _)| k == "enabled_events[]").map(|(_, v)| v.as_str()).collect();
+    assert_eq!(events, webhook::HANDLED_EVENT_TYPES, "exactly the events the webhook handles");
+
+    // Connected: a second deploy changes nothing at Stripe.
+    let again = connect_stripe(&moto, &stripe, url, &id).await;
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(seen.lock().unwrap().len(), 3, "no further call to Stripe");
+
+    // The secret it stored is one the webhook accepts.
+    assert!(webhook::check_signing_secret(&signing).is_ok());
+}
+
+#[tokio::test]
+async fn connect_stripe_never_sends_a_live_key_to_another_base() {
+    let Some(moto) = moto() else { return };
+    let client = secrets_manager(&moto);
+    let id = format!("nanoshop/stripe-live-{:016x}", rand::random::<u64>());
+    let keys = json!({"secret_key": "sk_live_connect", "publishable_key": "pk_live_connect"});
+    client.create_secret().name(&id).secret_string(keys.to_string()).send().await.unwrap();
+    let (stripe, seen) = stripe_endpoints(json!([]), signing_secret()).await;
+    let run = connect_stripe(&moto, &stripe, "https://x.example/webhooks/stripe", &id).await;
+    assert!(!run.status.success());
+    assert!(seen.lock().unwrap().is_empty(), "nothing was sent");
+}
+
+/// `a=1&b=2` as pairs, percent-decoded.
+fn url_pairs(body: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+    body.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
+}
