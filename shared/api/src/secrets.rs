@@ -418,6 +418,37 @@ mod tests {
         assert_eq!(remote.reads(), 3);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_router_waits_for_its_secret_answering_503_not_configured_meanwhile() {
+        use axum::body::Body;
+        use axum::routing::get;
+        use http::{Request, StatusCode};
+
+        let (remote, _, up) = fake("k".repeat(32).as_str(), false);
+        let secret = Secret::remote(remote.clone(), None);
+        let app = when_configured(move || {
+            let secret = secret.clone();
+            async move {
+                let key = hmac_key(&secret, "test").await?;
+                let len = key.expose_secret().len();
+                Some(Router::new().route("/x", get(move || async move { len.to_string() })))
+            }
+        })
+        .await;
+        let status = |path: &'static str| {
+            let app = app.clone();
+            async move { app.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap().status() }
+        };
+        assert_eq!(status("/x").await, StatusCode::SERVICE_UNAVAILABLE, "Secrets Manager is down");
+        up.store(true, Ordering::SeqCst);
+        tokio::time::advance(MIN_REREAD_INTERVAL).await;
+        assert_eq!(status("/x").await, StatusCode::OK, "built once the secret can be read");
+        assert_eq!(status("/nope").await, StatusCode::NOT_FOUND, "with the problem+json fallback");
+        let reads = remote.reads();
+        assert_eq!(status("/x").await, StatusCode::OK);
+        assert_eq!(remote.reads(), reads, "built once, not per request");
+    }
+
     #[test]
     fn fields_are_read_from_json_and_blank_values_are_missing() {
         assert_eq!(expose(pick(r#"{"a": "x"}"#, Some("a"))).as_deref(), Some("x"));
