@@ -170,7 +170,7 @@ pub fn check_key(key: &str, base: Option<&str>) -> Result<(), StripeConfigError>
     let lower = rest.to_ascii_lowercase();
     if rest.len() < 4
         || !rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        || ["replace", "example", "your", "xxxx", "placeholder"].iter().any(|p| lower.contains(p))
+        || ["replace", "example", "placeholder"].iter().any(|p| lower.contains(p))
     {
         return Err(StripeConfigError("the secret key is a placeholder, not a key".into()));
     }
