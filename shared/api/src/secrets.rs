@@ -81,10 +81,16 @@ pub trait SecretFetcher: Send + Sync + std::fmt::Debug {
 }
 
 /// A Secrets Manager secret, by id.
-#[derive(Debug)]
 struct SecretsManagerFetcher {
     client: SecretsManagerClient,
     id: String,
+}
+
+/// The id only: what a log line needs to name the secret, and nothing of the client's settings.
+impl std::fmt::Debug for SecretsManagerFetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SecretsManager").field(&self.id).finish()
+    }
 }
 
 #[async_trait]
