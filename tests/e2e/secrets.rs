@@ -47,6 +47,26 @@ fn secrets_manager(endpoint: &str) -> SecretsManagerClient {
     SecretsManagerClient::from_conf(config)
 }
 
+/// Secrets in moto for the functions to read at start, and the variables that point them there
+/// (the cold-start benchmark in `lambda.rs`).
+pub async fn bench_secret_ids(moto: &str) -> Vec<(String, String)> {
+    let client = secrets_manager(moto);
+    let run = format!("{:016x}", rand::random::<u64>());
+    let stripe =
+        json!({"secret_key": "sk_test_bench", "publishable_key": "pk_test_bench", "webhook_secret": signing_secret()});
+    let mut vars = vec![("AWS_ENDPOINT_URL_SECRETS_MANAGER".to_owned(), moto.to_owned())];
+    for (var, name, value) in [
+        ("STRIPE_SECRET_ID", "stripe", stripe.to_string()),
+        ("ORDER_TOKEN_SECRET_ID", "order-token", "t".repeat(8) + &signing_secret()),
+        ("CURSOR_SECRET_ID", "cursor", "c".repeat(8) + &signing_secret()),
+    ] {
+        let id = format!("nanoshop/bench-{run}/{name}");
+        client.create_secret().name(&id).secret_string(value).send().await.unwrap();
+        vars.push((var.to_owned(), id));
+    }
+    vars
+}
+
 /// A signing secret as Stripe makes them: `whsec_` and 32 random characters.
 fn signing_secret() -> String {
     let mut bytes = [0u8; 24];
