@@ -165,6 +165,9 @@ pub enum UnusableSecret {
 /// have an order marked paid: the webhook answers 503 `not_configured` instead, and Stripe
 /// redelivers for three days while the real secret is put in place.
 ///
+/// `scripts/connect-stripe.py` ports these rules (`signing_secret_problem`), so that the deploy
+/// never stores or keeps a secret the webhook refuses; an e2e test gives both the same table.
+///
 /// # Errors
 /// [`UnusableSecret`], saying why without showing the secret.
 pub fn check_signing_secret(secret: &str) -> Result<(), UnusableSecret> {
