@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 description of the whole API, generated from the route tables the functions
 //! export, so a route cannot exist without being described (a test checks the reverse).
 
+use nanoshop_api::Access;
 use serde_json::{Map, Value, json};
 
 /// Every function's routes, by function name.
@@ -12,6 +13,18 @@ pub fn routes() -> Vec<(&'static str, &'static [nanoshop_api::Route])> {
         (nanoshop_payments_webhook::FUNCTION, nanoshop_payments_webhook::ROUTES),
         (nanoshop_orders::FUNCTION, nanoshop_orders::ROUTES),
     ]
+}
+
+/// The security requirements of a route: alternatives are separate requirement objects, `{}`
+/// is anonymous access.
+fn security(access: Access) -> Value {
+    match access {
+        Access::Anyone => json!([{}, {"bearer": []}]),
+        Access::Customer | Access::Admin | Access::CustomerOrAdmin | Access::OwnerOrAdmin => json!([{"bearer": []}]),
+        Access::CartTokenOrOwner => json!([{"cartToken": []}, {"bearer": []}]),
+        Access::OrderOwnerTokenOrAdmin => json!([{"orderToken": []}, {"bearer": []}]),
+        Access::StripeSignature => json!([{"stripeSignature": []}]),
+    }
 }
 
 /// The document served at `/openapi.json` and printed by `nanoshop openapi`.
@@ -31,14 +44,12 @@ pub fn document() -> Value {
                 "tags": [function],
                 "parameters": parameters,
                 "x-nanoshop-function": function,
-                "x-nanoshop-who": route.who,
+                "x-nanoshop-access": format!("{:?}", route.access),
                 "responses": {
                     "default": {"description": "An RFC 9457 problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                 }
             });
-            if route.who != "anyone" {
-                operation["security"] = json!([{"bearer": []}]);
-            }
+            operation["security"] = security(route.access);
             let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
             entry[route.method.to_lowercase()] = operation;
         }
@@ -48,7 +59,12 @@ pub fn document() -> Value {
         "info": {"title": "nanoshop", "version": env!("CARGO_PKG_VERSION"), "description": "The nanoshop REST API (API.md, contract v1)."},
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "cartToken": {"type": "apiKey", "in": "header", "name": "X-Cart-Token"},
+                "orderToken": {"type": "apiKey", "in": "header", "name": "X-Order-Token"},
+                "stripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"}
+            },
             "schemas": {
                 "Problem": {
                     "type": "object",

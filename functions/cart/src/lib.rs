@@ -16,7 +16,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, patch, post, put};
-use nanoshop_api::{Route, Verifier};
+use nanoshop_api::{Access, Route, Verifier};
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
 
@@ -30,43 +30,58 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/carts",
-        who: "anyone",
+        access: Access::Anyone,
         summary: "Create a cart (a customer's, with a JWT); the guest token is returned once",
     },
     Route {
         method: "GET",
         path: "/carts/{id}",
-        who: "cart token or owner",
+        access: Access::CartTokenOrOwner,
         summary: "The cart, priced from the catalog",
     },
-    Route { method: "POST", path: "/carts/{id}/items", who: "cart token or owner", summary: "Add units of a SKU" },
+    Route {
+        method: "POST",
+        path: "/carts/{id}/items",
+        access: Access::CartTokenOrOwner,
+        summary: "Add units of a SKU",
+    },
     Route {
         method: "PATCH",
         path: "/carts/{id}/items/{sku}",
-        who: "cart token or owner",
+        access: Access::CartTokenOrOwner,
         summary: "Set a line's quantity; 0 removes it",
     },
-    Route { method: "DELETE", path: "/carts/{id}/items/{sku}", who: "cart token or owner", summary: "Remove a line" },
-    Route { method: "PUT", path: "/carts/{id}/discount", who: "cart token or owner", summary: "Apply a discount code" },
+    Route {
+        method: "DELETE",
+        path: "/carts/{id}/items/{sku}",
+        access: Access::CartTokenOrOwner,
+        summary: "Remove a line",
+    },
+    Route {
+        method: "PUT",
+        path: "/carts/{id}/discount",
+        access: Access::CartTokenOrOwner,
+        summary: "Apply a discount code",
+    },
     Route {
         method: "DELETE",
         path: "/carts/{id}/discount",
-        who: "cart token or owner",
+        access: Access::CartTokenOrOwner,
         summary: "Remove the discount code",
     },
     Route {
         method: "PUT",
         path: "/carts/{id}/shipping",
-        who: "cart token or owner",
+        access: Access::CartTokenOrOwner,
         summary: "Set the address and shipping method",
     },
     Route {
         method: "POST",
         path: "/carts/{id}/claim",
-        who: "customer",
+        access: Access::Customer,
         summary: "Merge a guest cart into the customer's cart",
     },
-    Route { method: "GET", path: "/me/cart", who: "customer", summary: "The customer's active cart" },
+    Route { method: "GET", path: "/me/cart", access: Access::Customer, summary: "The customer's active cart" },
 ];
 
 /// Every table the cart function touches and how; its IAM policy is derived from this list. It

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post, put};
-use nanoshop_api::{CursorCodec, Route, Verifier};
+use nanoshop_api::{Access, CursorCodec, Route, Verifier};
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
 
@@ -32,30 +32,40 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/products",
-        who: "anyone",
+        access: Access::Anyone,
         summary: "List active products; admins may filter by status",
     },
-    Route { method: "POST", path: "/products", who: "admin", summary: "Create a product" },
-    Route { method: "GET", path: "/products/{id_or_slug}", who: "anyone", summary: "One product by id or slug" },
-    Route { method: "PATCH", path: "/products/{id}", who: "admin", summary: "Merge-patch a product" },
-    Route { method: "DELETE", path: "/products/{id}", who: "admin", summary: "Archive a product" },
+    Route { method: "POST", path: "/products", access: Access::Admin, summary: "Create a product" },
+    Route {
+        method: "GET",
+        path: "/products/{id_or_slug}",
+        access: Access::Anyone,
+        summary: "One product by id or slug",
+    },
+    Route { method: "PATCH", path: "/products/{id}", access: Access::Admin, summary: "Merge-patch a product" },
+    Route { method: "DELETE", path: "/products/{id}", access: Access::Admin, summary: "Archive a product" },
     Route {
         method: "POST",
         path: "/products/{id}/images",
-        who: "admin",
+        access: Access::Admin,
         summary: "Presigned upload of a product image",
     },
-    Route { method: "GET", path: "/categories", who: "anyone", summary: "The category tree" },
-    Route { method: "PUT", path: "/categories/{slug}", who: "admin", summary: "Create or update a category" },
-    Route { method: "GET", path: "/inventory/{sku}", who: "admin", summary: "Stock of a SKU" },
-    Route { method: "PUT", path: "/inventory/{sku}", who: "admin", summary: "Set the units on hand of a SKU" },
-    Route { method: "GET", path: "/settings", who: "anyone", summary: "Store settings (public part; all for admins)" },
-    Route { method: "PUT", path: "/settings", who: "admin", summary: "Replace the store settings" },
-    Route { method: "POST", path: "/discounts", who: "admin", summary: "Create a discount code" },
-    Route { method: "GET", path: "/discounts", who: "admin", summary: "List discount codes, newest first" },
-    Route { method: "GET", path: "/discounts/{id}", who: "admin", summary: "One discount code" },
-    Route { method: "PATCH", path: "/discounts/{id}", who: "admin", summary: "Merge-patch a discount code" },
-    Route { method: "GET", path: "/health", who: "anyone", summary: "Liveness and version" },
+    Route { method: "GET", path: "/categories", access: Access::Anyone, summary: "The category tree" },
+    Route { method: "PUT", path: "/categories/{slug}", access: Access::Admin, summary: "Create or update a category" },
+    Route { method: "GET", path: "/inventory/{sku}", access: Access::Admin, summary: "Stock of a SKU" },
+    Route { method: "PUT", path: "/inventory/{sku}", access: Access::Admin, summary: "Set the units on hand of a SKU" },
+    Route {
+        method: "GET",
+        path: "/settings",
+        access: Access::Anyone,
+        summary: "Store settings (public part; all for admins)",
+    },
+    Route { method: "PUT", path: "/settings", access: Access::Admin, summary: "Replace the store settings" },
+    Route { method: "POST", path: "/discounts", access: Access::Admin, summary: "Create a discount code" },
+    Route { method: "GET", path: "/discounts", access: Access::Admin, summary: "List discount codes, newest first" },
+    Route { method: "GET", path: "/discounts/{id}", access: Access::Admin, summary: "One discount code" },
+    Route { method: "PATCH", path: "/discounts/{id}", access: Access::Admin, summary: "Merge-patch a discount code" },
+    Route { method: "GET", path: "/health", access: Access::Anyone, summary: "Liveness and version" },
 ];
 
 /// Every table the catalog function touches and how; its IAM policy is derived from this list.

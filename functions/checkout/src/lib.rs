@@ -15,7 +15,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::post;
 use nanoshop_api::capability::OrderTokens;
-use nanoshop_api::{Route, Verifier};
+use nanoshop_api::{Access, Route, Verifier};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
@@ -28,7 +28,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const ROUTES: &[Route] = &[Route {
     method: "POST",
     path: "/checkout",
-    who: "cart token or owner",
+    access: Access::CartTokenOrOwner,
     summary: "Turn a cart into an order with its stock reserved, and a PaymentIntent",
 }];
 

@@ -20,7 +20,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use nanoshop_api::capability::OrderTokens;
-use nanoshop_api::{CursorCodec, Route, Verifier};
+use nanoshop_api::{Access, CursorCodec, Route, Verifier};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
@@ -34,32 +34,32 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/orders",
-        who: "customer (own) or admin",
+        access: Access::CustomerOrAdmin,
         summary: "Orders newest first; admins filter by status or e-mail",
     },
-    Route { method: "GET", path: "/orders/{id}", who: "owner, admin or order token", summary: "One order" },
+    Route { method: "GET", path: "/orders/{id}", access: Access::OrderOwnerTokenOrAdmin, summary: "One order" },
     Route {
         method: "POST",
         path: "/orders/{id}/cancel",
-        who: "admin; owner while not fulfilled",
+        access: Access::OwnerOrAdmin,
         summary: "Cancel; refunds what was paid, restocks",
     },
     Route {
         method: "POST",
         path: "/orders/{id}/token",
-        who: "admin; owner",
+        access: Access::OwnerOrAdmin,
         summary: "A fresh order token; every earlier token of the order stops working",
     },
     Route {
         method: "POST",
         path: "/orders/{id}/fulfillments",
-        who: "admin",
+        access: Access::Admin,
         summary: "Ship some or all of what is left",
     },
     Route {
         method: "POST",
         path: "/orders/{id}/refunds",
-        who: "admin",
+        access: Access::Admin,
         summary: "Refund (Idempotency-Key required), restocking explicitly",
     },
 ];

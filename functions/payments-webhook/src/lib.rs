@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::post;
-use nanoshop_api::Route;
+use nanoshop_api::{Access, Route};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
@@ -26,7 +26,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const ROUTES: &[Route] = &[Route {
     method: "POST",
     path: "/webhooks/stripe",
-    who: "Stripe (signed)",
+    access: Access::StripeSignature,
     summary: "Stripe's signed payment events",
 }];
 

@@ -87,8 +87,47 @@ pub fn with_common_layers_and_fallback(router: Router) -> Router {
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
-    pub who: &'static str,
+    pub access: Access,
     pub summary: &'static str,
+}
+
+/// Who may call a route, as `docs/api.md` ("Who may call what") states it. A closed set: each
+/// consumer (the OpenAPI security, the template's JWT-authorizer check, the hostile-input probes)
+/// interprets it with one exhaustive `match`, so a new kind of caller cannot be added without each
+/// of them deciding what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Access {
+    /// Anyone, guest or signed in; a JWT, when sent, is verified and may show more (admins see
+    /// every setting and product status; a customer's new cart is theirs).
+    Anyone,
+    /// A signed-in customer (any valid JWT).
+    Customer,
+    /// A JWT whose groups claim holds `admin`.
+    Admin,
+    /// The cart's `X-Cart-Token` (a guest cart) or its owner's JWT.
+    CartTokenOrOwner,
+    /// The order's `X-Order-Token`, its owner's JWT, or an admin.
+    OrderOwnerTokenOrAdmin,
+    /// A signed-in customer, who sees their own, or an admin, who sees all.
+    CustomerOrAdmin,
+    /// The order's owner (JWT) or an admin; no token.
+    OwnerOrAdmin,
+    /// Stripe, proven by the `Stripe-Signature` header over the raw body.
+    StripeSignature,
+}
+
+impl Access {
+    /// Every kind of caller, for tests that must cover them all.
+    pub const ALL: [Access; 8] = [
+        Access::Anyone,
+        Access::Customer,
+        Access::Admin,
+        Access::CartTokenOrOwner,
+        Access::OrderOwnerTokenOrAdmin,
+        Access::CustomerOrAdmin,
+        Access::OwnerOrAdmin,
+        Access::StripeSignature,
+    ];
 }
 
 #[derive(Serialize)]

@@ -37,7 +37,9 @@ pub use auth::{Admin, AuthConfig, AuthError, Caller, Verifier};
 pub use cursor::CursorCodec;
 pub use error::{ApiError, Result};
 pub use extract::{IfMatch, Json, Page, Pagination, Query, etag};
-pub use http::{MAX_BODY_BYTES, Route, health_router, request_id, with_common_layers, with_common_layers_and_fallback};
+pub use http::{
+    Access, MAX_BODY_BYTES, Route, health_router, request_id, with_common_layers, with_common_layers_and_fallback,
+};
 pub use metrics::Metric;
 pub use run::{init_tracing, run, shutdown_signal};
 pub use serve::serve;
