@@ -241,6 +241,19 @@ async fn every_documented_route_is_served_and_described() {
             assert!(!unrouted, "{} {} is documented but not routed: {}", route.method, route.path, reply.body);
         }
     }
+    // Each operation says what it answers, and every schema it names exists.
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} documents no success");
+            assert!(responses.contains_key("404") && responses.contains_key("500"), "{method} {path} errors");
+        }
+    }
+    let text = doc.body.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').unwrap()];
+        assert!(doc.body["components"]["schemas"][name].is_object(), "`{name}` is referenced but not defined");
+    }
     let health = t.get("/health", None).await;
     assert_eq!(health.body["status"], "ok");
     assert!(health.headers.contains_key("x-request-id"));

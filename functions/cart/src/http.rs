@@ -184,14 +184,14 @@ fn no_check(_: &Cart, _: &CatalogSnapshot, _: &Quote) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemHttpBody {
     pub sku: String,
     pub quantity: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCartHttpBody {
     pub currency: String,
@@ -326,7 +326,7 @@ pub async fn add_item(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuantityHttpBody {
     pub quantity: i64,
@@ -376,8 +376,9 @@ pub async fn remove_item(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CartDiscountHttpBody")]
 pub struct DiscountHttpBody {
     pub code: String,
 }
@@ -420,7 +421,7 @@ pub async fn remove_discount(
     change(&state, &id, &caller, &token, |cart| Ok(Cart { discount_code: None, ..cart.clone() }), no_check).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingHttpBody {
     pub address: AddressHttpBody,

@@ -14,8 +14,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::post;
+use http::{CheckoutHttpRequest, CheckoutHttpResponse};
 use nanoshop_api::capability::OrderTokens;
-use nanoshop_api::{Access, Route, Verifier};
+use nanoshop_api::{Access, Header, Route, Verifier, schema};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
@@ -30,6 +31,24 @@ pub const ROUTES: &[Route] = &[Route {
     path: "/checkout",
     access: Access::CartTokenOrOwner,
     summary: "Turn a cart into an order with its stock reserved, and a PaymentIntent",
+    body: Some(schema::<CheckoutHttpRequest>),
+    query: &[],
+    ok: &[(201, Some(schema::<CheckoutHttpResponse<'static>>))],
+    headers: &[Header::IdempotencyKey],
+    errors: &[
+        (409, &["cart_empty", "cart_already_checked_out", "out_of_stock", "items_unavailable", "cart_changed"]),
+        (
+            422,
+            &[
+                "validation_failed",
+                "invalid_address",
+                "shipping_method_unavailable",
+                "invalid_discount",
+                "nothing_to_pay",
+            ],
+        ),
+        (502, &["payment_provider_unavailable"]),
+    ],
 }];
 
 /// Every table the checkout touches and how; its IAM policy is derived from this list.

@@ -116,7 +116,7 @@ fn order_token(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-order-token").and_then(|v| v.to_str().ok())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListOrdersHttpQuery {
     pub status: Option<String>,
     pub email: Option<String>,
@@ -174,8 +174,8 @@ pub async fn get(
     shown(order, sight)
 }
 
-#[derive(Debug, Serialize)]
-struct OrderTokenHttpResponse {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct OrderTokenHttpResponse {
     order_id: String,
     order_token: String,
 }
@@ -333,14 +333,14 @@ async fn settle(
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineHttpBody {
     pub sku: String,
     pub quantity: u32,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FulfillmentHttpBody {
     #[serde(default)]
@@ -412,7 +412,7 @@ pub async fn fulfill(
     Err(RepoError::Conflict.into())
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundHttpBody {
     #[serde(default)]
@@ -423,8 +423,8 @@ pub struct RefundHttpBody {
     pub restock: Vec<LineHttpBody>,
 }
 
-#[derive(Debug, Serialize)]
-struct RefundHttpResponse<'a> {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct RefundHttpResponse<'a> {
     order: &'a Order,
     refund: &'a nanoshop_domain::order::RefundRecord,
 }

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::post;
-use nanoshop_api::{Access, Route};
+use http::{ReceivedHttpResponse, StripeEventHttpBody};
+use nanoshop_api::{Access, Route, schema};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
@@ -28,6 +29,11 @@ pub const ROUTES: &[Route] = &[Route {
     path: "/webhooks/stripe",
     access: Access::StripeSignature,
     summary: "Stripe's signed payment events",
+    body: Some(schema::<StripeEventHttpBody>),
+    query: &[],
+    ok: &[(200, Some(schema::<ReceivedHttpResponse>))],
+    headers: &[],
+    errors: &[(400, &["missing_signature", "invalid_signature", "stale_signature", "malformed_event"])],
 }];
 
 /// Every table the webhook touches and how; its IAM policy is derived from this list.

@@ -83,12 +83,53 @@ pub fn with_common_layers_and_fallback(router: Router) -> Router {
 /// A route a function serves: method, path (in API Gateway syntax, `{id}`), who may call it,
 /// and what it does. Each function exports its table; the OpenAPI document, the infrastructure
 /// template checks and the routing tests are all derived from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub access: Access,
     pub summary: &'static str,
+    /// The JSON body the handler deserializes, if it reads one.
+    pub body: Option<SchemaFn>,
+    /// The structs the handler reads its query string into; each field is one parameter.
+    pub query: &'static [SchemaFn],
+    /// Each success status with the JSON body the handler serializes (`None`: no body).
+    pub ok: &'static [(u16, Option<SchemaFn>)],
+    /// The headers the route reads or answers with, beyond its credentials (see [`Access`]).
+    pub headers: &'static [Header],
+    /// The route's own errors: each status with its problem `code` values. Errors every route of
+    /// a kind answers (a bad body, a bad JWT, a bad `If-Match`, paging, 5xx...) are added by the
+    /// OpenAPI generator from the other fields, so this lists what is particular to the route.
+    pub errors: &'static [(u16, &'static [&'static str])],
+}
+
+/// Writes a type's JSON Schema into the OpenAPI generator and answers a reference to it.
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// The [`SchemaFn`] of `T`: `body: Some(schema::<ItemHttpBody>)`.
+pub fn schema<T: schemars::JsonSchema>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}
+
+/// The schema of a body that is one of several types (`GET /settings`: public or full).
+pub fn one_of<A: schemars::JsonSchema, B: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    let (a, b) = (generator.subschema_for::<A>(), generator.subschema_for::<B>());
+    schemars::json_schema!({"anyOf": [a, b]})
+}
+
+/// A header a route reads or answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Header {
+    /// `Idempotency-Key` is required (checkout, refunds).
+    IdempotencyKey,
+    /// `If-Match` is accepted (optional) with the resource's `ETag`.
+    IfMatch,
+    /// Success responses carry the resource's `ETag`.
+    ETag,
+    /// A 201 carries the new resource's `Location`.
+    Location,
 }
 
 /// Who may call a route, as `docs/api.md` ("Who may call what") states it. A closed set: each
@@ -130,8 +171,8 @@ impl Access {
     ];
 }
 
-#[derive(Serialize)]
-struct Health {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Health {
     status: &'static str,
     function: &'static str,
     version: &'static str,

@@ -24,7 +24,7 @@ pub const GUEST_CART_LIFETIME: TimeDelta = TimeDelta::days(7);
 pub const CUSTOMER_CART_LIFETIME: TimeDelta = TimeDelta::days(30);
 
 /// How many units of a SKU a line holds: 1 to [`MAX_QUANTITY`]. Serialised as a plain number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "i64", into = "u32")]
 pub struct Quantity(u32);
 
@@ -61,7 +61,7 @@ impl fmt::Display for Quantity {
 }
 
 /// One SKU in a cart and how many units of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CartLine {
     pub sku: Sku,
     pub quantity: Quantity,
@@ -84,7 +84,7 @@ pub enum CartError {
 /// Every change returns a new value and leaves `self` untouched, so a refused change needs no
 /// undo. Deserialising re-adds each stored line, so a stored cart that breaks a limit is refused
 /// rather than loaded.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "Vec<CartLine>", into = "Vec<CartLine>")]
 pub struct CartLines(Vec<CartLine>);
 
@@ -214,7 +214,7 @@ impl From<CartLines> for Vec<CartLine> {
 }
 
 /// Where a cart is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CartStatus {
     /// Open for changes.
@@ -227,7 +227,7 @@ pub enum CartStatus {
 
 /// A cart as stored: its identity, who may use it, its lines and the shopper's choices. Prices are
 /// never stored; every read prices the cart from the catalog again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cart {
     pub id: CartId,
     pub currency: Currency,

@@ -18,7 +18,7 @@ use crate::CatalogState;
 use crate::repo::CatalogRepository;
 
 /// The editable fields of a discount: the body of `POST /discounts`, and what `PATCH` merges into.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscountHttpBody {
     /// 3–32 letters, digits, `-`, `_`; case-insensitive; cannot change after creation.
@@ -49,7 +49,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct DiscountHttpResponse {
     pub id: String,
     #[serde(flatten)]

@@ -32,14 +32,14 @@ const FILTER_PAGE: u32 = 100;
 /// Attempts of a read-modify-write that lost a race to another writer.
 const WRITE_ATTEMPTS: usize = 3;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionHttpBody {
     pub name: String,
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantHttpBody {
     pub sku: String,
@@ -53,7 +53,7 @@ pub struct VariantHttpBody {
 }
 
 /// An existing image as a patch may reorder, re-describe or drop it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageRefHttpBody {
     pub id: String,
@@ -63,7 +63,7 @@ pub struct ImageRefHttpBody {
 
 /// The editable fields of a product: the body of `POST /products`, and the document a
 /// `PATCH` merge-patches.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductHttpBody {
     pub slug: String,
@@ -135,14 +135,14 @@ impl ProductHttpBody {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ImageHttpResponse {
     pub id: String,
     pub url: String,
     pub alt: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct VariantHttpResponse {
     pub sku: String,
     pub title: String,
@@ -152,7 +152,7 @@ pub struct VariantHttpResponse {
     pub weight_grams: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ProductHttpResponse {
     pub id: String,
     pub slug: String,
@@ -221,7 +221,7 @@ async fn respond(state: &CatalogState, status: StatusCode, product: Product) -> 
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListProductsHttpQuery {
     pub category: Option<String>,
     pub q: Option<String>,
@@ -445,7 +445,7 @@ pub async fn archive(
     Err(CatalogError::VersionConflict.into())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageUploadHttpRequest {
     pub content_type: String,
@@ -454,7 +454,7 @@ pub struct ImageUploadHttpRequest {
     pub alt: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct UploadHttpResponse {
     pub url: String,
     pub method: &'static str,
@@ -462,7 +462,7 @@ pub struct UploadHttpResponse {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ImageUploadHttpResponse {
     pub upload: UploadHttpResponse,
     pub image: ImageHttpResponse,
