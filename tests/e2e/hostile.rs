@@ -323,7 +323,7 @@ fn body_for(method: &str, path: &str, cart_id: &str) -> Option<Value> {
             "shipping_address": address("Mallory", "1 Evil Street"), "shipping_method": "standard"}),
         ("POST", "/webhooks/stripe") => json!({"id": "evt_forged", "type": "payment_intent.succeeded"}),
         ("POST", "/orders/{id}/fulfillments") => json!({}),
-        ("POST", "/orders/{id}/refunds") => json!({"amount": 100}),
+        ("POST", "/orders/{id}/refunds") => json!({"amount": {"amount": 100, "currency": "EUR"}}),
         ("POST", "/orders/{id}/cancel") => json!({}),
         ("POST" | "PUT" | "PATCH", _) => json!({}),
         _ => return None,
@@ -839,8 +839,8 @@ fn fuzzed_bodies_never_get_a_5xx_or_change_anything_when_refused() {
     fuzz(
         "POST /orders/{id}/refunds",
         bodies(
-            json!({"amount": 1, "reason": "fuzz", "restock": [{"sku": "P1", "quantity": 1}]}),
-            &["amount", "reason", "restock", "sku", "quantity"],
+            json!({"amount": {"amount": 1, "currency": "EUR"}, "reason": "fuzz", "restock": [{"sku": "P1", "quantity": 1}]}),
+            &["amount", "currency", "reason", "restock", "sku", "quantity"],
         ),
         |doc| {
             let key = next_key();

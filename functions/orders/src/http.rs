@@ -415,12 +415,47 @@ pub async fn fulfill(
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundHttpBody {
+    /// What to refund, in the order's currency; everything left when left out.
     #[serde(default)]
-    pub amount: Option<i64>,
+    pub amount: Option<RefundAmountHttpBody>,
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
     pub restock: Vec<LineHttpBody>,
+}
+
+/// A refund's amount as every amount of the API: `{"amount": 500, "currency": "EUR"}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundAmountHttpBody {
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// Described as the one `Money` of the API.
+impl schemars::JsonSchema for RefundAmountHttpBody {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        nanoshop_domain::Money::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        nanoshop_domain::Money::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        nanoshop_domain::Money::json_schema(generator)
+    }
+}
+
+/// The amount to refund of `order`: 422 `validation_failed` unless in the order's currency.
+fn refund_amount(order: &Order, amount: Option<&RefundAmountHttpBody>) -> Result<Option<i64>> {
+    let Some(amount) = amount else { return Ok(None) };
+    if amount.currency != order.currency.to_string() {
+        let mut errors = ValidationErrors::default();
+        errors.add("amount.currency", format!("must be the order's currency, {}", order.currency));
+        return Err(ApiError::validation(errors));
+    }
+    Ok(Some(amount.amount))
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -474,8 +509,9 @@ pub async fn refund(
                 Some(r) if r.state == nanoshop_domain::order::RefundState::Succeeded => return Ok((order.clone(), r)),
                 Some(r) => (order.clone(), r.amount),
                 None => {
+                    let wanted = refund_amount(&order, body.amount.as_ref())?;
                     let (reserved, amount) = order
-                        .refund(refund_id.clone(), body.amount, body.reason.clone(), restock.clone(), Utc::now())
+                        .refund(refund_id.clone(), wanted, body.reason.clone(), restock.clone(), Utc::now())
                         .map_err(transition)?;
                     match state.repo.save(&order, &reserved, None, Vec::new()).await {
                         Ok(()) => (reserved, amount),
