@@ -210,7 +210,7 @@ fn operation(
                 parameters.push(json!({
                     "name": "If-Match", "in": "header", "required": false,
                     "description": "The `ETag` the change is based on (`\"3\"`, `3`, `W/\"3\"`) or `*`.",
-                    "schema": {"type": "string"}
+                    "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"?[0-9]+\"?)$"}
                 }));
             }
             Header::ETag => {

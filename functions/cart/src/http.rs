@@ -187,13 +187,16 @@ fn no_check(_: &Cart, _: &CatalogSnapshot, _: &Quote) -> Result<()> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemHttpBody {
+    #[schemars(extend("pattern" = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))]
     pub sku: String,
+    #[schemars(range(min = 1, max = 99))]
     pub quantity: i64,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCartHttpBody {
+    #[schemars(extend("pattern" = "^[A-Z]{3}$"))]
     pub currency: String,
     #[serde(default)]
     pub items: Vec<ItemHttpBody>,
@@ -329,6 +332,7 @@ pub async fn add_item(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuantityHttpBody {
+    #[schemars(range(min = 0, max = 99))]
     pub quantity: i64,
 }
 

@@ -118,7 +118,10 @@ fn order_token(headers: &HeaderMap) -> Option<&str> {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListOrdersHttpQuery {
+    /// Admins only.
+    #[schemars(extend("enum" = ["pending_payment", "paid", "fulfilled", "expired", "cancelled"]))]
     pub status: Option<String>,
+    /// Admins only: the orders placed with this e-mail.
     pub email: Option<String>,
 }
 
@@ -336,7 +339,9 @@ async fn settle(
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineHttpBody {
+    #[schemars(extend("pattern" = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))]
     pub sku: String,
+    #[schemars(range(min = 1))]
     pub quantity: u32,
 }
 
@@ -346,10 +351,13 @@ pub struct FulfillmentHttpBody {
     #[serde(default)]
     pub lines: Option<Vec<LineHttpBody>>,
     #[serde(default)]
+    #[schemars(length(max = 100))]
     pub carrier: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = 100))]
     pub tracking_number: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = 2000), extend("pattern" = "^https?://[^\\s]+$"))]
     pub tracking_url: Option<String>,
 }
 
@@ -419,6 +427,7 @@ pub struct RefundHttpBody {
     #[serde(default)]
     pub amount: Option<RefundAmountHttpBody>,
     #[serde(default)]
+    #[schemars(length(max = 500))]
     pub reason: Option<String>,
     #[serde(default)]
     pub restock: Vec<LineHttpBody>,

@@ -22,8 +22,10 @@ use crate::repo::CatalogRepository;
 #[serde(deny_unknown_fields)]
 pub struct DiscountHttpBody {
     /// 3–32 letters, digits, `-`, `_`; case-insensitive; cannot change after creation.
+    #[schemars(extend("pattern" = "^[A-Za-z0-9_-]{3,32}$"))]
     pub code: String,
     /// `percentage` or `fixed`.
+    #[schemars(extend("enum" = ["percentage", "fixed"]))]
     pub kind: String,
     /// For `percentage`: a decimal string, `"0.10"` for 10 %.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ const SET_ATTEMPTS: usize = 5;
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InventoryHttpBody {
+    #[schemars(range(min = 0, max = 1_000_000_000))]
     pub on_hand: i64,
 }
 

@@ -223,8 +223,14 @@ async fn respond(state: &CatalogState, status: StatusCode, product: Product) -> 
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListProductsHttpQuery {
+    /// A category slug: its products and its descendants'.
+    #[schemars(length(min = 1, max = 96), extend("pattern" = "^[a-z0-9]+(-[a-z0-9]+)*$"))]
     pub category: Option<String>,
+    /// Words to find in titles, tags and SKUs.
+    #[schemars(length(max = 100))]
     pub q: Option<String>,
+    /// Admins only.
+    #[schemars(extend("enum" = ["draft", "active", "archived"]))]
     pub status: Option<String>,
 }
 
@@ -448,9 +454,12 @@ pub async fn archive(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageUploadHttpRequest {
+    #[schemars(extend("enum" = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]))]
     pub content_type: String,
+    #[schemars(range(min = 1, max = 10_485_760))]
     pub content_length: u64,
     #[serde(default)]
+    #[schemars(length(max = 300))]
     pub alt: Option<String>,
 }
 
