@@ -67,7 +67,7 @@ pub const ROUTES: &[Route] = &[
         headers: &[Header::ETag],
         errors: &[
             (409, &["too_many_lines", "cart_already_checked_out", "cart_changed"]),
-            (422, &["validation_failed", "unknown_sku"]),
+            (422, &["validation_failed", "unknown_sku", "quantity_limit"]),
         ],
     },
     Route {
@@ -79,7 +79,10 @@ pub const ROUTES: &[Route] = &[
         query: &[],
         ok: &[(200, Some(schema::<CartHttpResponse>))],
         headers: &[Header::ETag],
-        errors: &[(409, &["cart_already_checked_out", "cart_changed"]), (422, &["validation_failed"])],
+        errors: &[
+            (409, &["cart_already_checked_out", "cart_changed"]),
+            (422, &["validation_failed", "quantity_limit"]),
+        ],
     },
     Route {
         method: "DELETE",
@@ -101,7 +104,11 @@ pub const ROUTES: &[Route] = &[
         query: &[],
         ok: &[(200, Some(schema::<CartHttpResponse>))],
         headers: &[Header::ETag],
-        errors: &[(409, &["cart_already_checked_out", "cart_changed"]), (422, &["invalid_discount"])],
+        errors: &[
+            (409, &["cart_already_checked_out", "cart_changed"]),
+            (422, &["invalid_discount"]),
+            (429, &["too_many_attempts"]),
+        ],
     },
     Route {
         method: "DELETE",

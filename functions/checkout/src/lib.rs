@@ -48,6 +48,7 @@ pub const ROUTES: &[Route] = &[Route {
             ],
         ),
         (502, &["payment_provider_unavailable"]),
+        (503, &["not_configured"]),
     ],
 }];
 

@@ -33,7 +33,10 @@ pub const ROUTES: &[Route] = &[Route {
     query: &[],
     ok: &[(200, Some(schema::<ReceivedHttpResponse>))],
     headers: &[],
-    errors: &[(400, &["missing_signature", "invalid_signature", "stale_signature", "malformed_event"])],
+    errors: &[
+        (400, &["missing_signature", "invalid_signature", "stale_signature", "malformed_event"]),
+        (503, &["not_configured"]),
+    ],
 }];
 
 /// Every table the webhook touches and how; its IAM policy is derived from this list.
