@@ -32,6 +32,22 @@ pub fn routes() -> Vec<(&'static str, &'static [Route])> {
     ]
 }
 
+/// The path under which the document lists a route: routes whose paths differ only in the names
+/// of their parameters (`GET /products/{id_or_slug}`, `PATCH /products/{id}`) are one path item, named
+/// as the first route of that shape names it (OpenAPI forbids two paths of one shape).
+pub fn document_path(path: &str) -> String {
+    fn shape(p: &str) -> Vec<&str> {
+        p.split('/').map(|seg| if seg.starts_with('{') { "{}" } else { seg }).collect()
+    }
+    routes()
+        .into_iter()
+        .flat_map(|(_, routes)| routes.iter())
+        .map(|route| route.path)
+        .find(|candidate| shape(candidate) == shape(path))
+        .unwrap_or(path)
+        .to_owned()
+}
+
 /// The security requirements of a route: alternatives are separate requirement objects, `{}`
 /// is anonymous access.
 fn security(access: Access) -> Value {
@@ -111,7 +127,7 @@ pub fn document() -> Value {
         if let Some(body) = operation.pointer_mut("/requestBody/content/application~1json/schema") {
             rename_refs(body, &renamed);
         }
-        let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
+        let entry = paths.entry(document_path(route.path)).or_insert_with(|| json!({}));
         entry[route.method.to_lowercase()] = operation;
     }
     for schema in schemas.values_mut() {
@@ -155,11 +171,24 @@ fn operation(
     problem: &Value,
     query_types: &mut BTreeSet<String>,
 ) -> Value {
-    let mut parameters: Vec<Value> = route
-        .path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+    fn names(path: &str) -> Vec<String> {
+        path.split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_owned)
+            .collect()
+    }
+    let mut parameters: Vec<Value> = names(&document_path(route.path))
+        .into_iter()
+        .zip(names(route.path))
+        .map(|(name, own)| {
+            let mut parameter = json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}});
+            if name != own {
+                parameter["description"] = json!(format!(
+                    "For this operation: the `{own}` (the path is shared with operations that name it otherwise)."
+                ));
+            }
+            parameter
+        })
         .collect();
     let mut errors: BTreeMap<u16, BTreeSet<&str>> = BTreeMap::new();
     let mut add = |list: &[(u16, &[&'static str])]| {
