@@ -239,7 +239,7 @@ fn operation(
                 parameters.push(json!({
                     "name": "If-Match", "in": "header", "required": false,
                     "description": "The `ETag` the change is based on (`\"3\"`, `3`, `W/\"3\"`) or `*`.",
-                    "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"?[0-9]+\"?)$"}
+                    "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]{1,19}\"|[0-9]{1,19})$"}
                 }));
             }
             Header::ETag => {
