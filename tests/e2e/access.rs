@@ -171,7 +171,11 @@ async fn every_function_uses_exactly_the_tables_and_actions_it_declares() {
             &format!("/orders/{id}/refunds"),
             Some(&t.admin),
             &[("idempotency-key", "audit-r")],
-            Some(json!({"amount": 100, "restock": [{"sku": "P1", "quantity": 1}]}).to_string().into()),
+            Some(
+                json!({"amount": {"amount": 100, "currency": "EUR"}, "restock": [{"sku": "P1", "quantity": 1}]})
+                    .to_string()
+                    .into(),
+            ),
         )
         .await;
     assert_eq!(refund.status, StatusCode::CREATED, "{}", refund.body);

@@ -532,7 +532,8 @@ impl Flow {
             }
             Flow::Refund => {
                 let path = format!("/orders/{order_id}/refunds");
-                let body = json!({"amount": 1000, "restock": [{"sku": "P0", "quantity": 1}]});
+                let body =
+                    json!({"amount": {"amount": 1000, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 1}]});
                 let (reply, statuses) = rig
                     .retried(|| {
                         t.send(

@@ -77,7 +77,13 @@ async fn orders_placed_paid_and_refunded_and_webhook_outcomes_are_counted() {
     let id = placed.body["order"]["id"].as_str().unwrap();
     let path = format!("/orders/{id}/refunds");
     let refund = t
-        .send(Method::POST, &path, Some(&t.admin), &[("idempotency-key", "m")], Some(r#"{"amount": 500}"#.into()))
+        .send(
+            Method::POST,
+            &path,
+            Some(&t.admin),
+            &[("idempotency-key", "m")],
+            Some(r#"{"amount": {"amount": 500, "currency": "EUR"}}"#.into()),
+        )
         .await;
     assert_eq!(refund.status, StatusCode::CREATED, "{}", refund.body);
     assert_eq!(counts.of(Metric::OrdersRefunded), 1);

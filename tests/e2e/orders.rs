@@ -132,7 +132,7 @@ async fn refunds_never_exceed_what_was_paid_and_restock_once() {
     let (id, _, _) = order(&t, 2, true).await; // 24.90 EUR
     assert_eq!(t.stock("P0").await, (3, 1, 2));
     let path = format!("/orders/{id}/refunds");
-    let no_key = post(&t, &path, &t.admin, &[], json!({"amount": 100})).await;
+    let no_key = post(&t, &path, &t.admin, &[], json!({"amount": {"amount": 100, "currency": "EUR"}})).await;
     assert_eq!(no_key.code(), "idempotency_key_required");
     for (amount, code) in [
         (json!(-5), "invalid_amount"),
@@ -140,9 +140,14 @@ async fn refunds_never_exceed_what_was_paid_and_restock_once() {
         (json!(2491), "invalid_amount"),
         (json!(1.5), "invalid_body"),
     ] {
-        let reply =
-            post(&t, &path, &t.admin, &[("idempotency-key", &format!("bad-{amount}"))], json!({"amount": amount}))
-                .await;
+        let reply = post(
+            &t,
+            &path,
+            &t.admin,
+            &[("idempotency-key", &format!("bad-{amount}"))],
+            json!({"amount": {"amount": amount, "currency": "EUR"}}),
+        )
+        .await;
         assert_eq!((reply.status.as_u16() / 100, reply.code()), (4, code), "{amount}: {}", reply.body);
     }
     let first = post(
@@ -150,7 +155,7 @@ async fn refunds_never_exceed_what_was_paid_and_restock_once() {
         &path,
         &t.admin,
         &[("idempotency-key", "r1")],
-        json!({"amount": 1000, "restock": [{"sku": "P0", "quantity": 1}]}),
+        json!({"amount": {"amount": 1000, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 1}]}),
     )
     .await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
@@ -164,19 +169,32 @@ async fn refunds_never_exceed_what_was_paid_and_restock_once() {
         &path,
         &t.admin,
         &[("idempotency-key", "r1")],
-        json!({"amount": 1000, "restock": [{"sku": "P0", "quantity": 1}]}),
+        json!({"amount": {"amount": 1000, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 1}]}),
     )
     .await;
     assert_eq!(replay.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
     assert_eq!(t.stock("P0").await, (4, 1, 3), "a replay restocks nothing");
-    let too_much = post(&t, &path, &t.admin, &[("idempotency-key", "r2")], json!({"amount": 1491})).await;
+    let too_much =
+        post(&t, &path, &t.admin, &[("idempotency-key", "r2")], json!({"amount": {"amount": 1491, "currency": "EUR"}}))
+            .await;
     assert_eq!(too_much.code(), "invalid_amount");
+    // An amount is money: in the order's currency, and whole.
+    for (key, amount) in [("r2-usd", json!({"amount": 100, "currency": "USD"})), ("r2-bare", json!(100))] {
+        let refused = post(&t, &path, &t.admin, &[("idempotency-key", key)], json!({"amount": amount})).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}: {}", refused.body);
+        let expected = if amount.is_object() { "validation_failed" } else { "invalid_body" };
+        assert_eq!(refused.code(), expected, "{}", refused.body);
+        if amount.is_object() {
+            assert_eq!(refused.body["errors"][0]["field"], "amount.currency", "{}", refused.body);
+        }
+    }
+    assert_eq!(t.order(&id).await.totals.refunded.amount, 1000, "a refused refund refunds nothing");
     let over_restock = post(
         &t,
         &path,
         &t.admin,
         &[("idempotency-key", "r3")],
-        json!({"amount": 1, "restock": [{"sku": "P0", "quantity": 2}]}),
+        json!({"amount": {"amount": 1, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 2}]}),
     )
     .await;
     assert_eq!(over_restock.code(), "invalid_lines");
@@ -207,7 +225,7 @@ pub async fn racing_refunds(t: Arc<TestApp>) {
                     &format!("/orders/{id}/refunds"),
                     &t.admin,
                     &[("idempotency-key", &format!("race-{i}"))],
-                    json!({"amount": 1000}),
+                    json!({"amount": {"amount": 1000, "currency": "EUR"}}),
                 )
                 .await
             })
@@ -371,7 +389,14 @@ async fn every_state_change_emits_its_event_exactly_once() {
     let (paid, _, _) = order(&t, 2, true).await;
     let (unpaid, _, _) = order(&t, 1, false).await;
     post(&t, &format!("/orders/{unpaid}/cancel"), &t.admin, &[], json!({})).await;
-    post(&t, &format!("/orders/{paid}/refunds"), &t.admin, &[("idempotency-key", "e1")], json!({"amount": 500})).await;
+    post(
+        &t,
+        &format!("/orders/{paid}/refunds"),
+        &t.admin,
+        &[("idempotency-key", "e1")],
+        json!({"amount": {"amount": 500, "currency": "EUR"}}),
+    )
+    .await;
     post(&t, &format!("/orders/{paid}/fulfillments"), &t.admin, &[], json!({})).await;
     t.local.tick().await;
     t.local.tick().await; // relaying again publishes nothing twice
