@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use nanoshop_api::metrics::{self, Metric};
 use nanoshop_api::{Access, Route};
-use nanoshop_payments::stripe::WORST_CASE_BUDGET;
+use nanoshop_payments::stripe::{ATTEMPT_TIMEOUT, WORST_CASE_BUDGET};
 use nanoshop_schema::orders::OUTBOX;
 use nanoshop_store::port::{Action, EXPIRES_AT, GSI1_PK, GSI1_SK, Index, PK, SK, Table, TableAccess};
 use serde_json::{Map, Value, json};
@@ -826,6 +826,19 @@ fn functions_that_call_stripe_outlast_its_worst_case_and_api_functions_answer_be
             );
         }
     }
+
+    // The sweep starts orders for RUN_BUDGET, then finishes the one in hand: its cancel (when
+    // Stripe refuses one attempt, the adapter retrieves the intent to tell a canceled one from a
+    // processing one) and its store writes.
+    let id = function_id("orders-expirer");
+    let timeout = Duration::from_secs(template.function_properties(&id)["Timeout"].as_u64().unwrap());
+    let cancel = ATTEMPT_TIMEOUT + WORST_CASE_BUDGET;
+    let needed = nanoshop_orders::expiry::RUN_BUDGET + cancel + STORE_ALLOWANCE;
+    assert!(
+        timeout >= needed,
+        "{id} Timeout {timeout:?} < the sweep's RUN_BUDGET {:?} + one worst-case cancel {cancel:?} + {STORE_ALLOWANCE:?} for the store: Lambda would cut the last order short",
+        nanoshop_orders::expiry::RUN_BUDGET
+    );
 
     // CALLS_STRIPE is what the crates say: binaries of crates linking the adapter that read a key.
     let crates = function_crates();

@@ -125,7 +125,7 @@ impl TestApp {
             )),
             storefront: None,
             max_units_per_sku,
-            dev_token: true,
+            dev_routes: true,
         };
         let ttl = std::time::Duration::from_secs(600);
         let local_app = local::LocalApp::new(config);

@@ -121,9 +121,14 @@ pub const ACCESS: &[TableAccess] = &[
 ];
 
 /// What `orders-expirer` does: query the pending index, then expire each order (order and listing
-/// writes) and release its stock.
+/// writes) and release its stock, or move an order it cannot close behind the others (an update
+/// of its index key).
 pub const EXPIRER_ACCESS: &[TableAccess] = &[
-    TableAccess { table: Table::Orders, actions: &[Action::Query, Action::PutItem, Action::DeleteItem], index: true },
+    TableAccess {
+        table: Table::Orders,
+        actions: &[Action::Query, Action::PutItem, Action::UpdateItem, Action::DeleteItem],
+        index: true,
+    },
     TableAccess { table: Table::Catalog, actions: &[Action::UpdateItem], index: false },
 ];
 
