@@ -10,9 +10,11 @@
 //!
 //! A secret that cannot be read (Secrets Manager unreachable at start, a field missing) is
 //! `None`, never an empty string: callers answer 503 `not_configured` ([`ApiError::not_configured`])
-//! and the next request after the interval tries again. [`when_configured`] does that for a whole
-//! router whose handlers need secrets fixed at construction (the HMAC keys of order tokens and
-//! cursors).
+//! and the next request after the interval tries again; a value that cannot be used (too short) is
+//! read again before it is refused. Every read gives up after [`SECRETS_MANAGER_TIMEOUT`]
+//! ([`secrets_manager_client`]). [`when_configured`] answers 503 for a whole router until the
+//! secrets it needs can be read (the HMAC keys of order tokens and cursors, which then rotate
+//! under it: [`crate::keyring`]).
 
 use std::collections::HashMap;
 use std::future::Future;
