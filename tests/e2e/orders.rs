@@ -774,15 +774,17 @@ async fn an_order_token_past_its_personal_data_window_shows_the_order_but_not_wh
     let tokens = nanoshop_api::capability::OrderTokens::new(&t.order_token_key);
     let order_id: nanoshop_domain::ids::OrderId = id.parse().unwrap();
     let window = nanoshop_orders::DEFAULT_PERSONAL_DATA_WINDOW;
-    let issued = |ago: chrono::TimeDelta| tokens.issue(&order_id, 0, (chrono::Utc::now() - ago).timestamp());
+    let issued = async |ago: chrono::TimeDelta| {
+        tokens.issue(&order_id, 0, (chrono::Utc::now() - ago).timestamp()).await.unwrap()
+    };
 
     let recent = read_with(&t, &id, &token).await;
     assert_eq!(recent.body["email"], "ada@example.com");
     assert_eq!(recent.body["shipping_address"]["line1"], "Unter den Linden 1");
-    let inside = read_with(&t, &id, &issued(window - chrono::TimeDelta::hours(1))).await;
+    let inside = read_with(&t, &id, &issued(window - chrono::TimeDelta::hours(1)).await).await;
     assert_eq!(inside.body, recent.body, "everything within the window");
 
-    let old = read_with(&t, &id, &issued(window + chrono::TimeDelta::hours(1))).await;
+    let old = read_with(&t, &id, &issued(window + chrono::TimeDelta::hours(1)).await).await;
     assert_eq!(old.status, StatusCode::OK, "{}", old.body);
     let text = old.body.to_string();
     for personal in ["ada@example.com", "Ada Lovelace", "Unter den Linden", "Berlin", "10117"] {

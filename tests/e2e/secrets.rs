@@ -729,3 +729,233 @@ fn url_pairs(body: &str) -> Vec<(String, String)> {
     let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
     body.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
 }
+
+/// A key of 32+ characters for an HMAC secret (order tokens, cursors).
+fn hmac_secret() -> String {
+    "k".repeat(8) + &signing_secret()
+}
+
+/// One function instance's view of an HMAC key secret in Secrets Manager, as its `main.rs` opens
+/// it: read at start, the current and the previous value. Also the current value's `Secret`, to
+/// count its reads.
+async fn instance(client: &SecretsManagerClient, id: &str, what: &'static str) -> (nanoshop_api::KeyRing, Secret) {
+    let secrets = Secrets::new(Some(client.clone()));
+    let source = SecretSource::SecretsManager { id: id.to_owned(), field: None };
+    let (ring, current) = (secrets.key_ring(&source, what), secrets.open(&source));
+    secrets.load().await;
+    ring.signing_keys().await.expect("a usable key at start");
+    (ring, current)
+}
+
+/// `request` through `router`: its status and JSON body.
+async fn call(router: &Router, request: Request<Body>) -> (StatusCode, Value) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn verifier() -> Arc<nanoshop_api::Verifier> {
+    Arc::new(nanoshop::local::LocalSecrets::generate().verifier().unwrap())
+}
+
+/// The checkout function on `t`'s store, signing order tokens with `keys`.
+fn checkout_router(t: &TestApp, keys: nanoshop_api::KeyRing) -> Router {
+    with_common_layers(nanoshop_checkout::router(nanoshop_checkout::CheckoutDeps {
+        store: t.counting.clone(),
+        payments: Arc::new(Simulator::new(signing_secret())),
+        verifier: verifier(),
+        order_tokens: nanoshop_api::capability::OrderTokens::rotating(keys),
+        payment_window: chrono::TimeDelta::minutes(30),
+        max_units_per_sku: nanoshop_domain::cart::MaxUnitsPerSku::DEFAULT,
+    }))
+}
+
+/// The orders function on `t`'s store, checking order tokens with `keys`.
+fn orders_router(t: &TestApp, keys: nanoshop_api::KeyRing) -> Router {
+    with_common_layers(nanoshop_orders::router(nanoshop_orders::OrdersDeps {
+        store: t.counting.clone(),
+        payments: Arc::new(Simulator::new(signing_secret())),
+        verifier: verifier(),
+        order_tokens: nanoshop_api::capability::OrderTokens::rotating(keys),
+        cursors: nanoshop_api::CursorCodec::new(&[7; 32]),
+        personal_data_window: nanoshop_orders::DEFAULT_PERSONAL_DATA_WINDOW,
+    }))
+}
+
+/// A guest checkout of one P0 through `router` with idempotency key `key`: the answer.
+async fn place(t: &TestApp, router: &Router, key: &str) -> (StatusCode, Value) {
+    let cart = guest_cart(t, json!([{"sku": "P0", "quantity": 1}])).await;
+    place_cart(router, &cart, key).await
+}
+
+async fn place_cart(router: &Router, cart: &crate::cart::GuestCart, key: &str) -> (StatusCode, Value) {
+    let request = Request::post("/checkout")
+        .header("content-type", "application/json")
+        .header("x-cart-token", &cart.token)
+        .header("idempotency-key", key)
+        .body(Body::from(crate::checkout::checkout_body(cart).to_string()))
+        .unwrap();
+    call(router, request).await
+}
+
+/// `GET /orders/{id}` with `token` through `router`: the status.
+async fn open_order(router: &Router, id: &str, token: &str) -> StatusCode {
+    let request = Request::get(format!("/orders/{id}")).header("x-order-token", token).body(Body::empty()).unwrap();
+    call(router, request).await.0
+}
+
+#[tokio::test]
+async fn a_rotated_order_token_key_keeps_old_tokens_opening_new_ones_open_everywhere_and_forgeries_cost_one_read() {
+    let Some(moto) = moto() else { return };
+    let client = secrets_manager(&moto);
+    let id = format!("nanoshop/order-token-e2e-{:016x}", rand::random::<u64>());
+    client.create_secret().name(&id).secret_string(hmac_secret()).send().await.unwrap();
+    let t = TestApp::new();
+    shop(&t, 1).await;
+
+    // A checkout and an orders instance, warm before the rotation.
+    let checkout_old = checkout_router(&t, instance(&client, &id, "order token").await.0);
+    let (orders_keys, orders_key) = instance(&client, &id, "order token").await;
+    let orders = orders_router(&t, orders_keys);
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}])).await;
+    let (status, before) = place_cart(&checkout_old, &cart, "before").await;
+    assert_eq!(status, StatusCode::CREATED, "{before}");
+    let (first, old_token) = (before["order"]["id"].as_str().unwrap(), before["order_token"].as_str().unwrap());
+    assert_eq!(open_order(&orders, first, old_token).await, StatusCode::OK);
+
+    // Rotated in Secrets Manager; nothing is restarted.
+    client.put_secret_value().secret_id(&id).secret_string(hmac_secret()).send().await.unwrap();
+    assert_eq!(open_order(&orders, first, old_token).await, StatusCode::OK, "a warm instance");
+    let (fresh_keys, _) = instance(&client, &id, "order token").await;
+    let orders_fresh = orders_router(&t, fresh_keys.clone());
+    assert_eq!(open_order(&orders_fresh, first, old_token).await, StatusCode::OK, "an instance started after");
+
+    // A checkout instance started after the rotation signs with the new key; the warm orders
+    // instance reads the secret again (once) and opens the order.
+    let checkout_new = checkout_router(&t, fresh_keys);
+    let (status, after) = place(&t, &checkout_new, "after").await;
+    assert_eq!(status, StatusCode::CREATED, "{after}");
+    let (second, new_token) = (after["order"]["id"].as_str().unwrap(), after["order_token"].as_str().unwrap());
+    let reads = orders_key.reads();
+    assert_eq!(open_order(&orders, second, new_token).await, StatusCode::OK, "signed with the new key");
+    assert_eq!(orders_key.reads(), reads + 1, "one read picked up the new key");
+    assert_eq!(open_order(&orders, first, old_token).await, StatusCode::OK, "and the old token still opens");
+
+    // The checkout made before the rotation, retried against the new instance: its record was
+    // sealed under the old key and still replays.
+    let (status, replay) = place_cart(&checkout_new, &cart, "before").await;
+    assert_eq!(status, StatusCode::CREATED, "{replay}");
+    assert_eq!(replay["order_token"], before["order_token"], "the same answer, replayed");
+
+    // Forged tokens: refused, and together no further read within the minute.
+    let mac = new_token.rsplit('.').next().unwrap();
+    for forged in [format!("0.1.{mac}"), format!("1.2.{mac}"), "0.1.AAAA".into(), mac.to_owned()] {
+        assert_eq!(open_order(&orders, second, &forged).await, StatusCode::NOT_FOUND, "{forged}");
+    }
+    assert_eq!(orders_key.reads(), reads + 1, "no more than one read per {MIN_REREAD_INTERVAL:?}");
+
+    // Two rotations later, the first token is refused everywhere.
+    client.put_secret_value().secret_id(&id).secret_string(hmac_secret()).send().await.unwrap();
+    let orders_third = orders_router(&t, instance(&client, &id, "order token").await.0);
+    assert_eq!(open_order(&orders_third, second, new_token).await, StatusCode::OK, "one rotation old");
+    assert_eq!(open_order(&orders_third, first, old_token).await, StatusCode::NOT_FOUND, "two rotations old");
+}
+
+/// The catalog function on `t`'s store, signing cursors with `keys`.
+fn catalog_router(t: &TestApp, keys: nanoshop_api::KeyRing) -> Router {
+    let images =
+        nanoshop::local_images::LocalImages::new(t.data_dir.join("images"), "http://127.0.0.1:3000", vec![9; 32]);
+    with_common_layers(nanoshop_catalog::router(nanoshop_catalog::CatalogDeps {
+        store: t.counting.clone(),
+        images: Arc::new(images),
+        verifier: verifier(),
+        cursors: nanoshop_api::CursorCodec::rotating(keys),
+    }))
+}
+
+/// `GET /products?limit=1` (after `cursor`) through `router`: the status and the next cursor.
+async fn page(router: &Router, cursor: Option<&str>) -> (StatusCode, Value) {
+    let path = cursor.map_or("/products?limit=1".to_owned(), |c| format!("/products?limit=1&cursor={c}"));
+    call(router, Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn a_rotated_cursor_key_keeps_the_next_page_working_and_forgeries_cost_one_read() {
+    let Some(moto) = moto() else { return };
+    let client = secrets_manager(&moto);
+    let id = format!("nanoshop/cursor-e2e-{:016x}", rand::random::<u64>());
+    client.create_secret().name(&id).secret_string(hmac_secret()).send().await.unwrap();
+    let t = TestApp::new();
+    shop(&t, 3).await;
+
+    let (warm_keys, warm_key) = instance(&client, &id, "cursor").await;
+    let warm = catalog_router(&t, warm_keys);
+    let (status, first) = page(&warm, None).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let old_cursor = first["next_cursor"].as_str().unwrap().to_owned();
+
+    client.put_secret_value().secret_id(&id).secret_string(hmac_secret()).send().await.unwrap();
+    let fresh = catalog_router(&t, instance(&client, &id, "cursor").await.0);
+    let (status, second) = page(&fresh, Some(&old_cursor)).await;
+    assert_eq!(status, StatusCode::OK, "a cursor from before the rotation, on an instance started after: {second}");
+    assert_ne!(second["items"], first["items"], "the next page");
+    let new_cursor = second["next_cursor"].as_str().unwrap().to_owned();
+    let reads = warm_key.reads();
+    let (status, third) = page(&warm, Some(&new_cursor)).await;
+    assert_eq!(status, StatusCode::OK, "a cursor signed with the new key, on a warm instance: {third}");
+    assert_eq!(warm_key.reads(), reads + 1);
+
+    let (payload, _) = new_cursor.split_once('.').unwrap();
+    for n in 0..5 {
+        let (status, body) = page(&warm, Some(&format!("{payload}.AAAA{n}"))).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_cursor")));
+    }
+    assert_eq!(warm_key.reads(), reads + 1, "no more than one read per {MIN_REREAD_INTERVAL:?}");
+
+    client.put_secret_value().secret_id(&id).secret_string(hmac_secret()).send().await.unwrap();
+    let third_instance = catalog_router(&t, instance(&client, &id, "cursor").await.0);
+    let (status, body) = page(&third_instance, Some(&old_cursor)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_cursor")), "two rotations old");
+}
+
+#[tokio::test]
+async fn a_secrets_manager_that_never_answers_is_503_not_configured_within_the_client_s_timeout() {
+    // Accepts connections, reads what is sent, and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            held.push(tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                while tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await.is_ok_and(|n| n > 0) {}
+                std::future::pending::<()>().await;
+            }));
+        }
+    });
+    use aws_sdk_secretsmanager::config::{BehaviorVersion, Builder, Credentials, Region};
+    let config = Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "e2e"))
+        .endpoint_url(&endpoint);
+    // The client every function's main.rs builds, with its timeouts.
+    let secrets = Secrets::new(Some(nanoshop_api::secrets::secrets_manager_client(config)));
+    let secret =
+        secrets.open(&SecretSource::SecretsManager { id: "nanoshop/stripe".into(), field: Some("webhook_secret") });
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let (order, event) = pending_order(&t, "k").await;
+
+    // Only a guard against a hang: the bound itself is the client's.
+    let guard = std::time::Duration::from_secs(60);
+    tokio::time::timeout(guard, secrets.load()).await.expect("the start-up read gives up by itself");
+    assert!(secret.cached().is_none());
+    let router = webhook_router(&t, secret.clone());
+    let (status, body) = tokio::time::timeout(guard, deliver(&router, &event, &sign(&event, &signing_secret())))
+        .await
+        .expect("the request is answered");
+    assert_eq!((status, body["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("not_configured")), "{body}");
+    assert_eq!(t.order(&order).await.status.as_str(), "pending_payment", "nothing applied");
+}

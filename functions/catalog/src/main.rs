@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use nanoshop_api::secrets::{SecretsManagerClient, hmac_key};
+use nanoshop_api::secrets::secrets_manager_client;
 use nanoshop_api::{CursorCodec, Secrets, Verifier, health_router, when_configured, with_common_layers_and_fallback};
 use nanoshop_catalog::config::Config;
 use nanoshop_catalog::images::S3Images;
 use nanoshop_catalog::{CatalogDeps, FUNCTION, VERSION, router};
 use nanoshop_store::dynamo::DynamoStore;
-use secrecy::ExposeSecret;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -17,8 +16,8 @@ async fn main() -> anyhow::Result<()> {
     let verifier = Arc::new(Verifier::from_env()?);
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
-    let secrets = Secrets::new(Some(SecretsManagerClient::new(&aws)));
-    let cursor_secret = secrets.open(&config.cursor_secret);
+    let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
+    let cursor_keys = secrets.key_ring(&config.cursor_secret, "cursor");
     // Both during init, which Lambda does not bill: the table's TLS connection, and the secret
     // (a failure is logged; requests then answer 503 until a read succeeds).
     tokio::join!(store.warm(), secrets.load());
@@ -27,12 +26,12 @@ async fn main() -> anyhow::Result<()> {
     );
     let store = Arc::new(store);
     let images = Arc::new(S3Images::new(s3, config.image_bucket, config.image_base_url));
-    // Cursors are signed with a key fixed at construction: the routes wait for it.
+    // The routes wait for a usable cursor key; after that, the key rotates under them.
     let app = when_configured(move || {
-        let (secret, store, images, verifier) =
-            (cursor_secret.clone(), store.clone(), images.clone(), verifier.clone());
+        let (keys, store, images, verifier) = (cursor_keys.clone(), store.clone(), images.clone(), verifier.clone());
         async move {
-            let cursors = CursorCodec::new(hmac_key(&secret, "cursor").await?.expose_secret().as_bytes());
+            keys.signing_keys().await.ok()?;
+            let cursors = CursorCodec::rotating(keys);
             Some(router(CatalogDeps { store, images, verifier, cursors }))
         }
     })

@@ -151,7 +151,7 @@ pub async fn checkout(
     })?;
     // The answer holds the client secret, the order token and the shopper's address: stored
     // sealed, so the idempotency table holds none of them in clear.
-    let sealer = state.order_tokens.record_sealer();
+    let sealer = state.order_tokens.record_sealer().await?;
     let mut guard = match idempotency::begin(state.repo.store(), ROUTE, &key, fingerprint, Some(&sealer)).await? {
         Begin::Replay(response) => return Ok(response),
         Begin::Run(guard) => guard,
@@ -426,6 +426,21 @@ fn not_configured(e: &PaymentError) -> ApiError {
     ApiError::not_configured("payments are not configured yet; nothing was reserved or charged, please retry later")
 }
 
+/// Gives back the reservation `reserved` when this request made it: nothing is held any more, so
+/// the key is given back too and a retry starts afresh.
+async fn give_back(
+    state: &CheckoutState,
+    order: &Order,
+    reserved: Option<&(Cart, Extras)>,
+    guard: &mut Guard,
+) -> Result<()> {
+    if let (Some((checked_out, extras)), Some(abandoned)) = (reserved, order.abandon(Utc::now())) {
+        state.repo.release(order, &abandoned, checked_out, extras).await?;
+        guard.detach();
+    }
+    Ok(())
+}
+
 /// Creates the order's PaymentIntent and finishes the request; on a provider failure, gives the
 /// reservation back (when this request made it) and answers 502.
 async fn pay(
@@ -434,15 +449,21 @@ async fn pay(
     reserved: Option<(Cart, Extras)>,
     guard: &mut Guard,
 ) -> Result<Response> {
+    // Issued at the order's creation, so a request that takes over hands out the same token;
+    // before the intent, so a key that cannot be read charges nothing.
+    let order_token = match state.order_tokens.issue(&order.id, order.token_version, order.created_at.timestamp()).await
+    {
+        Ok(token) => token,
+        Err(e) => {
+            give_back(state, &order, reserved.as_ref(), guard).await?;
+            return Err(e);
+        }
+    };
     let request = CreateIntent { order_id: order.id.clone(), amount: order.totals.total, email: order.email.clone() };
     let intent = match state.payments.create_intent(&request).await {
         Ok(intent) => intent,
         Err(e) => {
-            if let (Some((checked_out, extras)), Some(abandoned)) = (&reserved, order.abandon(Utc::now())) {
-                state.repo.release(&order, &abandoned, checked_out, extras).await?;
-                // Nothing is held any more: the key is given back and a retry starts afresh.
-                guard.detach();
-            }
+            give_back(state, &order, reserved.as_ref(), guard).await?;
             tracing::warn!(order = %order.id, error = %e, "payment provider failed; reservation released");
             // The provider's own words stay in the log above: they can name the account's state
             // or the key's last digits, which are nobody else's business.
@@ -474,12 +495,7 @@ async fn pay(
     };
     let body = CheckoutHttpResponse {
         order: &paid_order,
-        // Issued at the order's creation, so a request that takes over hands out the same token.
-        order_token: state.order_tokens.issue(
-            &paid_order.id,
-            paid_order.token_version,
-            paid_order.created_at.timestamp(),
-        ),
+        order_token,
         payment: PaymentHttpResponse {
             provider: "stripe",
             payment_intent_id: intent.id.clone(),

@@ -86,17 +86,18 @@ fn is_owner(order: &Order, caller: &Caller) -> bool {
 /// What the caller may see of this order: an admin or its customer everything; a guest with a
 /// token of the order's current generation everything until the token is older than the
 /// personal-data window, then everything but the personal data; anyone else nothing.
-fn sight(state: &OrdersState, order: &Order, caller: &Caller, token: Option<&str>) -> Option<Sight> {
+async fn sight(state: &OrdersState, order: &Order, caller: &Caller, token: Option<&str>) -> Option<Sight> {
     if caller.is_admin() || is_owner(order, caller) {
         return Some(Sight::Whole);
     }
-    let issued = state.order_tokens.verify(&order.id, token?, order.token_version, order.created_at.timestamp())?;
+    let issued =
+        state.order_tokens.verify(&order.id, token?, order.token_version, order.created_at.timestamp()).await?;
     let age = Utc::now().timestamp().saturating_sub(issued);
     Some(if age <= state.personal_data_window.num_seconds() { Sight::Whole } else { Sight::WithoutPersonalData })
 }
 
-fn may_see(state: &OrdersState, order: &Order, caller: &Caller, token: Option<&str>) -> bool {
-    sight(state, order, caller, token).is_some()
+async fn may_see(state: &OrdersState, order: &Order, caller: &Caller, token: Option<&str>) -> bool {
+    sight(state, order, caller, token).await.is_some()
 }
 
 /// The order as `sight` allows: without personal data, its `email` and `shipping_address` are
@@ -163,12 +164,15 @@ pub async fn list(
         (Caller::Admin { .. }, None, None) => ALL_LISTING.to_owned(),
     };
     let context = format!("orders|{listing}");
-    let after: Option<PageKey> = page.cursor.as_deref().map(|c| state.cursors.decode(&context, c)).transpose()?;
+    let after: Option<PageKey> = state.cursors.decode_opt(&context, page.cursor.as_deref()).await?;
     let (orders, next) = state.repo.list(&listing, u32::try_from(page.limit).unwrap_or(100), after).await?;
     // An e-mail listing holds every status; the status filter then applies to the page.
     let items: Vec<Order> =
         orders.into_iter().filter(|o| email.is_none() || status.is_none_or(|s| o.status == s)).collect();
-    let next_cursor = next.map(|n| state.cursors.encode(&context, &n));
+    let next_cursor = match next {
+        Some(n) => Some(state.cursors.encode(&context, &n).await?),
+        None => None,
+    };
     Ok(Json(Page { items, next_cursor }).into_response())
 }
 
@@ -180,7 +184,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let order = load(&state, &id).await?;
-    let sight = sight(&state, &order, &caller, order_token(&headers)).ok_or_else(not_found)?;
+    let sight = sight(&state, &order, &caller, order_token(&headers)).await.ok_or_else(not_found)?;
     shown(order, sight)
 }
 
@@ -201,7 +205,7 @@ pub async fn new_token(
 ) -> Result<Response> {
     for _ in 0..ATTEMPTS {
         let order = load(&state, &id).await?;
-        if !may_see(&state, &order, &caller, order_token(&headers)) {
+        if !may_see(&state, &order, &caller, order_token(&headers)).await {
             return Err(not_found());
         }
         if !caller.is_admin() && !is_owner(&order, &caller) {
@@ -213,7 +217,7 @@ pub async fn new_token(
         let next = order.with_new_token(now);
         match state.repo.save(&order, &next, None, Vec::new()).await {
             Ok(()) => {
-                let token = state.order_tokens.issue(&next.id, next.token_version, now.timestamp());
+                let token = state.order_tokens.issue(&next.id, next.token_version, now.timestamp()).await?;
                 let body = OrderTokenHttpResponse { order_id: next.id.to_string(), order_token: token };
                 return Ok((StatusCode::CREATED, Json(body)).into_response());
             }
@@ -236,7 +240,7 @@ pub async fn cancel(
 ) -> Result<Response> {
     for _ in 0..ATTEMPTS {
         let order = load(&state, &id).await?;
-        if !may_see(&state, &order, &caller, order_token(&headers)) {
+        if !may_see(&state, &order, &caller, order_token(&headers)).await {
             return Err(not_found());
         }
         if !caller.is_admin() && !is_owner(&order, &caller) {
@@ -500,7 +504,7 @@ pub async fn refund(
     let canonical = serde_json::to_vec(&body).map_err(ApiError::internal)?;
     let caller = admin.0.customer_id().unwrap_or_default().to_owned();
     // The answer holds the order, its address and e-mail: stored sealed.
-    let sealer = state.order_tokens.record_sealer();
+    let sealer = state.order_tokens.record_sealer().await?;
     let guard = match idempotency::begin(
         state.repo.store(),
         &route,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use nanoshop_api::secrets::SecretsManagerClient;
+use nanoshop_api::secrets::secrets_manager_client;
 use nanoshop_api::{Secrets, health_router, with_common_layers};
 use nanoshop_payments::stripe::StripeGateway;
 use nanoshop_payments_webhook::config::Config;
@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
-    let secrets = Secrets::new(Some(SecretsManagerClient::new(&aws)));
+    let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
     let webhook_secret = secrets.open(&config.webhook_secret);
     let stripe_key = secrets.open(&config.stripe_secret_key);
     // Both during init, which Lambda does not bill: the table's TLS connection, and the secrets

@@ -24,6 +24,9 @@ use hmac::{Hmac, Mac};
 use nanoshop_domain::ids::OrderId;
 use sha2::{Digest, Sha256};
 
+use crate::ApiError;
+use crate::keyring::KeyRing;
+
 /// A fresh cart token, 43 URL-safe characters.
 pub fn new_cart_token() -> String {
     let mut bytes = [0u8; 32];
@@ -45,10 +48,12 @@ pub fn cart_token_matches(token: &str, stored: &str) -> bool {
 /// Longest token accepted: the generation, the issue time and the MAC with their dots.
 const MAX_TOKEN_LEN: usize = 96;
 
-/// Issues and checks order tokens under one key.
+/// Issues order tokens under the current key of a [`KeyRing`] and checks them against its
+/// current and previous keys, so rotating the key does not break the tokens already handed out
+/// (until the next rotation: a token two rotations old is refused).
 #[derive(Clone)]
 pub struct OrderTokens {
-    key: Vec<u8>,
+    keys: KeyRing,
 }
 
 impl std::fmt::Debug for OrderTokens {
@@ -62,66 +67,94 @@ fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
     (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
 }
 
+fn hmac(key: &[u8]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+}
+
+/// The MAC of a token of `generation` issued at `issued`.
+fn mac(key: &[u8], order: &OrderId, generation: u32, issued: i64) -> Hmac<Sha256> {
+    let mut mac = hmac(key);
+    mac.update(b"nanoshop-order-token/2\0");
+    mac.update(order.as_str().as_bytes());
+    mac.update(format!("\0{generation}\0{issued}").as_bytes());
+    mac
+}
+
+/// The MAC of a token from before generations: the order id alone.
+fn legacy_mac(key: &[u8], order: &OrderId) -> Hmac<Sha256> {
+    let mut mac = hmac(key);
+    mac.update(b"nanoshop-order-token\0");
+    mac.update(order.as_str().as_bytes());
+    mac
+}
+
+/// The idempotency-record sealing key derived from an order-token key.
+fn seal_key(key: &[u8]) -> [u8; 32] {
+    let mut mac = hmac(key);
+    mac.update(b"nanoshop-idempotency-seal\0");
+    mac.finalize().into_bytes().into()
+}
+
 impl OrderTokens {
+    /// Under one key that never changes.
+    ///
     /// # Panics
     /// For a key shorter than 32 bytes: a configuration error caught at start-up.
     pub fn new(key: &[u8]) -> Self {
-        assert!(key.len() >= 32, "the order token key must be at least 32 bytes");
-        Self { key: key.to_vec() }
+        Self { keys: KeyRing::fixed(key) }
     }
 
-    fn hmac(&self) -> Hmac<Sha256> {
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
-    }
-
-    /// The MAC of a token of `generation` issued at `issued`.
-    fn mac(&self, order: &OrderId, generation: u32, issued: i64) -> Hmac<Sha256> {
-        let mut mac = self.hmac();
-        mac.update(b"nanoshop-order-token/2\0");
-        mac.update(order.as_str().as_bytes());
-        mac.update(format!("\0{generation}\0{issued}").as_bytes());
-        mac
-    }
-
-    /// The MAC of a token from before generations: the order id alone.
-    fn legacy_mac(&self, order: &OrderId) -> Hmac<Sha256> {
-        let mut mac = self.hmac();
-        mac.update(b"nanoshop-order-token\0");
-        mac.update(order.as_str().as_bytes());
-        mac
+    /// Under `keys`, which may rotate.
+    pub fn rotating(keys: KeyRing) -> Self {
+        Self { keys }
     }
 
     /// The token of `order` for its token `generation`, issued at `issued` (Unix seconds).
-    pub fn issue(&self, order: &OrderId, generation: u32, issued: i64) -> String {
-        let mac = URL_SAFE_NO_PAD.encode(self.mac(order, generation, issued).finalize().into_bytes());
-        format!("{generation}.{issued}.{mac}")
+    ///
+    /// # Errors
+    /// 503 `not_configured` while the key cannot be read.
+    pub async fn issue(&self, order: &OrderId, generation: u32, issued: i64) -> Result<String, ApiError> {
+        let keys = self.keys.signing_keys().await?;
+        let key = keys.first().ok_or_else(|| ApiError::not_configured("no order-token key"))?;
+        let mac = URL_SAFE_NO_PAD.encode(mac(key, order, generation, issued).finalize().into_bytes());
+        Ok(format!("{generation}.{issued}.{mac}"))
     }
 
     /// When `token` was issued (Unix seconds), if it is `order`'s and of the order's `current`
-    /// generation; compared in constant time. A token from before generations counts as
-    /// generation 0 issued at `created` (the order's creation).
-    pub fn verify(&self, order: &OrderId, token: &str, current: u32, created: i64) -> Option<i64> {
+    /// generation; compared in constant time, under the current key or the previous one (a token
+    /// that fails both reads the key again first, at most once a minute). A token from before
+    /// generations counts as generation 0 issued at `created` (the order's creation).
+    pub async fn verify(&self, order: &OrderId, token: &str, current: u32, created: i64) -> Option<i64> {
         if token.len() > MAX_TOKEN_LEN {
             return None;
         }
         let mut parts = token.split('.');
-        let (generation, issued, mac, legacy) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(mac), None, None, None) => (0, created, mac, true),
-            (Some(generation), Some(issued), Some(mac), None) => (digits(generation)?, digits(issued)?, mac, false),
+        let (generation, issued, tag, legacy) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(tag), None, None, None) => (0, created, tag, true),
+            (Some(generation), Some(issued), Some(tag), None) => (digits(generation)?, digits(issued)?, tag, false),
             _ => return None,
         };
-        let bytes = URL_SAFE_NO_PAD.decode(mac.as_bytes()).ok()?;
-        let expected = if legacy { self.legacy_mac(order) } else { self.mac(order, generation, issued) };
-        (expected.verify_slice(&bytes).is_ok() && generation == current).then_some(issued)
+        let bytes = URL_SAFE_NO_PAD.decode(tag.as_bytes()).ok()?;
+        let signed = self
+            .keys
+            .check(|key| {
+                let expected = if legacy { legacy_mac(key, order) } else { mac(key, order, generation, issued) };
+                expected.verify_slice(&bytes).ok()
+            })
+            .await;
+        (signed.is_some() && generation == current).then_some(issued)
     }
 
-    /// The sealer of idempotency records under a key derived from this one: the functions that
-    /// store answers holding order tokens and personal data (checkout, refunds) are the ones that
-    /// hold the order-token key.
-    pub fn record_sealer(&self) -> crate::idempotency::Sealer {
-        let mut mac = self.hmac();
-        mac.update(b"nanoshop-idempotency-seal\0");
-        crate::idempotency::Sealer::new(mac.finalize().into_bytes().into())
+    /// The sealer of idempotency records under a key derived from this one (opening also under
+    /// the one derived from the previous key): the functions that store answers holding order
+    /// tokens and personal data (checkout, refunds) are the ones that hold the order-token key.
+    ///
+    /// # Errors
+    /// 503 `not_configured` while the key cannot be read.
+    pub async fn record_sealer(&self) -> Result<crate::idempotency::Sealer, ApiError> {
+        let keys = self.keys.signing_keys().await?;
+        let key = keys.first().ok_or_else(|| ApiError::not_configured("no order-token key"))?;
+        Ok(crate::idempotency::Sealer::with_previous(seal_key(key), keys.get(1).map(|k| seal_key(k))))
     }
 }
 
@@ -140,49 +173,53 @@ mod tests {
         assert!(!cart_token_matches(&stored, &stored), "the hash itself is not a token");
     }
 
-    #[test]
-    fn a_token_opens_only_its_own_order_under_its_own_key() {
+    #[tokio::test]
+    async fn a_token_opens_only_its_own_order_under_its_own_key() {
         let tokens = OrderTokens::new(&[7; 32]);
         let (a, b) = (OrderId::generate(), OrderId::generate());
-        let token = tokens.issue(&a, 0, 1_700_000_000);
-        assert_eq!(tokens.verify(&a, &token, 0, 1), Some(1_700_000_000));
+        let token = tokens.issue(&a, 0, 1_700_000_000).await.unwrap();
+        assert_eq!(tokens.verify(&a, &token, 0, 1).await, Some(1_700_000_000));
         assert_eq!(
             token,
-            tokens.issue(&a, 0, 1_700_000_000),
+            tokens.issue(&a, 0, 1_700_000_000).await.unwrap(),
             "deterministic, so a replayed checkout hands out the same token"
         );
-        assert_eq!(tokens.verify(&b, &token, 0, 1), None);
-        assert_eq!(OrderTokens::new(&[8; 32]).verify(&a, &token, 0, 1), None);
+        assert_eq!(tokens.verify(&b, &token, 0, 1).await, None);
+        assert_eq!(OrderTokens::new(&[8; 32]).verify(&a, &token, 0, 1).await, None);
         for bad in ["not-a-token", "", "0.1700000000", "0.1700000000.", "..", "0.1.2.3", &format!("{token}.x")] {
-            assert_eq!(tokens.verify(&a, bad, 0, 1), None, "{bad}");
+            assert_eq!(tokens.verify(&a, bad, 0, 1).await, None, "{bad}");
         }
     }
 
-    #[test]
-    fn a_token_of_another_generation_or_issue_time_is_refused() {
+    #[tokio::test]
+    async fn a_token_of_another_generation_or_issue_time_is_refused() {
         let tokens = OrderTokens::new(&[7; 32]);
         let a = OrderId::generate();
-        let first = tokens.issue(&a, 0, 100);
-        let second = tokens.issue(&a, 1, 200);
-        assert_eq!(tokens.verify(&a, &first, 1, 1), None, "revoked once the order's generation moved on");
-        assert_eq!(tokens.verify(&a, &second, 1, 1), Some(200));
+        let first = tokens.issue(&a, 0, 100).await.unwrap();
+        let second = tokens.issue(&a, 1, 200).await.unwrap();
+        assert_eq!(tokens.verify(&a, &first, 1, 1).await, None, "revoked once the order's generation moved on");
+        assert_eq!(tokens.verify(&a, &second, 1, 1).await, Some(200));
         let mac = first.rsplit('.').next().unwrap_or_default();
         for forged in [format!("1.100.{mac}"), format!("0.999.{mac}"), format!("+0.100.{mac}"), format!("0.+100.{mac}")]
         {
-            assert_eq!(tokens.verify(&a, &forged, 0, 1), None, "the generation and issue time are signed: {forged}");
-            assert_eq!(tokens.verify(&a, &forged, 1, 1), None, "{forged}");
+            assert_eq!(
+                tokens.verify(&a, &forged, 0, 1).await,
+                None,
+                "the generation and issue time are signed: {forged}"
+            );
+            assert_eq!(tokens.verify(&a, &forged, 1, 1).await, None, "{forged}");
         }
     }
 
-    #[test]
-    fn a_token_from_before_generations_is_generation_zero_issued_at_the_order_s_creation() {
+    #[tokio::test]
+    async fn a_token_from_before_generations_is_generation_zero_issued_at_the_order_s_creation() {
         let tokens = OrderTokens::new(&[7; 32]);
         let a = OrderId::generate();
         // How tokens were issued before: the HMAC of the order id alone.
-        let legacy = URL_SAFE_NO_PAD.encode(tokens.legacy_mac(&a).finalize().into_bytes());
+        let legacy = URL_SAFE_NO_PAD.encode(legacy_mac(&[7; 32], &a).finalize().into_bytes());
         assert_eq!(legacy.len(), 43);
-        assert_eq!(tokens.verify(&a, &legacy, 0, 1_650_000_000), Some(1_650_000_000));
-        assert_eq!(tokens.verify(&a, &legacy, 1, 1_650_000_000), None, "revoked with the rest");
-        assert_eq!(tokens.verify(&OrderId::generate(), &legacy, 0, 1), None);
+        assert_eq!(tokens.verify(&a, &legacy, 0, 1_650_000_000).await, Some(1_650_000_000));
+        assert_eq!(tokens.verify(&a, &legacy, 1, 1_650_000_000).await, None, "revoked with the rest");
+        assert_eq!(tokens.verify(&OrderId::generate(), &legacy, 0, 1).await, None);
     }
 }

@@ -44,10 +44,12 @@ const OWNER: &str = "owner";
 /// How a sealed answer starts in the record: the scheme's version, then nonce and ciphertext.
 const SEALED: &str = "sealed:v1:";
 
-/// Seals stored answers under a 256-bit key, and opens them for replays.
+/// Seals stored answers under a 256-bit key, and opens them for replays (under that key, or
+/// under the previous one: a record sealed just before a key rotation still replays).
 #[derive(Clone)]
 pub struct Sealer {
     key: [u8; 32],
+    previous: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -58,11 +60,16 @@ impl std::fmt::Debug for Sealer {
 
 impl Sealer {
     pub fn new(key: [u8; 32]) -> Self {
-        Self { key }
+        Self { key, previous: None }
     }
 
-    fn aead(&self) -> LessSafeKey {
-        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.key).unwrap_or_else(|_| unreachable!("a 256-bit key")))
+    /// Seals under `key`; opens under `key` or `previous`.
+    pub fn with_previous(key: [u8; 32], previous: Option<[u8; 32]>) -> Self {
+        Self { key, previous }
+    }
+
+    fn aead(key: &[u8; 32]) -> LessSafeKey {
+        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap_or_else(|_| unreachable!("a 256-bit key")))
     }
 
     /// `plain`, sealed for the record `bound` names: a random nonce, then the ciphertext and tag.
@@ -70,7 +77,7 @@ impl Sealer {
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce);
         let mut data = plain.as_bytes().to_vec();
-        self.aead()
+        Self::aead(&self.key)
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(bound.as_bytes()), &mut data)
             .map_err(|_| ApiError::internal(anyhow::anyhow!("sealing an idempotency record failed")))?;
         let mut sealed = nonce.to_vec();
@@ -86,10 +93,12 @@ impl Sealer {
             return None;
         }
         let (nonce, sealed) = raw.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut data = sealed.to_vec();
-        let plain = self.aead().open_in_place(nonce, Aad::from(bound.as_bytes()), &mut data).ok()?;
-        String::from_utf8(plain.to_vec()).ok()
+        std::iter::once(&self.key).chain(&self.previous).find_map(|key| {
+            let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+            let mut data = sealed.to_vec();
+            let plain = Self::aead(key).open_in_place(nonce, Aad::from(bound.as_bytes()), &mut data).ok()?;
+            String::from_utf8(plain.to_vec()).ok()
+        })
     }
 }
 
@@ -367,6 +376,10 @@ mod tests {
         assert_ne!(sealed, sealer.seal("IDEM#POST /checkout#k1", answer).expect("seals"), "a fresh nonce each time");
         assert_eq!(sealer.open("IDEM#POST /checkout#k2", &sealed), None, "moved to another record");
         assert_eq!(Sealer::new([4; 32]).open("IDEM#POST /checkout#k1", &sealed), None, "another key");
+        let rotated = Sealer::with_previous([4; 32], Some([3; 32]));
+        assert_eq!(rotated.open("IDEM#POST /checkout#k1", &sealed).as_deref(), Some(answer), "the previous key");
+        let resealed = rotated.seal("IDEM#POST /checkout#k1", answer).expect("seals");
+        assert_eq!(sealer.open("IDEM#POST /checkout#k1", &resealed), None, "sealed under the current key");
         let mut altered = sealed.clone();
         altered.pop();
         assert_eq!(sealer.open("IDEM#POST /checkout#k1", &altered), None);

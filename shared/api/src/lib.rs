@@ -31,6 +31,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod idempotency;
+pub mod keyring;
 pub mod metrics;
 pub mod run;
 pub mod secrets;
@@ -44,6 +45,7 @@ pub use http::{
     Access, Header, MAX_BODY_BYTES, Route, SchemaFn, health_router, one_of, request_id, schema, with_common_layers,
     with_common_layers_and_fallback,
 };
+pub use keyring::KeyRing;
 pub use metrics::Metric;
 pub use run::{init_tracing, run, shutdown_signal};
 pub use secrets::{Secret, SecretSource, Secrets, when_configured};

@@ -10,9 +10,11 @@
 //!
 //! A secret that cannot be read (Secrets Manager unreachable at start, a field missing) is
 //! `None`, never an empty string: callers answer 503 `not_configured` ([`ApiError::not_configured`])
-//! and the next request after the interval tries again. [`when_configured`] does that for a whole
-//! router whose handlers need secrets fixed at construction (the HMAC keys of order tokens and
-//! cursors).
+//! and the next request after the interval tries again; a value that cannot be used (too short) is
+//! read again before it is refused. Every read gives up after [`SECRETS_MANAGER_TIMEOUT`]
+//! ([`secrets_manager_client`]). [`when_configured`] answers 503 for a whole router until the
+//! secrets it needs can be read (the HMAC keys of order tokens and cursors, which then rotate
+//! under it: [`crate::keyring`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -37,6 +39,31 @@ pub use aws_sdk_secretsmanager::Client as SecretsManagerClient;
 /// are triggered by requests (a forged webhook signature is one), so they must not be a lever
 /// for multiplying Secrets Manager calls.
 pub const MIN_REREAD_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The longest one Secrets Manager read may take, retries included. The SDK sets no limit of its
+/// own: a read that hangs at start would run into Lambda's init limit (a bare 500, not the 503 a
+/// missing secret is), or mid-request into the function's timeout.
+pub const SECRETS_MANAGER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The longest one attempt of a read may take, so a hung connection leaves time for a retry
+/// within [`SECRETS_MANAGER_TIMEOUT`].
+pub const SECRETS_MANAGER_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(900);
+
+/// The version stage of a secret's value before its latest change (Secrets Manager moves it on
+/// every `PutSecretValue`): what a key ring checks signatures made before a rotation against.
+pub const PREVIOUS_STAGE: &str = "AWSPREVIOUS";
+
+/// The Secrets Manager client every function reads its secrets with: `config` (the shared AWS
+/// configuration, `&SdkConfig`) with [`SECRETS_MANAGER_TIMEOUT`] and
+/// [`SECRETS_MANAGER_ATTEMPT_TIMEOUT`].
+pub fn secrets_manager_client(config: impl Into<aws_sdk_secretsmanager::config::Builder>) -> SecretsManagerClient {
+    use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
+    let timeouts = TimeoutConfig::builder()
+        .operation_timeout(SECRETS_MANAGER_TIMEOUT)
+        .operation_attempt_timeout(SECRETS_MANAGER_ATTEMPT_TIMEOUT)
+        .build();
+    SecretsManagerClient::from_conf(config.into().timeout_config(timeouts).build())
+}
 
 /// Where one secret comes from, as the environment says.
 #[derive(Clone)]
@@ -80,23 +107,41 @@ pub trait SecretFetcher: Send + Sync + std::fmt::Debug {
     async fn fetch(&self) -> anyhow::Result<String>;
 }
 
-/// A Secrets Manager secret, by id.
+/// A Secrets Manager secret, by id, at its current value or at a version stage.
 struct SecretsManagerFetcher {
     client: SecretsManagerClient,
     id: String,
+    stage: Option<&'static str>,
 }
 
 /// The id only: what a log line needs to name the secret, and nothing of the client's settings.
 impl std::fmt::Debug for SecretsManagerFetcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("SecretsManager").field(&self.id).finish()
+        f.debug_tuple("SecretsManager").field(&self.id).field(&self.stage).finish()
     }
 }
 
 #[async_trait]
 impl SecretFetcher for SecretsManagerFetcher {
     async fn fetch(&self) -> anyhow::Result<String> {
-        let out = self.client.get_secret_value().secret_id(&self.id).send().await?;
+        let out = match self
+            .client
+            .get_secret_value()
+            .secret_id(&self.id)
+            .set_version_stage(self.stage.map(Into::into))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            // A secret never changed has no previous value: that is no failure, just no key.
+            Err(e)
+                if self.stage.is_some()
+                    && e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok(String::new());
+            }
+            Err(e) => return Err(e.into()),
+        };
         out.secret_string.ok_or_else(|| anyhow::anyhow!("secret {} has no string value", self.id))
     }
 }
@@ -116,6 +161,8 @@ pub struct RemoteSecret {
 struct Reads {
     first_done: bool,
     last_reread: Option<Instant>,
+    /// When the last read of any kind started.
+    last_read: Option<Instant>,
 }
 
 impl RemoteSecret {
@@ -149,6 +196,7 @@ impl RemoteSecret {
             reads.last_reread = Some(now);
         }
         reads.first_done = true;
+        reads.last_read = Some(now);
         self.reads.fetch_add(1, Ordering::Relaxed);
         match self.fetcher.fetch().await {
             Ok(value) => {
@@ -158,6 +206,16 @@ impl RemoteSecret {
             Err(e) => tracing::warn!(secret = ?self.fetcher, error = %format!("{e:#}"), "cannot read a secret"),
         }
         true
+    }
+
+    /// Reads the secret when the last read started `max_age` ago or more (or never), subject to
+    /// [`MIN_REREAD_INTERVAL`].
+    async fn read_if_older(&self, max_age: Duration) -> bool {
+        let last = self.reading.lock().await.last_read;
+        if last.is_some_and(|at| Instant::now().duration_since(at) < max_age) {
+            return false;
+        }
+        self.read().await
     }
 }
 
@@ -230,6 +288,18 @@ impl Secret {
         }
     }
 
+    /// Reads the secret again when its value was read `max_age` ago or more, so a key that is only
+    /// ever signed with (never refused) still follows a rotation. True when the value changed.
+    pub async fn refresh(&self, max_age: Duration) -> bool {
+        let Inner::Remote { secret, .. } = &self.0 else { return false };
+        let before = self.cached();
+        if !secret.read_if_older(max_age).await {
+            return false;
+        }
+        let after = self.cached();
+        before.map(|b| b.expose_secret().to_owned()) != after.map(|a| a.expose_secret().to_owned())
+    }
+
     /// How many times the secret behind this one was fetched (0 for a plain variable).
     pub fn reads(&self) -> u64 {
         match &self.0 {
@@ -265,6 +335,19 @@ impl Secrets {
 
     /// The secret `source` names.
     pub fn open(&self, source: &SecretSource) -> Secret {
+        self.open_stage(source, None)
+    }
+
+    /// The value `source` had before its latest change ([`PREVIOUS_STAGE`]): missing for a plain
+    /// variable, and for a secret never changed.
+    pub fn open_previous(&self, source: &SecretSource) -> Secret {
+        match source {
+            SecretSource::Value(_) => Secret::missing(),
+            SecretSource::SecretsManager { .. } => self.open_stage(source, Some(PREVIOUS_STAGE)),
+        }
+    }
+
+    fn open_stage(&self, source: &SecretSource, stage: Option<&'static str>) -> Secret {
         match source {
             SecretSource::Value(v) => Secret(Inner::Fixed(v.clone())),
             SecretSource::SecretsManager { id, field } => {
@@ -273,15 +356,25 @@ impl Secrets {
                     return Secret::missing();
                 };
                 let mut remote = self.remote.lock().unwrap_or_else(PoisonError::into_inner);
+                let cache = match stage {
+                    Some(stage) => format!("{id}#{stage}"),
+                    None => id.clone(),
+                };
                 let secret = remote
-                    .entry(id.clone())
+                    .entry(cache)
                     .or_insert_with(|| {
-                        RemoteSecret::new(Box::new(SecretsManagerFetcher { client: client.clone(), id: id.clone() }))
+                        let (client, id) = (client.clone(), id.clone());
+                        RemoteSecret::new(Box::new(SecretsManagerFetcher { client, id, stage }))
                     })
                     .clone();
                 Secret::remote(secret, *field)
             }
         }
+    }
+
+    /// The HMAC key `source` names as a [`KeyRing`]: its current value and its previous one.
+    pub fn key_ring(&self, source: &SecretSource, what: &'static str) -> crate::KeyRing {
+        crate::KeyRing::rotating(self.open(source), self.open_previous(source), what)
     }
 
     /// The first read of every Secrets Manager secret opened so far, concurrently. Failures are
@@ -303,17 +396,25 @@ struct Lazy {
     build: Box<Build>,
 }
 
+/// The shortest HMAC key accepted: HMAC-SHA256's own output size.
+pub const HMAC_KEY_LEN: usize = 32;
+
 /// `secret` as an HMAC key (order tokens, cursors): `None`, logged, while it is missing or
-/// shorter than 32 bytes.
+/// shorter than [`HMAC_KEY_LEN`] bytes. A short value is read again before it is refused (at
+/// most once per [`MIN_REREAD_INTERVAL`]), so a key fixed in Secrets Manager is picked up
+/// without a restart.
 pub async fn hmac_key(secret: &Secret, what: &'static str) -> Option<SecretString> {
-    match secret.get().await {
-        Some(key) if key.expose_secret().len() >= 32 => Some(key),
-        Some(_) => {
-            tracing::error!(secret = what, "the key is shorter than 32 bytes; refusing to sign with it");
-            None
-        }
-        None => None,
+    let usable = |key: &SecretString| key.expose_secret().len() >= HMAC_KEY_LEN;
+    let key = secret.get().await?;
+    if usable(&key) {
+        return Some(key);
     }
+    secret.reread().await;
+    let key = secret.cached().filter(usable);
+    if key.is_none() {
+        tracing::error!(secret = what, "the key is shorter than 32 bytes; refusing to sign with it");
+    }
+    key
 }
 
 /// A router built by `build` once it can be: `build` answers `None` while a secret it needs is
@@ -453,6 +554,35 @@ mod tests {
         let reads = remote.reads();
         assert_eq!(status("/x").await, StatusCode::OK);
         assert_eq!(remote.reads(), reads, "built once, not per request");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_short_key_fixed_in_the_source_builds_the_router_after_the_reread_interval_without_a_restart() {
+        use axum::body::Body;
+        use axum::routing::get;
+        use http::{Request, StatusCode};
+
+        let (remote, value, _) = fake("too short", true);
+        let secret = Secret::remote(remote.clone(), None);
+        let app = when_configured(move || {
+            let secret = secret.clone();
+            async move {
+                hmac_key(&secret, "test").await?;
+                Some(Router::new().route("/x", get(|| async { "built" })))
+            }
+        })
+        .await;
+        let status = || {
+            let app = app.clone();
+            async move { app.oneshot(Request::get("/x").body(Body::empty()).unwrap()).await.unwrap().status() }
+        };
+        assert_eq!(status().await, StatusCode::SERVICE_UNAVAILABLE, "a short key");
+        *value.lock().unwrap() = "k".repeat(32);
+        assert_eq!(status().await, StatusCode::SERVICE_UNAVAILABLE, "not read again within the interval");
+        let reads = remote.reads();
+        tokio::time::advance(MIN_REREAD_INTERVAL).await;
+        assert_eq!(status().await, StatusCode::OK, "the fixed key is read again and used");
+        assert_eq!(remote.reads(), reads + 1);
     }
 
     #[test]

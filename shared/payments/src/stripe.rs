@@ -215,6 +215,12 @@ fn build_client(key: &str, base_url: Option<&str>) -> Result<Client, StripeConfi
     builder.build().map_err(|e| StripeConfigError(e.to_string()))
 }
 
+/// 503 `not_configured` for a key [`check_key`] refuses, logged with why (never the key).
+fn unusable(e: &StripeConfigError) -> PaymentError {
+    tracing::error!(error = %e, "the Stripe secret key cannot be used");
+    not_configured("the Stripe secret key cannot be used")
+}
+
 fn not_configured(what: &'static str) -> PaymentError {
     PaymentError::Unavailable(Box::new(NotConfigured(what)))
 }
@@ -271,7 +277,9 @@ impl StripeGateway {
             .await
     }
 
-    /// The client for the current key, rebuilt when the key changed.
+    /// The client for the current key, rebuilt when the key changed. A key that cannot be used
+    /// (a placeholder, a live key for another base) is read again before it is refused, so a key
+    /// fixed in Secrets Manager is picked up without a restart (the source limits how often).
     async fn client(&self) -> Result<Client, PaymentError> {
         let Some(key) = self.secret_key.get().await else { return Err(not_configured("no Stripe secret key")) };
         if let Some((built_for, client)) = &*self.client.read().unwrap_or_else(PoisonError::into_inner)
@@ -279,10 +287,19 @@ impl StripeGateway {
         {
             return Ok(client.clone());
         }
-        let client = build_client(key.expose_secret(), self.base_url.as_deref()).map_err(|e| {
-            tracing::error!(error = %e, "the Stripe secret key cannot be used");
-            not_configured("the Stripe secret key cannot be used")
-        })?;
+        let (key, client) = match build_client(key.expose_secret(), self.base_url.as_deref()) {
+            Ok(client) => (key, client),
+            Err(first) => {
+                let fixed = if self.secret_key.reread().await { self.secret_key.cached() } else { None };
+                let built =
+                    fixed.map(|key| build_client(key.expose_secret(), self.base_url.as_deref()).map(|c| (key, c)));
+                match built {
+                    Some(Ok(built)) => built,
+                    Some(Err(e)) => return Err(unusable(&e)),
+                    None => return Err(unusable(&first)),
+                }
+            }
+        };
         *self.client.write().unwrap_or_else(PoisonError::into_inner) = Some((key, client.clone()));
         Ok(client)
     }
@@ -463,9 +480,11 @@ impl PaymentGateway for StripeGateway {
     async fn ready(&self) -> Result<(), PaymentError> {
         self.client().await?;
         if let Some(publishable) = &self.publishable_key {
-            match publishable.get().await {
-                Some(key) if key.expose_secret().starts_with("pk_") => {}
-                _ => return Err(not_configured("no Stripe publishable key")),
+            let usable = |key: Option<SecretString>| key.is_some_and(|k| k.expose_secret().starts_with("pk_"));
+            // One that is missing or not a `pk_…` key is read again before it is refused.
+            let ready = usable(publishable.get().await) || (publishable.reread().await && usable(publishable.cached()));
+            if !ready {
+                return Err(not_configured("no Stripe publishable key"));
             }
         }
         Ok(())
@@ -688,6 +707,55 @@ mod tests {
             StripeGateway::with_keys(rotating(Some("sk_test_good"), None), publishable, Some(&base)).expect("gateway");
         assert!(gateway.ready().await.expect_err("no publishable key").is_not_configured());
         assert!(script.lock().expect("lock").seen.is_empty());
+    }
+
+    /// A Secrets Manager secret as the functions read it (`nanoshop_api::Secret`), whose value
+    /// the test changes.
+    #[derive(Debug)]
+    struct Source(Arc<Mutex<String>>);
+
+    #[async_trait]
+    impl nanoshop_api::secrets::SecretFetcher for Source {
+        async fn fetch(&self) -> anyhow::Result<String> {
+            Ok(self.0.lock().expect("lock").clone())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_placeholder_key_fixed_in_the_source_is_used_after_the_reread_interval_without_a_restart() {
+        use nanoshop_api::secrets::{MIN_REREAD_INTERVAL, RemoteSecret};
+        let (addr, script) = fake_stripe_at(vec![(200, INTENT)]).await;
+        let document = |sk: &str, pk: &str| serde_json::json!({"secret_key": sk, "publishable_key": pk}).to_string();
+        let value = Arc::new(Mutex::new(document("sk_test_replace_me", "replace_me")));
+        let remote = RemoteSecret::new(Box::new(Source(value.clone())));
+        let key = |field| Arc::new(nanoshop_api::Secret::remote(remote.clone(), Some(field))) as Arc<dyn KeySource>;
+        let gateway =
+            StripeGateway::with_keys(key("secret_key"), Some(key("publishable_key")), Some(&format!("http://{addr}")))
+                .expect("gateway");
+        assert!(gateway.ready().await.expect_err("a placeholder").is_not_configured());
+        assert!(gateway.create_intent(&request()).await.expect_err("a placeholder").is_not_configured());
+
+        *value.lock().expect("lock") = document("sk_test_fixed_key", "replace_me");
+        assert!(gateway.ready().await.expect_err("not read again yet").is_not_configured());
+        let reads = remote.reads();
+        tokio::time::advance(MIN_REREAD_INTERVAL).await;
+        assert!(
+            gateway.ready().await.expect_err("the publishable key is still a placeholder").is_not_configured(),
+            "a secret key alone does not make checkout ready"
+        );
+        assert_eq!(remote.reads(), reads + 1, "the placeholder was read again once the interval passed");
+
+        *value.lock().expect("lock") = document("sk_test_fixed_key", "pk_test_fixed");
+        tokio::time::advance(MIN_REREAD_INTERVAL).await;
+        gateway.ready().await.expect("both keys fixed, no restart");
+        assert_eq!(gateway.publishable_key(), "pk_test_fixed");
+        // The network from here on: real time again, so the client's timeouts mean what they say.
+        tokio::time::resume();
+        gateway.create_intent(&request()).await.expect("sent with the fixed key");
+        let seen = &script.lock().expect("lock").seen;
+        assert_eq!(seen.len(), 1, "nothing was sent with the placeholder");
+        assert!(bearer(&seen[0].0).contains("sk_test_fixed_key"));
+        assert!(remote.reads() <= reads + 2, "at most one read per interval: {}", remote.reads());
     }
 
     #[test]

@@ -151,7 +151,7 @@ pub async fn create(
 /// `GET /discounts`: newest first, cursor-paged.
 pub async fn list(State(state): State<CatalogState>, _admin: Admin, page: Pagination) -> Result<Response> {
     const CONTEXT: &str = "discounts";
-    let after: Option<PageKey> = page.cursor.as_deref().map(|c| state.cursors.decode(CONTEXT, c)).transpose()?;
+    let after: Option<PageKey> = state.cursors.decode_opt(CONTEXT, page.cursor.as_deref()).await?;
     let limit = u32::try_from(page.limit).unwrap_or(100);
     let (discounts, next) = state.repo.discounts(limit, after).await?;
     // A full page ends where its last item is; DynamoDB may report more even when none follow.
@@ -160,7 +160,11 @@ pub async fn list(State(state): State<CatalogState>, _admin: Admin, page: Pagina
         _ => None,
     };
     let items = discounts.iter().map(response).collect();
-    Ok(Json(Page { items, next_cursor: next.map(|n| state.cursors.encode(CONTEXT, &n)) }).into_response())
+    let next_cursor = match next {
+        Some(n) => Some(state.cursors.encode(CONTEXT, &n).await?),
+        None => None,
+    };
+    Ok(Json(Page { items, next_cursor }).into_response())
 }
 
 /// `GET /discounts/{id}`.

@@ -269,7 +269,7 @@ pub async fn list(
     let filtered = in_category.is_some() || !q.trim().is_empty();
 
     let context = format!("products|{}|{}|{}", status.as_str(), category.as_ref().map_or("", Slug::as_str), q);
-    let mut after: Option<PageKey> = page.cursor.as_deref().map(|c| state.cursors.decode(&context, c)).transpose()?;
+    let mut after: Option<PageKey> = state.cursors.decode_opt(&context, page.cursor.as_deref()).await?;
     let limit = page.limit;
     let mut found = Vec::new();
     let mut next = None;
@@ -301,7 +301,10 @@ pub async fn list(
     let skus: Vec<_> = found.iter().flat_map(Product::skus).collect();
     let stock = if skus.is_empty() { Vec::new() } else { state.repo.stock_levels(&skus).await? };
     let items = found.into_iter().map(|p| ProductHttpResponse::new(&state, p, &stock)).collect();
-    let next_cursor = next.map(|n| state.cursors.encode(&context, &n));
+    let next_cursor = match next {
+        Some(n) => Some(state.cursors.encode(&context, &n).await?),
+        None => None,
+    };
     Ok(Json(Page { items, next_cursor }).into_response())
 }
 

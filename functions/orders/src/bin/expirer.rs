@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use nanoshop_api::Secrets;
-use nanoshop_api::secrets::SecretsManagerClient;
+use nanoshop_api::secrets::secrets_manager_client;
 use nanoshop_orders::config::ExpirerConfig;
 use nanoshop_orders::expiry;
 use nanoshop_orders::repo::OrdersRepository;
@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
     let repo = OrdersRepository::new(Arc::new(store));
-    let secrets = Secrets::new(Some(SecretsManagerClient::new(&aws)));
+    let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
     let stripe_key = secrets.open(&config.stripe_secret_key);
     // Read during init; without a usable key the sweep expires nothing, says so in its log and
     // counts no heartbeat, until the key can be read.
