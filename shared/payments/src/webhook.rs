@@ -416,11 +416,13 @@ mod tests {
     #[test]
     fn generated_signing_secrets_are_usable_however_the_dice_fall() {
         // As Stripe makes them (32 alphanumerics), as the Stripe CLI does (64 hex digits), and as
-        // `nanoshop serve` does (48 hex digits): a refusal here would take a shop offline.
+        // `nanoshop serve` does (48 hex digits): a refusal here would take a shop offline. Not
+        // the shortest accepted length in hex (24): nothing issues those, and 1 in 200,000 of them
+        // has fewer than 8 distinct digits, which failed this test in about 1 run in 40.
         const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         const HEX: &[u8] = b"0123456789abcdef";
         for _ in 0..5_000 {
-            for (alphabet, len) in [(ALPHANUMERIC, 32), (HEX, 64), (HEX, 48), (HEX, 24)] {
+            for (alphabet, len) in [(ALPHANUMERIC, 32), (HEX, 64), (HEX, 48)] {
                 let rest: String =
                     (0..len).map(|_| char::from(alphabet[rand::random_range(0..alphabet.len())])).collect();
                 let secret = format!("whsec_{rest}");
