@@ -38,14 +38,29 @@ use crate::port::{
 pub const ATTEMPTS: usize = 3;
 /// The wait before the second and the third attempt.
 const BACKOFF: [Duration; ATTEMPTS - 1] = [Duration::from_millis(100), Duration::from_millis(400)];
-/// The budget of one attempt (connect, send, read). Three attempts and the backoff stay under
-/// API Gateway's 29 s integration timeout, so a hanging Stripe gives a 502, not a 504.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
+/// The budget of one attempt (connect, send, read). A request makes at most one call with every
+/// attempt and one single-attempt check beside it ([`WORST_CASE_REQUEST`]), which with the store's
+/// calls must fit in API Gateway's 29 s integration timeout, so a hanging Stripe gives a 502, not a
+/// 504. Stripe answers these calls in well under a second; a timed-out attempt is retried with the
+/// same idempotency key, so a slow success is not made twice.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest one call can take: every attempt running out its [`ATTEMPT_TIMEOUT`], and the
 /// [`BACKOFF`] waits between them. A function that calls Stripe needs at least this much time
 /// (plus its own store calls) to run its recovery after Stripe fails, such as giving back
 /// checkout's reservation; `tests/e2e/infra.rs` holds each function's `Timeout` to it.
 pub const WORST_CASE_BUDGET: Duration = worst_case_budget(ATTEMPTS, ATTEMPT_TIMEOUT, &BACKOFF);
+
+/// Time for one read of the secret key after Stripe answered 401: at least the Secrets Manager
+/// client's operation timeout (`nanoshop_api::secrets::SECRETS_MANAGER_TIMEOUT`; `tests/e2e/infra.rs`
+/// holds them together).
+pub const KEY_REREAD_ALLOWANCE: Duration = Duration::from_secs(2);
+
+/// The longest the Stripe calls of one request can take: a call with every attempt
+/// ([`WORST_CASE_BUDGET`]; the retry after a 401 counts as one of its attempts, plus one read of
+/// the key), and the single-attempt check that a refund makes before it, or a refused cancel after
+/// it. Every function's `Timeout` covers this plus its store calls (`tests/e2e/infra.rs`).
+pub const WORST_CASE_REQUEST: Duration =
+    WORST_CASE_BUDGET.saturating_add(ATTEMPT_TIMEOUT).saturating_add(KEY_REREAD_ALLOWANCE);
 
 /// `attempts` × `timeout` plus the sum of `backoff`.
 const fn worst_case_budget(attempts: usize, timeout: Duration, backoff: &[Duration]) -> Duration {
@@ -273,7 +288,13 @@ impl StripeGateway {
     }
 
     async fn fetch(&self, intent_id: &str) -> Result<IntentResponse, PaymentError> {
-        self.send("retrieve payment intent", ATTEMPTS, || RetrievePaymentIntent::new(intent_id).build().customize())
+        self.fetch_with(intent_id, ATTEMPTS).await
+    }
+
+    /// The intent, in at most `attempts` attempts: a check beside another call of the same request
+    /// makes one, so the request stays within [`WORST_CASE_REQUEST`]; its caller retries.
+    async fn fetch_with(&self, intent_id: &str, attempts: usize) -> Result<IntentResponse, PaymentError> {
+        self.send("retrieve payment intent", attempts, || RetrievePaymentIntent::new(intent_id).build().customize())
             .await
     }
 
@@ -323,7 +344,10 @@ impl StripeGateway {
             if matches!(error, StripeError::Stripe(_, 401)) {
                 // Stripe's message names the key's last digits: it stays out of logs and answers.
                 tracing::error!(what, "Stripe refused the secret key (401)");
-                if !reread && self.secret_key.reread().await {
+                // The retry with a new key is one of the call's attempts, so a call stays within
+                // WORST_CASE_BUDGET plus one read of the key.
+                attempt += 1;
+                if !reread && attempt < attempts && self.secret_key.reread().await {
                     reread = true;
                     continue;
                 }
@@ -430,7 +454,7 @@ impl PaymentGateway for StripeGateway {
         let cancel = CancelPaymentIntent::new(intent_id);
         match self.send("cancel payment intent", ATTEMPTS, || cancel.build().customize::<IntentResponse>()).await {
             Ok(_) => Ok(()),
-            Err(PaymentError::Refused(why)) => match self.fetch(intent_id).await?.status.as_str() {
+            Err(PaymentError::Refused(why)) => match self.fetch_with(intent_id, 1).await?.status.as_str() {
                 "canceled" => Ok(()),
                 _ => Err(PaymentError::Refused(why)),
             },
@@ -445,7 +469,7 @@ impl PaymentGateway for StripeGateway {
     /// check of what is left would refuse the replay of a full refund under its own key.
     async fn refund(&self, intent_id: &str, amount: Money, idempotency_key: &str) -> Result<Refund, PaymentError> {
         let key = self::idempotency_key(idempotency_key)?;
-        let paid = self.fetch(intent_id).await?;
+        let paid = self.fetch_with(intent_id, 1).await?;
         let paid_amount = money(paid.amount, &paid.currency)?;
         if paid.status != "succeeded" {
             return Err(PaymentError::Refused(format!("payment {intent_id} is {}; nothing to refund", paid.status)));
