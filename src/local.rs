@@ -1,6 +1,7 @@
 //! `nanoshop serve`'s world: the data directory, its generated secrets, and the one router that
 //! mounts every function on the embedded store.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use axum::routing::{get, post};
 use nanoshop_api::{ApiError, AuthConfig, CursorCodec, Json, Verifier, health_router, with_common_layers_and_fallback};
 use nanoshop_catalog::CatalogDeps;
 use nanoshop_catalog::images::ImageStorage;
+use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_store::Store;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,39 @@ pub const LOCAL_ISSUER: &str = "nanoshop-local";
 pub const LOCAL_AUDIENCE: &str = "nanoshop";
 /// Tokens minted by `/dev/token` and `nanoshop token` live this long.
 pub const LOCAL_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Refuses an address `nanoshop serve` must not listen on as asked. Without `public`, only a
+/// loopback address: the local server mounts `POST /dev/token`, which mints any token, admin ones
+/// too, for whoever asks, so it must not be reachable from the network by accident. With `public`
+/// any address goes, and [`LocalConfig::dev_token`] is off.
+///
+/// # Errors
+/// A non-loopback `addr` without `public`, with a message naming `--public`.
+pub fn check_serve_address(addr: SocketAddr, public: bool) -> anyhow::Result<()> {
+    if public || addr.ip().to_canonical().is_loopback() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to serve on {addr}: it is reachable from other machines, and nanoshop serve mounts POST /dev/token, \
+         which mints admin tokens for anyone who asks. Serve on a loopback address (127.0.0.1, [::1]), or pass --public \
+         to serve on {addr} without /dev/token (mint tokens with `nanoshop token` on this machine instead)"
+    )
+}
+
+/// Refuses a live Stripe key: `nanoshop serve` is for development, with an embedded store, local
+/// secrets and dev routes, and must never take real money.
+///
+/// # Errors
+/// `key` is a live secret or restricted key (`sk_live_…`, `rk_live_…`).
+pub fn refuse_live_stripe_key(key: &str) -> anyhow::Result<()> {
+    match ["sk_live_", "rk_live_"].into_iter().find(|live| key.trim().starts_with(live)) {
+        Some(live) => anyhow::bail!(
+            "refusing a live Stripe key (STRIPE_SECRET_KEY starts with `{live}`): nanoshop serve is for development and \
+             takes test keys only (sk_test_…, rk_test_…); a real store is deployed (docs/deploy.md)"
+        ),
+        None => Ok(()),
+    }
+}
 
 /// Secrets generated on first start and kept in the data dir, so tokens and cursors stay valid
 /// across restarts.
@@ -123,6 +158,12 @@ pub struct LocalConfig {
     pub images: Arc<LocalImages>,
     /// Where `storefront-example/` is, served at `/` when it exists.
     pub storefront: Option<PathBuf>,
+    /// The most units of one SKU a cart may hold and an order reserve (`nanoshop serve`: the
+    /// default, as a deployment has unless it sets `MAX_UNITS_PER_SKU`).
+    pub max_units_per_sku: MaxUnitsPerSku,
+    /// Whether `POST /dev/token` is mounted. It mints any token, admin ones too, for anyone who
+    /// asks: only for a server on a loopback address (see [`check_serve_address`]).
+    pub dev_token: bool,
 }
 
 impl std::fmt::Debug for LocalConfig {
@@ -233,6 +274,7 @@ impl LocalApp {
             store: store("cart"),
             verifier: config.verifier.clone(),
             image_base: config.images.public_url("").trim_end_matches('/').to_owned(),
+            max_units_per_sku: config.max_units_per_sku,
         });
         let checkout = nanoshop_checkout::router(nanoshop_checkout::CheckoutDeps {
             store: store("checkout"),
@@ -240,6 +282,7 @@ impl LocalApp {
             verifier: config.verifier.clone(),
             order_tokens: nanoshop_api::capability::OrderTokens::new(&config.order_token_key),
             payment_window: config.payment_window,
+            max_units_per_sku: config.max_units_per_sku,
         });
         let webhook = nanoshop_payments_webhook::router(nanoshop_payments_webhook::WebhookDeps {
             store: store("payments-webhook"),
@@ -258,7 +301,11 @@ impl LocalApp {
             cursors: CursorCodec::new(&config.cursor_key),
             personal_data_window: nanoshop_orders::DEFAULT_PERSONAL_DATA_WINDOW,
         });
-        let dev = Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone());
+        let dev = if config.dev_token {
+            Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone())
+        } else {
+            Router::new()
+        };
         let api = Router::new()
             .merge(catalog)
             .merge(cart)
@@ -302,4 +349,34 @@ pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_are_served_without_public() {
+        for ok in ["127.0.0.1:3000", "127.0.0.2:0", "[::1]:3000", "[::ffff:127.0.0.1]:3000"] {
+            let addr: SocketAddr = ok.parse().expect("an address");
+            assert!(check_serve_address(addr, false).is_ok(), "{ok}");
+        }
+        for refused in ["0.0.0.0:3000", "[::]:3000", "192.168.1.10:3000", "[2001:db8::1]:80"] {
+            let addr: SocketAddr = refused.parse().expect("an address");
+            let error = check_serve_address(addr, false).expect_err(refused).to_string();
+            assert!(error.contains("--public") && error.contains("/dev/token"), "{error}");
+            assert!(check_serve_address(addr, true).is_ok(), "{refused} with --public");
+        }
+    }
+
+    #[test]
+    fn live_stripe_keys_are_refused_and_test_keys_taken() {
+        for live in ["sk_live_51Habc", "rk_live_51Habc", " sk_live_x"] {
+            let error = refuse_live_stripe_key(live).expect_err(live).to_string();
+            assert!(error.contains("live Stripe key") && !error.contains("51Habc"), "{error}");
+        }
+        for test in ["sk_test_51Habc", "rk_test_x", "sk_test_live_x"] {
+            assert!(refuse_live_stripe_key(test).is_ok(), "{test}");
+        }
+    }
 }

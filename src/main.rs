@@ -31,9 +31,15 @@ struct DataDir {
 enum Command {
     /// Serve every function, the storefront and the local-only routes on one address.
     Serve {
-        /// Where to listen. Port 0 picks a free port; the "serving at" log line names it.
+        /// Where to listen: a loopback address unless --public is given. Port 0 picks a free port;
+        /// the "serving at" log line names it.
         #[arg(long, env = "NANOSHOP_ADDR", default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
+        /// Allow an address other machines can reach (0.0.0.0, a LAN address), for a demo. Then
+        /// POST /dev/token, which mints admin tokens, is not mounted: mint tokens with
+        /// `nanoshop token` on this machine.
+        #[arg(long)]
+        public: bool,
         #[command(flatten)]
         data: DataDir,
         /// Do not seed the demo catalog into an empty store.
@@ -81,7 +87,12 @@ struct Local {
     secrets: LocalSecrets,
 }
 
-fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>) -> anyhow::Result<Local> {
+/// The local world in `data_dir`; `dev_token` mounts `POST /dev/token` (only on loopback).
+fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>, dev_token: bool) -> anyhow::Result<Local> {
+    // Before anything is created: a live key never gets as far as a data dir.
+    if let Some(key) = env("STRIPE_SECRET_KEY") {
+        local::refuse_live_stripe_key(&key)?;
+    }
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let secrets = LocalSecrets::load_or_create(data_dir)?;
     let store = EmbeddedStore::open(&data_dir.join("store.redb"))
@@ -115,6 +126,8 @@ fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>) -> anyhow:
         events_log: Some(data_dir.join("events.jsonl")),
         images: Arc::new(images),
         storefront,
+        max_units_per_sku: nanoshop_domain::cart::MaxUnitsPerSku::DEFAULT,
+        dev_token,
     };
     Ok(Local { config, secrets })
 }
@@ -127,12 +140,13 @@ fn admin_token(local: &Local) -> anyhow::Result<String> {
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     match Cli::parse().command {
-        Command::Serve { addr, data, no_seed, storefront } => {
+        Command::Serve { addr, public, data, no_seed, storefront } => {
+            local::check_serve_address(addr, public)?;
             // Bound first: a taken port fails before anything else happens, and with port 0 the
             // address the system picked is the one links and logs name.
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let addr = listener.local_addr().context("reading the bound address")?;
-            let local = open(&data.data_dir, &format!("http://{addr}"), Some(storefront))?;
+            let local = open(&data.data_dir, &format!("http://{addr}"), Some(storefront), !public)?;
             let local_app = local::LocalApp::new(local.config.clone());
             let app = local_app.router.clone();
             tokio::spawn(async move {
@@ -156,7 +170,7 @@ async fn main() -> anyhow::Result<()> {
             drop(local.secrets);
         }
         Command::Seed { data } => {
-            let local = open(&data.data_dir, "http://127.0.0.1:3000", None)?;
+            let local = open(&data.data_dir, "http://127.0.0.1:3000", None, false)?;
             let app = local::app(local.config.clone());
             let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
             eprintln!("seeded {created} products");
@@ -165,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let catalog: nanoshop::seed::CatalogFile =
                 serde_json::from_str(&text).with_context(|| format!("{} is not a catalog file", file.display()))?;
-            let local = open(&data.data_dir, "http://127.0.0.1:3000", None)?;
+            let local = open(&data.data_dir, "http://127.0.0.1:3000", None, false)?;
             let app = local::app(local.config.clone());
             let imported = nanoshop::seed::import(&app, &admin_token(&local)?, catalog).await?;
             eprintln!("imported {imported} products");

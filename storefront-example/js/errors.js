@@ -22,6 +22,8 @@ const SENTENCES = {
   cart_already_checked_out: 'This cart has already been checked out.',
   cart_changed: 'Your cart changed while we were saving it. Please try again.',
   too_many_lines: 'Your cart can hold at most 50 different items.',
+  quantity_limit: 'The store sells a limited number of each item per order. Please lower the quantity.',
+  too_many_attempts: 'Too many discount codes were tried on this cart. Please wait a few minutes before trying another.',
   unknown_sku: 'That item is no longer sold.',
   unsupported_currency: "The store doesn't sell in that currency.",
   nothing_to_pay: 'There is nothing to pay for this order.',

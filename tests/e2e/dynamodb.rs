@@ -51,6 +51,13 @@ async fn twenty_concurrent_adds_all_land_on_dynamodb_local() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_failed_codes_all_count_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("codes").await {
+        crate::limits::concurrent_failed_codes(Arc::new(t)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_cart_becomes_a_paid_order_on_dynamodb_local() {
     if let Some(t) = on_dynamodb_local("purchase").await {

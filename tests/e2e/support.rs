@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use nanoshop::local::{self, LocalConfig, LocalSecrets};
 use nanoshop::local_images::LocalImages;
+use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_payments::PaymentGateway;
 use nanoshop_payments::simulator::Simulator;
 use nanoshop_store::Store;
@@ -85,6 +86,22 @@ impl TestApp {
         window: chrono::TimeDelta,
         store_of: Option<local::StoreOf>,
     ) -> Self {
+        Self::assemble(store, payments, window, store_of, MaxUnitsPerSku::DEFAULT)
+    }
+
+    /// The backend on `store` with the store's limit of units per SKU at `limit` (the default
+    /// everywhere else, as in `nanoshop serve`).
+    pub fn limited(store: Arc<dyn Store>, limit: MaxUnitsPerSku) -> Self {
+        Self::assemble(store, |_| None, chrono::TimeDelta::minutes(30), None, limit)
+    }
+
+    fn assemble(
+        store: Arc<dyn Store>,
+        payments: impl FnOnce(Arc<Simulator>) -> Option<Arc<dyn PaymentGateway>>,
+        window: chrono::TimeDelta,
+        store_of: Option<local::StoreOf>,
+        max_units_per_sku: MaxUnitsPerSku,
+    ) -> Self {
         let secrets = LocalSecrets::generate();
         let data_dir = std::env::temp_dir().join(format!("nanoshop-e2e-{}", ulid_like()));
         let counting = Arc::new(CountingStore::new(store));
@@ -107,6 +124,8 @@ impl TestApp {
                 local::key_bytes(&secrets.upload_key),
             )),
             storefront: None,
+            max_units_per_sku,
+            dev_token: true,
         };
         let ttl = std::time::Duration::from_secs(600);
         let local_app = local::LocalApp::new(config);

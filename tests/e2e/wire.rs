@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::workspace_binary;
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
     addr: SocketAddr,
     data: std::path::PathBuf,
@@ -29,12 +29,22 @@ impl Drop for Server {
 
 impl Server {
     fn start() -> Self {
-        let data = std::env::temp_dir().join(format!("nanoshop-wire-{}", std::process::id()));
+        Self::start_with(&["--addr", "127.0.0.1:0"], &[])
+    }
+
+    /// `nanoshop serve` without seed or storefront, on a data dir of its own, with `args` (which
+    /// must name an `--addr`) and `env` added; waits until it answers.
+    pub(crate) fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
+        static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let data = std::env::temp_dir().join(format!("nanoshop-wire-{}-{n}", std::process::id()));
         // Port 0: the server binds a free port itself and logs it, so no other test can take the
         // port between our choosing it and the server binding it.
         let mut child = Command::new(workspace_binary("nanoshop"))
-            .args(["serve", "--no-seed", "--storefront", "/nonexistent", "--addr", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--no-seed", "--storefront", "/nonexistent", "--data-dir"])
             .arg(&data)
+            .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn,nanoshop::serving=info")
             .stdout(Stdio::piped())
             .spawn()
@@ -47,6 +57,8 @@ impl Server {
                 panic!("{why}");
             }
         };
+        // A server on every interface is reached on this machine through loopback.
+        let addr = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
         let server = Self { child, addr, data };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server.exchange(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").0 != Some(200) {
@@ -58,7 +70,7 @@ impl Server {
 
     /// Sends `request` as is and reads until the server closes or goes quiet: the status of the
     /// first response (None when it closed, or stayed silent, without one) and everything it sent.
-    fn exchange(&self, request: &[u8]) -> (Option<u16>, String) {
+    pub(crate) fn exchange(&self, request: &[u8]) -> (Option<u16>, String) {
         self.exchange_waiting(request, Duration::from_secs(15))
     }
 

@@ -3,6 +3,12 @@
 //! needs prices or the catalog, then write on condition of the version read (1 call), retrying
 //! from the top when another request won the race. So no update is ever lost, and an item change
 //! is 3 round trips.
+//!
+//! Two abuse limits live on that path: no change takes a line above the store's
+//! [`MaxUnitsPerSku`] (422 `quantity_limit`), and a discount code that is unknown or does not
+//! apply is counted on the cart by the same conditional write a change makes, so concurrent
+//! attempts all count; a cart out of attempts gets 429 `too_many_attempts` for any code
+//! ([`nanoshop_domain::discount::CodeAttempts`]).
 
 use std::collections::BTreeSet;
 
@@ -10,10 +16,10 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use nanoshop_api::bodies::AddressHttpBody;
 use nanoshop_api::{ApiError, Caller, Json, Result, etag};
-use nanoshop_domain::cart::{Cart, CartError, CartLines, CartStatus, Quantity};
+use nanoshop_domain::cart::{Cart, CartError, CartLines, CartStatus, MaxUnitsPerSku, Quantity};
 use nanoshop_domain::catalog::Sku;
 use nanoshop_domain::discount::DiscountCode;
 use nanoshop_domain::ids::CartId;
@@ -88,12 +94,25 @@ fn parse_quantity(n: i64, field: &str) -> Result<Quantity> {
     Quantity::try_from(n).map_err(|e| ApiError::validation(ValidationErrors::single(field, e.to_string())))
 }
 
-fn cart_error(e: CartError) -> ApiError {
+/// A change refused by a cart rule; `field` names the quantity the request gave.
+fn cart_error_at(e: CartError, field: &str) -> ApiError {
     match e {
         CartError::NotInCart { .. } => ApiError::not_found("cart line"),
-        CartError::QuantityTooLarge { .. } => ApiError::validation(ValidationErrors::single("quantity", e.to_string())),
+        CartError::QuantityTooLarge { .. } => ApiError::validation(ValidationErrors::single(field, e.to_string())),
+        CartError::OverUnitLimit { .. } => {
+            quantity_limit(e.to_string(), vec![FieldError { field: field.into(), message: e.to_string() }])
+        }
         CartError::TooManyLines { .. } => ApiError::conflict("too_many_lines", e.to_string()),
     }
+}
+
+fn cart_error(e: CartError) -> ApiError {
+    cart_error_at(e, "quantity")
+}
+
+/// 422 `quantity_limit`: more units of a SKU than the store sells in one order.
+fn quantity_limit(detail: String, errors: Vec<FieldError>) -> ApiError {
+    ApiError::unprocessable("quantity_limit", detail).with_errors(errors)
 }
 
 async fn load(state: &CartState, id: &CartId, caller: &Caller, token: &CartToken) -> Result<Cart> {
@@ -140,14 +159,29 @@ fn check_new_skus(before: &Cart, next: &Cart, catalog: &CatalogSnapshot) -> Resu
     }
 }
 
-/// The one path of every cart change; see the module documentation.
+/// A change refused once the catalog was read: the answer, and what to store instead of the
+/// change, if anything. A failed discount-code attempt stores its count, in the write the change
+/// would have made.
+struct Refusal {
+    error: ApiError,
+    instead: Option<Box<Cart>>,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Self { error, instead: None }
+    }
+}
+
+/// The one path of every cart change; see the module documentation. `check` sees the cart as
+/// read and as changed.
 async fn change(
     state: &CartState,
     id: &str,
     caller: &Caller,
     token: &CartToken,
     apply: impl Fn(&Cart) -> Result<Cart>,
-    check: impl Fn(&Cart, &CatalogSnapshot, &Quote) -> Result<()>,
+    check: impl Fn(&Cart, &Cart, &CatalogSnapshot, &Quote) -> Result<(), Refusal>,
 ) -> Result<Response> {
     let id = parse_id(id)?;
     for attempt in 0..CHANGE_ATTEMPTS {
@@ -162,11 +196,16 @@ async fn change(
         let catalog = snapshot(state, &next).await?;
         check_new_skus(&cart, &next, &catalog)?;
         let priced = priced(&next, &catalog)?;
-        check(&next, &catalog, &priced)?;
-        match state.repo.save(&next, cart.version).await {
-            Ok(()) => return Ok(respond(StatusCode::OK, &next, &catalog, &priced, &state.image_base, None)),
-            Err(RepoError::Conflict) => backoff(attempt).await,
-            Err(e) => return Err(e.into()),
+        let (instead, refused) = match check(&cart, &next, &catalog, &priced) {
+            Ok(()) => (None, None),
+            Err(Refusal { error, instead: None }) => return Err(error),
+            Err(Refusal { error, instead: Some(instead) }) => (Some(instead), Some(error)),
+        };
+        match (state.repo.save(instead.as_deref().unwrap_or(&next), cart.version).await, refused) {
+            (Ok(()), None) => return Ok(respond(StatusCode::OK, &next, &catalog, &priced, &state.image_base, None)),
+            (Ok(()), Some(refused)) => return Err(refused),
+            (Err(RepoError::Conflict), _) => backoff(attempt).await,
+            (Err(e), _) => return Err(e.into()),
         }
     }
     Err(RepoError::Conflict.into())
@@ -180,7 +219,7 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }
 
-fn no_check(_: &Cart, _: &CatalogSnapshot, _: &Quote) -> Result<()> {
+fn no_check(_: &Cart, _: &Cart, _: &CatalogSnapshot, _: &Quote) -> Result<(), Refusal> {
     Ok(())
 }
 
@@ -199,9 +238,11 @@ pub struct CreateCartHttpBody {
     pub items: Vec<ItemHttpBody>,
 }
 
-/// The requested items as cart lines, every problem reported by field.
-fn lines_of(items: &[ItemHttpBody]) -> Result<CartLines> {
+/// The requested items as cart lines, every problem reported by field: malformed items first
+/// (422 `validation_failed`), then quantities above the store's limit (422 `quantity_limit`).
+fn lines_of(items: &[ItemHttpBody], limit: MaxUnitsPerSku) -> Result<CartLines> {
     let mut errors = ValidationErrors::default();
+    let mut over_limit = Vec::new();
     let mut lines = CartLines::default();
     for (i, item) in items.iter().enumerate() {
         let sku = item.sku.parse::<Sku>().map_err(|e| errors.add(format!("items[{i}].sku"), e.to_string())).ok();
@@ -209,13 +250,24 @@ fn lines_of(items: &[ItemHttpBody]) -> Result<CartLines> {
             .map_err(|e| errors.add(format!("items[{i}].quantity"), e.to_string()))
             .ok();
         if let (Some(sku), Some(quantity)) = (sku, quantity) {
-            match lines.add(sku, quantity) {
+            match lines.add(sku, quantity, limit) {
                 Ok(next) => lines = next,
+                Err(e @ CartError::OverUnitLimit { .. }) => {
+                    over_limit.push(FieldError { field: format!("items[{i}].quantity"), message: e.to_string() });
+                }
                 Err(e) => errors.add(format!("items[{i}]"), e.to_string()),
             }
         }
     }
-    errors.into_result(lines).map_err(ApiError::validation)
+    let lines = errors.into_result(lines).map_err(ApiError::validation)?;
+    match over_limit.as_slice() {
+        [] => Ok(lines),
+        [one] => Err(quantity_limit(one.message.clone(), over_limit)),
+        _ => Err(quantity_limit(
+            format!("the store sells at most {limit} units of an item per order; see `errors`"),
+            over_limit,
+        )),
+    }
 }
 
 /// `POST /carts`: a new cart. A guest gets its token once; a customer who already has an active
@@ -229,7 +281,7 @@ pub async fn create(
         .currency
         .parse::<Currency>()
         .map_err(|e| ApiError::validation(ValidationErrors::single("currency", e.to_string())))?;
-    let lines = lines_of(&body.items)?;
+    let lines = lines_of(&body.items, state.max_units_per_sku)?;
     let customer = shopper(&caller).map(str::to_owned);
     let previous = match &customer {
         Some(c) => state.repo.customer_cart_id(c).await?,
@@ -272,8 +324,11 @@ async fn add_lines(state: &CartState, caller: &Caller, id: &CartId, lines: &Cart
         &CartToken(None),
         |cart| {
             let mut next = cart.clone();
-            for line in lines.as_slice() {
-                next.lines = next.lines.add(line.sku.clone(), line.quantity).map_err(cart_error)?;
+            for (i, line) in lines.as_slice().iter().enumerate() {
+                next.lines = next
+                    .lines
+                    .add(line.sku.clone(), line.quantity, state.max_units_per_sku)
+                    .map_err(|e| cart_error_at(e, &format!("items[{i}].quantity")))?;
             }
             Ok(next)
         },
@@ -320,7 +375,10 @@ pub async fn add_item(
         &id,
         &caller,
         &token,
-        |cart| Ok(Cart { lines: cart.lines.add(sku.clone(), quantity).map_err(cart_error)?, ..cart.clone() }),
+        |cart| {
+            let lines = cart.lines.add(sku.clone(), quantity, state.max_units_per_sku).map_err(cart_error)?;
+            Ok(Cart { lines, ..cart.clone() })
+        },
         no_check,
     )
     .await
@@ -351,7 +409,10 @@ pub async fn set_item(
         &id,
         &caller,
         &token,
-        |cart| Ok(Cart { lines: cart.lines.set_quantity(&sku, quantity).map_err(cart_error)?, ..cart.clone() }),
+        |cart| {
+            let lines = cart.lines.set_quantity(&sku, quantity, state.max_units_per_sku).map_err(cart_error)?;
+            Ok(Cart { lines, ..cart.clone() })
+        },
         no_check,
     )
     .await
@@ -382,7 +443,26 @@ pub struct DiscountHttpBody {
     pub code: String,
 }
 
+/// 429 `too_many_attempts` until `until`, with `Retry-After` in whole seconds.
+fn too_many_attempts(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
+    let millis = u64::try_from((until - now).num_milliseconds()).unwrap_or(0);
+    let seconds = millis.div_ceil(1000);
+    ApiError::too_many_requests(
+        "too_many_attempts",
+        format!(
+            "too many discount codes that do not apply were tried on this cart; try again in {} minutes",
+            seconds.div_ceil(60).max(1)
+        ),
+        seconds,
+    )
+}
+
 /// `PUT /carts/{id}/discount`: applies a code if it applies to this cart now.
+///
+/// A code that is unknown or does not apply is 422 `invalid_discount` saying which, and counts
+/// as a failed attempt on the cart; a cart out of attempts answers 429 `too_many_attempts`
+/// whatever the code, and changes nothing. A malformed code is refused before the cart is read
+/// (no code has that shape, so it tells nothing) and is not counted.
 pub async fn apply_discount(
     State(state): State<CartState>,
     caller: Caller,
@@ -395,16 +475,23 @@ pub async fn apply_discount(
         .code
         .parse::<DiscountCode>()
         .map_err(|_| invalid(format!("`{}` is not a discount code", body.code.chars().take(40).collect::<String>())))?;
+    let now = Utc::now();
     change(
         &state,
         &id,
         &caller,
         &token,
-        |cart| Ok(Cart { discount_code: Some(code.as_str().to_owned()), ..cart.clone() }),
-        |_, catalog, priced| match (&catalog.discount, &priced.rejection) {
-            (None, _) => Err(invalid(format!("there is no discount code `{code}`"))),
-            (Some(_), Some(why)) => Err(invalid(format!("the code `{code}` does not apply: {why}"))),
-            (Some(_), None) => Ok(()),
+        |cart| match cart.code_attempts.locked_until(now) {
+            Some(until) => Err(too_many_attempts(until, now)),
+            None => Ok(Cart { discount_code: Some(code.as_str().to_owned()), ..cart.clone() }),
+        },
+        |before, _, catalog, priced| {
+            let why = match (&catalog.discount, &priced.rejection) {
+                (None, _) => format!("there is no discount code `{code}`"),
+                (Some(_), Some(why)) => format!("the code `{code}` does not apply: {why}"),
+                (Some(_), None) => return Ok(()),
+            };
+            Err(Refusal { error: invalid(why), instead: Some(Box::new(before.clone().with_failed_code_attempt(now))) })
         },
     )
     .await
@@ -444,20 +531,19 @@ pub async fn set_shipping(
         &caller,
         &token,
         |cart| Ok(Cart { shipping_address: Some(address.clone()), shipping_method: method.clone(), ..cart.clone() }),
-        |cart, catalog, priced| {
+        |_, cart, catalog, priced| {
             let country = cart.shipping_address.as_ref().map(|a| a.country.clone());
             if country.as_ref().is_none_or(|c| catalog.settings.zone_for(c).is_none()) {
                 return Err(ApiError::unprocessable("country_not_shipped", "the store does not ship to this country")
-                    .with_errors(vec![FieldError {
-                        field: "address.country".into(),
-                        message: "not shipped to".into(),
-                    }]));
+                    .with_errors(vec![FieldError { field: "address.country".into(), message: "not shipped to".into() }])
+                    .into());
             }
             match &cart.shipping_method {
                 Some(m) if !priced.offers(m) => Err(ApiError::unprocessable(
                     "shipping_method_unavailable",
                     format!("`{m}` is not offered for this address and currency"),
-                )),
+                )
+                .into()),
                 _ => Ok(()),
             }
         },
@@ -466,8 +552,8 @@ pub async fn set_shipping(
 }
 
 /// `POST /carts/{id}/claim`: a signed-in customer takes over a guest cart (proved by its token).
-/// Into an existing active cart it merges (quantities summed, capped by 99 and stock, at most 50
-/// lines) and the guest cart becomes unusable; otherwise the guest cart becomes the customer's.
+/// Into an existing active cart it merges (quantities summed, capped by the store's limit per SKU
+/// and stock, at most 50 lines) and the guest cart becomes unusable; otherwise the guest cart becomes the customer's.
 /// Repeating a claim answers with the same customer cart.
 pub async fn claim(
     State(state): State<CartState>,
@@ -510,7 +596,8 @@ pub async fn claim(
             Some(mine) => {
                 let skus: Vec<&Sku> = guest.skus().chain(mine.skus()).collect();
                 let stock = state.repo.catalog(&skus, None, None).await?;
-                let merged = CartLines::merge_capped(&guest.lines, &mine.lines, |s| stock.available(s));
+                let merged =
+                    CartLines::merge_capped(&guest.lines, &mine.lines, |s| stock.available(s), state.max_units_per_sku);
                 let next = Cart { lines: merged, ..mine.clone() }.touched(now);
                 let gone = Cart { status: CartStatus::Merged, merged_into: Some(next.id.clone()), ..guest.clone() }
                     .touched(now);

@@ -17,6 +17,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, patch, post, put};
 use nanoshop_api::{Route, Verifier};
+use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
 
@@ -87,6 +88,8 @@ pub struct CartDeps {
     pub verifier: Arc<Verifier>,
     /// Where product images are served from; image keys are appended.
     pub image_base: String,
+    /// The most units of one SKU a cart may hold.
+    pub max_units_per_sku: MaxUnitsPerSku,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +97,7 @@ pub struct CartState {
     pub repo: CartRepository,
     pub verifier: Arc<Verifier>,
     pub image_base: String,
+    pub max_units_per_sku: MaxUnitsPerSku,
 }
 
 impl FromRef<CartState> for Arc<Verifier> {
@@ -104,8 +108,12 @@ impl FromRef<CartState> for Arc<Verifier> {
 
 /// The cart's routes, without the common layers (added once by the binary or the local server).
 pub fn router(deps: CartDeps) -> Router {
-    let state =
-        CartState { repo: CartRepository::new(deps.store), verifier: deps.verifier, image_base: deps.image_base };
+    let state = CartState {
+        repo: CartRepository::new(deps.store),
+        verifier: deps.verifier,
+        image_base: deps.image_base,
+        max_units_per_sku: deps.max_units_per_sku,
+    };
     Router::new()
         .route("/carts", post(http::create))
         .route("/carts/{id}", get(http::get))

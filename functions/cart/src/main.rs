@@ -16,6 +16,11 @@ async fn main() -> anyhow::Result<()> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
     // Opens the TLS connection during init, which Lambda does not bill; errors surface later.
     store.warm().await;
-    let deps = CartDeps { store: Arc::new(store), verifier: Arc::new(verifier), image_base: config.image_base_url };
+    let deps = CartDeps {
+        store: Arc::new(store),
+        verifier: Arc::new(verifier),
+        image_base: config.image_base_url,
+        max_units_per_sku: config.max_units_per_sku,
+    };
     nanoshop_api::run(with_common_layers(router(deps).merge(health_router(FUNCTION, VERSION)))).await
 }

@@ -1,7 +1,8 @@
 //! The checkout Lambda's configuration, read once from the environment at start-up.
 
 use anyhow::Context;
-use nanoshop_api::config::{optional, required as var};
+use nanoshop_api::config::{optional, parsed_or, required as var};
+use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_store::dynamo::TableNames;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -19,6 +20,7 @@ pub const ENV: &[&str] = &[
     "STRIPE_PUBLISHABLE_KEY",
     "ORDER_TOKEN_SECRET",
     "PAYMENT_WINDOW_MINUTES",
+    "MAX_UNITS_PER_SKU",
     "AUTH_ISSUER",
     "AUTH_AUDIENCE",
     "AUTH_JWKS",
@@ -39,6 +41,9 @@ pub struct Config {
     pub order_token_secret: SecretString,
     /// `PAYMENT_WINDOW_MINUTES`: how long an unpaid order holds its stock (default 30).
     pub payment_window: chrono::TimeDelta,
+    /// `MAX_UNITS_PER_SKU`: the most units of one SKU an order may reserve, 1 to 99 (default 10);
+    /// the cart must have the same.
+    pub max_units_per_sku: MaxUnitsPerSku,
 }
 
 impl Config {
@@ -62,6 +67,7 @@ impl Config {
             stripe_api_base: optional("STRIPE_API_BASE"),
             order_token_secret,
             payment_window: chrono::TimeDelta::minutes(minutes),
+            max_units_per_sku: parsed_or("MAX_UNITS_PER_SKU", MaxUnitsPerSku::DEFAULT)?,
         })
     }
 }

@@ -1,7 +1,9 @@
 //! `POST /checkout`: a cart becomes an order.
 //!
 //! 1. The `Idempotency-Key` is taken (or the first response replayed).
-//! 2. The cart is read and re-priced from the catalog, with the address and shipping method given.
+//! 2. The cart is read, its lines checked against the store's limit per SKU (it may have been
+//!    filled before the limit was lowered), and re-priced from the catalog, with the address and
+//!    shipping method given.
 //! 3. One transaction reserves every line's stock, creates the order `pending_payment`, marks the
 //!    cart checked out, counts the discount's use and names the order in the idempotency record.
 //! 4. The PaymentIntent is created with a key derived from the order id. If the provider fails,
@@ -21,7 +23,7 @@ use nanoshop_api::capability::cart_token_matches;
 use nanoshop_api::idempotency::{self, Begin, Guard};
 use nanoshop_api::{ApiError, Caller, Json, Result};
 use nanoshop_domain::address::Address;
-use nanoshop_domain::cart::{Cart, CartStatus};
+use nanoshop_domain::cart::{Cart, CartStatus, MaxUnitsPerSku};
 use nanoshop_domain::ids::{CartId, OrderId};
 use nanoshop_domain::order::{
     ChosenShipping, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentStatus, StockState,
@@ -201,6 +203,7 @@ async fn run(
         if cart.lines.is_empty() {
             return Err(ApiError::conflict("cart_empty", "the cart has no items"));
         }
+        check_limit(&cart, state.max_units_per_sku)?;
         let priced_cart = Cart {
             shipping_address: Some(command.address.clone()),
             shipping_method: Some(command.method.clone()),
@@ -239,6 +242,23 @@ fn extras(cart: &Cart, catalog: &CatalogSnapshot, command: &CheckoutCommand, att
     // Guests are recognised by their e-mail address for once-per-customer codes.
     let user = once.then(|| cart.customer_id.clone().unwrap_or_else(|| format!("email:{}", command.email)));
     Extras { attach, discount, discount_user: user }
+}
+
+/// 422 `quantity_limit` naming every line above the store's limit per SKU, by SKU as
+/// `out_of_stock` does.
+fn check_limit(cart: &Cart, limit: MaxUnitsPerSku) -> Result<()> {
+    let over: Vec<FieldError> = limit
+        .exceeded_by(&cart.lines)
+        .map(|l| FieldError { field: l.sku.to_string(), message: format!("at most {limit} units per order") })
+        .collect();
+    if over.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::unprocessable(
+        "quantity_limit",
+        format!("the store sells at most {limit} units of an item per order; lower the quantities named in `errors`"),
+    )
+    .with_errors(over))
 }
 
 /// Refuses a quote that must not become an order, naming every problem.

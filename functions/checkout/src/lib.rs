@@ -16,6 +16,7 @@ use axum::extract::FromRef;
 use axum::routing::post;
 use nanoshop_api::capability::OrderTokens;
 use nanoshop_api::{Route, Verifier};
+use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
@@ -63,6 +64,9 @@ pub struct CheckoutDeps {
     pub order_tokens: OrderTokens,
     /// How long an unpaid order holds its stock.
     pub payment_window: chrono::TimeDelta,
+    /// The most units of one SKU an order may reserve (the cart's limit, checked again: a cart
+    /// may have been filled before the limit was lowered).
+    pub max_units_per_sku: MaxUnitsPerSku,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +76,7 @@ pub struct CheckoutState {
     pub verifier: Arc<Verifier>,
     pub order_tokens: OrderTokens,
     pub payment_window: chrono::TimeDelta,
+    pub max_units_per_sku: MaxUnitsPerSku,
 }
 
 impl FromRef<CheckoutState> for Arc<Verifier> {
@@ -88,6 +93,7 @@ pub fn router(deps: CheckoutDeps) -> Router {
         verifier: deps.verifier,
         order_tokens: deps.order_tokens,
         payment_window: deps.payment_window,
+        max_units_per_sku: deps.max_units_per_sku,
     };
     Router::new().route("/checkout", post(http::checkout)).with_state(state)
 }

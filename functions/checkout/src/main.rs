@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
         verifier: Arc::new(verifier),
         order_tokens: OrderTokens::new(config.order_token_secret.expose_secret().as_bytes()),
         payment_window: config.payment_window,
+        max_units_per_sku: config.max_units_per_sku,
     };
     nanoshop_api::run(with_common_layers(router(deps).merge(health_router(FUNCTION, VERSION)))).await
 }

@@ -15,3 +15,19 @@ pub fn required(name: &str) -> anyhow::Result<String> {
 pub fn optional(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
+
+/// The value of `name` parsed, or `default` when it is unset or blank.
+///
+/// # Errors
+/// `"{name}: {why}"` when it is set but does not parse, so a typo stops start-up rather than
+/// quietly meaning the default.
+pub fn parsed_or<T>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match optional(name) {
+        None => Ok(default),
+        Some(value) => value.parse().map_err(|e| anyhow::anyhow!("{name}: {e}")),
+    }
+}

@@ -39,6 +39,8 @@ pub struct ApiError {
     pub detail: String,
     /// One entry per rejected field; omitted from the body when empty.
     pub errors: Vec<FieldError>,
+    /// Seconds for a `Retry-After` header (a 503 without one says 1).
+    pub retry_after: Option<u64>,
     /// The cause of an internal error: logged when the response is built, never serialised.
     cause: Option<anyhow::Error>,
 }
@@ -51,6 +53,7 @@ impl ApiError {
             title: status.canonical_reason().unwrap_or("Error"),
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
             cause: None,
         }
     }
@@ -108,6 +111,12 @@ impl ApiError {
 
     pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
+    /// 429 with `Retry-After: retry_after_secs` (at least 1): the caller has used up an allowance
+    /// and may try again after that long.
+    pub fn too_many_requests(code: &'static str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self { retry_after: Some(retry_after_secs.max(1)), ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, detail) }
     }
 
     /// 503 `service_unavailable` with `Retry-After: 1`: the storage or a provider is throttling
@@ -215,8 +224,14 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        match self.retry_after {
+            Some(secs) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            None if self.status == StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            None => {}
         }
         response
     }
@@ -323,6 +338,24 @@ pub(crate) mod tests {
         let body = problem(response, StatusCode::NOT_FOUND, "not_found").await;
         assert_eq!(body["request_id"], "req-42");
         assert_eq!(body["detail"], "product `x` was not found");
+    }
+
+    #[tokio::test]
+    async fn too_many_requests_says_when_to_retry() {
+        let response = ApiError::too_many_requests("too_many_attempts", "wait", 754).into_response();
+        let (_, headers, _) = parts(response).await;
+        assert_eq!(headers[header::RETRY_AFTER], "754");
+        let body = problem(
+            ApiError::too_many_requests("too_many_attempts", "wait", 0).into_response(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+        )
+        .await;
+        assert_eq!(body["detail"], "wait");
+        let (_, headers, _) = parts(ApiError::too_many_requests("x", "y", 0).into_response()).await;
+        assert_eq!(headers[header::RETRY_AFTER], "1", "never `Retry-After: 0`, which invites a busy loop");
+        let (_, headers, _) = parts(ApiError::unavailable(anyhow::anyhow!("busy")).into_response()).await;
+        assert_eq!(headers[header::RETRY_AFTER], "1");
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
-//! A cart's lines and the limits on them: 1–99 units a line, one line per SKU, at most 50
-//! lines, and how a guest cart merges into a customer's when they sign in.
+//! A cart's lines and the limits on them: 1–99 units a line, at most the store's
+//! [`MaxUnitsPerSku`] (10 by default) of one SKU, one line per SKU, at most 50 lines, and how a
+//! guest cart merges into a customer's when they sign in.
 //!
 //! Lines hold SKUs and quantities only. Prices never live in a cart: it is priced from the
 //! catalog on every read by [`crate::pricing::price`], so a price change reaches every cart.
@@ -11,11 +12,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
 use crate::catalog::Sku;
+use crate::discount::CodeAttempts;
 use crate::ids::CartId;
 use crate::money::Currency;
 
 /// The most units of one SKU a line holds.
 pub const MAX_QUANTITY: u32 = 99;
+/// The default of [`MaxUnitsPerSku`]. A household rarely buys more than ten of one thing at once,
+/// and shops that sell scarce stock commonly cap a SKU at a handful per order; ten keeps one
+/// anonymous cart from holding a whole SKU's stock through the payment window while every
+/// ordinary basket fits. A store selling in bulk raises it, up to [`MAX_QUANTITY`].
+pub const DEFAULT_MAX_UNITS_PER_SKU: u32 = 10;
 /// The most lines (distinct SKUs) a cart holds.
 pub const MAX_LINES: usize = 50;
 /// A guest cart expires this long after its last change.
@@ -60,6 +67,69 @@ impl fmt::Display for Quantity {
     }
 }
 
+/// How many units of one SKU a cart may hold, and so an order may reserve: the store's limit, 1 to
+/// [`MAX_QUANTITY`], [`DEFAULT_MAX_UNITS_PER_SKU`] unless the deployment says otherwise.
+///
+/// Unlike [`MAX_QUANTITY`], which is what a line can be at all, this is a policy a store may lower
+/// while carts exist: a stored line above it still loads (and checkout then refuses it), but no
+/// change may take a line above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxUnitsPerSku(u32);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the most units of one SKU per order is a whole number from 1 to {MAX_QUANTITY}, not `{0}`")]
+pub struct InvalidMaxUnitsPerSku(pub String);
+
+impl MaxUnitsPerSku {
+    pub const DEFAULT: Self = Self(DEFAULT_MAX_UNITS_PER_SKU);
+    /// No limit beyond what a line can hold at all.
+    pub const NONE: Self = Self(MAX_QUANTITY);
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    /// The lines of `lines` above this limit, in cart order.
+    pub fn exceeded_by<'a>(self, lines: &'a CartLines) -> impl Iterator<Item = &'a CartLine> + 'a {
+        lines.as_slice().iter().filter(move |l| l.quantity.0 > self.0)
+    }
+
+    fn check(self, sku: &Sku, quantity: u32) -> Result<(), CartError> {
+        if quantity > MAX_QUANTITY {
+            Err(CartError::QuantityTooLarge { max: MAX_QUANTITY })
+        } else if quantity > self.0 {
+            Err(CartError::OverUnitLimit { sku: sku.clone(), max: self.0 })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Default for MaxUnitsPerSku {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl std::str::FromStr for MaxUnitsPerSku {
+    type Err = InvalidMaxUnitsPerSku;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_QUANTITY).contains(n))
+            .map(Self)
+            .ok_or_else(|| InvalidMaxUnitsPerSku(s.chars().take(20).collect()))
+    }
+}
+
+impl fmt::Display for MaxUnitsPerSku {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// One SKU in a cart and how many units of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {
@@ -72,6 +142,8 @@ pub struct CartLine {
 pub enum CartError {
     #[error("a line holds at most {max} units")]
     QuantityTooLarge { max: u32 },
+    #[error("the store sells at most {max} units of `{sku}` per order")]
+    OverUnitLimit { sku: Sku, max: u32 },
     #[error("a cart holds at most {max} different items")]
     TooManyLines { max: usize },
     #[error("the cart has no line for SKU `{sku}`")]
@@ -83,7 +155,8 @@ pub enum CartError {
 ///
 /// Every change returns a new value and leaves `self` untouched, so a refused change needs no
 /// undo. Deserialising re-adds each stored line, so a stored cart that breaks a limit is refused
-/// rather than loaded.
+/// rather than loaded; the store's [`MaxUnitsPerSku`] is not one of those limits, since it may be
+/// lowered after a cart was filled.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(try_from = "Vec<CartLine>", into = "Vec<CartLine>")]
 pub struct CartLines(Vec<CartLine>);
@@ -114,23 +187,26 @@ impl CartLines {
     /// otherwise as a new last line.
     ///
     /// # Errors
-    /// [`CartError::QuantityTooLarge`] when the line would exceed [`MAX_QUANTITY`] (the sum is
-    /// refused, not capped, so the shopper learns their click did not count in full);
-    /// [`CartError::TooManyLines`] when a new line would exceed [`MAX_LINES`].
-    pub fn add(&self, sku: Sku, quantity: Quantity) -> Result<Self, CartError> {
+    /// [`CartError::QuantityTooLarge`] when the line would exceed [`MAX_QUANTITY`], else
+    /// [`CartError::OverUnitLimit`] when it would exceed `limit` (the sum is refused, not capped,
+    /// so the shopper learns their click did not count in full); [`CartError::TooManyLines`] when
+    /// a new line would exceed [`MAX_LINES`].
+    pub fn add(&self, sku: Sku, quantity: Quantity, limit: MaxUnitsPerSku) -> Result<Self, CartError> {
         let mut lines = self.0.clone();
         match self.position(&sku) {
             Some(i) => {
+                // Two quantities of at most 99 each: the u32 sum cannot overflow.
                 let sum = lines[i].quantity.0 + quantity.0;
-                if sum > MAX_QUANTITY {
-                    return Err(CartError::QuantityTooLarge { max: MAX_QUANTITY });
-                }
+                limit.check(&sku, sum)?;
                 lines[i].quantity = Quantity(sum);
             }
             None if lines.len() >= MAX_LINES => {
                 return Err(CartError::TooManyLines { max: MAX_LINES });
             }
-            None => lines.push(CartLine { sku, quantity }),
+            None => {
+                limit.check(&sku, quantity.0)?;
+                lines.push(CartLine { sku, quantity });
+            }
         }
         Ok(Self(lines))
     }
@@ -139,15 +215,15 @@ impl CartLines {
     /// its place.
     ///
     /// # Errors
-    /// [`CartError::QuantityTooLarge`] above [`MAX_QUANTITY`]; [`CartError::NotInCart`] when
-    /// `sku` has no line (a new SKU is added with [`CartLines::add`]).
-    pub fn set_quantity(&self, sku: &Sku, quantity: u32) -> Result<Self, CartError> {
+    /// [`CartError::QuantityTooLarge`] above [`MAX_QUANTITY`]; [`CartError::OverUnitLimit`] above
+    /// `limit` (also when the line is above it already, from before the limit was lowered: only
+    /// a quantity within it is accepted); [`CartError::NotInCart`] when `sku` has no line (a new
+    /// SKU is added with [`CartLines::add`]).
+    pub fn set_quantity(&self, sku: &Sku, quantity: u32, limit: MaxUnitsPerSku) -> Result<Self, CartError> {
         if quantity == 0 {
             return self.remove(sku);
         }
-        if quantity > MAX_QUANTITY {
-            return Err(CartError::QuantityTooLarge { max: MAX_QUANTITY });
-        }
+        limit.check(sku, quantity)?;
         let i = self.position(sku).ok_or_else(|| CartError::NotInCart { sku: sku.clone() })?;
         let mut lines = self.0.clone();
         lines[i].quantity = Quantity(quantity);
@@ -171,15 +247,20 @@ impl CartLines {
     ///
     /// - The customer's lines come first, in their order, then the guest's new SKUs in theirs.
     /// - A SKU in both carts gets the sum of its quantities.
-    /// - Every merged line is capped at [`MAX_QUANTITY`] and at `available_of(sku)` units, but
-    ///   kept at 1 unit at least: a sold-out line stays visible (priced as unavailable) rather
-    ///   than vanishing from the cart.
+    /// - Every merged line is capped at `limit` and at `available_of(sku)` units, but kept at 1
+    ///   unit at least: a sold-out line stays visible (priced as unavailable) rather than
+    ///   vanishing from the cart.
     /// - Guest lines that would make more than [`MAX_LINES`] lines are dropped; the customer's
     ///   own lines never are.
     ///
     /// The result depends only on the two carts and the stock, so a retried claim gives the same
     /// cart.
-    pub fn merge_capped(guest: &Self, customer: &Self, available_of: impl Fn(&Sku) -> i64) -> Self {
+    pub fn merge_capped(
+        guest: &Self,
+        customer: &Self,
+        available_of: impl Fn(&Sku) -> i64,
+        limit: MaxUnitsPerSku,
+    ) -> Self {
         let mut merged: Vec<CartLine> = Vec::with_capacity(MAX_LINES);
         for line in customer.0.iter().chain(&guest.0) {
             if let Some(existing) = merged.iter_mut().find(|l| l.sku == line.sku) {
@@ -192,7 +273,7 @@ impl CartLines {
         for line in &mut merged {
             // Stock beyond u32 caps nothing; stock of 0 or less still leaves one unit.
             let by_stock = u32::try_from(available_of(&line.sku).max(1)).unwrap_or(u32::MAX);
-            line.quantity = Quantity(line.quantity.0.min(MAX_QUANTITY).min(by_stock));
+            line.quantity = Quantity(line.quantity.0.min(limit.0).min(by_stock));
         }
         Self(merged)
     }
@@ -201,9 +282,10 @@ impl CartLines {
 impl TryFrom<Vec<CartLine>> for CartLines {
     type Error = CartError;
 
-    /// Adds each line in turn, so lines of the same SKU merge and every limit is checked.
+    /// Adds each line in turn, so lines of the same SKU merge and every limit but the store's
+    /// (see [`CartLines`]) is checked.
     fn try_from(lines: Vec<CartLine>) -> Result<Self, Self::Error> {
-        lines.into_iter().try_fold(Self::default(), |acc, l| acc.add(l.sku, l.quantity))
+        lines.into_iter().try_fold(Self::default(), |acc, l| acc.add(l.sku, l.quantity, MaxUnitsPerSku::NONE))
     }
 }
 
@@ -242,6 +324,10 @@ pub struct Cart {
     pub status: CartStatus,
     /// For a merged guest cart: the customer cart it went into, so a repeated claim answers the same.
     pub merged_into: Option<CartId>,
+    /// Discount codes tried on this cart that were unknown or did not apply, in the current
+    /// window; absent from carts stored before it existed.
+    #[serde(default, skip_serializing_if = "CodeAttempts::is_none")]
+    pub code_attempts: CodeAttempts,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -260,6 +346,7 @@ impl Cart {
             shipping_method: None,
             status: CartStatus::Active,
             merged_into: None,
+            code_attempts: CodeAttempts::default(),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -280,6 +367,16 @@ impl Cart {
         self
     }
 
+    /// This cart with one more failed discount-code attempt at `now`: the next version, so the
+    /// count is written on condition of the version read like any change, but its lifetime is not
+    /// restarted (guessing codes does not keep a cart alive).
+    #[must_use]
+    pub fn with_failed_code_attempt(mut self, now: DateTime<Utc>) -> Self {
+        self.code_attempts = self.code_attempts.failed_at(now);
+        self.version += 1;
+        self
+    }
+
     pub fn skus(&self) -> impl Iterator<Item = &Sku> {
         self.lines.as_slice().iter().map(|l| &l.sku)
     }
@@ -289,6 +386,8 @@ impl Cart {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const NONE: MaxUnitsPerSku = MaxUnitsPerSku::NONE;
 
     fn sku(s: &str) -> Sku {
         s.parse().expect("sku")
@@ -333,9 +432,9 @@ mod tests {
 
     #[test]
     fn adding_a_sku_already_in_the_cart_merges_into_its_line() {
-        let lines = cart(&[("A", 1), ("B", 2)]).add(sku("A"), qty(3)).expect("fits");
+        let lines = cart(&[("A", 1), ("B", 2)]).add(sku("A"), qty(3), NONE).expect("fits");
         assert_eq!(contents(&lines), [("A".into(), 4), ("B".into(), 2)]);
-        let lines = lines.add(sku("C"), qty(1)).expect("fits");
+        let lines = lines.add(sku("C"), qty(1), NONE).expect("fits");
         assert_eq!(lines.quantity_of(&sku("C")), Some(qty(1)));
         assert_eq!(lines.len(), 3);
     }
@@ -343,28 +442,31 @@ mod tests {
     #[test]
     fn adding_past_ninety_nine_units_is_refused_not_capped() {
         let lines = cart(&[("A", 98)]);
-        assert_eq!(lines.add(sku("A"), qty(1)).map(|l| l.len()), Ok(1));
-        assert_eq!(lines.add(sku("A"), qty(2)), Err(CartError::QuantityTooLarge { max: 99 }));
+        assert_eq!(lines.add(sku("A"), qty(1), NONE).map(|l| l.len()), Ok(1));
+        assert_eq!(lines.add(sku("A"), qty(2), NONE), Err(CartError::QuantityTooLarge { max: 99 }));
     }
 
     #[test]
     fn a_fifty_first_line_is_refused_but_existing_lines_still_grow() {
-        let full =
-            (0..MAX_LINES).fold(CartLines::default(), |acc, i| acc.add(sku(&format!("S{i}")), qty(1)).expect("fits"));
-        assert_eq!(full.add(sku("NEW"), qty(1)), Err(CartError::TooManyLines { max: 50 }));
-        assert!(full.add(sku("S0"), qty(1)).is_ok());
+        let full = (0..MAX_LINES)
+            .fold(CartLines::default(), |acc, i| acc.add(sku(&format!("S{i}")), qty(1), NONE).expect("fits"));
+        assert_eq!(full.add(sku("NEW"), qty(1), NONE), Err(CartError::TooManyLines { max: 50 }));
+        assert!(full.add(sku("S0"), qty(1), NONE).is_ok());
     }
 
     #[test]
     fn setting_a_quantity_replaces_it_in_place_and_zero_removes_the_line() {
         let lines = cart(&[("A", 1), ("B", 2), ("C", 3)]);
         assert_eq!(
-            contents(&lines.set_quantity(&sku("B"), 7).expect("set")),
+            contents(&lines.set_quantity(&sku("B"), 7, NONE).expect("set")),
             [("A".into(), 1), ("B".into(), 7), ("C".into(), 3)]
         );
-        assert_eq!(contents(&lines.set_quantity(&sku("B"), 0).expect("removed")), [("A".into(), 1), ("C".into(), 3)]);
-        assert_eq!(lines.set_quantity(&sku("B"), 100), Err(CartError::QuantityTooLarge { max: 99 }));
-        assert_eq!(lines.set_quantity(&sku("Z"), 1), Err(CartError::NotInCart { sku: sku("Z") }));
+        assert_eq!(
+            contents(&lines.set_quantity(&sku("B"), 0, NONE).expect("removed")),
+            [("A".into(), 1), ("C".into(), 3)]
+        );
+        assert_eq!(lines.set_quantity(&sku("B"), 100, NONE), Err(CartError::QuantityTooLarge { max: 99 }));
+        assert_eq!(lines.set_quantity(&sku("Z"), 1, NONE), Err(CartError::NotInCart { sku: sku("Z") }));
     }
 
     #[test]
@@ -399,7 +501,7 @@ mod tests {
             "D" => 0,
             _ => 1000,
         };
-        let merged = CartLines::merge_capped(&guest, &customer, stock);
+        let merged = CartLines::merge_capped(&guest, &customer, stock, NONE);
         assert_eq!(
             contents(&merged),
             [
@@ -413,11 +515,60 @@ mod tests {
     }
 
     #[test]
+    fn the_stores_limit_per_sku_is_one_to_ninety_nine_and_ten_by_default() {
+        assert_eq!(MaxUnitsPerSku::default().get(), 10);
+        for (text, ok) in [("1", Some(1)), (" 10 ", Some(10)), ("99", Some(99))] {
+            assert_eq!(text.parse::<MaxUnitsPerSku>().map(MaxUnitsPerSku::get).ok(), ok, "{text}");
+        }
+        for bad in ["0", "100", "-1", "", "ten", "1.5", "4294967296"] {
+            assert_eq!(bad.parse::<MaxUnitsPerSku>(), Err(InvalidMaxUnitsPerSku(bad.into())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn no_change_takes_a_line_above_the_stores_limit() {
+        let ten = MaxUnitsPerSku(10);
+        let over = |s: &str| Err(CartError::OverUnitLimit { sku: sku(s), max: 10 });
+        let lines = cart(&[("A", 6)]);
+        assert_eq!(lines.add(sku("A"), qty(4), ten).map(|l| contents(&l)), Ok(vec![("A".into(), 10)]));
+        assert_eq!(lines.add(sku("A"), qty(5), ten), over("A"), "the sum is refused, not capped");
+        assert_eq!(lines.add(sku("B"), qty(11), ten), over("B"));
+        assert_eq!(lines.set_quantity(&sku("A"), 11, ten), over("A"));
+        assert_eq!(lines.set_quantity(&sku("A"), 100, ten), Err(CartError::QuantityTooLarge { max: 99 }));
+        assert_eq!(
+            CartError::OverUnitLimit { sku: sku("A"), max: 10 }.to_string(),
+            "the store sells at most 10 units of `A` per order"
+        );
+    }
+
+    #[test]
+    fn a_line_filled_before_the_limit_was_lowered_still_loads_and_can_only_come_down() {
+        let stored: CartLines =
+            serde_json::from_value(serde_json::json!([{"sku": "A", "quantity": 30}, {"sku": "B", "quantity": 2}]))
+                .expect("a stored cart loads whatever the store's limit is now");
+        let ten = MaxUnitsPerSku(10);
+        assert_eq!(ten.exceeded_by(&stored).map(|l| l.sku.to_string()).collect::<Vec<_>>(), ["A"]);
+        assert_eq!(stored.set_quantity(&sku("A"), 12, ten), Err(CartError::OverUnitLimit { sku: sku("A"), max: 10 }));
+        assert_eq!(stored.add(sku("A"), qty(1), ten), Err(CartError::OverUnitLimit { sku: sku("A"), max: 10 }));
+        let lowered = stored.set_quantity(&sku("A"), 10, ten).expect("down to the limit");
+        assert_eq!(ten.exceeded_by(&lowered).count(), 0);
+        assert!(stored.add(sku("B"), qty(1), ten).is_ok(), "other lines still change");
+    }
+
+    #[test]
+    fn claiming_caps_merged_lines_at_the_stores_limit() {
+        let guest = cart(&[("A", 8), ("B", 2)]);
+        let customer = cart(&[("A", 8), ("C", 30)]);
+        let merged = CartLines::merge_capped(&guest, &customer, |_| 1000, MaxUnitsPerSku(10));
+        assert_eq!(contents(&merged), [("A".into(), 10), ("C".into(), 10), ("B".into(), 2)]);
+    }
+
+    #[test]
     fn claiming_drops_the_guest_lines_beyond_fifty_never_the_customers() {
         let customer =
-            (0..48).fold(CartLines::default(), |acc, i| acc.add(sku(&format!("C{i}")), qty(1)).expect("fits"));
+            (0..48).fold(CartLines::default(), |acc, i| acc.add(sku(&format!("C{i}")), qty(1), NONE).expect("fits"));
         let guest = cart(&[("G1", 1), ("C0", 1), ("G2", 1), ("G3", 1)]);
-        let merged = CartLines::merge_capped(&guest, &customer, |_| 100);
+        let merged = CartLines::merge_capped(&guest, &customer, |_| 100, NONE);
         assert_eq!(merged.len(), MAX_LINES);
         assert_eq!(merged.quantity_of(&sku("C0")), Some(qty(2)));
         assert_eq!(merged.quantity_of(&sku("G2")), Some(qty(1)));
@@ -429,7 +580,7 @@ mod tests {
         proptest::collection::vec((0u8..80, 1i64..=99), 0..=MAX_LINES).prop_map(|lines| {
             lines
                 .into_iter()
-                .fold(CartLines::default(), |acc, (s, n)| acc.add(sku(&format!("S{s}")), qty(n)).unwrap_or(acc))
+                .fold(CartLines::default(), |acc, (s, n)| acc.add(sku(&format!("S{s}")), qty(n), NONE).unwrap_or(acc))
         })
     }
 
@@ -439,9 +590,12 @@ mod tests {
             guest in any_cart(),
             customer in any_cart(),
             stock in proptest::collection::vec(-5i64..150, 80),
+            limit in 1u32..=MAX_QUANTITY,
         ) {
             let available = |s: &Sku| stock[s.as_str()[1..].parse::<usize>().unwrap_or(0)];
-            let merged = CartLines::merge_capped(&guest, &customer, available);
+            let limit = MaxUnitsPerSku(limit);
+            let merged = CartLines::merge_capped(&guest, &customer, available, limit);
+            prop_assert_eq!(limit.exceeded_by(&merged).count(), 0, "no merged line above the store's limit");
             prop_assert!(merged.len() <= MAX_LINES);
             let reloaded = CartLines::try_from(Vec::from(merged.clone()));
             prop_assert_eq!(reloaded.as_ref(), Ok(&merged), "one line per SKU, each in range");
@@ -453,7 +607,7 @@ mod tests {
                     .filter_map(|c| c.quantity_of(&line.sku))
                     .map(|q| i64::from(q.get()))
                     .sum::<i64>();
-                let expected = wanted.min(99).min(available(&line.sku).max(1));
+                let expected = wanted.min(i64::from(limit.get())).min(available(&line.sku).max(1));
                 prop_assert_eq!(i64::from(line.quantity.get()), expected);
             }
         }

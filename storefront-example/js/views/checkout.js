@@ -131,7 +131,7 @@ export async function checkoutView({ navigate, isCurrent }) {
       if (!(e instanceof ApiError) || (e.status >= 400 && e.status < 500)) attempt = { body: null, key: null };
       const { fields } = explain(e, { lines: c.items });
       showFieldErrors(form, fields);
-      const extra = ['out_of_stock', 'items_unavailable', 'invalid_discount', 'cart_empty'].includes(e.code)
+      const extra = ['out_of_stock', 'items_unavailable', 'invalid_discount', 'quantity_limit', 'cart_empty'].includes(e.code)
         ? h('p', {}, h('a', { href: '#/cart' }, 'Review your cart'), ' to change or remove these items.')
         : null;
       const box = errorBox(e, { lines: c.items, extra });
