@@ -28,6 +28,9 @@ OPENAPI_TYPESCRIPT_VERSION=7.13.0
 TYPESCRIPT_VERSION=5.9.3     # openapi-typescript 7 wants TypeScript 5
 REDOC_VERSION=2.5.4          # vendor/redoc/redoc.standalone.js is this release's bundle
 
+# Redocly CLI reports each run home unless told not to; its update notice needs the network.
+export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
+
 log() { printf 'apitools: %s\n' "$*" >&2; }
 
 install() {
@@ -66,6 +69,7 @@ start_server() {
   BIN=$(server_binary)
   [ -x "$BIN" ] || { log "no server binary at $BIN: run cargo build --bin nanoshop"; exit 1; }
   DATA=$(mktemp -d /tmp/nanoshop-apitools.XXXXXX)
+  : >"$DATA/serve.log"   # before the server opens it: the loop below reads it at once
   # Always the built-in payment simulator: a real Stripe key in the environment must not leak in.
   env -u STRIPE_SECRET_KEY -u STRIPE_PUBLISHABLE_KEY -u STRIPE_API_BASE -u STRIPE_WEBHOOK_SECRET \
     -u NANOSHOP_ADDR -u NANOSHOP_DATA_DIR -u NANOSHOP_STOREFRONT RUST_LOG=warn,nanoshop::serving=info \
@@ -80,7 +84,8 @@ start_server() {
     BASE=$(sed -n 's/.*serving at \(http:[^ ]*\) .*/\1/p' "$DATA/serve.log" | head -1)
     sleep 0.1
   done
-  curl -sf "$BASE/openapi.json" -o "$DATA/openapi.json"
+  # Pretty-printed, so the lint names lines rather than columns of one long line.
+  curl -sf "$BASE/openapi.json" | python3 -m json.tool --indent 2 >"$DATA/openapi.json"
   ADMIN_TOKEN=$("$BIN" token --data-dir "$DATA" --sub schemathesis-admin --admin)
   CUSTOMER_TOKEN=$("$BIN" token --data-dir "$DATA" --sub schemathesis-customer --email st@example.com)
   export ADMIN_TOKEN CUSTOMER_TOKEN
@@ -88,7 +93,7 @@ start_server() {
 
 stop_server() {
   if [ -n "${SERVER_PID:-}" ]; then
-    kill -INT "$SERVER_PID" 2>/dev/null || true
+    kill -TERM "$SERVER_PID" 2>/dev/null || true   # not INT: a background job of a script ignores it
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=
   fi
@@ -108,7 +113,9 @@ lint() {
 # The storefront stays no-build: its modules carry JSDoc types that import the generated
 # declarations, which are derived (git-ignored) and regenerated from the served document here.
 types() {
-  "$NPM_DIR/node_modules/.bin/openapi-typescript" "$DATA/openapi.json" --output storefront-example/js/api-types.d.ts --silent
+  # From the data dir: openapi-typescript would otherwise apply ./redocly.yaml, which is lint's job.
+  (cd "$DATA" && "$NPM_DIR/node_modules/.bin/openapi-typescript" openapi.json --silent \
+    --output "$OLDPWD/storefront-example/js/api-types.d.ts")
   "$NPM_DIR/node_modules/.bin/tsc" --project storefront-example/tsconfig.json
 }
 
