@@ -123,8 +123,8 @@ schemathesis() { # extra st arguments...
   mkdir -p test-output/schemathesis
   NANOSHOP_ADMIN_TOKEN=$ADMIN_TOKEN NANOSHOP_CUSTOMER_TOKEN=$CUSTOMER_TOKEN \
     PYTHONPATH=scripts SCHEMATHESIS_HOOKS=schemathesis_hooks \
-    "$VENV/bin/st" run "$BASE/openapi.json" --checks all --no-color --generation-database none \
-    --report junit --report-dir test-output/schemathesis "$@"
+    "$VENV/bin/st" --config-file scripts/schemathesis.toml run "$BASE/openapi.json" --checks all --no-color --generation-database none \
+    --report junit --report-junit-path test-output/schemathesis/junit.xml "$@"
 }
 
 redoc_is_the_pinned_release() {
