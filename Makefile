@@ -57,6 +57,10 @@ deploy:
 	cd infra && if grep -q '^stack_name' samconfig.toml; then \
 	  PATH="$(TOOLS):$$PATH" SAM_CLI_TELEMETRY=0 sam deploy; else \
 	  PATH="$(TOOLS):$$PATH" SAM_CLI_TELEMETRY=0 sam deploy --guided; fi
+	# Registers the webhook endpoint at Stripe and stores its signing secret, once (docs/deploy.md).
+	stack=$$(sed -n 's/^stack_name *= *"\(.*\)"/\1/p' infra/samconfig.toml); \
+	region=$$(sed -n 's/^region *= *"\(.*\)"/\1/p' infra/samconfig.toml); \
+	$(TOOLS)/python scripts/connect-stripe.py --stack "$$stack" $${region:+--region "$$region"}
 
 fmt:
 	$(CARGO) fmt --all

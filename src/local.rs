@@ -287,7 +287,7 @@ impl LocalApp {
         let webhook = nanoshop_payments_webhook::router(nanoshop_payments_webhook::WebhookDeps {
             store: store("payments-webhook"),
             payments: config.payments.clone(),
-            secret: SecretString::from(config.webhook_secret.clone()),
+            secret: nanoshop_api::Secret::fixed(config.webhook_secret.clone()),
         });
         let simulated = config
             .simulator

@@ -190,7 +190,7 @@ async fn carts_of_several_skus_never_reserve_partially() {
 #[tokio::test]
 async fn stripe_down_answers_502_and_gives_everything_back() {
     let store = Arc::new(nanoshop_store::embedded::EmbeddedStore::in_memory());
-    let down = StripeGateway::new("sk_test_down", "pk_test".into(), Some("http://127.0.0.1:9")).unwrap();
+    let down = StripeGateway::new("sk_test_down", "pk_test_down".into(), Some("http://127.0.0.1:9")).unwrap();
     let t = TestApp::with(store.clone(), Some(Arc::new(down)));
     shop(&t, 1).await;
     let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 2}])).await;

@@ -35,7 +35,8 @@ struct Function {
     access: &'static [TableAccess],
     env: &'static [&'static str],
     /// Variables its config reads that a deployment leaves unset (test endpoints such as
-    /// `STRIPE_API_BASE`): the template must not set them.
+    /// `STRIPE_API_BASE`; the plain secret values a container or `nanoshop serve` sets where a
+    /// deployment sets their Secrets Manager ids): the template must not set them.
     unset_in_aws: &'static [&'static str],
     /// IAM actions beyond DynamoDB, each justified where it is listed.
     other_actions: &'static [&'static str],
@@ -61,7 +62,7 @@ const FUNCTIONS: &[Function] = &[
         routes: nanoshop_catalog::ROUTES,
         access: nanoshop_catalog::ACCESS,
         env: nanoshop_catalog::config::ENV,
-        unset_in_aws: &[],
+        unset_in_aws: &["CURSOR_SECRET"],
         // Presigned image uploads are signed with the function's own credentials.
         other_actions: &["s3:PutObject"],
     },
@@ -80,7 +81,7 @@ const FUNCTIONS: &[Function] = &[
         routes: nanoshop_checkout::ROUTES,
         access: nanoshop_checkout::ACCESS,
         env: nanoshop_checkout::config::ENV,
-        unset_in_aws: &["STRIPE_API_BASE"],
+        unset_in_aws: &["STRIPE_API_BASE", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "ORDER_TOKEN_SECRET"],
         other_actions: &[],
     },
     Function {
@@ -89,7 +90,7 @@ const FUNCTIONS: &[Function] = &[
         routes: nanoshop_payments_webhook::ROUTES,
         access: nanoshop_payments_webhook::ACCESS,
         env: nanoshop_payments_webhook::config::ENV,
-        unset_in_aws: &["STRIPE_API_BASE"],
+        unset_in_aws: &["STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET", "STRIPE_SECRET_KEY"],
         other_actions: &[],
     },
     Function {
@@ -98,7 +99,7 @@ const FUNCTIONS: &[Function] = &[
         routes: nanoshop_orders::ROUTES,
         access: nanoshop_orders::ACCESS,
         env: nanoshop_orders::config::ENV,
-        unset_in_aws: &["STRIPE_API_BASE"],
+        unset_in_aws: &["STRIPE_API_BASE", "STRIPE_SECRET_KEY", "ORDER_TOKEN_SECRET", "CURSOR_SECRET"],
         other_actions: &[],
     },
     Function {
@@ -107,7 +108,7 @@ const FUNCTIONS: &[Function] = &[
         routes: &[],
         access: nanoshop_orders::EXPIRER_ACCESS,
         env: nanoshop_orders::config::EXPIRER_ENV,
-        unset_in_aws: &["STRIPE_API_BASE"],
+        unset_in_aws: &["STRIPE_API_BASE", "STRIPE_SECRET_KEY"],
         other_actions: &[],
     },
     Function {
@@ -470,13 +471,24 @@ fn every_variable_a_function_reads_is_set_on_it() {
                 vars.get(*var).unwrap_or_else(|| panic!("{id} does not set {var}, which `{}` reads", function.bin));
             assert!(value.as_str() != Some("") && !value.is_null(), "{id} sets {var} empty");
             if var.contains("SECRET") {
-                let text = value.to_string();
-                assert!(
-                    text.contains("{{resolve:secretsmanager:"),
-                    "{id} {var} must be a Secrets Manager dynamic reference, not {value}"
-                );
+                // Secrets are read at run time: the function is given where the secret is, never
+                // its value, so a changed secret reaches it without an update of the function.
+                assert!(var.ends_with("_SECRET_ID"), "{id} {var}: a secret variable must be an `…_SECRET_ID`");
+                secret_of(&template, value).unwrap_or_else(|| {
+                    panic!("{id} {var} must be a !Ref of a Secrets Manager secret or of StripeSecretId, not {value}")
+                });
             }
         }
+        // A dynamic reference is resolved only when the function itself is updated: a changed
+        // secret would never arrive (and it would sit in the function's configuration in clear).
+        let mut resolved = Vec::new();
+        visit(&props["Environment"], &mut |v| {
+            if v.as_str().or_else(|| v.get("Fn::Sub").and_then(Value::as_str)).is_some_and(|t| t.contains("{{resolve:"))
+            {
+                resolved.push(v.clone());
+            }
+        });
+        assert!(resolved.is_empty(), "{id} has dynamic references in its environment: {resolved:?}");
         for var in function.unset_in_aws {
             assert!(vars.get(*var).is_none(), "{id} sets {var}, which only tests set");
         }
@@ -563,6 +575,8 @@ fn each_policy_grants_exactly_the_tables_and_actions_of_its_access_list() {
                     for resource in &resources {
                         dynamodb.insert((action.to_owned(), table_resource(resource)));
                     }
+                } else if action.starts_with("secretsmanager:") {
+                    assert_eq!(action, "secretsmanager:GetSecretValue", "{id}: functions only read secrets");
                 } else {
                     other.insert(action.to_owned());
                 }
@@ -591,7 +605,12 @@ fn each_policy_grants_exactly_the_tables_and_actions_of_its_access_list() {
             "{id} policy vs ACCESS: missing {missing:?}, not in ACCESS {excess:?}"
         );
         let wanted: BTreeSet<String> = function.other_actions.iter().map(|a| (*a).to_owned()).collect();
-        assert_eq!(other, wanted, "{id} actions beyond DynamoDB");
+        assert_eq!(other, wanted, "{id} actions beyond DynamoDB and Secrets Manager");
+        assert_eq!(
+            secrets_granted(&template, &props),
+            secrets_read(&template, &props),
+            "{id}: the secrets granted are not exactly those it reads"
+        );
     }
 }
 
@@ -1274,6 +1293,49 @@ fn sub_variables(text: &str) -> Vec<String> {
     names
 }
 
+/// The secret a `…_SECRET_ID` variable names: a `!Ref` of a Secrets Manager secret of the stack,
+/// or of the `StripeSecretId` parameter (a secret the merchant creates).
+fn secret_of(template: &Template, value: &Value) -> Option<String> {
+    let name = value.get("Ref")?.as_str()?;
+    let is_secret = template.resources().get(name).is_some_and(|r| r["Type"] == "AWS::SecretsManager::Secret");
+    (is_secret || name == "StripeSecretId").then(|| name.to_owned())
+}
+
+/// The secrets a function reads: those its `…_SECRET_ID` variables name.
+fn secrets_read(template: &Template, props: &Value) -> BTreeSet<String> {
+    let vars = props["Environment"]["Variables"].as_object().cloned().unwrap_or_default();
+    vars.iter().filter(|(k, _)| k.ends_with("_SECRET_ID")).filter_map(|(_, v)| secret_of(template, v)).collect()
+}
+
+/// The secrets a function's policy grants `secretsmanager:GetSecretValue` on.
+fn secrets_granted(template: &Template, props: &Value) -> BTreeSet<String> {
+    let mut granted = BTreeSet::new();
+    for statement in props["Policies"].as_array().into_iter().flatten().flat_map(|p| one_or_many(&p["Statement"])) {
+        if one_or_many(&statement["Action"]).iter().any(|a| a == "secretsmanager:GetSecretValue") {
+            for resource in one_or_many(&statement["Resource"]) {
+                let secret = granted_secret(template, &resource)
+                    .unwrap_or_else(|| panic!("a grant of a secret that cannot be named: {resource}"));
+                granted.insert(secret);
+            }
+        }
+    }
+    granted
+}
+
+/// The secret a policy resource grants: a stack secret's `!Ref` (its ARN), or the ARN of the
+/// secret named by a parameter (`arn:…:secret:${StripeSecretId}-??????`, exactly one secret:
+/// Secrets Manager appends six random characters to the name). Anything wider is `None`.
+fn granted_secret(template: &Template, resource: &Value) -> Option<String> {
+    if resource.get("Ref").is_some() {
+        return secret_of(template, resource);
+    }
+    let arn = resource.get("Fn::Sub")?.as_str()?;
+    let name = arn
+        .strip_prefix("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${")?
+        .strip_suffix("}-??????")?;
+    (template.0["Parameters"].get(name).is_some()).then(|| name.to_owned())
+}
+
 pub(crate) fn one_or_many(value: &Value) -> Vec<Value> {
     match value {
         Value::Null => Vec::new(),
@@ -1486,6 +1548,32 @@ fn env_like_literals(source: &str) -> BTreeSet<String> {
         })
         .map(str::to_owned)
         .collect()
+}
+
+#[test]
+fn the_secret_grant_check_catches_a_missing_and_an_extra_grant() {
+    let template = Template::load();
+    let props = template.function_properties(&function_id("checkout"));
+    let read = secrets_read(&template, &props);
+    assert_eq!(read, ["OrderTokenSecret", "StripeSecretId"].map(str::to_owned).into_iter().collect());
+    assert_eq!(secrets_granted(&template, &props), read);
+
+    let grant = |props: &mut Value, resources: Value| {
+        let statements = props["Policies"][0]["Statement"].as_array_mut().unwrap();
+        statements.retain(|s| s["Action"] != "secretsmanager:GetSecretValue");
+        statements.push(json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": resources}));
+    };
+    let mut extra = props.clone();
+    let stripe = json!({"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${StripeSecretId}-??????"});
+    grant(&mut extra, json!([stripe, {"Ref": "OrderTokenSecret"}, {"Ref": "CursorSecret"}]));
+    assert_ne!(secrets_granted(&template, &extra), read, "a secret it does not read");
+    let mut missing = props.clone();
+    grant(&mut missing, json!([{"Ref": "OrderTokenSecret"}]));
+    assert_ne!(secrets_granted(&template, &missing), read, "a secret it reads, not granted");
+    // A wildcard over every secret cannot be named, so it fails the check outright.
+    let wildcard = json!({"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*"});
+    assert_eq!(granted_secret(&template, &wildcard), None);
+    assert_eq!(granted_secret(&template, &stripe).as_deref(), Some("StripeSecretId"));
 }
 
 #[test]

@@ -177,7 +177,7 @@ fn lambda_process(binary: &FsPath, runtime_api: SocketAddr, aws: &str, tables: &
         .env("ORDER_TOKEN_SECRET", SECRET)
         .env("STRIPE_SECRET_KEY", "sk_test_lambda")
         .env("STRIPE_PUBLISHABLE_KEY", "pk_test_lambda")
-        .env("STRIPE_WEBHOOK_SECRET", "whsec_lambda")
+        .env("STRIPE_WEBHOOK_SECRET", "whsec_4fQk9TzL2mWx7RbN3cVh8JpD6yGs1Ea5")
         .env("STRIPE_API_BASE", "http://127.0.0.1:9")
         .env("EVENT_BUS_NAME", "nanoshop")
         .env("AUTH_ISSUER", "https://issuer.example")
@@ -376,7 +376,16 @@ async fn cold_starts_under_the_lambda_runtime() {
         "orders-events-relay" => (json!({"Records": []}), "an empty stream batch"),
         _ => (event("GET", "/health", run), "GET /health"),
     };
-    eprintln!("Lambda cold start, {runs} runs each (process start to the first poll = init, and to the first answer):");
+    // As deployed, the secrets come from Secrets Manager at start (moto here) when it is up; as
+    // plain variables otherwise.
+    let secret_ids = match std::env::var("NANOSHOP_MOTO") {
+        Ok(moto) => Some(crate::secrets::bench_secret_ids(&moto).await),
+        Err(_) => None,
+    };
+    let source = if secret_ids.is_some() { "Secrets Manager (moto)" } else { "variables" };
+    eprintln!(
+        "Lambda cold start, {runs} runs each, secrets from {source} (process start to the first poll = init, and to the first answer):"
+    );
     for name in functions {
         let binary = dir.join(name);
         let (mut init, mut first, mut peak) = (Vec::new(), Vec::new(), Vec::new());
@@ -384,7 +393,11 @@ async fn cold_starts_under_the_lambda_runtime() {
         for run in 0..runs {
             let mut runtime = StandIn::start(vec![first_event(name, run).0]).await;
             let started = Instant::now();
-            let child = lambda_process(&binary, runtime.addr, &aws, &tables).spawn().unwrap();
+            let mut command = lambda_process(&binary, runtime.addr, &aws, &tables);
+            if let Some(ids) = &secret_ids {
+                command.envs(ids.iter().map(|(k, v)| (k, v)));
+            }
+            let child = command.spawn().unwrap();
             let pid = child.id();
             let _child = KillOnDrop(child);
             let answer = runtime.answer().await;

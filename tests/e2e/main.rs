@@ -23,6 +23,7 @@ mod localstripe;
 mod log_filter;
 mod metrics;
 mod orders;
+mod secrets;
 mod serve;
 mod support;
 mod wire;

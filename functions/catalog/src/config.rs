@@ -1,12 +1,13 @@
 //! The catalog Lambda's configuration, read once from the environment at start-up.
 
+use nanoshop_api::SecretSource;
 use nanoshop_api::config::required as var;
 use nanoshop_store::dynamo::TableNames;
-use secrecy::{ExposeSecret, SecretString};
 
 /// Every environment variable the catalog binary reads at start-up: [`Config::from_env`]'s (the
 /// table names through `TableNames::from_env`) and `Verifier::from_env`'s, which `main` calls too.
-/// A container may set `AUTH_JWKS_FILE` instead of `AUTH_JWKS`. The deployment template must set
+/// A container may set `AUTH_JWKS_FILE` instead of `AUTH_JWKS`, and `CURSOR_SECRET` (the value)
+/// instead of `CURSOR_SECRET_ID` (its Secrets Manager id). The deployment template must set
 /// each of these (`tests/e2e/infra.rs` checks `infra/template.yaml` against this list).
 pub const ENV: &[&str] = &[
     "CATALOG_TABLE",
@@ -15,7 +16,7 @@ pub const ENV: &[&str] = &[
     "IDEMPOTENCY_TABLE",
     "IMAGE_BUCKET",
     "IMAGE_BASE_URL",
-    "CURSOR_SECRET",
+    "CURSOR_SECRET_ID",
     "S3_FORCE_PATH_STYLE",
     "AUTH_ISSUER",
     "AUTH_AUDIENCE",
@@ -32,8 +33,10 @@ pub struct Config {
     pub image_bucket: String,
     /// `IMAGE_BASE_URL`: the public prefix images are served from (a CloudFront distribution).
     pub image_base_url: String,
-    /// `CURSOR_SECRET`: at least 32 bytes that sign list cursors; shared by every instance.
-    pub cursor_secret: SecretString,
+    /// At least 32 bytes that sign list cursors, shared by every instance: the Secrets Manager
+    /// secret `CURSOR_SECRET_ID`, else `CURSOR_SECRET`. Missing or short, the function answers 503
+    /// `not_configured` until it can be read.
+    pub cursor_secret: SecretSource,
     /// `S3_FORCE_PATH_STYLE`: `true` for local S3 servers (SeaweedFS, moto).
     pub s3_force_path_style: bool,
 }
@@ -42,8 +45,7 @@ impl Config {
     /// # Errors
     /// Names the first variable that is missing or malformed.
     pub fn from_env() -> anyhow::Result<Self> {
-        let cursor_secret = SecretString::from(var("CURSOR_SECRET")?);
-        anyhow::ensure!(cursor_secret.expose_secret().len() >= 32, "CURSOR_SECRET must be at least 32 bytes");
+        let cursor_secret = SecretSource::from_env("CURSOR_SECRET_ID", None, "CURSOR_SECRET");
         Ok(Self {
             tables: TableNames::from_env()?,
             image_bucket: var("IMAGE_BUCKET")?,

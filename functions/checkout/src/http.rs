@@ -144,6 +144,11 @@ pub async fn checkout(
     };
     let fingerprint = idempotency::fingerprint(ROUTE, &asker, &canonical);
     let command = CheckoutCommand::try_from(request)?;
+    // Nothing is reserved while no usable Stripe key can be read: the order could not be paid.
+    state.payments.ready().await.map_err(|e| match e {
+        e if e.is_not_configured() => not_configured(&e),
+        e => ApiError::unavailable(e),
+    })?;
     // The answer holds the client secret, the order token and the shopper's address: stored
     // sealed, so the idempotency table holds none of them in clear.
     let sealer = state.order_tokens.record_sealer();
@@ -414,6 +419,13 @@ fn new_order(
     })
 }
 
+/// 503 `not_configured`: the Stripe keys are missing, placeholders or refused; an operator must
+/// put them in place (they are read again without a restart).
+fn not_configured(e: &PaymentError) -> ApiError {
+    tracing::error!(error = %e, "checkout refused: payments are not configured");
+    ApiError::not_configured("payments are not configured yet; nothing was reserved or charged, please retry later")
+}
+
 /// Creates the order's PaymentIntent and finishes the request; on a provider failure, gives the
 /// reservation back (when this request made it) and answers 502.
 async fn pay(
@@ -432,16 +444,19 @@ async fn pay(
                 guard.detach();
             }
             tracing::warn!(order = %order.id, error = %e, "payment provider failed; reservation released");
+            // The provider's own words stay in the log above: they can name the account's state
+            // or the key's last digits, which are nobody else's business.
             return Err(match e {
+                e if e.is_not_configured() => not_configured(&e),
                 PaymentError::Unavailable(_) => ApiError::new(
                     StatusCode::BAD_GATEWAY,
                     "payment_provider_unavailable",
                     "the payment provider could not be reached; nothing was charged or reserved, please retry",
                 ),
-                PaymentError::Refused(why) => ApiError::new(
+                PaymentError::Refused(_) => ApiError::new(
                     StatusCode::BAD_GATEWAY,
                     "payment_provider_unavailable",
-                    format!("the payment provider refused the payment: {why}"),
+                    "the payment provider refused the payment; nothing was charged or reserved",
                 ),
             });
         }

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use nanoshop_api::capability::OrderTokens;
-use nanoshop_api::{Verifier, health_router, with_common_layers};
+use nanoshop_api::secrets::{SecretsManagerClient, hmac_key};
+use nanoshop_api::{Secrets, Verifier, health_router, when_configured, with_common_layers_and_fallback};
 use nanoshop_checkout::config::Config;
 use nanoshop_checkout::{CheckoutDeps, FUNCTION, VERSION, router};
 use nanoshop_payments::stripe::StripeGateway;
@@ -14,23 +15,40 @@ use secrecy::ExposeSecret;
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
-    let verifier = Verifier::from_env()?;
+    let verifier = Arc::new(Verifier::from_env()?);
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
-    // Opens the TLS connection during init, which Lambda does not bill; errors surface later.
-    store.warm().await;
-    let stripe = StripeGateway::new(
-        config.stripe_secret_key.expose_secret(),
-        config.stripe_publishable_key,
+    let secrets = Secrets::new(Some(SecretsManagerClient::new(&aws)));
+    let order_token_secret = secrets.open(&config.order_token_secret);
+    let (secret_key, publishable_key) =
+        (secrets.open(&config.stripe_secret_key), secrets.open(&config.stripe_publishable_key));
+    // Both during init, which Lambda does not bill: the table's TLS connection, and the secrets
+    // (a failure is logged; requests then answer 503 until a read succeeds).
+    tokio::join!(store.warm(), secrets.load());
+    let stripe = StripeGateway::with_keys(
+        Arc::new(secret_key),
+        Some(Arc::new(publishable_key)),
         config.stripe_api_base.as_deref(),
     )?;
-    let deps = CheckoutDeps {
-        store: Arc::new(store),
-        payments: Arc::new(stripe),
-        verifier: Arc::new(verifier),
-        order_tokens: OrderTokens::new(config.order_token_secret.expose_secret().as_bytes()),
-        payment_window: config.payment_window,
-        max_units_per_sku: config.max_units_per_sku,
-    };
-    nanoshop_api::run(with_common_layers(router(deps).merge(health_router(FUNCTION, VERSION)))).await
+    let (store, payments, window) = (Arc::new(store), Arc::new(stripe), config.payment_window);
+    let max_units_per_sku = config.max_units_per_sku;
+    // Order tokens are signed with a key fixed at construction: the routes wait for it.
+    let app = when_configured(move || {
+        let (secret, store, payments, verifier) =
+            (order_token_secret.clone(), store.clone(), payments.clone(), verifier.clone());
+        async move {
+            let key = hmac_key(&secret, "order token").await?;
+            let order_tokens = OrderTokens::new(key.expose_secret().as_bytes());
+            Some(router(CheckoutDeps {
+                store,
+                payments,
+                verifier,
+                order_tokens,
+                payment_window: window,
+                max_units_per_sku,
+            }))
+        }
+    })
+    .await;
+    nanoshop_api::run(with_common_layers_and_fallback(health_router(FUNCTION, VERSION).merge(app))).await
 }

@@ -46,13 +46,20 @@ fn transition(e: TransitionError) -> ApiError {
 
 fn provider(e: PaymentError) -> ApiError {
     match e {
+        e if e.is_not_configured() => {
+            tracing::error!(error = %e, "payments are not configured");
+            ApiError::not_configured("payments are not configured yet; nothing changed, please retry later")
+        }
         PaymentError::Unavailable(_) => ApiError::new(
             StatusCode::BAD_GATEWAY,
             "payment_provider_unavailable",
             "the payment provider could not be reached; nothing changed, please retry",
         ),
+        // The provider's own words are logged, never answered: they can name the account's
+        // state or the key's last digits.
         PaymentError::Refused(why) => {
-            ApiError::conflict("payment_provider_refused", format!("the payment provider refused: {why}"))
+            tracing::warn!(reason = %why, "the payment provider refused");
+            ApiError::conflict("payment_provider_refused", "the payment provider refused the request; nothing changed")
         }
     }
 }

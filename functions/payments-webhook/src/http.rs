@@ -1,6 +1,13 @@
 //! `POST /webhooks/stripe`: Stripe's answer codes matter. 400 for anything not signed by Stripe
 //! (nothing changes), 200 for every event processed, seen before, or not ours, and 503 when the
-//! store or the provider failed, so Stripe delivers the event again later.
+//! store or the provider failed, so Stripe delivers the event again later. 503 `not_configured`
+//! too while the signing secret is missing, a placeholder or guessable
+//! ([`webhook::check_signing_secret`]): verifying with a secret anyone can know would let anyone
+//! mark an order paid, and Stripe keeps redelivering for three days while the real one is set.
+//!
+//! The secret is read at run time (`nanoshop_api::secrets`): a signature that fails with the
+//! cached secret makes the handler read it again (at most once a minute) and verify once more, so
+//! a rotated secret takes effect without a restart.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -9,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use nanoshop_api::{ApiError, Json, Metric, Result, metrics};
 use nanoshop_domain::order::PaymentEvent;
 use nanoshop_payments::webhook::{self, EventKind, WebhookError};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::WebhookDeps;
@@ -31,6 +38,27 @@ impl From<ApplyError> for ApiError {
     fn from(e: ApplyError) -> Self {
         // Every failure here is worth a redelivery: Stripe retries 5xx answers for days.
         ApiError::unavailable(e)
+    }
+}
+
+/// The signing secret, if it is one worth verifying with; a missing or unusable one is read again
+/// (at most once a minute), since `scripts/connect-stripe.py` may just have stored the real one.
+async fn signing_secret(deps: &WebhookDeps) -> Result<SecretString> {
+    let usable = |s: &Option<SecretString>| match s {
+        Some(s) => webhook::check_signing_secret(s.expose_secret()),
+        None => Err(webhook::UnusableSecret::Missing),
+    };
+    let mut secret = deps.secret.get().await;
+    if usable(&secret).is_err() && deps.secret.reread().await {
+        secret = deps.secret.cached();
+    }
+    match (usable(&secret), secret) {
+        (Ok(()), Some(secret)) => Ok(secret),
+        (why, _) => {
+            let why = why.err().unwrap_or(webhook::UnusableSecret::Missing);
+            tracing::error!(reason = %why, "refusing webhook events: no usable signing secret");
+            Err(ApiError::not_configured("the webhook signing secret is not configured"))
+        }
     }
 }
 
@@ -61,7 +89,16 @@ pub async fn receive(State(deps): State<WebhookDeps>, headers: HeaderMap, body: 
         ApiError::bad_request("malformed_event", "the body is not UTF-8")
     })?;
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    let event = webhook::verify(payload, signature, deps.secret.expose_secret()).map_err(refused)?;
+    let secret = signing_secret(&deps).await?;
+    let verified = match webhook::verify(payload, signature, secret.expose_secret()) {
+        // Perhaps the secret was rotated: read it again (the source limits how often) and retry.
+        Err(WebhookError::BadSignature) if deps.secret.reread().await => {
+            tracing::info!("the webhook signing secret changed");
+            webhook::verify(payload, signature, signing_secret(&deps).await?.expose_secret())
+        }
+        other => other,
+    };
+    let event = verified.map_err(refused)?;
     let (intent_id, order_id, payment_event) = match event.kind {
         EventKind::PaymentSucceeded(e) => {
             let received = nanoshop_domain::Money::new(e.amount_received, e.amount.currency);

@@ -14,11 +14,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::post;
-use nanoshop_api::Route;
+use nanoshop_api::{Route, Secret};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
-use secrecy::SecretString;
 
 pub const FUNCTION: &str = "payments-webhook";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -47,8 +46,9 @@ pub struct WebhookDeps {
     pub store: Arc<dyn Store>,
     /// For refunds of payments that arrive after their order closed.
     pub payments: Arc<dyn PaymentGateway>,
-    /// `STRIPE_WEBHOOK_SECRET`.
-    pub secret: SecretString,
+    /// The endpoint's signing secret (`whsec_…`), read at run time and re-read when a signature
+    /// fails with it.
+    pub secret: Secret,
 }
 
 /// The webhook route, without the common layers.

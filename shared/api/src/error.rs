@@ -132,6 +132,13 @@ impl ApiError {
         }
     }
 
+    /// 503 `not_configured`: a secret or key this request needs is missing, a placeholder, or
+    /// cannot be read yet (`secrets`). Logged as an error, since only an operator can fix it;
+    /// clients (and Stripe, which redelivers events for three days) retry later.
+    pub fn not_configured(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "not_configured", detail)
+    }
+
     /// 500 `internal_error` with a generic detail. `err` and its cause chain are logged once,
     /// with the request id, when the response is built; they never reach the body.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {

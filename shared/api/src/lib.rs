@@ -10,6 +10,8 @@
 //! - [`config`]: required and optional environment variables, read one way everywhere.
 //! - [`cursor`]: [`CursorCodec`], signed opaque list cursors bound to the listing they came from.
 //! - [`auth`]: bearer JWT verification ([`Verifier`]) and the [`Caller`] / [`Admin`] extractors.
+//! - [`secrets`]: [`Secret`], a secret from a variable or read from AWS Secrets Manager at run
+//!   time (cached, re-read when it stops working, at most once a minute); [`when_configured`].
 //! - [`http`]: [`with_common_layers`] (request id, tracing span, panic catching, body limit,
 //!   problem+json 404/405) and [`health_router`].
 //! - [`idempotency`]: `Idempotency-Key` records with leases, replays and takeovers.
@@ -31,6 +33,7 @@ pub mod http;
 pub mod idempotency;
 pub mod metrics;
 pub mod run;
+pub mod secrets;
 pub mod serve;
 
 pub use auth::{Admin, AuthConfig, AuthError, Caller, Verifier};
@@ -40,4 +43,5 @@ pub use extract::{IfMatch, Json, Page, Pagination, Query, etag};
 pub use http::{MAX_BODY_BYTES, Route, health_router, request_id, with_common_layers, with_common_layers_and_fallback};
 pub use metrics::Metric;
 pub use run::{init_tracing, run, shutdown_signal};
+pub use secrets::{Secret, SecretSource, Secrets, when_configured};
 pub use serve::serve;

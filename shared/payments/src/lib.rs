@@ -14,7 +14,7 @@ pub mod simulator;
 pub mod stripe;
 pub mod webhook;
 
-pub use port::{CreateIntent, Intent, IntentStatus, PaymentError, PaymentGateway, Refund};
+pub use port::{CreateIntent, Intent, IntentStatus, NotConfigured, PaymentError, PaymentGateway, Refund};
 pub use simulator::Simulator;
 // `self::`: the module `stripe` shares its name with async-stripe's crate.
 pub use self::stripe::StripeGateway;

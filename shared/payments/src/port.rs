@@ -68,6 +68,21 @@ pub enum PaymentError {
     Refused(String),
 }
 
+/// The gateway has no usable credentials: none could be read, they are a placeholder, or the
+/// processor refused them (401). Carried inside [`PaymentError::Unavailable`] (the same call may
+/// succeed once an operator fixes the secret, which the gateway reads again); the HTTP functions
+/// answer it with 503 `not_configured`.
+#[derive(Debug, thiserror::Error)]
+#[error("payment provider not configured: {0}")]
+pub struct NotConfigured(pub &'static str);
+
+impl PaymentError {
+    /// The gateway is [`NotConfigured`].
+    pub fn is_not_configured(&self) -> bool {
+        matches!(self, Self::Unavailable(e) if e.is::<NotConfigured>())
+    }
+}
+
 /// A payment processor. Every call that changes something takes an idempotency key, and
 /// adapters retry transient failures with that same key, so a call is never applied twice.
 #[async_trait]
@@ -91,6 +106,15 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// As [`PaymentGateway::create_intent`]; refused for more than is left to refund.
     async fn refund(&self, intent_id: &str, amount: Money, idempotency_key: &str) -> Result<Refund, PaymentError>;
+
+    /// Whether the gateway has usable credentials now (reading them first if it must), without
+    /// calling the processor: checkout asks before it reserves anything.
+    ///
+    /// # Errors
+    /// [`PaymentError::Unavailable`] with [`NotConfigured`] inside.
+    async fn ready(&self) -> Result<(), PaymentError> {
+        Ok(())
+    }
 
     /// The key a browser uses with this processor (`pk_…`); the simulator's is `pk_local`.
     fn publishable_key(&self) -> String;

@@ -11,18 +11,28 @@
 //! one attempt, and [`StripeGateway`] retries a transport failure, a timeout, 409, 424, 429 and
 //! 5xx itself, [`ATTEMPTS`] times in all with a short backoff, resending the same idempotency key
 //! on calls that create something.
+//!
+//! Keys: the secret key comes from a [`KeySource`], which may change at run time (a secret read
+//! from Secrets Manager). The client is rebuilt when the key changes, and a 401 makes the gateway
+//! read the key again (the source limits how often) and retry once with the new one. A missing,
+//! placeholder or refused key is [`NotConfigured`]. A base URL other than Stripe's own must be
+//! https, or http to this machine, and never receives a live key ([`check_key`]).
 
 use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use async_trait::async_trait;
 use nanoshop_domain::{Currency, Money};
+use secrecy::{ExposeSecret, SecretString};
 use stripe_client_core::CustomizableStripeRequest;
 use stripe_core::payment_intent::{CancelPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent};
 use stripe_core::refund::CreateRefund;
 
-use crate::port::{CreateIntent, Intent, IntentStatus, ORDER_ID_METADATA, PaymentError, PaymentGateway, Refund};
+use crate::port::{
+    CreateIntent, Intent, IntentStatus, NotConfigured, ORDER_ID_METADATA, PaymentError, PaymentGateway, Refund,
+};
 
 /// Attempts per call, the first included.
 pub const ATTEMPTS: usize = 3;
@@ -53,16 +63,75 @@ const fn worst_case_budget(attempts: usize, timeout: Duration, backoff: &[Durati
     total
 }
 
+/// Stripe's API, the only base a live key is ever sent to.
+pub const STRIPE_API_BASE: &str = "https://api.stripe.com";
+
+/// Where the gateway gets a key that may change at run time (`nanoshop_api::Secret` with this
+/// crate's feature `secrets`; a fixed string otherwise).
+#[async_trait]
+pub trait KeySource: Send + Sync + std::fmt::Debug {
+    /// The key as cached now, reading nothing.
+    fn cached(&self) -> Option<SecretString>;
+    /// The key, read first when none is cached.
+    async fn get(&self) -> Option<SecretString>;
+    /// Reads the key again because Stripe refused it; true when it changed. The source decides
+    /// how often it really reads.
+    async fn reread(&self) -> bool;
+}
+
+/// A key that never changes.
+#[derive(Clone)]
+pub struct FixedKey(pub Option<SecretString>);
+
+impl std::fmt::Debug for FixedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FixedKey")
+    }
+}
+
+#[async_trait]
+impl KeySource for FixedKey {
+    fn cached(&self) -> Option<SecretString> {
+        self.0.clone()
+    }
+    async fn get(&self) -> Option<SecretString> {
+        self.0.clone()
+    }
+    async fn reread(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(feature = "secrets")]
+#[async_trait]
+impl KeySource for nanoshop_api::Secret {
+    fn cached(&self) -> Option<SecretString> {
+        nanoshop_api::Secret::cached(self)
+    }
+    async fn get(&self) -> Option<SecretString> {
+        nanoshop_api::Secret::get(self).await
+    }
+    async fn reread(&self) -> bool {
+        nanoshop_api::Secret::reread(self).await
+    }
+}
+
 /// The Stripe adapter. See the module documentation.
 #[derive(Clone)]
 pub struct StripeGateway {
-    client: Client,
-    publishable_key: String,
+    secret_key: Arc<dyn KeySource>,
+    publishable_key: Option<Arc<dyn KeySource>>,
+    base_url: Option<String>,
+    /// The client of the key it was built with.
+    client: Arc<RwLock<Option<(SecretString, Client)>>>,
 }
 
 impl std::fmt::Debug for StripeGateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StripeGateway").field("publishable_key", &self.publishable_key).finish_non_exhaustive()
+        f.debug_struct("StripeGateway")
+            .field("publishable_key", &self.publishable_key())
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,20 +153,109 @@ struct TransientStripeError {
     message: String,
 }
 
+/// Whether `base` may be given any key: Stripe's own, any https URL, or http to a loopback
+/// address (localstripe in tests). Anything else would send the key in clear over a network.
+///
+/// # Errors
+/// [`StripeConfigError`] naming the URL's problem.
+pub fn check_base(base: &str) -> Result<(), StripeConfigError> {
+    let (scheme, rest) = base.split_once("://").ok_or_else(|| StripeConfigError(format!("{base} is not a URL")))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() || authority.contains('@') {
+        return Err(StripeConfigError(format!("{base} names no plain host")));
+    }
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match scheme {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(StripeConfigError(format!("{base} is plain http to another machine; use https"))),
+        _ => Err(StripeConfigError(format!("{base} is not an http(s) URL"))),
+    }
+}
+
+/// Whether `key` can be sent to `base` (`None`: Stripe's own): a secret (`sk_`) or restricted
+/// (`rk_`) key of test or live mode, not a placeholder (`sk_live_…`, `…replace…`); a live key only
+/// to Stripe itself, so a variable cannot send it anywhere else.
+///
+/// # Errors
+/// [`StripeConfigError`] saying why, never showing the key.
+pub fn check_key(key: &str, base: Option<&str>) -> Result<(), StripeConfigError> {
+    let rest = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
+        .iter()
+        .find_map(|p| key.strip_prefix(p))
+        .ok_or_else(|| StripeConfigError("the secret key is not an sk_… or rk_… key".into()))?;
+    let lower = rest.to_ascii_lowercase();
+    if rest.len() < 4
+        || !rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        || ["replace", "example", "placeholder"].iter().any(|p| lower.contains(p))
+    {
+        return Err(StripeConfigError("the secret key is a placeholder, not a key".into()));
+    }
+    let live = key.starts_with("sk_live_") || key.starts_with("rk_live_");
+    if let Some(base) = base {
+        check_base(base)?;
+        if live && base.trim_end_matches('/') != STRIPE_API_BASE {
+            return Err(StripeConfigError(format!("a live key is only ever sent to {STRIPE_API_BASE}, not {base}")));
+        }
+    }
+    Ok(())
+}
+
+fn build_client(key: &str, base_url: Option<&str>) -> Result<Client, StripeConfigError> {
+    check_key(key, base_url)?;
+    let mut builder = ClientBuilder::new(key).timeout(ATTEMPT_TIMEOUT);
+    if let Some(url) = base_url {
+        builder = builder.url(url);
+    }
+    // async-stripe's configuration errors name the setting, never the secret's value.
+    builder.build().map_err(|e| StripeConfigError(e.to_string()))
+}
+
+fn not_configured(what: &'static str) -> PaymentError {
+    PaymentError::Unavailable(Box::new(NotConfigured(what)))
+}
+
 impl StripeGateway {
-    /// A gateway for `secret_key` (`sk_…`, or a restricted `rk_…` allowed PaymentIntents and
-    /// Refunds). `base_url` replaces `https://api.stripe.com/` (localstripe in tests).
+    /// A gateway for a fixed `secret_key` (`sk_…`, or a restricted `rk_…` allowed PaymentIntents
+    /// and Refunds). `base_url` replaces [`STRIPE_API_BASE`] (localstripe in tests).
     ///
     /// # Errors
-    /// [`StripeConfigError`] when the key is not a valid header value or the URL does not parse.
+    /// [`StripeConfigError`] when the key or the URL fails [`check_key`], or the key is not a
+    /// valid header value.
     pub fn new(secret_key: &str, publishable_key: String, base_url: Option<&str>) -> Result<Self, StripeConfigError> {
-        let mut builder = ClientBuilder::new(secret_key).timeout(ATTEMPT_TIMEOUT);
-        if let Some(url) = base_url {
-            builder = builder.url(url);
+        let client = build_client(secret_key, base_url)?;
+        let gateway = Self::with_keys(
+            Arc::new(FixedKey(Some(secret_key.into()))),
+            Some(Arc::new(FixedKey(Some(publishable_key.into())))),
+            base_url,
+        )?;
+        *gateway.client.write().unwrap_or_else(PoisonError::into_inner) = Some((secret_key.into(), client));
+        Ok(gateway)
+    }
+
+    /// A gateway whose keys may change at run time; `publishable_key` only where a browser is
+    /// handed one (checkout). Keys are read on first use, not here.
+    ///
+    /// # Errors
+    /// [`StripeConfigError`] when `base_url` fails [`check_base`].
+    pub fn with_keys(
+        secret_key: Arc<dyn KeySource>,
+        publishable_key: Option<Arc<dyn KeySource>>,
+        base_url: Option<&str>,
+    ) -> Result<Self, StripeConfigError> {
+        if let Some(base) = base_url {
+            check_base(base)?;
         }
-        // async-stripe's configuration errors name the setting, never the secret's value.
-        let client = builder.build().map_err(|e| StripeConfigError(e.to_string()))?;
-        Ok(Self { client, publishable_key })
+        Ok(Self {
+            secret_key,
+            publishable_key,
+            base_url: base_url.map(str::to_owned),
+            client: Arc::new(RwLock::new(None)),
+        })
     }
 
     /// The intent as Stripe has it now.
@@ -113,7 +271,24 @@ impl StripeGateway {
             .await
     }
 
-    /// Sends what `request` builds, up to `attempts` times while the failure is transient.
+    /// The client for the current key, rebuilt when the key changed.
+    async fn client(&self) -> Result<Client, PaymentError> {
+        let Some(key) = self.secret_key.get().await else { return Err(not_configured("no Stripe secret key")) };
+        if let Some((built_for, client)) = &*self.client.read().unwrap_or_else(PoisonError::into_inner)
+            && built_for.expose_secret() == key.expose_secret()
+        {
+            return Ok(client.clone());
+        }
+        let client = build_client(key.expose_secret(), self.base_url.as_deref()).map_err(|e| {
+            tracing::error!(error = %e, "the Stripe secret key cannot be used");
+            not_configured("the Stripe secret key cannot be used")
+        })?;
+        *self.client.write().unwrap_or_else(PoisonError::into_inner) = Some((key, client.clone()));
+        Ok(client)
+    }
+
+    /// Sends what `request` builds, up to `attempts` times while the failure is transient. A 401
+    /// reads the key again and, when it changed, sends once more with the new one.
     async fn send<T: miniserde::Deserialize>(
         &self,
         what: &'static str,
@@ -121,11 +296,22 @@ impl StripeGateway {
         request: impl Fn() -> CustomizableStripeRequest<T>,
     ) -> Result<T, PaymentError> {
         let mut attempt = 0;
+        let mut reread = false;
         loop {
-            let error = match request().send(&self.client).await {
+            let client = self.client().await?;
+            let error = match request().send(&client).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
+            if matches!(error, StripeError::Stripe(_, 401)) {
+                // Stripe's message names the key's last digits: it stays out of logs and answers.
+                tracing::error!(what, "Stripe refused the secret key (401)");
+                if !reread && self.secret_key.reread().await {
+                    reread = true;
+                    continue;
+                }
+                return Err(not_configured("Stripe refused the secret key"));
+            }
             let (error, transient) = classify(error);
             attempt += 1;
             match BACKOFF.get(attempt - 1) {
@@ -274,8 +460,20 @@ impl PaymentGateway for StripeGateway {
         })
     }
 
+    async fn ready(&self) -> Result<(), PaymentError> {
+        self.client().await?;
+        if let Some(publishable) = &self.publishable_key {
+            match publishable.get().await {
+                Some(key) if key.expose_secret().starts_with("pk_") => {}
+                _ => return Err(not_configured("no Stripe publishable key")),
+            }
+        }
+        Ok(())
+    }
+
     fn publishable_key(&self) -> String {
-        self.publishable_key.clone()
+        let key = self.publishable_key.as_ref().and_then(|k| k.cached());
+        key.map(|k| k.expose_secret().to_owned()).unwrap_or_default()
     }
 }
 
@@ -390,6 +588,13 @@ mod tests {
     }
 
     async fn fake_stripe(answers: Vec<(u16, &str)>) -> (StripeGateway, Shared) {
+        let (addr, script) = fake_stripe_at(answers).await;
+        let gateway = StripeGateway::new("sk_test_fake", "pk_test_fake".into(), Some(&format!("http://{addr}")))
+            .expect("gateway");
+        (gateway, script)
+    }
+
+    async fn fake_stripe_at(answers: Vec<(u16, &str)>) -> (std::net::SocketAddr, Shared) {
         let script: Shared = Arc::new(Mutex::new(Script {
             answers: answers.into_iter().map(|(s, b)| (s, b.to_owned())).collect(),
             seen: vec![],
@@ -398,9 +603,142 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let gateway = StripeGateway::new("sk_test_fake", "pk_test_fake".into(), Some(&format!("http://{addr}")))
-            .expect("gateway");
-        (gateway, script)
+        (addr, script)
+    }
+
+    /// A key that changes when the test says, counting re-reads.
+    #[derive(Debug, Default)]
+    struct Rotating {
+        current: Mutex<Option<String>>,
+        next: Mutex<Option<String>>,
+        rereads: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl KeySource for Rotating {
+        fn cached(&self) -> Option<SecretString> {
+            self.current.lock().expect("lock").clone().map(SecretString::from)
+        }
+        async fn get(&self) -> Option<SecretString> {
+            self.cached()
+        }
+        async fn reread(&self) -> bool {
+            self.rereads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match self.next.lock().expect("lock").take() {
+                Some(next) => {
+                    *self.current.lock().expect("lock") = Some(next);
+                    true
+                }
+                None => false,
+            }
+        }
+    }
+
+    fn rotating(current: Option<&str>, next: Option<&str>) -> Arc<Rotating> {
+        Arc::new(Rotating {
+            current: Mutex::new(current.map(str::to_owned)),
+            next: Mutex::new(next.map(str::to_owned)),
+            rereads: Default::default(),
+        })
+    }
+
+    fn bearer(headers: &HeaderMap) -> String {
+        headers["authorization"].to_str().expect("ascii").to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_refused_key_is_read_again_and_the_call_sent_once_more_with_the_new_one() {
+        let unauthorized = error("invalid_request_error", "Invalid API Key provided: sk_test_****_old");
+        let (addr, script) = fake_stripe_at(vec![(401, &unauthorized), (200, INTENT)]).await;
+        let key = rotating(Some("sk_test_old_key"), Some("sk_test_new_key"));
+        let gateway = StripeGateway::with_keys(key.clone(), None, Some(&format!("http://{addr}"))).expect("gateway");
+        let intent = gateway.create_intent(&request()).await.expect("the new key works");
+        assert_eq!(intent.id, "pi_1");
+        let seen = &script.lock().expect("lock").seen;
+        assert_eq!(seen.len(), 2);
+        assert!(bearer(&seen[0].0).contains("sk_test_old_key"));
+        assert!(bearer(&seen[1].0).contains("sk_test_new_key"), "the client was rebuilt for the new key");
+    }
+
+    #[tokio::test]
+    async fn a_refused_key_that_did_not_change_is_not_configured_and_hides_stripes_message() {
+        let unauthorized = error("invalid_request_error", "Invalid API Key provided: sk_test_****_old");
+        let (addr, script) = fake_stripe_at(vec![(401, &unauthorized), (401, &unauthorized), (200, INTENT)]).await;
+        let key = rotating(Some("sk_test_old_key"), None);
+        let gateway = StripeGateway::with_keys(key.clone(), None, Some(&format!("http://{addr}"))).expect("gateway");
+        let err = gateway.create_intent(&request()).await.expect_err("refused");
+        assert!(err.is_not_configured(), "{err:?}");
+        assert!(!format!("{err:?} {err}").contains("****"), "{err:?}");
+        assert_eq!(script.lock().expect("lock").seen.len(), 1, "no retry with a key Stripe refused");
+        assert_eq!(key.rereads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn without_a_usable_key_nothing_is_sent_and_the_gateway_is_not_ready() {
+        let (addr, script) = fake_stripe_at(vec![(200, INTENT)]).await;
+        let base = format!("http://{addr}");
+        for key in [None, Some("sk_live_…"), Some("sk_test_replace_me"), Some("pk_test_abcdef"), Some("")] {
+            let gateway = StripeGateway::with_keys(rotating(key, None), None, Some(&base)).expect("gateway");
+            assert!(gateway.ready().await.expect_err("not ready").is_not_configured(), "{key:?}");
+            let err = gateway.create_intent(&request()).await.expect_err("not sent");
+            assert!(err.is_not_configured(), "{key:?}: {err:?}");
+        }
+        let publishable = Some(rotating(None, None) as Arc<dyn KeySource>);
+        let gateway =
+            StripeGateway::with_keys(rotating(Some("sk_test_good"), None), publishable, Some(&base)).expect("gateway");
+        assert!(gateway.ready().await.expect_err("no publishable key").is_not_configured());
+        assert!(script.lock().expect("lock").seen.is_empty());
+    }
+
+    #[test]
+    fn a_base_url_is_https_or_http_to_this_machine() {
+        for ok in [
+            "https://api.stripe.com",
+            "https://stripe.example/v1",
+            "http://127.0.0.1:8420",
+            "http://localhost:1",
+            "http://[::1]:8420/",
+        ] {
+            assert!(check_base(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.stripe.com",
+            "http://10.0.0.1:8420",
+            "http://127.0.0.1.evil.example",
+            "ftp://127.0.0.1",
+            "not a url",
+            "http://user@127.0.0.1",
+            "https://",
+        ] {
+            assert!(check_base(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_live_key_goes_to_stripe_only_and_placeholders_are_refused() {
+        for (key, base, ok) in [
+            ("sk_live_51Habcdef", None, true),
+            ("sk_live_51Habcdef", Some("https://api.stripe.com"), true),
+            ("sk_live_51Habcdef", Some("https://api.stripe.com/"), true),
+            ("sk_live_51Habcdef", Some("https://stripe.example"), false),
+            ("rk_live_51Habcdef", Some("http://127.0.0.1:8420"), false),
+            ("sk_test_51Habcdef", Some("http://127.0.0.1:8420"), true),
+            ("rk_test_51Habcdef", Some("https://stripe.example"), true),
+            ("sk_live_…", None, false),
+            ("sk_live_...", None, false),
+            ("sk_test_replace_me_later", None, false),
+            ("sk_test_", None, false),
+            ("pk_live_51Habcdef", None, false),
+            ("whsec_51Habcdef", None, false),
+        ] {
+            let result = check_key(key, base);
+            assert_eq!(result.is_ok(), ok, "{key} to {base:?}: {result:?}");
+            if let Err(e) = result {
+                assert!(!e.to_string().contains("51Habcdef"), "the error shows the key: {e}");
+            }
+        }
+        assert!(StripeGateway::new("sk_live_51Habcdef", "pk_live_1".into(), Some("http://127.0.0.1:8420")).is_err());
+        assert!(StripeGateway::with_keys(rotating(None, None), None, Some("http://stripe.example")).is_err());
     }
 
     fn request() -> CreateIntent {
@@ -480,7 +818,7 @@ mod tests {
 
     #[test]
     fn a_bad_base_url_is_a_configuration_error() {
-        assert!(StripeGateway::new("sk_test_x", "pk".into(), Some("not a url")).is_err());
+        assert!(StripeGateway::new("sk_test_valid1", "pk".into(), Some("not a url")).is_err());
         assert!(StripeGateway::new("sk_test\n", "pk".into(), None).is_err());
         let gateway = StripeGateway::new("sk_test_secret_value", "pk_test_1".into(), None).expect("gateway");
         assert!(!format!("{gateway:?}").contains("sk_test_secret_value"));

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
+use nanoshop_api::Secrets;
+use nanoshop_api::secrets::SecretsManagerClient;
 use nanoshop_orders::config::ExpirerConfig;
 use nanoshop_orders::expiry;
 use nanoshop_orders::repo::OrdersRepository;
 use nanoshop_payments::stripe::StripeGateway;
 use nanoshop_store::dynamo::DynamoStore;
-use secrecy::ExposeSecret;
 
 async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Result<expiry::Sweep> {
     let outcome = expiry::sweep(repo, stripe, chrono::Utc::now()).await?;
@@ -31,8 +32,12 @@ async fn main() -> anyhow::Result<()> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
     let repo = OrdersRepository::new(Arc::new(store));
-    let stripe =
-        StripeGateway::new(config.stripe_secret_key.expose_secret(), String::new(), config.stripe_api_base.as_deref())?;
+    let secrets = Secrets::new(Some(SecretsManagerClient::new(&aws)));
+    let stripe_key = secrets.open(&config.stripe_secret_key);
+    // Read during init; without a key every cancel is "not configured", so the sweep expires
+    // nothing (and says so in its log) until the key can be read.
+    secrets.load().await;
+    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.stripe_api_base.as_deref())?;
     if std::env::var("AWS_LAMBDA_RUNTIME_API").is_ok() {
         // Each scheduled invocation is one sweep; the event's content does not matter.
         lambda_runtime::run(lambda_runtime::service_fn(|_: lambda_runtime::LambdaEvent<serde_json::Value>| {
