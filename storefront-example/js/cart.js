@@ -41,7 +41,8 @@ export async function load() {
     }
     return remember(cart);
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404) {
+    // 404: gone or not ours; 401: nothing left here to open it with (no token, signed out).
+    if (e instanceof ApiError && (e.status === 404 || e.status === 401)) {
       forget();
       return store.get().session ? mine() : null;
     }

@@ -285,6 +285,14 @@ impl Intruder {
 fn allowed(who: &str, intruder: Intruder) -> &'static [u16] {
     let jwt = intruder.has_jwt();
     match who {
+        // Without a JWT or a token of the route's kind, no cart or order opens: 401, whether or
+        // not it exists.
+        "cart token or owner" if matches!(intruder, Intruder::NoToken | Intruder::WrongOrderToken) => &[401],
+        "owner, admin or order token" | "admin; owner while not fulfilled" | "admin; owner"
+            if matches!(intruder, Intruder::NoToken | Intruder::WrongCartToken) =>
+        {
+            &[401]
+        }
         // Public routes answer everyone; creating a cart makes the caller's own.
         "anyone" => &[200, 201, 404],
         "admin" if jwt => &[403],
