@@ -256,6 +256,10 @@ async fn bad_cart_input_gets_problems_and_changes_nothing() {
     assert_eq!(no_token.status, StatusCode::UNAUTHORIZED);
     let claim_without_login = cart.claim(&t, None).await;
     assert_eq!(claim_without_login.status, StatusCode::UNAUTHORIZED);
+    // Signed in but without the guest's token: nothing to prove the cart is theirs to claim.
+    let path = format!("/carts/{}/claim", cart.id);
+    let claim_without_token = t.send(Method::POST, &path, Some(&t.customer), &[], None).await;
+    assert_eq!(claim_without_token.status, StatusCode::UNAUTHORIZED, "{}", claim_without_token.body);
     assert!(store.snapshot() == before, "a refused cart request changed the store");
 }
 

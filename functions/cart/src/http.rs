@@ -576,6 +576,10 @@ pub async fn claim(
         Caller::Customer { id, .. } | Caller::Admin { id, .. } => id.clone(),
         Caller::Anonymous => return Err(ApiError::unauthorized("sign in to claim a cart")),
     };
+    // The guest's token is the other half of the proof: without it no cart is claimed, whichever.
+    if token.0.is_none() {
+        return Err(ApiError::unauthorized("send the guest cart's `X-Cart-Token` to claim it"));
+    }
     let id = parse_id(&id)?;
     for attempt in 0..CHANGE_ATTEMPTS {
         let guest = state.repo.cart(&id).await?.ok_or_else(not_found)?;
