@@ -21,11 +21,10 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use crate::port::{CreateIntent, Intent, IntentStatus, ORDER_ID_METADATA, PaymentError, PaymentGateway, Refund};
+// The API version the simulator's events claim: the one async-stripe is generated for.
+use crate::webhook::STRIPE_API_VERSION as API_VERSION;
 use crate::webhook::sign;
 use crate::webhook::unix_now as now;
-
-/// The API version the simulator's events claim: the one async-stripe 1.0.0-rc.10 is generated for.
-const API_VERSION: &str = "2026-09-30.endive";
 
 /// Cards that pay.
 const SUCCEEDING_CARDS: &[&str] = &["4242424242424242", "5555555555554444", "4000056655665556"];

@@ -133,6 +133,12 @@ pub const HANDLED_EVENT_TYPES: &[&str] = &[
     "charge.dispute.created",
 ];
 
+/// The Stripe API version async-stripe 1.0.0-rc.10 is generated for (`stripe_client_core::VERSION`):
+/// `scripts/connect-stripe.py` pins the webhook endpoint to it (`api_version`), so that events
+/// arrive in the shape this module's parser and the simulator's events follow. A unit test checks
+/// it against async-stripe, and an e2e test checks the script sends it.
+pub const STRIPE_API_VERSION: &str = "2026-09-30.endive";
+
 /// Characters after `whsec_` that make a signing secret worth verifying with. Stripe's have 32
 /// (the Stripe CLI's 64 hex digits); [`check_signing_secret`] asks for at least this many.
 pub const MIN_SECRET_CHARS: usize = 24;
@@ -158,6 +164,9 @@ pub enum UnusableSecret {
 /// document shows (or any guessable value) would let anyone sign `payment_intent.succeeded` and
 /// have an order marked paid: the webhook answers 503 `not_configured` instead, and Stripe
 /// redelivers for three days while the real secret is put in place.
+///
+/// `scripts/connect-stripe.py` ports these rules (`signing_secret_problem`), so that the deploy
+/// never stores or keeps a secret the webhook refuses; an e2e test gives both the same table.
 ///
 /// # Errors
 /// [`UnusableSecret`], saying why without showing the secret.
@@ -398,6 +407,11 @@ fn money(amount: i64, currency: &str) -> Result<Money, WebhookError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pinned_api_version_is_the_one_async_stripe_is_generated_for() {
+        assert_eq!(STRIPE_API_VERSION, stripe_client_core::VERSION.as_str());
+    }
 
     #[test]
     fn generated_signing_secrets_are_usable_however_the_dice_fall() {
