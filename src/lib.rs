@@ -1,7 +1,8 @@
 //! `nanoshop`: every function in one local process, and the CLI around it.
 //!
 //! - [`local`]: the data dir and its secrets, and [`local::app`], the router that mounts every
-//!   function on one store with the local-only routes (`/dev/token` unless `--public`, uploads)
+//!   function on one store with the local-only routes (`/dev/token` and the simulator's
+//!   `/dev/payments/…/confirm` unless `--public`, uploads)
 //!   and the storefront; and what `serve` refuses (a non-loopback address without `--public`,
 //!   live Stripe keys).
 //! - [`events`]: order events relayed locally, to `events.jsonl` and memory.

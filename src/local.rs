@@ -29,7 +29,7 @@ pub const LOCAL_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Refuses an address `nanoshop serve` must not listen on as asked. Without `public`, only a
 /// loopback address: the local server mounts `POST /dev/token`, which mints any token, admin ones
 /// too, for whoever asks, so it must not be reachable from the network by accident. With `public`
-/// any address goes, and [`LocalConfig::dev_token`] is off.
+/// any address goes, and [`LocalConfig::dev_routes`] is off.
 ///
 /// # Errors
 /// A non-loopback `addr` without `public`, with a message naming `--public`.
@@ -40,7 +40,7 @@ pub fn check_serve_address(addr: SocketAddr, public: bool) -> anyhow::Result<()>
     anyhow::bail!(
         "refusing to serve on {addr}: it is reachable from other machines, and nanoshop serve mounts POST /dev/token, \
          which mints admin tokens for anyone who asks. Serve on a loopback address (127.0.0.1, [::1]), or pass --public \
-         to serve on {addr} without /dev/token (mint tokens with `nanoshop token` on this machine instead)"
+         to serve on {addr} without /dev/token or /dev/payments (mint tokens with `nanoshop token` on this machine instead)"
     )
 }
 
@@ -161,9 +161,11 @@ pub struct LocalConfig {
     /// The most units of one SKU a cart may hold and an order reserve (`nanoshop serve`: the
     /// default, as a deployment has unless it sets `MAX_UNITS_PER_SKU`).
     pub max_units_per_sku: MaxUnitsPerSku,
-    /// Whether `POST /dev/token` is mounted. It mints any token, admin ones too, for anyone who
-    /// asks: only for a server on a loopback address (see [`check_serve_address`]).
-    pub dev_token: bool,
+    /// Whether the local-only routes are mounted: `POST /dev/token`, which mints any token, admin
+    /// ones too, and `POST /dev/payments/{id}/confirm`, which pays any order through the
+    /// simulator, for anyone who asks. Only for a server on a loopback address (see
+    /// [`check_serve_address`]).
+    pub dev_routes: bool,
 }
 
 impl std::fmt::Debug for LocalConfig {
@@ -301,8 +303,11 @@ impl LocalApp {
             cursors: CursorCodec::new(&config.cursor_key),
             personal_data_window: nanoshop_orders::DEFAULT_PERSONAL_DATA_WINDOW,
         });
-        let dev = if config.dev_token {
-            Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone())
+        let dev = if config.dev_routes {
+            Router::new()
+                .route("/dev/token", post(dev_token))
+                .with_state(config.verifier.clone())
+                .merge(simulated.as_ref().map(|p| p.router()).unwrap_or_default())
         } else {
             Router::new()
         };
@@ -312,7 +317,6 @@ impl LocalApp {
             .merge(checkout)
             .merge(webhook)
             .merge(orders)
-            .merge(simulated.as_ref().map(|p| p.router()).unwrap_or_default())
             .merge(dev)
             .merge(health_router("nanoshop", env!("CARGO_PKG_VERSION")))
             .route("/openapi.json", get(openapi))

@@ -36,8 +36,10 @@ enum Command {
         #[arg(long, env = "NANOSHOP_ADDR", default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
         /// Allow an address other machines can reach (0.0.0.0, a LAN address), for a demo. Then
-        /// POST /dev/token, which mints admin tokens, is not mounted: mint tokens with
-        /// `nanoshop token` on this machine.
+        /// the local-only routes are not mounted: POST /dev/token, which mints admin tokens (mint
+        /// them with `nanoshop token` on this machine), and POST /dev/payments/{id}/confirm, which
+        /// pays any order through the simulator (set STRIPE_SECRET_KEY to a test key to take
+        /// payments).
         #[arg(long)]
         public: bool,
         #[command(flatten)]
@@ -87,8 +89,9 @@ struct Local {
     secrets: LocalSecrets,
 }
 
-/// The local world in `data_dir`; `dev_token` mounts `POST /dev/token` (only on loopback).
-fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>, dev_token: bool) -> anyhow::Result<Local> {
+/// The local world in `data_dir`; `dev_routes` mounts `POST /dev/token` and the simulator's
+/// `POST /dev/payments/{id}/confirm` (only on loopback).
+fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>, dev_routes: bool) -> anyhow::Result<Local> {
     // Before anything is created: a live key never gets as far as a data dir.
     if let Some(key) = env("STRIPE_SECRET_KEY") {
         local::refuse_live_stripe_key(&key)?;
@@ -127,7 +130,7 @@ fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>, dev_token:
         images: Arc::new(images),
         storefront,
         max_units_per_sku: nanoshop_domain::cart::MaxUnitsPerSku::DEFAULT,
-        dev_token,
+        dev_routes,
     };
     Ok(Local { config, secrets })
 }

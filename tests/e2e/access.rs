@@ -171,7 +171,11 @@ async fn every_function_uses_exactly_the_tables_and_actions_it_declares() {
             &format!("/orders/{id}/refunds"),
             Some(&t.admin),
             &[("idempotency-key", "audit-r")],
-            Some(json!({"amount": 100, "restock": [{"sku": "P1", "quantity": 1}]}).to_string().into()),
+            Some(
+                json!({"amount": {"amount": 100, "currency": "EUR"}, "restock": [{"sku": "P1", "quantity": 1}]})
+                    .to_string()
+                    .into(),
+            ),
         )
         .await;
     assert_eq!(refund.status, StatusCode::CREATED, "{}", refund.body);
@@ -273,9 +277,21 @@ async fn every_function_uses_exactly_the_tables_and_actions_it_declares() {
         )
         .await;
     assert_eq!(refund.status, StatusCode::BAD_GATEWAY, "{}", refund.body);
+    // An order whose intent the provider refuses to cancel: the sweep moves it behind the others.
+    let due = down.order(retried.body["order"]["id"].as_str().unwrap()).await;
+    let refused = nanoshop_domain::order::Order {
+        id: nanoshop_domain::ids::OrderId::generate(),
+        payment: nanoshop_domain::order::Payment {
+            payment_intent_id: Some("pi_unknown_to_the_provider".into()),
+            ..due.payment.clone()
+        },
+        ..due.clone()
+    };
+    down.store().transact(nanoshop_schema::orders::order_writes(None, &refused).unwrap()).await.unwrap();
     down.local.tick().await;
     let expired = down.order(retried.body["order"]["id"].as_str().unwrap()).await;
     assert_eq!(expired.status.as_str(), "expired");
+    assert_eq!(down.order(refused.id.as_str()).await.status.as_str(), "pending_payment");
 
     let used = used.lock().unwrap().clone();
     let mut problems = Vec::new();

@@ -223,7 +223,8 @@ async fn every_documented_route_is_served_and_described() {
     for (_, routes) in nanoshop::openapi::routes() {
         for route in routes {
             assert!(
-                doc.body["paths"][route.path][route.method.to_lowercase()].is_object(),
+                doc.body["paths"][nanoshop::openapi::document_path(route.path)][route.method.to_lowercase()]
+                    .is_object(),
                 "{} {} is not in the OpenAPI document",
                 route.method,
                 route.path
@@ -240,6 +241,19 @@ async fn every_documented_route_is_served_and_described() {
                 || reply.body["detail"].as_str().is_some_and(|d| d.starts_with("no route matches"));
             assert!(!unrouted, "{} {} is documented but not routed: {}", route.method, route.path, reply.body);
         }
+    }
+    // Each operation says what it answers, and every schema it names exists.
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} documents no success");
+            assert!(responses.contains_key("404") && responses.contains_key("500"), "{method} {path} errors");
+        }
+    }
+    let text = doc.body.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').unwrap()];
+        assert!(doc.body["components"]["schemas"][name].is_object(), "`{name}` is referenced but not defined");
     }
     let health = t.get("/health", None).await;
     assert_eq!(health.body["status"], "ok");

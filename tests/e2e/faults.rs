@@ -532,7 +532,8 @@ impl Flow {
             }
             Flow::Refund => {
                 let path = format!("/orders/{order_id}/refunds");
-                let body = json!({"amount": 1000, "restock": [{"sku": "P0", "quantity": 1}]});
+                let body =
+                    json!({"amount": {"amount": 1000, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 1}]});
                 let (reply, statuses) = rig
                     .retried(|| {
                         t.send(
@@ -579,9 +580,12 @@ impl Flow {
             Flow::Expirer => {
                 let repo = nanoshop_orders::repo::OrdersRepository::new(rig.faults.clone());
                 let mut done = 0;
-                for _ in 0..TRIES {
-                    // The schedule runs the sweep again a minute later, whatever happened.
-                    let _ = nanoshop_orders::expiry::sweep(&repo, rig.gateway.as_ref(), chrono::Utc::now()).await;
+                let start = chrono::Utc::now();
+                for minute in 0..TRIES {
+                    // The schedule runs the sweep again a minute later, whatever happened (an
+                    // order whose cancel failed waits out its backoff: the run after next).
+                    let at = start + chrono::TimeDelta::minutes(i64::try_from(minute).unwrap());
+                    let _ = nanoshop_orders::expiry::sweep(&repo, rig.gateway.as_ref(), at).await;
                     rig.deliver_pending().await;
                     if rig.order(&order_id).await.status != OrderStatus::PendingPayment {
                         done += 1;

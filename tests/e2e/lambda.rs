@@ -219,11 +219,21 @@ async fn the_catalog_binary_answers_api_gateway_events_under_the_lambda_runtime(
 /// logging at `info` as deployed, and returns its answers with the lines it wrote to stdout: what
 /// Lambda sends to the function's log group.
 async fn run_and_capture_logs(bin: &str, events: Vec<Value>) -> (Vec<Answer>, Vec<String>) {
+    run_with_aws_and_capture_logs(bin, events, "http://127.0.0.1:9", &TableNames::with_prefix("e2e"), &[]).await
+}
+
+/// [`run_and_capture_logs`] with AWS at `aws`, on `tables`, with `env` set over the defaults.
+async fn run_with_aws_and_capture_logs(
+    bin: &str,
+    events: Vec<Value>,
+    aws: &str,
+    tables: &TableNames,
+    env: &[(&str, &str)],
+) -> (Vec<Answer>, Vec<String>) {
     let count = events.len();
     let mut runtime = StandIn::start(events).await;
-    let mut command =
-        lambda_process(&workspace_binary(bin), runtime.addr, "http://127.0.0.1:9", &TableNames::with_prefix("e2e"));
-    command.env("RUST_LOG", "info").stdout(Stdio::piped());
+    let mut command = lambda_process(&workspace_binary(bin), runtime.addr, aws, tables);
+    command.envs(env.iter().copied()).env("RUST_LOG", "info").stdout(Stdio::piped());
     let mut child = command.spawn().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -336,6 +346,46 @@ async fn a_refused_webhook_signature_writes_the_metric_the_signature_alarm_watch
     // sets as AWS_LAMBDA_FUNCTION_NAME (lambda_process sets the binary's name).
     for dimension in &dimensions {
         assert_eq!(line[dimension.as_str()], "payments-webhook", "{line}");
+    }
+}
+
+/// The expirer counts its heartbeat, the `ExpirySweeps` metric the template's heartbeat alarm
+/// watches, for a sweep it completed, and none for a run without a usable Stripe key: the alarm
+/// (missing data breaching) then tells the operator. Needs DynamoDB Local for the sweep that
+/// completes (`NANOSHOP_DYNAMODB_LOCAL`).
+#[tokio::test]
+async fn the_expirer_counts_no_heartbeat_for_a_run_without_a_usable_stripe_key() {
+    let Ok(aws) = std::env::var("NANOSHOP_DYNAMODB_LOCAL") else {
+        eprintln!("skipped: NANOSHOP_DYNAMODB_LOCAL is not set");
+        return;
+    };
+    let tables = TableNames::with_prefix(&format!("heartbeat-{}", std::process::id()));
+    DynamoStore::new(local_client(&aws).await, tables.clone()).create_tables().await.unwrap();
+    let template = Template::load();
+    let alarm = template
+        .resources_of("AWS::CloudWatch::Alarm")
+        .map(|(_, a)| &a["Properties"])
+        .find(|a| {
+            a["Dimensions"].to_string().contains(r#"{"Ref":"OrdersExpirerFunction"}"#) && a["Namespace"] == "nanoshop"
+        })
+        .expect("the heartbeat alarm");
+    let metric = alarm["MetricName"].as_str().unwrap();
+    let scheduled = json!({"source": "aws.scheduler", "detail-type": "Scheduled Event"});
+    for (key, heartbeats) in [("sk_test_lambda", 1), ("sk_test_replace_me", 0)] {
+        let env = [("STRIPE_SECRET_KEY", key)];
+        let (answers, lines) =
+            run_with_aws_and_capture_logs("orders-expirer", vec![scheduled.clone()], &aws, &tables, &env).await;
+        assert!(answers[0].ok, "{key}: {:?}", answers[0]);
+        let counted = lines
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| {
+                one_or_many(&line["_aws"]["CloudWatchMetrics"])
+                    .iter()
+                    .any(|d| one_or_many(&d["Metrics"]).iter().any(|m| m["Name"] == metric))
+            })
+            .count();
+        assert_eq!(counted, heartbeats, "{key}: {metric} lines among:\n{}", lines.join("\n"));
     }
 }
 

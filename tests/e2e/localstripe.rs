@@ -157,7 +157,7 @@ async fn refunds_at_localstripe_never_exceed_the_payment_and_late_payments_are_r
         let t = t.clone();
         let id = id.clone();
         async move {
-            let body = amount.map_or(json!({}), |a| json!({"amount": a}));
+            let body = amount.map_or(json!({}), |a| json!({"amount": {"amount": a, "currency": "EUR"}}));
             t.send(
                 axum::http::Method::POST,
                 &format!("/orders/{id}/refunds"),

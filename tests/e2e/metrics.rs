@@ -1,12 +1,20 @@
 //! The business metrics (`nanoshop_api::metrics`) are counted where the things they name happen:
 //! an order placed, paid and refunded, and each webhook outcome, through the whole backend. Off
-//! Lambda a count is a DEBUG event under the `nanoshop::metrics` target, which a subscriber set
-//! for this test's thread collects (the backend runs on that thread: requests are `oneshot` calls
-//! on a current-thread runtime). The Lambda form, an embedded-metric line on stdout, is checked on
-//! the webhook binary in `tests/e2e/lambda.rs`.
+//! Lambda a count is a DEBUG event under the `nanoshop::metrics` target. One process-wide
+//! subscriber hands each such event to the counts of the thread it happened on (the backend runs
+//! on the test's thread: requests are `oneshot` calls on a current-thread runtime). The Lambda
+//! form, an embedded-metric line on stdout, is checked on the webhook binary in
+//! `tests/e2e/lambda.rs`.
+//!
+//! Not a subscriber set for the test's thread alone (`set_default`): tracing caches per callsite
+//! whether any subscriber wants its events, and when other tests' threads reached the metric
+//! callsite while that subscriber was being set or rebuilt, the cache kept the no-op answer and
+//! the counts stayed 0 (1 run in 7 of the whole suite, and most runs under load). A global
+//! subscriber is always asked.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::http::{Method, StatusCode};
 use nanoshop_api::Metric;
@@ -28,7 +36,14 @@ impl Counts {
     }
 }
 
-impl<S: tracing::Subscriber> Layer<S> for Counts {
+/// The process-wide layer: each metric event goes to the counts its thread collects, if any.
+struct ByThread;
+
+thread_local! {
+    static COLLECTING: RefCell<Option<Counts>> = const { RefCell::new(None) };
+}
+
+impl<S: tracing::Subscriber> Layer<S> for ByThread {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         if event.metadata().target() != "nanoshop::metrics" {
             return;
@@ -51,15 +66,36 @@ impl<S: tracing::Subscriber> Layer<S> for Counts {
         let mut fields = Fields::default();
         event.record(&mut fields);
         if let Some(metric) = fields.0 {
-            *self.0.lock().unwrap().entry(metric).or_default() += fields.1;
+            COLLECTING.with(|c| {
+                if let Some(counts) = c.borrow().as_ref() {
+                    *counts.0.lock().unwrap().entry(metric).or_default() += fields.1;
+                }
+            });
         }
     }
+}
+
+/// Collects this thread's metric events into `counts` until the guard is dropped.
+fn collect_on_this_thread(counts: &Counts) -> impl Drop {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(ByThread))
+            .expect("no other global subscriber in the e2e binary");
+    });
+    COLLECTING.with(|c| *c.borrow_mut() = Some(counts.clone()));
+    struct Stop;
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            COLLECTING.with(|c| *c.borrow_mut() = None);
+        }
+    }
+    Stop
 }
 
 #[tokio::test]
 async fn orders_placed_paid_and_refunded_and_webhook_outcomes_are_counted() {
     let counts = Counts::default();
-    let _collecting = tracing::subscriber::set_default(tracing_subscriber::registry().with(counts.clone()));
+    let _collecting = collect_on_this_thread(&counts);
     let t = TestApp::new();
     shop(&t, 1).await;
 
@@ -77,7 +113,13 @@ async fn orders_placed_paid_and_refunded_and_webhook_outcomes_are_counted() {
     let id = placed.body["order"]["id"].as_str().unwrap();
     let path = format!("/orders/{id}/refunds");
     let refund = t
-        .send(Method::POST, &path, Some(&t.admin), &[("idempotency-key", "m")], Some(r#"{"amount": 500}"#.into()))
+        .send(
+            Method::POST,
+            &path,
+            Some(&t.admin),
+            &[("idempotency-key", "m")],
+            Some(r#"{"amount": {"amount": 500, "currency": "EUR"}}"#.into()),
+        )
         .await;
     assert_eq!(refund.status, StatusCode::CREATED, "{}", refund.body);
     assert_eq!(counts.of(Metric::OrdersRefunded), 1);

@@ -133,7 +133,7 @@ async fn refunds_never_exceed_what_was_paid_and_restock_once() {
     let (id, _, _) = order(&t, 2, true).await; // 24.90 EUR
     assert_eq!(t.stock("P0").await, (3, 1, 2));
     let path = format!("/orders/{id}/refunds");
-    let no_key = post(&t, &path, &t.admin, &[], json!({"amount": 100})).await;
+    let no_key = post(&t, &path, &t.admin, &[], json!({"amount": {"amount": 100, "currency": "EUR"}})).await;
     assert_eq!(no_key.code(), "idempotency_key_required");
     for (amount, code) in [
         (json!(-5), "invalid_amount"),
@@ -141,9 +141,14 @@ async fn refunds_never_exceed_what_was_paid_and_restock_once() {
         (json!(2491), "invalid_amount"),
         (json!(1.5), "invalid_body"),
     ] {
-        let reply =
-            post(&t, &path, &t.admin, &[("idempotency-key", &format!("bad-{amount}"))], json!({"amount": amount}))
-                .await;
+        let reply = post(
+            &t,
+            &path,
+            &t.admin,
+            &[("idempotency-key", &format!("bad-{amount}"))],
+            json!({"amount": {"amount": amount, "currency": "EUR"}}),
+        )
+        .await;
         assert_eq!((reply.status.as_u16() / 100, reply.code()), (4, code), "{amount}: {}", reply.body);
     }
     let first = post(
@@ -151,7 +156,7 @@ async fn refunds_never_exceed_what_was_paid_and_restock_once() {
         &path,
         &t.admin,
         &[("idempotency-key", "r1")],
-        json!({"amount": 1000, "restock": [{"sku": "P0", "quantity": 1}]}),
+        json!({"amount": {"amount": 1000, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 1}]}),
     )
     .await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
@@ -165,19 +170,32 @@ async fn refunds_never_exceed_what_was_paid_and_restock_once() {
         &path,
         &t.admin,
         &[("idempotency-key", "r1")],
-        json!({"amount": 1000, "restock": [{"sku": "P0", "quantity": 1}]}),
+        json!({"amount": {"amount": 1000, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 1}]}),
     )
     .await;
     assert_eq!(replay.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
     assert_eq!(t.stock("P0").await, (4, 1, 3), "a replay restocks nothing");
-    let too_much = post(&t, &path, &t.admin, &[("idempotency-key", "r2")], json!({"amount": 1491})).await;
+    let too_much =
+        post(&t, &path, &t.admin, &[("idempotency-key", "r2")], json!({"amount": {"amount": 1491, "currency": "EUR"}}))
+            .await;
     assert_eq!(too_much.code(), "invalid_amount");
+    // An amount is money: in the order's currency, and whole.
+    for (key, amount) in [("r2-usd", json!({"amount": 100, "currency": "USD"})), ("r2-bare", json!(100))] {
+        let refused = post(&t, &path, &t.admin, &[("idempotency-key", key)], json!({"amount": amount})).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}: {}", refused.body);
+        let expected = if amount.is_object() { "validation_failed" } else { "invalid_body" };
+        assert_eq!(refused.code(), expected, "{}", refused.body);
+        if amount.is_object() {
+            assert_eq!(refused.body["errors"][0]["field"], "amount.currency", "{}", refused.body);
+        }
+    }
+    assert_eq!(t.order(&id).await.totals.refunded.amount, 1000, "a refused refund refunds nothing");
     let over_restock = post(
         &t,
         &path,
         &t.admin,
         &[("idempotency-key", "r3")],
-        json!({"amount": 1, "restock": [{"sku": "P0", "quantity": 2}]}),
+        json!({"amount": {"amount": 1, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 2}]}),
     )
     .await;
     assert_eq!(over_restock.code(), "invalid_lines");
@@ -208,7 +226,7 @@ pub async fn racing_refunds(t: Arc<TestApp>) {
                     &format!("/orders/{id}/refunds"),
                     &t.admin,
                     &[("idempotency-key", &format!("race-{i}"))],
-                    json!({"amount": 1000}),
+                    json!({"amount": {"amount": 1000, "currency": "EUR"}}),
                 )
                 .await
             })
@@ -372,7 +390,14 @@ async fn every_state_change_emits_its_event_exactly_once() {
     let (paid, _, _) = order(&t, 2, true).await;
     let (unpaid, _, _) = order(&t, 1, false).await;
     post(&t, &format!("/orders/{unpaid}/cancel"), &t.admin, &[], json!({})).await;
-    post(&t, &format!("/orders/{paid}/refunds"), &t.admin, &[("idempotency-key", "e1")], json!({"amount": 500})).await;
+    post(
+        &t,
+        &format!("/orders/{paid}/refunds"),
+        &t.admin,
+        &[("idempotency-key", "e1")],
+        json!({"amount": {"amount": 500, "currency": "EUR"}}),
+    )
+    .await;
     post(&t, &format!("/orders/{paid}/fulfillments"), &t.admin, &[], json!({})).await;
     t.local.tick().await;
     t.local.tick().await; // relaying again publishes nothing twice
@@ -411,40 +436,61 @@ async fn a_pending_order_can_be_paid_from_its_page_and_forgets_the_secret_once_p
 }
 
 /// Intent ids of orders the sweep cannot close.
-const STUCK: &str = "pi_stuck_";
+pub const STUCK: &str = "pi_stuck_";
 
 /// The simulator, except that intents named [`STUCK`] are mid-payment: Stripe refuses to cancel
-/// them, so the sweep must leave their orders for the webhook (or a later run).
+/// them, after `delay` (Stripe's latency), so the sweep must leave their orders for the webhook
+/// (or a later run). Counts the cancels it refused.
 #[derive(Debug)]
-pub struct StuckIntents(pub Arc<Simulator>);
+pub struct StuckIntents {
+    pub simulator: Arc<Simulator>,
+    pub delay: std::time::Duration,
+    pub refused: std::sync::atomic::AtomicUsize,
+}
 
 #[async_trait]
 impl PaymentGateway for StuckIntents {
     async fn create_intent(&self, request: &CreateIntent) -> Result<Intent, PaymentError> {
-        self.0.create_intent(request).await
+        self.simulator.create_intent(request).await
     }
     async fn cancel_intent(&self, intent: &str) -> Result<(), PaymentError> {
         if intent.starts_with(STUCK) {
+            tokio::time::sleep(self.delay).await;
+            self.refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return Err(PaymentError::Refused("this PaymentIntent's status is processing".into()));
         }
-        self.0.cancel_intent(intent).await
+        self.simulator.cancel_intent(intent).await
     }
     async fn refund(&self, intent: &str, amount: Money, key: &str) -> Result<Refund, PaymentError> {
-        self.0.refund(intent, amount, key).await
+        self.simulator.refund(intent, amount, key).await
     }
     fn publishable_key(&self) -> String {
-        self.0.publishable_key()
+        self.simulator.publishable_key()
     }
 }
 
-/// The backend on `store` paying through [`StuckIntents`], unpaid orders due at once; and that
-/// gateway, for sweeps run by hand.
+impl StuckIntents {
+    fn refused(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The backend on `store` paying through [`StuckIntents`] that refuse at once, unpaid orders due
+/// at once; and that gateway, for sweeps run by hand.
 pub fn with_stuck_intents(store: Arc<dyn nanoshop_store::Store>) -> (TestApp, Arc<StuckIntents>) {
+    with_slow_stuck_intents(store, std::time::Duration::ZERO)
+}
+
+/// [`with_stuck_intents`], each refusal taking `delay`.
+fn with_slow_stuck_intents(
+    store: Arc<dyn nanoshop_store::Store>,
+    delay: std::time::Duration,
+) -> (TestApp, Arc<StuckIntents>) {
     let mut gateway = None;
     let t = TestApp::build(
         store,
-        |sim| {
-            let stuck = Arc::new(StuckIntents(sim));
+        |simulator| {
+            let stuck = Arc::new(StuckIntents { simulator, delay, refused: 0.into() });
             gateway = Some(stuck.clone());
             Some(stuck)
         },
@@ -453,9 +499,9 @@ pub fn with_stuck_intents(store: Arc<dyn nanoshop_store::Store>) -> (TestApp, Ar
     (t, gateway.unwrap())
 }
 
-/// 150 due orders the sweep cannot close, all older than one it can: one sweep still expires
-/// that one and releases its stock, and the stuck ones are tried again by the next.
-pub async fn the_sweep_pages_past_what_it_cannot_close(t: &TestApp, gateway: &StuckIntents) {
+/// A shop with one unpaid order of 2 × P0 the sweep can close, and `n` due orders before it
+/// whose intents are stuck: their ids, oldest first, and the closable order's id.
+async fn behind_stuck_orders(t: &TestApp, n: i64) -> (Vec<String>, String) {
     shop(t, 1).await;
     let cart = guest_cart(t, json!([{"sku": "P0", "quantity": 2}])).await;
     let reply = checkout(t, &cart, "behind-the-stuck").await;
@@ -466,7 +512,7 @@ pub async fn the_sweep_pages_past_what_it_cannot_close(t: &TestApp, gateway: &St
     // (they hold no stock of their own, so the stock figures are the last order's alone).
     let last = t.order(&id).await;
     let mut stuck = Vec::new();
-    for i in 0..150_i64 {
+    for i in 0..n {
         let order = nanoshop_domain::order::Order {
             id: nanoshop_domain::ids::OrderId::generate(),
             number: format!("stuck-{i}"),
@@ -480,17 +526,36 @@ pub async fn the_sweep_pages_past_what_it_cannot_close(t: &TestApp, gateway: &St
         t.store().transact(nanoshop_schema::orders::order_writes(None, &order).unwrap()).await.unwrap();
         stuck.push(order.id.to_string());
     }
+    (stuck, id)
+}
 
+/// 150 due orders the sweep cannot close, all older than one it can: one sweep still expires
+/// that one and releases its stock; the stuck ones wait out their backoff (a minute, then two)
+/// before the sweep asks the provider about them again.
+pub async fn the_sweep_pages_past_what_it_cannot_close(t: &TestApp, gateway: &StuckIntents) {
+    let (stuck, id) = behind_stuck_orders(t, 150).await;
+    let before = chrono::Utc::now();
     t.local.tick().await; // one sweep (and the relay)
+    let after = chrono::Utc::now();
     assert_eq!(t.order(&id).await.status.as_str(), "expired", "the order behind 150 stuck ones expires");
     assert_eq!(t.stock("P0").await, (5, 0, 5), "and its stock is released");
     for s in [&stuck[0], &stuck[99], &stuck[149]] {
         assert_eq!(t.order(s).await.status.as_str(), "pending_payment", "the stuck ones wait for their payment");
     }
-    // The next run tries every stuck order again, and expires nothing twice.
+    assert_eq!(gateway.refused(), 150);
+
+    // Each refusal put its order off for a minute from when it came (between `before` and
+    // `after`): the sweeps within that minute leave them alone, the next asks again and puts
+    // them off for two minutes. Nothing expires twice.
     let repo = nanoshop_orders::repo::OrdersRepository::new(t.counting.clone());
-    let again = nanoshop_orders::expiry::sweep(&repo, gateway, chrono::Utc::now()).await.unwrap();
-    assert_eq!((again.expired, again.skipped, again.stopped_early), (0, 150, false));
+    let s = chrono::TimeDelta::seconds;
+    let sweeps = [(before + s(59), 0), (after + s(61), 150), (after + s(61 + 119), 0), (after + s(61 + 180), 150)];
+    for (at, tried) in sweeps {
+        let sweep = nanoshop_orders::expiry::sweep(&repo, gateway, at).await.unwrap();
+        assert_eq!((sweep.expired, sweep.skipped, sweep.stopped_early), (0, tried, false), "sweep at {at}");
+    }
+    assert_eq!(gateway.refused(), 450);
+    assert_eq!(t.order(&stuck[0]).await.status.as_str(), "pending_payment");
     assert_eq!(t.stock("P0").await, (5, 0, 5));
 }
 
@@ -500,7 +565,36 @@ async fn the_sweep_pages_past_150_orders_it_cannot_close() {
     the_sweep_pages_past_what_it_cannot_close(&t, &gateway).await;
 }
 
-/// A run stops starting orders when its page budget is spent; the next run continues.
+/// With Stripe's latency (300 ms a refused cancel), 150 stuck orders take more than one run's
+/// budget: the order behind them still expires by the second run, because the first run's
+/// refusals wait out their backoff instead of being asked again at the head of the next run.
+#[tokio::test]
+async fn behind_150_slow_refusals_the_closable_order_expires_by_the_second_run() {
+    let store = Arc::new(nanoshop_store::embedded::EmbeddedStore::in_memory());
+    let (t, gateway) = with_slow_stuck_intents(store, std::time::Duration::from_millis(300));
+    let (stuck, id) = behind_stuck_orders(&t, 150).await;
+    let repo = nanoshop_orders::repo::OrdersRepository::new(t.counting.clone());
+    let now = chrono::Utc::now();
+
+    let first = nanoshop_orders::expiry::sweep(&repo, gateway.as_ref(), now).await.unwrap();
+    assert!(first.stopped_early && first.skipped < 150, "one run cannot ask about all 150: {first:?}");
+    assert_eq!(t.order(&id).await.status.as_str(), "pending_payment");
+    // The schedule's next run, a minute later.
+    let second =
+        nanoshop_orders::expiry::sweep(&repo, gateway.as_ref(), now + chrono::TimeDelta::minutes(1)).await.unwrap();
+    assert_eq!(t.order(&id).await.status.as_str(), "expired", "after {first:?} and {second:?}");
+    assert_eq!(t.stock("P0").await, (5, 0, 5), "its stock is released");
+    assert_eq!(
+        (second.expired, second.skipped),
+        (1, 150 - first.skipped),
+        "the second run asks only about the stuck orders the first did not reach"
+    );
+    assert_eq!(gateway.refused(), 150, "each stuck order cost one refused cancel over both runs");
+    assert_eq!(t.order(&stuck[0]).await.status.as_str(), "pending_payment");
+}
+
+/// A run stops starting orders when its page budget is spent; the next continues with the
+/// orders it did not reach.
 #[tokio::test]
 async fn a_sweep_stops_at_its_budget_and_the_next_continues() {
     let (t, gateway) = with_stuck_intents(Arc::new(nanoshop_store::embedded::EmbeddedStore::in_memory()));
@@ -529,10 +623,73 @@ async fn a_sweep_stops_at_its_budget_and_the_next_continues() {
     assert_eq!(t.order(&id).await.status.as_str(), "pending_payment", "not reached within one page");
     let no_time = nanoshop_orders::expiry::Budget { time: std::time::Duration::ZERO, ..Default::default() };
     let idle = nanoshop_orders::expiry::sweep_within(&repo, gateway.as_ref(), chrono::Utc::now(), no_time);
-    assert_eq!(idle.await.unwrap(), nanoshop_orders::expiry::Sweep { expired: 0, skipped: 0, stopped_early: true });
+    let idle = idle.await.unwrap();
+    assert_eq!(idle, nanoshop_orders::expiry::Sweep { stopped_early: true, ..Default::default() });
     let next = nanoshop_orders::expiry::sweep(&repo, gateway.as_ref(), chrono::Utc::now()).await.unwrap();
-    assert_eq!((next.expired, next.skipped), (1, 100));
+    assert_eq!((next.expired, next.skipped), (1, 0), "the stuck ones wait out their backoff");
     assert_eq!(t.order(&id).await.status.as_str(), "expired");
+}
+
+/// A provider with no usable key: none at all (`ready` says so), or one Stripe refuses (401)
+/// when the sweep cancels.
+#[derive(Debug)]
+struct Unconfigured {
+    simulator: Arc<Simulator>,
+    key_missing: bool,
+}
+
+#[async_trait]
+impl PaymentGateway for Unconfigured {
+    async fn create_intent(&self, request: &CreateIntent) -> Result<Intent, PaymentError> {
+        self.simulator.create_intent(request).await
+    }
+    async fn cancel_intent(&self, _: &str) -> Result<(), PaymentError> {
+        Err(PaymentError::Unavailable(Box::new(nanoshop_payments::NotConfigured("Stripe refused the secret key"))))
+    }
+    async fn refund(&self, intent: &str, amount: Money, key: &str) -> Result<Refund, PaymentError> {
+        self.simulator.refund(intent, amount, key).await
+    }
+    async fn ready(&self) -> Result<(), PaymentError> {
+        if self.key_missing {
+            return Err(PaymentError::Unavailable(Box::new(nanoshop_payments::NotConfigured("no Stripe secret key"))));
+        }
+        Ok(())
+    }
+    fn publishable_key(&self) -> String {
+        self.simulator.publishable_key()
+    }
+}
+
+/// Without a usable key the sweep closes nothing and says it was not configured (so the
+/// expirer counts no heartbeat and the alarm fires); it puts no order off, so once the key works
+/// the next run expires what is due.
+#[tokio::test]
+async fn without_a_usable_key_the_sweep_says_so_and_puts_nothing_off() {
+    for key_missing in [true, false] {
+        let mut simulator = None;
+        let store = Arc::new(nanoshop_store::embedded::EmbeddedStore::in_memory());
+        let t = TestApp::build(
+            store,
+            |sim| {
+                simulator = Some(sim);
+                None
+            },
+            chrono::TimeDelta::minutes(30),
+        );
+        let simulator = simulator.unwrap();
+        shop(&t, 1).await;
+        let (id, _, _) = order(&t, 1, false).await;
+        let unconfigured = Unconfigured { simulator: simulator.clone(), key_missing };
+        let repo = nanoshop_orders::repo::OrdersRepository::new(t.counting.clone());
+        let later = chrono::Utc::now() + chrono::TimeDelta::hours(1);
+        let sweep = nanoshop_orders::expiry::sweep(&repo, &unconfigured, later).await.unwrap();
+        assert!(sweep.not_configured && sweep.expired == 0, "key missing {key_missing}: {sweep:?}");
+        assert_eq!(t.order(&id).await.status.as_str(), "pending_payment");
+        assert_eq!(t.stock("P0").await, (5, 1, 4), "its stock stays held");
+        let fixed = nanoshop_orders::expiry::sweep(&repo, simulator.as_ref(), later).await.unwrap();
+        assert_eq!((fixed.expired, fixed.not_configured), (1, false), "key missing {key_missing}");
+        assert_eq!(t.stock("P0").await, (5, 0, 5));
+    }
 }
 
 async fn read_with(t: &TestApp, id: &str, token: &str) -> Reply {

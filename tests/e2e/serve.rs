@@ -1,5 +1,6 @@
 //! `nanoshop serve` is safe by default: it serves other machines only when told to with
-//! `--public`, and then without `POST /dev/token` (which mints admin tokens for anyone who asks);
+//! `--public`, and then without `POST /dev/token` (which mints admin tokens for anyone who asks)
+//! or `POST /dev/payments/{id}/confirm` (which pays any order through the simulator);
 //! and it never takes a live Stripe key. Run through the real binary, as a merchant would.
 
 use std::process::{Command, Output, Stdio};
@@ -54,15 +55,28 @@ fn serve_refuses_an_address_other_machines_reach_unless_public_is_given() {
     }
 }
 
+/// The simulator's confirm route with a body of the wrong shape: 422 `invalid_body` where it is
+/// mounted, 404 where it is not. (With a right one it would pay the order of the intent named.)
+fn dev_confirm(server: &Server) -> Option<u16> {
+    let body = r#"{"card":"4242424242424242","amount":1}"#;
+    let request = format!(
+        "POST /dev/payments/pi_sim_1/confirm HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    server.exchange(request.as_bytes()).0
+}
+
 #[test]
-fn with_public_serve_listens_on_every_interface_without_dev_token() {
+fn with_public_serve_listens_on_every_interface_without_dev_routes() {
     let public = Server::start_with(&["--addr", "0.0.0.0:0", "--public"], &[]);
     assert_eq!(dev_token(&public), Some(404), "no one may mint an admin token from the network");
     let (status, _) = public.exchange(b"GET /products HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert_eq!(status, Some(200), "the shop itself is served");
-    // On loopback, as developers run it, /dev/token is there.
+    // On loopback, as developers run it, /dev/token and the simulator's confirm are there.
     let local = Server::start_with(&["--addr", "127.0.0.1:0"], &[]);
     assert_eq!(dev_token(&local), Some(200));
+    assert_eq!(dev_confirm(&local), Some(422));
+    assert_eq!(dev_confirm(&public), Some(404), "no one may pay an order through the simulator from the network");
 }
 
 #[test]

@@ -125,7 +125,7 @@ impl TestApp {
             )),
             storefront: None,
             max_units_per_sku,
-            dev_token: true,
+            dev_routes: true,
         };
         let ttl = std::time::Duration::from_secs(600);
         let local_app = local::LocalApp::new(config);
@@ -151,6 +151,7 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<Body>,
     ) -> Reply {
+        let request_method = method.clone();
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -172,6 +173,7 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
+        contract::check(request_method.as_str(), path, status, &headers, &body);
         Reply { status, headers, body }
     }
 
@@ -236,4 +238,81 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     let path = exe.parent().and_then(std::path::Path::parent).map(|dir| dir.join(name)).unwrap_or_default();
     assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` (make test does)", path.display());
     path
+}
+
+/// Every response the suite sees, checked against the OpenAPI document the server publishes: the
+/// status must be one the operation documents, and a JSON body must match that status's schema
+/// (`$ref`s resolved to the document's components). Routes outside the document (`/dev/...`,
+/// `/openapi.json`, the storefront, unknown paths) are not checked.
+pub mod contract {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex};
+
+    use axum::http::{HeaderMap, StatusCode, header};
+    use serde_json::{Value, json};
+
+    static DOCUMENT: LazyLock<Value> = LazyLock::new(nanoshop::openapi::document);
+    type Validators = HashMap<(String, String, u16), Arc<jsonschema::Validator>>;
+    static VALIDATORS: LazyLock<Mutex<Validators>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+    /// The documented path template `path` falls under, preferring literal segments
+    /// (`/me/cart` over `/{x}/cart`).
+    fn template(path: &str) -> Option<&'static str> {
+        let segments: Vec<&str> = path.split('/').collect();
+        DOCUMENT["paths"]
+            .as_object()?
+            .keys()
+            .filter_map(|t| {
+                let parts: Vec<&str> = t.split('/').collect();
+                let fits = parts.len() == segments.len()
+                    && parts.iter().zip(&segments).all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()));
+                fits.then(|| (parts.iter().filter(|p| !p.starts_with('{')).count(), t.as_str()))
+            })
+            .max()
+            .map(|(_, t)| t)
+    }
+
+    fn validator(key: (String, String, u16), schema: &Value) -> Arc<jsonschema::Validator> {
+        let mut validators = VALIDATORS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        validators
+            .entry(key)
+            .or_insert_with(|| {
+                let root = json!({"allOf": [schema], "components": DOCUMENT["components"]});
+                Arc::new(jsonschema::draft202012::new(&root).expect("the document's schemas compile"))
+            })
+            .clone()
+    }
+
+    /// Panics, naming the operation and what is wrong, when the response breaks the document.
+    pub fn check(method: &str, uri: &str, status: StatusCode, headers: &HeaderMap, body: &Value) {
+        let path = uri.split('?').next().unwrap_or(uri);
+        let Some(template) = template(path) else { return };
+        let method = method.to_ascii_lowercase();
+        let operation = &DOCUMENT["paths"][template][&method];
+        // HEAD is GET without a body; an undocumented method is a 405 from the router.
+        if !operation.is_object() {
+            return;
+        }
+        let label = format!("{} {path} (OpenAPI {template})", method.to_uppercase());
+        let Some(response) = operation["responses"].get(status.as_str()) else {
+            panic!("{label} answered {status}, which the document does not list for it: {body}");
+        };
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        let Some(schema) = response["content"].get(media).map(|c| &c["schema"]) else {
+            assert!(
+                body.is_null() && response.get("content").is_none(),
+                "{label} answered {status} as `{content_type}`, which the document does not list: {body}"
+            );
+            return;
+        };
+        let validator = validator((template.to_owned(), method.clone(), status.as_u16()), schema);
+        let errors: Vec<String> =
+            validator.iter_errors(body).map(|e| format!("at `{}`: {e}", e.instance_path())).collect();
+        assert!(
+            errors.is_empty(),
+            "{label} {status} does not match its OpenAPI schema:\n{}\nbody: {body}",
+            errors.join("\n")
+        );
+    }
 }

@@ -233,16 +233,19 @@ fn no_check(_: &Cart, _: &Cart, _: &CatalogSnapshot, _: &Quote) -> Result<(), Re
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemHttpBody {
+    #[schemars(extend("pattern" = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))]
     pub sku: String,
+    #[schemars(range(min = 1, max = 99))]
     pub quantity: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCartHttpBody {
+    #[schemars(extend("pattern" = "^[A-Z]{3}$"))]
     pub currency: String,
     #[serde(default)]
     pub items: Vec<ItemHttpBody>,
@@ -395,9 +398,10 @@ pub async fn add_item(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuantityHttpBody {
+    #[schemars(range(min = 0, max = 99))]
     pub quantity: i64,
 }
 
@@ -448,8 +452,9 @@ pub async fn remove_item(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CartDiscountHttpBody")]
 pub struct DiscountHttpBody {
     pub code: String,
 }
@@ -518,7 +523,7 @@ pub async fn remove_discount(
     change(&state, &id, &caller, &token, |cart| Ok(Cart { discount_code: None, ..cart.clone() }), no_check).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingHttpBody {
     pub address: AddressHttpBody,

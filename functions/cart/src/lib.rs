@@ -16,58 +16,148 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, patch, post, put};
-use nanoshop_api::{Route, Verifier};
+use http::{CreateCartHttpBody, DiscountHttpBody, ItemHttpBody, QuantityHttpBody, ShippingHttpBody};
+use nanoshop_api::{Access, Header, Route, Verifier, schema};
 use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
+use view::CartHttpResponse;
 
 use crate::repo::CartRepository;
 
 pub const FUNCTION: &str = "cart";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Every route of the cart function, as API.md lists them.
+/// Every route of the cart function, as `docs/api.md` lists them, with what each reads and answers:
+/// the OpenAPI document is generated from this table and the types it names. `errors` is the one
+/// place a route's own problem codes are declared.
 pub const ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/carts",
-        who: "anyone",
+        access: Access::Anyone,
         summary: "Create a cart (a customer's, with a JWT); the guest token is returned once",
+        body: Some(schema::<CreateCartHttpBody>),
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>)), (201, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[
+            (409, &["too_many_lines", "cart_changed"]),
+            (422, &["validation_failed", "unsupported_currency", "unknown_sku", "quantity_limit"]),
+        ],
     },
     Route {
         method: "GET",
         path: "/carts/{id}",
-        who: "cart token or owner",
+        access: Access::CartTokenOrOwner,
         summary: "The cart, priced from the catalog",
+        body: None,
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[],
     },
-    Route { method: "POST", path: "/carts/{id}/items", who: "cart token or owner", summary: "Add units of a SKU" },
+    Route {
+        method: "POST",
+        path: "/carts/{id}/items",
+        access: Access::CartTokenOrOwner,
+        summary: "Add units of a SKU",
+        body: Some(schema::<ItemHttpBody>),
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[
+            (409, &["too_many_lines", "cart_already_checked_out", "cart_changed"]),
+            (422, &["validation_failed", "unknown_sku", "quantity_limit"]),
+        ],
+    },
     Route {
         method: "PATCH",
         path: "/carts/{id}/items/{sku}",
-        who: "cart token or owner",
+        access: Access::CartTokenOrOwner,
         summary: "Set a line's quantity; 0 removes it",
+        body: Some(schema::<QuantityHttpBody>),
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[
+            (409, &["cart_already_checked_out", "cart_changed"]),
+            (422, &["validation_failed", "quantity_limit"]),
+        ],
     },
-    Route { method: "DELETE", path: "/carts/{id}/items/{sku}", who: "cart token or owner", summary: "Remove a line" },
-    Route { method: "PUT", path: "/carts/{id}/discount", who: "cart token or owner", summary: "Apply a discount code" },
+    Route {
+        method: "DELETE",
+        path: "/carts/{id}/items/{sku}",
+        access: Access::CartTokenOrOwner,
+        summary: "Remove a line",
+        body: None,
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[(409, &["cart_already_checked_out", "cart_changed"])],
+    },
+    Route {
+        method: "PUT",
+        path: "/carts/{id}/discount",
+        access: Access::CartTokenOrOwner,
+        summary: "Apply a discount code",
+        body: Some(schema::<DiscountHttpBody>),
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[
+            (409, &["cart_already_checked_out", "cart_changed"]),
+            (422, &["invalid_discount"]),
+            (429, &["too_many_attempts"]),
+        ],
+    },
     Route {
         method: "DELETE",
         path: "/carts/{id}/discount",
-        who: "cart token or owner",
+        access: Access::CartTokenOrOwner,
         summary: "Remove the discount code",
+        body: None,
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[(409, &["cart_already_checked_out", "cart_changed"])],
     },
     Route {
         method: "PUT",
         path: "/carts/{id}/shipping",
-        who: "cart token or owner",
+        access: Access::CartTokenOrOwner,
         summary: "Set the address and shipping method",
+        body: Some(schema::<ShippingHttpBody>),
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[
+            (409, &["cart_already_checked_out", "cart_changed"]),
+            (422, &["validation_failed", "country_not_shipped", "shipping_method_unavailable"]),
+        ],
     },
     Route {
         method: "POST",
         path: "/carts/{id}/claim",
-        who: "customer",
+        access: Access::Customer,
         summary: "Merge a guest cart into the customer's cart",
+        body: None,
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[(409, &["cart_already_checked_out", "cart_changed"]), (422, &["unknown_sku"])],
     },
-    Route { method: "GET", path: "/me/cart", who: "customer", summary: "The customer's active cart" },
+    Route {
+        method: "GET",
+        path: "/me/cart",
+        access: Access::Customer,
+        summary: "The customer's active cart",
+        body: None,
+        query: &[],
+        ok: &[(200, Some(schema::<CartHttpResponse>))],
+        headers: &[Header::ETag],
+        errors: &[],
+    },
 ];
 
 /// Every table the cart function touches and how; its IAM policy is derived from this list. It

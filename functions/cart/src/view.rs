@@ -14,13 +14,28 @@ pub struct MoneyHttpResponse {
     pub currency: String,
 }
 
+/// Described as the one `Money` of the API.
+impl schemars::JsonSchema for MoneyHttpResponse {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        Money::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        Money::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        Money::json_schema(generator)
+    }
+}
+
 impl From<Money> for MoneyHttpResponse {
     fn from(m: Money) -> Self {
         Self { amount: m.amount, currency: m.currency.to_string() }
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CartLineHttpResponse {
     pub sku: String,
     pub product_id: Option<String>,
@@ -40,7 +55,8 @@ pub struct CartLineHttpResponse {
     pub available_quantity: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "CartDiscountHttpResponse")]
 pub struct DiscountHttpResponse {
     pub code: String,
     pub amount: MoneyHttpResponse,
@@ -51,14 +67,14 @@ pub struct DiscountHttpResponse {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ShippingOptionHttpResponse {
     pub id: String,
     pub name: String,
     pub price: MoneyHttpResponse,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TotalsHttpResponse {
     pub subtotal: MoneyHttpResponse,
     pub discount: MoneyHttpResponse,
@@ -67,7 +83,7 @@ pub struct TotalsHttpResponse {
     pub total: MoneyHttpResponse,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CartHttpResponse {
     pub id: String,
     pub currency: String,

@@ -53,7 +53,7 @@ impl From<RepoError> for ApiError {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutHttpRequest {
     pub cart_id: String,
@@ -62,7 +62,7 @@ pub struct CheckoutHttpRequest {
     pub shipping_method: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PaymentHttpResponse {
     pub provider: &'static str,
     pub payment_intent_id: String,
@@ -70,7 +70,7 @@ pub struct PaymentHttpResponse {
     pub publishable_key: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CheckoutHttpResponse<'a> {
     pub order: &'a Order,
     pub order_token: String,

@@ -14,8 +14,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::post;
+use http::{CheckoutHttpRequest, CheckoutHttpResponse};
 use nanoshop_api::capability::OrderTokens;
-use nanoshop_api::{Route, Verifier};
+use nanoshop_api::{Access, Header, Route, Verifier, schema};
 use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
@@ -29,8 +30,28 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const ROUTES: &[Route] = &[Route {
     method: "POST",
     path: "/checkout",
-    who: "cart token or owner",
+    access: Access::CartTokenOrOwner,
     summary: "Turn a cart into an order with its stock reserved, and a PaymentIntent",
+    body: Some(schema::<CheckoutHttpRequest>),
+    query: &[],
+    ok: &[(201, Some(schema::<CheckoutHttpResponse<'static>>))],
+    headers: &[Header::IdempotencyKey],
+    errors: &[
+        (409, &["cart_empty", "cart_already_checked_out", "out_of_stock", "items_unavailable", "cart_changed"]),
+        (
+            422,
+            &[
+                "validation_failed",
+                "invalid_address",
+                "shipping_method_unavailable",
+                "quantity_limit",
+                "invalid_discount",
+                "nothing_to_pay",
+            ],
+        ),
+        (502, &["payment_provider_unavailable"]),
+        (503, &["not_configured"]),
+    ],
 }];
 
 /// Every table the checkout touches and how; its IAM policy is derived from this list.

@@ -132,9 +132,12 @@ fn require_credentials(caller: &Caller, headers: &HeaderMap) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListOrdersHttpQuery {
+    /// Admins only.
+    #[schemars(extend("enum" = ["pending_payment", "paid", "fulfilled", "expired", "cancelled"]))]
     pub status: Option<String>,
+    /// Admins only: the orders placed with this e-mail.
     pub email: Option<String>,
 }
 
@@ -191,8 +194,8 @@ pub async fn get(
     shown(order, sight)
 }
 
-#[derive(Debug, Serialize)]
-struct OrderTokenHttpResponse {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct OrderTokenHttpResponse {
     order_id: String,
     order_token: String,
 }
@@ -352,23 +355,28 @@ async fn settle(
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineHttpBody {
+    #[schemars(extend("pattern" = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))]
     pub sku: String,
+    #[schemars(range(min = 1))]
     pub quantity: u32,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FulfillmentHttpBody {
     #[serde(default)]
     pub lines: Option<Vec<LineHttpBody>>,
     #[serde(default)]
+    #[schemars(length(max = 100))]
     pub carrier: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = 100))]
     pub tracking_number: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = 2000), extend("pattern" = "^https?://[^\\s]+$"))]
     pub tracking_url: Option<String>,
 }
 
@@ -431,19 +439,55 @@ pub async fn fulfill(
     Err(RepoError::Conflict.into())
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundHttpBody {
+    /// What to refund, in the order's currency; everything left when left out.
     #[serde(default)]
-    pub amount: Option<i64>,
+    pub amount: Option<RefundAmountHttpBody>,
     #[serde(default)]
+    #[schemars(length(max = 500))]
     pub reason: Option<String>,
     #[serde(default)]
     pub restock: Vec<LineHttpBody>,
 }
 
-#[derive(Debug, Serialize)]
-struct RefundHttpResponse<'a> {
+/// A refund's amount as every amount of the API: `{"amount": 500, "currency": "EUR"}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundAmountHttpBody {
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// Described as the one `Money` of the API.
+impl schemars::JsonSchema for RefundAmountHttpBody {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        nanoshop_domain::Money::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        nanoshop_domain::Money::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        nanoshop_domain::Money::json_schema(generator)
+    }
+}
+
+/// The amount to refund of `order`: 422 `validation_failed` unless in the order's currency.
+fn refund_amount(order: &Order, amount: Option<&RefundAmountHttpBody>) -> Result<Option<i64>> {
+    let Some(amount) = amount else { return Ok(None) };
+    if amount.currency != order.currency.to_string() {
+        let mut errors = ValidationErrors::default();
+        errors.add("amount.currency", format!("must be the order's currency, {}", order.currency));
+        return Err(ApiError::validation(errors));
+    }
+    Ok(Some(amount.amount))
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct RefundHttpResponse<'a> {
     order: &'a Order,
     refund: &'a nanoshop_domain::order::RefundRecord,
 }
@@ -493,8 +537,9 @@ pub async fn refund(
                 Some(r) if r.state == nanoshop_domain::order::RefundState::Succeeded => return Ok((order.clone(), r)),
                 Some(r) => (order.clone(), r.amount),
                 None => {
+                    let wanted = refund_amount(&order, body.amount.as_ref())?;
                     let (reserved, amount) = order
-                        .refund(refund_id.clone(), body.amount, body.reason.clone(), restock.clone(), Utc::now())
+                        .refund(refund_id.clone(), wanted, body.reason.clone(), restock.clone(), Utc::now())
                         .map_err(transition)?;
                     match state.repo.save(&order, &reserved, None, Vec::new()).await {
                         Ok(()) => (reserved, amount),

@@ -19,8 +19,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
+use http::{FulfillmentHttpBody, ListOrdersHttpQuery, OrderTokenHttpResponse, RefundHttpBody, RefundHttpResponse};
 use nanoshop_api::capability::OrderTokens;
-use nanoshop_api::{CursorCodec, Route, Verifier};
+use nanoshop_api::{Access, CursorCodec, Header, Page, PaginationQuery, Route, Verifier, schema};
+use nanoshop_domain::order::Order;
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
@@ -34,33 +36,75 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/orders",
-        who: "customer (own) or admin",
+        access: Access::CustomerOrAdmin,
         summary: "Orders newest first; admins filter by status or e-mail",
+        body: None,
+        query: &[schema::<ListOrdersHttpQuery>, schema::<PaginationQuery>],
+        ok: &[(200, Some(schema::<Page<Order>>))],
+        headers: &[],
+        errors: &[(400, &["invalid_status"])],
     },
-    Route { method: "GET", path: "/orders/{id}", who: "owner, admin or order token", summary: "One order" },
+    Route {
+        method: "GET",
+        path: "/orders/{id}",
+        access: Access::OrderOwnerTokenOrAdmin,
+        summary: "One order",
+        body: None,
+        query: &[],
+        ok: &[(200, Some(schema::<Order>))],
+        headers: &[],
+        errors: &[],
+    },
     Route {
         method: "POST",
         path: "/orders/{id}/cancel",
-        who: "admin; owner while not fulfilled",
+        access: Access::OwnerOrAdmin,
         summary: "Cancel; refunds what was paid, restocks",
+        body: None,
+        query: &[],
+        ok: &[(200, Some(schema::<Order>))],
+        headers: &[],
+        errors: &[
+            (409, &["invalid_transition", "payment_in_flight", "payment_provider_refused", "order_changed"]),
+            (502, &["payment_provider_unavailable"]),
+        ],
     },
     Route {
         method: "POST",
         path: "/orders/{id}/token",
-        who: "admin; owner",
+        access: Access::OwnerOrAdmin,
         summary: "A fresh order token; every earlier token of the order stops working",
+        body: None,
+        query: &[],
+        ok: &[(201, Some(schema::<OrderTokenHttpResponse>))],
+        headers: &[],
+        errors: &[(409, &["order_changed"])],
     },
     Route {
         method: "POST",
         path: "/orders/{id}/fulfillments",
-        who: "admin",
+        access: Access::Admin,
         summary: "Ship some or all of what is left",
+        body: Some(schema::<FulfillmentHttpBody>),
+        query: &[],
+        ok: &[(201, Some(schema::<Order>))],
+        headers: &[],
+        errors: &[(409, &["invalid_transition", "order_changed"]), (422, &["invalid_lines", "validation_failed"])],
     },
     Route {
         method: "POST",
         path: "/orders/{id}/refunds",
-        who: "admin",
+        access: Access::Admin,
         summary: "Refund (Idempotency-Key required), restocking explicitly",
+        body: Some(schema::<RefundHttpBody>),
+        query: &[],
+        ok: &[(201, Some(schema::<RefundHttpResponse<'static>>))],
+        headers: &[Header::IdempotencyKey],
+        errors: &[
+            (409, &["invalid_transition", "payment_provider_refused", "order_changed"]),
+            (422, &["invalid_amount", "invalid_lines", "validation_failed"]),
+            (502, &["payment_provider_unavailable"]),
+        ],
     },
 ];
 
@@ -77,9 +121,14 @@ pub const ACCESS: &[TableAccess] = &[
 ];
 
 /// What `orders-expirer` does: query the pending index, then expire each order (order and listing
-/// writes) and release its stock.
+/// writes) and release its stock, or move an order it cannot close behind the others (an update
+/// of its index key).
 pub const EXPIRER_ACCESS: &[TableAccess] = &[
-    TableAccess { table: Table::Orders, actions: &[Action::Query, Action::PutItem, Action::DeleteItem], index: true },
+    TableAccess {
+        table: Table::Orders,
+        actions: &[Action::Query, Action::PutItem, Action::UpdateItem, Action::DeleteItem],
+        index: true,
+    },
     TableAccess { table: Table::Catalog, actions: &[Action::UpdateItem], index: false },
 ];
 

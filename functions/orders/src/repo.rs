@@ -7,7 +7,7 @@ use nanoshop_domain::catalog::Sku;
 use nanoshop_domain::ids::OrderId;
 use nanoshop_domain::order::Order;
 use nanoshop_schema::catalog::{AVAILABLE, ON_HAND, RESERVED, stock_key};
-use nanoshop_schema::orders::{ORDER_ID, PENDING, order_key, order_writes};
+use nanoshop_schema::orders::{ORDER_ID, PENDING, SweepRetry, defer_sweep, order_key, order_writes, sweep_due};
 use nanoshop_schema::{CorruptItem, decode};
 use nanoshop_store::{Index, Key, PageKey, Query, Store, StoreError, Table, Update, Write};
 
@@ -128,25 +128,53 @@ impl OrdersRepository {
         Ok((orders, next))
     }
 
-    /// One page of the pending orders whose payment window closed before `now`, oldest first: at
-    /// most `limit`, continuing `after` a previous page. The next page's key is `None` once the
-    /// index holds no more due orders (the page ended on an order not yet due, or the partition
-    /// ended).
+    /// One page of the pending orders the sweep should look at by `now` (their payment window
+    /// closed, and any retry time the sweep set has come), in that order: at most `limit`,
+    /// continuing `after` a previous page. The next page's key is `None` once the index holds no
+    /// more due orders (the page ended on an order not yet due, or the partition ended).
     pub async fn due(
         &self,
         now: chrono::DateTime<chrono::Utc>,
         limit: u32,
         after: Option<PageKey>,
-    ) -> Result<(Vec<Order>, Option<PageKey>)> {
+    ) -> Result<(Vec<DueOrder>, Option<PageKey>)> {
         let mut query = Query::new(Table::Orders, PENDING);
         query.index = Some(Index::Gsi1);
         query.limit = limit;
         query.after = after;
         let page = self.store.query(&query).await?;
-        let orders = page.items.iter().map(decode::<Order>).collect::<Result<Vec<_>, _>>()?;
-        let all = orders.len();
-        let due: Vec<Order> = orders.into_iter().take_while(|o| o.expires_at <= now).collect();
+        let all = page.items.len();
+        let mut due = Vec::with_capacity(all);
+        for item in &page.items {
+            let order: Order = decode(item)?;
+            if sweep_due(item, &order) > now {
+                break;
+            }
+            due.push(DueOrder { order, retry: SweepRetry::of(item) });
+        }
         let next = if due.len() == all { page.next } else { None };
         Ok((due, next))
     }
+
+    /// Moves pending `order` behind the others until `retry`'s time, leaving the order as it
+    /// is: the sweep could not close it now.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the order changed since it was read (it may be paid or
+    /// closed: nothing to defer).
+    pub async fn defer(&self, order: &Order, retry: SweepRetry) -> Result<()> {
+        match self.store.update(Table::Orders, defer_sweep(order, retry)).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_condition_failed() => Err(RepoError::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A pending order the sweep should look at now.
+#[derive(Debug, Clone)]
+pub struct DueOrder {
+    pub order: Order,
+    /// The sweep's earlier failures to close it, since the order was last written.
+    pub retry: Option<SweepRetry>,
 }

@@ -22,10 +22,21 @@ use serde::Serialize;
 use crate::WebhookDeps;
 use crate::apply::{self, Applied, ApplyError};
 
-#[derive(Debug, Serialize)]
-struct ReceivedHttpResponse {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ReceivedHttpResponse {
     received: bool,
     outcome: &'static str,
+}
+
+/// What Stripe sends: an event, read from the raw body only after its signature checks out. The
+/// schema names what the webhook reads; Stripe sends more, which is ignored.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[schemars(extend("additionalProperties" = true))]
+pub struct StripeEventHttpBody {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub data: serde_json::Map<String, serde_json::Value>,
 }
 
 fn answer(outcome: &'static str) -> Response {

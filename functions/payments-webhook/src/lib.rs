@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::post;
-use nanoshop_api::{Route, Secret};
+use http::{ReceivedHttpResponse, StripeEventHttpBody};
+use nanoshop_api::{Access, Route, Secret, schema};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_store::Store;
 use nanoshop_store::port::{Action, Table, TableAccess};
@@ -25,8 +26,16 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const ROUTES: &[Route] = &[Route {
     method: "POST",
     path: "/webhooks/stripe",
-    who: "Stripe (signed)",
+    access: Access::StripeSignature,
     summary: "Stripe's signed payment events",
+    body: Some(schema::<StripeEventHttpBody>),
+    query: &[],
+    ok: &[(200, Some(schema::<ReceivedHttpResponse>))],
+    headers: &[],
+    errors: &[
+        (400, &["missing_signature", "invalid_signature", "stale_signature", "malformed_event"]),
+        (503, &["not_configured"]),
+    ],
 }];
 
 /// Every table the webhook touches and how; its IAM policy is derived from this list.

@@ -5,7 +5,7 @@ use nanoshop_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 
 /// A postal address as clients send it (cart shipping, checkout).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressHttpBody {
     pub name: String,

@@ -167,8 +167,8 @@ impl From<ValidationErrors> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Problem<'a> {
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,
@@ -180,8 +180,8 @@ struct Problem<'a> {
     request_id: &'a str,
 }
 
-#[derive(Serialize)]
-struct ProblemField<'a> {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ProblemField<'a> {
     field: &'a str,
     message: &'a str,
 }

@@ -199,17 +199,21 @@ impl Default for Pagination {
     }
 }
 
-#[derive(Deserialize)]
-struct RawPagination {
-    limit: Option<String>,
-    cursor: Option<String>,
+/// The paging query parameters of a list, as the OpenAPI document describes them.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct PaginationQuery {
+    /// 1 to 100; 20 when left out.
+    #[schemars(with = "Option<u8>", range(min = 1, max = 100))]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Pagination {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let raw: RawPagination = parse_query(&parts.uri)?;
+        let raw: PaginationQuery = parse_query(&parts.uri)?;
         let limit = match raw.limit {
             None => Self::DEFAULT_LIMIT,
             Some(limit) => limit.parse().ok().filter(|l| (1..=Self::MAX_LIMIT).contains(l)).ok_or_else(|| {
@@ -225,7 +229,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
 
 /// One page of a list: `{"items": [...], "next_cursor": "..." | null}`; `next_cursor` is `null`
 /// on the last page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "PageOf{T}")]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -242,14 +247,14 @@ mod tests {
     use serde_json::{Value, json};
     use tower::ServiceExt;
 
-    #[derive(Debug, Deserialize, Serialize)]
+    #[derive(Debug, Deserialize, Serialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     struct AddItem {
         sku: String,
         quantity: u32,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, schemars::JsonSchema)]
     struct Filter {
         q: Option<String>,
         #[serde(default)]

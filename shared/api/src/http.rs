@@ -83,16 +83,96 @@ pub fn with_common_layers_and_fallback(router: Router) -> Router {
 /// A route a function serves: method, path (in API Gateway syntax, `{id}`), who may call it,
 /// and what it does. Each function exports its table; the OpenAPI document, the infrastructure
 /// template checks and the routing tests are all derived from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
-    pub who: &'static str,
+    pub access: Access,
     pub summary: &'static str,
+    /// The JSON body the handler deserializes, if it reads one.
+    pub body: Option<SchemaFn>,
+    /// The structs the handler reads its query string into; each field is one parameter.
+    pub query: &'static [SchemaFn],
+    /// Each success status with the JSON body the handler serializes (`None`: no body).
+    pub ok: &'static [(u16, Option<SchemaFn>)],
+    /// The headers the route reads or answers with, beyond its credentials (see [`Access`]).
+    pub headers: &'static [Header],
+    /// The route's own errors: each status with its problem `code` values. Errors every route of
+    /// a kind answers (a bad body, a bad JWT, a bad `If-Match`, paging, 5xx...) are added by the
+    /// OpenAPI generator from the other fields, so this lists what is particular to the route.
+    pub errors: &'static [(u16, &'static [&'static str])],
 }
 
-#[derive(Serialize)]
-struct Health {
+/// Writes a type's JSON Schema into the OpenAPI generator and answers a reference to it.
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// The [`SchemaFn`] of `T`: `body: Some(schema::<ItemHttpBody>)`.
+pub fn schema<T: schemars::JsonSchema>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}
+
+/// The schema of a body that is one of several types (`GET /settings`: public or full).
+pub fn one_of<A: schemars::JsonSchema, B: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    let (a, b) = (generator.subschema_for::<A>(), generator.subschema_for::<B>());
+    schemars::json_schema!({"anyOf": [a, b]})
+}
+
+/// A header a route reads or answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Header {
+    /// `Idempotency-Key` is required (checkout, refunds).
+    IdempotencyKey,
+    /// `If-Match` is accepted (optional) with the resource's `ETag`.
+    IfMatch,
+    /// Success responses carry the resource's `ETag`.
+    ETag,
+    /// A 201 carries the new resource's `Location`.
+    Location,
+}
+
+/// Who may call a route, as `docs/api.md` ("Who may call what") states it. A closed set: each
+/// consumer (the OpenAPI security, the template's JWT-authorizer check, the hostile-input probes)
+/// interprets it with one exhaustive `match`, so a new kind of caller cannot be added without each
+/// of them deciding what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Access {
+    /// Anyone, guest or signed in; a JWT, when sent, is verified and may show more (admins see
+    /// every setting and product status; a customer's new cart is theirs).
+    Anyone,
+    /// A signed-in customer (any valid JWT).
+    Customer,
+    /// A JWT whose groups claim holds `admin`.
+    Admin,
+    /// The cart's `X-Cart-Token` (a guest cart) or its owner's JWT.
+    CartTokenOrOwner,
+    /// The order's `X-Order-Token`, its owner's JWT, or an admin.
+    OrderOwnerTokenOrAdmin,
+    /// A signed-in customer, who sees their own, or an admin, who sees all.
+    CustomerOrAdmin,
+    /// The order's owner (JWT) or an admin; no token.
+    OwnerOrAdmin,
+    /// Stripe, proven by the `Stripe-Signature` header over the raw body.
+    StripeSignature,
+}
+
+impl Access {
+    /// Every kind of caller, for tests that must cover them all.
+    pub const ALL: [Access; 8] = [
+        Access::Anyone,
+        Access::Customer,
+        Access::Admin,
+        Access::CartTokenOrOwner,
+        Access::OrderOwnerTokenOrAdmin,
+        Access::CustomerOrAdmin,
+        Access::OwnerOrAdmin,
+        Access::StripeSignature,
+    ];
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Health {
     status: &'static str,
     function: &'static str,
     version: &'static str,

@@ -38,9 +38,12 @@ pub mod serve;
 
 pub use auth::{Admin, AuthConfig, AuthError, Caller, Verifier};
 pub use cursor::CursorCodec;
-pub use error::{ApiError, Result};
-pub use extract::{IfMatch, Json, Page, Pagination, Query, etag};
-pub use http::{MAX_BODY_BYTES, Route, health_router, request_id, with_common_layers, with_common_layers_and_fallback};
+pub use error::{ApiError, Problem, Result};
+pub use extract::{IfMatch, Json, Page, Pagination, PaginationQuery, Query, etag};
+pub use http::{
+    Access, Header, MAX_BODY_BYTES, Route, SchemaFn, health_router, one_of, request_id, schema, with_common_layers,
+    with_common_layers_and_fallback,
+};
 pub use metrics::Metric;
 pub use run::{init_tracing, run, shutdown_signal};
 pub use secrets::{Secret, SecretSource, Secrets, when_configured};

@@ -6,7 +6,7 @@ use crate::settings::CountryCode;
 use crate::validation::{ValidationErrors, text};
 
 /// A shipping address, checked field by field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Address {
     pub name: String,
     pub line1: String,

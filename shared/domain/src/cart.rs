@@ -31,7 +31,7 @@ pub const GUEST_CART_LIFETIME: TimeDelta = TimeDelta::days(7);
 pub const CUSTOMER_CART_LIFETIME: TimeDelta = TimeDelta::days(30);
 
 /// How many units of a SKU a line holds: 1 to [`MAX_QUANTITY`]. Serialised as a plain number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "i64", into = "u32")]
 pub struct Quantity(u32);
 
@@ -131,7 +131,7 @@ impl fmt::Display for MaxUnitsPerSku {
 }
 
 /// One SKU in a cart and how many units of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CartLine {
     pub sku: Sku,
     pub quantity: Quantity,
@@ -157,7 +157,7 @@ pub enum CartError {
 /// undo. Deserialising re-adds each stored line, so a stored cart that breaks a limit is refused
 /// rather than loaded; the store's [`MaxUnitsPerSku`] is not one of those limits, since it may be
 /// lowered after a cart was filled.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "Vec<CartLine>", into = "Vec<CartLine>")]
 pub struct CartLines(Vec<CartLine>);
 
@@ -296,7 +296,7 @@ impl From<CartLines> for Vec<CartLine> {
 }
 
 /// Where a cart is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CartStatus {
     /// Open for changes.
@@ -309,7 +309,7 @@ pub enum CartStatus {
 
 /// A cart as stored: its identity, who may use it, its lines and the shopper's choices. Prices are
 /// never stored; every read prices the cart from the catalog again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cart {
     pub id: CartId,
     pub currency: Currency,

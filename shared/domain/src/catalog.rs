@@ -33,7 +33,7 @@ pub const MAX_PRICE_AMOUNT: i64 = 10_000_000_000;
 pub const MAX_STOCK: i64 = 1_000_000_000;
 
 /// A URL-safe name: lower-case ASCII letters and digits in groups joined by single hyphens.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Slug(String);
 
@@ -54,7 +54,7 @@ impl FromStr for Slug {
 
 /// A stock-keeping unit: starts with a letter or digit, then letters, digits, `.`, `_`, `-`.
 /// Case-sensitive and unique across the store.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Sku(String);
 
@@ -103,7 +103,7 @@ string_newtype_impls!(Slug, InvalidSlug);
 string_newtype_impls!(Sku, InvalidSku);
 
 /// Where a product is in its life. Only `active` products are listed and purchasable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductStatus {
     #[default]
@@ -135,14 +135,14 @@ impl FromStr for ProductStatus {
 }
 
 /// A product option such as `Size` with its values `S`, `M`, `L`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProductOption {
     pub name: String,
     pub values: Vec<String>,
 }
 
 /// One purchasable variant of a product.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Variant {
     pub sku: Sku,
     pub title: String,
@@ -161,7 +161,7 @@ impl Variant {
 }
 
 /// An image stored in the image bucket under `key`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Image {
     pub id: ImageId,
     pub key: String,
@@ -192,7 +192,7 @@ pub struct UncheckedVariant {
 }
 
 /// A product as stored and served. Construct with [`Product::create`] or [`Product::revise`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Product {
     pub id: ProductId,
     pub slug: Slug,
@@ -469,7 +469,7 @@ fn check_variants(
 
 /// What a cart and checkout need to know of a variant: its product's state and titles and its
 /// prices, copied from the product whenever it is written, so pricing reads one item per SKU.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VariantSnapshot {
     pub product_id: ProductId,
     pub product_slug: Slug,
@@ -510,7 +510,7 @@ impl VariantSnapshot {
 }
 
 /// A category; `parent` makes a tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Category {
     pub slug: Slug,
     pub name: String,
@@ -557,7 +557,7 @@ impl Category {
 
 /// Stock of one SKU. `available = on_hand - reserved`; checkout reserves by moving units from
 /// available to reserved, so available never goes below zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StockLevel {
     pub on_hand: i64,
     pub reserved: i64,

@@ -23,7 +23,7 @@ pub const MAX_CODE_LEN: usize = 32;
 
 /// A code a shopper types: 3–32 of `A`–`Z`, `0`–`9`, `-` and `_`. Input is trimmed and
 /// upper-cased first, so `" spring10 "` and `"SPRING10"` are the same code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct DiscountCode(String);
 
@@ -69,11 +69,15 @@ impl fmt::Display for DiscountCode {
 }
 
 /// What a discount takes off the subtotal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DiscountKind {
     /// A share of every line: `0.15` is 15 %. More than 0, at most 1.
-    Percentage(#[serde(with = "rust_decimal::serde::str")] Decimal),
+    Percentage(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "String")]
+        Decimal,
+    ),
     /// An amount off the subtotal, one per currency the code works in; each more than 0.
     Fixed(Vec<Money>),
 }
@@ -103,7 +107,7 @@ pub struct UncheckedDiscount {
 }
 
 /// A discount code as stored. Construct with [`Discount::create`] or [`Discount::revise`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Discount {
     pub id: DiscountId,
     pub code: DiscountCode,
@@ -160,7 +164,7 @@ pub const CODE_ATTEMPT_WINDOW: TimeDelta = TimeDelta::minutes(15);
 /// Unknown codes and codes that do not apply count alike, and once the cart is out of attempts
 /// every code is refused alike, so the answers cannot tell a private code from a wrong one; within
 /// the limit, a shopper still learns why their code does not apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CodeAttempts {
     failed: u32,
     window_start: Option<DateTime<Utc>>,

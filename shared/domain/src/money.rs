@@ -12,7 +12,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// A currency Stripe can charge in, with the number of minor-unit digits an amount carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency {
     code: [u8; 3],
@@ -245,7 +245,10 @@ pub enum MoneyError {
 
 /// An amount in a currency's minor unit. May be negative only as an intermediate (a discount
 /// line); prices are constructed with [`Money::price`], which refuses negatives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(
+    description = "An amount in the currency's minor unit (cents for EUR): `{\"amount\": 1999, \"currency\": \"EUR\"}`."
+)]
 pub struct Money {
     pub amount: i64,
     pub currency: Currency,

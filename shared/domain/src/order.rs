@@ -16,7 +16,7 @@ use crate::money::{Currency, Money, MoneyError};
 /// How long an unpaid order holds its stock.
 pub const DEFAULT_PAYMENT_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     PendingPayment,
@@ -38,7 +38,7 @@ impl OrderStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     Pending,
@@ -49,7 +49,7 @@ pub enum PaymentStatus {
     Refunded,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FulfillmentStatus {
     Unfulfilled,
@@ -58,7 +58,7 @@ pub enum FulfillmentStatus {
 }
 
 /// Where the order's units are, as far as stock is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StockState {
     /// Held for the order: counted in `reserved`, not in `available`.
@@ -69,7 +69,7 @@ pub enum StockState {
     Released,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderLine {
     pub sku: Sku,
     /// Product and variant title at the time of purchase.
@@ -81,7 +81,7 @@ pub struct OrderLine {
     pub tax: Money,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderTotals {
     pub subtotal: Money,
     pub discount: Money,
@@ -91,14 +91,14 @@ pub struct OrderTotals {
     pub refunded: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChosenShipping {
     pub id: String,
     pub name: String,
     pub price: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Payment {
     pub provider: String,
     pub payment_intent_id: Option<String>,
@@ -113,7 +113,7 @@ pub struct Payment {
 }
 
 /// A shipment of some or all of an order's units.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Fulfillment {
     pub id: String,
     pub lines: Vec<(Sku, u32)>,
@@ -125,7 +125,7 @@ pub struct Fulfillment {
 
 /// Where a refund is: reserved on the order before the provider is asked, so two refunds at once
 /// can never add up to more than was paid, then settled once the provider has it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundState {
     Pending,
@@ -133,7 +133,7 @@ pub enum RefundState {
 }
 
 /// Money given back, and the units restocked with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RefundRecord {
     pub id: String,
     pub amount: Money,
@@ -149,7 +149,7 @@ pub struct RefundRecord {
 }
 
 /// Something about an order a merchant must look at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderFlag {
     /// A payment succeeded after the order had expired or been cancelled; it is refunded.
@@ -160,7 +160,7 @@ pub enum OrderFlag {
     Disputed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Order {
     pub id: OrderId,
     /// A short, sequential number for people ("1042"); the id is what systems use.
@@ -168,11 +168,15 @@ pub struct Order {
     pub status: OrderStatus,
     pub payment_status: PaymentStatus,
     pub fulfillment_status: FulfillmentStatus,
+    /// `null` to a guest whose order token is older than the personal-data window.
+    #[schemars(with = "Option<String>")]
     pub email: String,
     pub customer_id: Option<String>,
     pub currency: Currency,
     pub lines: Vec<OrderLine>,
     pub totals: OrderTotals,
+    /// `null` to a guest whose order token is older than the personal-data window.
+    #[schemars(with = "Option<Address>")]
     pub shipping_address: Address,
     pub shipping_method: ChosenShipping,
     pub discount_code: Option<String>,
@@ -374,7 +378,7 @@ impl Order {
 }
 
 /// What happened to an order, as integrators subscribe to it (`docs/events.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum OrderEventType {
     #[serde(rename = "order.placed")]
     Placed,
@@ -404,7 +408,7 @@ impl OrderEventType {
 }
 
 /// One order event: a unique id, what happened, and the order as it is afterwards.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderEvent {
     pub id: crate::ids::OrderEventId,
     #[serde(rename = "type")]

@@ -43,7 +43,7 @@ pub struct LineInput {
 }
 
 /// Why a line is shown but left out of every total.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Unavailable {
     /// The product is no longer for sale.
@@ -83,7 +83,7 @@ pub struct TaxRule {
 }
 
 /// One line as priced, in the order of the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PricedLine {
     pub sku: Sku,
     pub quantity: Quantity,
@@ -102,7 +102,7 @@ pub struct PricedLine {
 /// `subtotal = Σ line_total` and `discount = Σ line.discount` over available lines,
 /// `tax = Σ line.tax + shipping_tax`, and `total = subtotal − discount + shipping`, plus `tax`
 /// when prices do not include it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PricedCart {
     pub lines: Vec<PricedLine>,
     pub subtotal: Money,

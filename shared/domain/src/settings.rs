@@ -18,7 +18,7 @@ pub const MAX_TAX_RATES: usize = 500;
 
 /// An ISO 3166-1 alpha-2 country code, upper case (`DE`). The syntax is checked; the code list is
 /// not, so a newly assigned code needs no release.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct CountryCode(String);
 
@@ -57,17 +57,18 @@ impl fmt::Display for CountryCode {
 }
 
 /// A tax rate for a country, or for one region of it (which then wins over the country's).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaxRate {
     pub country: CountryCode,
     pub region: Option<String>,
     /// `0.19` for 19 %.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
     pub rate: Decimal,
 }
 
 /// A shipping method within a zone: a flat price per currency, free from a threshold on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShippingMethod {
     pub id: String,
     pub name: String,
@@ -77,7 +78,7 @@ pub struct ShippingMethod {
 }
 
 /// Countries that share shipping methods. A country belongs to at most one zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShippingZone {
     pub name: String,
     pub countries: Vec<CountryCode>,
@@ -85,7 +86,7 @@ pub struct ShippingZone {
 }
 
 /// The whole settings document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoreSettings {
     /// The first is the store's default.
     pub currencies: Vec<Currency>,

@@ -2,7 +2,7 @@
 //!
 //! | table        | item              | pk                       | sk          | attributes                                        |
 //! |--------------|-------------------|--------------------------|-------------|---------------------------------------------------|
-//! | orders       | order             | `ORDER#{id}`             | `ORDER`     | `doc`: `Order`; `version`; while pending: `gsi1pk = ORDERS#PENDING`, `gsi1sk = {expires_at}#{id}` |
+//! | orders       | order             | `ORDER#{id}`             | `ORDER`     | `doc`: `Order`; `version`; while pending: `gsi1pk = ORDERS#PENDING`, `gsi1sk = {due}#{id}` (`due`: `expires_at`, or `next_attempt_at` once the sweep backs off), `next_attempt_at`, `sweep_attempts` |
 //! | orders       | intent pointer    | `PAYMENT#{intent id}`    | `PAYMENT`   | `order_id`: finds the order of a charge event     |
 //! | orders       | order number      | `COUNTER`                | `ORDER_NUMBER` | `value`: the last order number handed out      |
 //! | orders       | listing entry     | `ORDERS#{listing}`       | `{order id}` | `order_id`; listings `ALL`, `CUSTOMER#{sub}`, `EMAIL#{email}`, `STATUS#{status}` |
@@ -13,9 +13,13 @@
 //! Listings are entries in the table itself, written in the same transaction as the order (see
 //! [`order_writes`]): newest first is a descending query of one partition, then one batch read of
 //! the orders. The table's one index is kept for what must be queried by time: pending orders sit
-//! in the index partition `ORDERS#PENDING` sorted by when they expire, so the
-//! expiry sweep queries exactly the overdue ones; paid and closed orders leave that partition.
+//! in the index partition `ORDERS#PENDING` sorted by when the expiry sweep should look at them, so
+//! it queries exactly the overdue ones; paid and closed orders leave that partition. That time is
+//! when the order expires, until the sweep fails to close it: the sweep then moves it later
+//! ([`defer_sweep`]) without touching the order itself, and any later write of the order puts it
+//! back at its expiry time.
 
+use chrono::{DateTime, Utc};
 use nanoshop_domain::ids::OrderId;
 use nanoshop_domain::order::{Order, OrderStatus};
 use nanoshop_store::port::{GSI1_PK, GSI1_SK, VERSION};
@@ -25,6 +29,10 @@ use serde::{Deserialize, Serialize};
 pub const ORDER_ID: &str = "order_id";
 pub const VALUE: &str = "value";
 pub const PENDING: &str = "ORDERS#PENDING";
+/// When the expiry sweep looks at a pending order again after it failed to close it (RFC 3339).
+pub const NEXT_ATTEMPT_AT: &str = "next_attempt_at";
+/// How many sweeps in a row failed to close a pending order (reset by any write of the order).
+pub const SWEEP_ATTEMPTS: &str = "sweep_attempts";
 /// How long an API idempotency record is kept: replays within 24 h answer the same (API.md).
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 /// How long a processed Stripe event id is remembered; Stripe retries for up to three days.
@@ -63,9 +71,52 @@ fn order_item(order: &Order) -> Result<Item, crate::CorruptItem> {
     let mut item =
         Item::new(&order_key(&order.id)).with(VERSION, version(order.version)).with(crate::DOC, crate::encode(order)?);
     if order.status == OrderStatus::PendingPayment {
-        item = item.with(GSI1_PK, PENDING).with(GSI1_SK, format!("{}#{}", order.expires_at.to_rfc3339(), order.id));
+        item = item.with(GSI1_PK, PENDING).with(GSI1_SK, pending_sort_key(order.expires_at, &order.id));
     }
     Ok(item)
+}
+
+/// A pending order's place in the index: when the sweep should next look at it, then its id.
+/// RFC 3339 in UTC sorts as the time does.
+fn pending_sort_key(due: DateTime<Utc>, id: &OrderId) -> String {
+    format!("{}#{id}", due.to_rfc3339())
+}
+
+/// The expiry sweep's record of the pending orders it failed to close, kept beside the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepRetry {
+    /// Sweeps in a row that failed to close the order.
+    pub attempts: u32,
+    /// When the sweep should look at the order again.
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+impl SweepRetry {
+    /// The record stored with a pending order; `None` when the sweep never failed to close it
+    /// since the order was last written.
+    pub fn of(item: &Item) -> Option<SweepRetry> {
+        let at = DateTime::parse_from_rfc3339(item.s(NEXT_ATTEMPT_AT)?).ok()?.with_timezone(&Utc);
+        let attempts = item.n(SWEEP_ATTEMPTS).and_then(|n| u32::try_from(n).ok()).unwrap_or(1);
+        Some(SweepRetry { attempts, next_attempt_at: at })
+    }
+}
+
+/// When the sweep should look at the pending order stored as `item`: its retry time, or when it
+/// expires.
+pub fn sweep_due(item: &Item, order: &Order) -> DateTime<Utc> {
+    SweepRetry::of(item).map_or(order.expires_at, |r| r.next_attempt_at)
+}
+
+/// The update that moves pending `order` behind the others in the index until `retry`'s time, on
+/// condition that the order is still at the version read (so it is still pending, and a webhook
+/// or admin write since wins). Neither the order nor its version changes: only where the sweep
+/// finds it.
+pub fn defer_sweep(order: &Order, retry: SweepRetry) -> nanoshop_store::Update {
+    nanoshop_store::Update::new(order_key(&order.id))
+        .set(GSI1_SK, pending_sort_key(retry.next_attempt_at, &order.id))
+        .set(NEXT_ATTEMPT_AT, retry.next_attempt_at.to_rfc3339())
+        .set(SWEEP_ATTEMPTS, i64::from(retry.attempts))
+        .when(nanoshop_store::Condition::VersionIs(version(order.version)))
 }
 
 /// The listings an order appears in.

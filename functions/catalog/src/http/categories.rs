@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::CatalogState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryHttpBody {
     pub name: String,
@@ -18,7 +18,7 @@ pub struct CategoryHttpBody {
     pub parent: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CategoryHttpResponse {
     pub slug: String,
     pub name: String,
@@ -27,7 +27,7 @@ pub struct CategoryHttpResponse {
     pub children: Vec<CategoryHttpResponse>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CategoryTreeHttpResponse {
     pub items: Vec<CategoryHttpResponse>,
 }

@@ -18,12 +18,14 @@ use crate::CatalogState;
 use crate::repo::CatalogRepository;
 
 /// The editable fields of a discount: the body of `POST /discounts`, and what `PATCH` merges into.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscountHttpBody {
     /// 3–32 letters, digits, `-`, `_`; case-insensitive; cannot change after creation.
+    #[schemars(extend("pattern" = "^[A-Za-z0-9_-]{3,32}$"))]
     pub code: String,
     /// `percentage` or `fixed`.
+    #[schemars(extend("enum" = ["percentage", "fixed"]))]
     pub kind: String,
     /// For `percentage`: a decimal string, `"0.10"` for 10 %.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,7 +51,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct DiscountHttpResponse {
     pub id: String,
     #[serde(flatten)]

@@ -13,13 +13,14 @@ use crate::repo::{CatalogError, StoredStock};
 /// Attempts to set stock while reservations keep changing it.
 const SET_ATTEMPTS: usize = 5;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InventoryHttpBody {
+    #[schemars(range(min = 0, max = 1_000_000_000))]
     pub on_hand: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct InventoryHttpResponse {
     pub sku: String,
     pub on_hand: i64,

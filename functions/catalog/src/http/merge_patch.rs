@@ -22,6 +22,19 @@ impl<S: Send + Sync> FromRequest<S> for MergePatch {
     }
 }
 
+impl schemars::JsonSchema for MergePatch {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MergePatch".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "description": "A JSON merge patch (RFC 7396) of the resource's body: the fields to change, `null` to clear one."
+        })
+    }
+}
+
 impl MergePatch {
     /// `current` with this patch merged in, read back as the same body type, so the patched
     /// document passes exactly the checks a created one does.

@@ -53,6 +53,21 @@ pub struct MoneyHttpBody {
     pub currency: String,
 }
 
+/// Described as the one `Money` of the API.
+impl schemars::JsonSchema for MoneyHttpBody {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        Money::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        Money::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        Money::json_schema(generator)
+    }
+}
+
 impl From<Money> for MoneyHttpBody {
     fn from(m: Money) -> Self {
         Self { amount: m.amount, currency: m.currency.to_string() }

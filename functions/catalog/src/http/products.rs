@@ -32,14 +32,14 @@ const FILTER_PAGE: u32 = 100;
 /// Attempts of a read-modify-write that lost a race to another writer.
 const WRITE_ATTEMPTS: usize = 3;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionHttpBody {
     pub name: String,
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantHttpBody {
     pub sku: String,
@@ -53,7 +53,7 @@ pub struct VariantHttpBody {
 }
 
 /// An existing image as a patch may reorder, re-describe or drop it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageRefHttpBody {
     pub id: String,
@@ -63,7 +63,7 @@ pub struct ImageRefHttpBody {
 
 /// The editable fields of a product: the body of `POST /products`, and the document a
 /// `PATCH` merge-patches.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductHttpBody {
     pub slug: String,
@@ -135,14 +135,14 @@ impl ProductHttpBody {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ImageHttpResponse {
     pub id: String,
     pub url: String,
     pub alt: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct VariantHttpResponse {
     pub sku: String,
     pub title: String,
@@ -152,7 +152,7 @@ pub struct VariantHttpResponse {
     pub weight_grams: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ProductHttpResponse {
     pub id: String,
     pub slug: String,
@@ -221,10 +221,16 @@ async fn respond(state: &CatalogState, status: StatusCode, product: Product) -> 
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListProductsHttpQuery {
+    /// A category slug: its products and its descendants'.
+    #[schemars(length(min = 1, max = 96), extend("pattern" = "^[a-z0-9]+(-[a-z0-9]+)*$"))]
     pub category: Option<String>,
+    /// Words to find in titles, tags and SKUs.
+    #[schemars(length(max = 100))]
     pub q: Option<String>,
+    /// Admins only.
+    #[schemars(extend("enum" = ["draft", "active", "archived"]))]
     pub status: Option<String>,
 }
 
@@ -445,16 +451,19 @@ pub async fn archive(
     Err(CatalogError::VersionConflict.into())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageUploadHttpRequest {
+    #[schemars(extend("enum" = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]))]
     pub content_type: String,
+    #[schemars(range(min = 1, max = 10_485_760))]
     pub content_length: u64,
     #[serde(default)]
+    #[schemars(length(max = 300))]
     pub alt: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct UploadHttpResponse {
     pub url: String,
     pub method: &'static str,
@@ -462,7 +471,7 @@ pub struct UploadHttpResponse {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ImageUploadHttpResponse {
     pub upload: UploadHttpResponse,
     pub image: ImageHttpResponse,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::MoneyHttpBody;
 use crate::CatalogState;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxRateHttpBody {
     pub country: String,
@@ -21,7 +21,7 @@ pub struct TaxRateHttpBody {
     pub rate: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingMethodHttpBody {
     pub id: String,
@@ -31,7 +31,7 @@ pub struct ShippingMethodHttpBody {
     pub free_over: Vec<MoneyHttpBody>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingZoneHttpBody {
     pub name: String,
@@ -40,7 +40,7 @@ pub struct ShippingZoneHttpBody {
 }
 
 /// The body of `PUT /settings`, and (with `version` and `countries`) what admins read.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsHttpBody {
     pub currencies: Vec<String>,
@@ -51,7 +51,7 @@ pub struct SettingsHttpBody {
     pub shipping_zones: Vec<ShippingZoneHttpBody>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PublicSettingsHttpResponse {
     pub currencies: Vec<String>,
     pub default_currency: String,
@@ -59,7 +59,7 @@ pub struct PublicSettingsHttpResponse {
     pub prices_include_tax: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SettingsHttpResponse {
     #[serde(flatten)]
     pub settings: SettingsHttpBody,

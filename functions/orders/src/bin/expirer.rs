@@ -18,10 +18,15 @@ async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Resul
         expired = outcome.expired,
         skipped = outcome.skipped,
         stopped_early = outcome.stopped_early,
+        not_configured = outcome.not_configured,
         "expiry sweep"
     );
     nanoshop_api::metrics::add(nanoshop_api::Metric::OrdersExpired, u64::try_from(outcome.expired).unwrap_or(u64::MAX));
-    nanoshop_api::metrics::count(nanoshop_api::Metric::ExpirySweeps);
+    // The heartbeat counts sweeps that could do their work: without a usable Stripe key none is
+    // counted, and the heartbeat alarm tells the operator.
+    if !outcome.not_configured {
+        nanoshop_api::metrics::count(nanoshop_api::Metric::ExpirySweeps);
+    }
     Ok(outcome)
 }
 
@@ -34,8 +39,8 @@ async fn main() -> anyhow::Result<()> {
     let repo = OrdersRepository::new(Arc::new(store));
     let secrets = Secrets::new(Some(SecretsManagerClient::new(&aws)));
     let stripe_key = secrets.open(&config.stripe_secret_key);
-    // Read during init; without a key every cancel is "not configured", so the sweep expires
-    // nothing (and says so in its log) until the key can be read.
+    // Read during init; without a usable key the sweep expires nothing, says so in its log and
+    // counts no heartbeat, until the key can be read.
     secrets.load().await;
     let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.stripe_api_base.as_deref())?;
     if std::env::var("AWS_LAMBDA_RUNTIME_API").is_ok() {
