@@ -114,7 +114,10 @@ lint() {
 # declarations, which are derived (git-ignored) and regenerated from the served document here.
 types() {
   # From the data dir: openapi-typescript would otherwise apply ./redocly.yaml, which is lint's job.
-  (cd "$DATA" && "$NPM_DIR/node_modules/.bin/openapi-typescript" openapi.json --silent \
+  # --default-non-nullable=false: by default openapi-typescript makes a property with a `default`
+  # required, which is right for responses but wrong for request bodies (`"default": null` on an
+  # optional input field the server fills in when it is missing, like a shipping method).
+  (cd "$DATA" && "$NPM_DIR/node_modules/.bin/openapi-typescript" openapi.json --silent --default-non-nullable=false \
     --output "$OLDPWD/storefront-example/js/api-types.d.ts")
   "$NPM_DIR/node_modules/.bin/tsc" --project storefront-example/tsconfig.json
 }
