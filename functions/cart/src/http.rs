@@ -456,6 +456,8 @@ pub async fn remove_item(
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "CartDiscountHttpBody")]
 pub struct DiscountHttpBody {
+    /// 3–32 letters, digits, `-` or `_`; case does not matter.
+    #[schemars(extend("pattern" = "^[A-Za-z0-9_-]{3,32}$"))]
     pub code: String,
 }
 
