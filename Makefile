@@ -24,11 +24,14 @@ test-browser:
 	$(CARGO) build --bin nanoshop
 	scripts/browser.sh test
 
-## Fuzz the webhook signature/event parsers and the cursor decoder with libFuzzer for FUZZ_SECONDS each (default 300)
+## Fuzz the webhook signature/event parsers and the cursor decoder with libFuzzer, then the whole API with Schemathesis, for FUZZ_SECONDS each (default 300)
 fuzz:
 	scripts/fuzz.sh install
+	scripts/apitools.sh install
 	scripts/fuzz.sh build
+	$(CARGO) build --bin nanoshop
 	scripts/fuzz.sh run $(or $(FUZZ_SECONDS),300)
+	scripts/apitools.sh fuzz $(or $(FUZZ_SECONDS),300)
 
 ## Measure binary size, start-up, throughput and DynamoDB round trips; prints a table
 bench:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make test`: every test, against the real components.
 #
-# 1. installs DynamoDB Local, moto and SeaweedFS if missing (scripts/services.sh install), and
-#    Chromium and playwright-core for the storefront's browser tests (scripts/browser.sh install);
+# 1. installs DynamoDB Local, moto and SeaweedFS if missing (scripts/services.sh install),
+#    Chromium and playwright-core for the storefront's browser tests (scripts/browser.sh install),
+#    and the API contract's tools: Schemathesis, Redocly CLI, openapi-typescript, TypeScript
+#    (scripts/apitools.sh install);
 # 2. builds every test binary while the package registries are reachable;
 # 3. inside a fresh loopback-only network namespace (DynamoDB Local cannot bind to 127.0.0.1
 #    alone, and nothing here should be reachable from outside), starts the services, runs the
@@ -12,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 scripts/services.sh install
 scripts/browser.sh install
+scripts/apitools.sh install
 scripts/fuzz.sh install
 cargo test --workspace --no-run --quiet
 cargo build --workspace --bins --quiet   # the server the browser tests start; the Lambda test runs a function binary
@@ -41,5 +44,9 @@ export NANOSHOP_SEAWEEDFS=http://127.0.0.1:8333
 export NANOSHOP_LOCALSTRIPE=http://127.0.0.1:8420
 cargo test --workspace --offline "$@"
 scripts/fuzz.sh run
-# The storefront in headless Chromium against `nanoshop serve` (loopback only): scripts/browser.sh.
+# The storefront and /docs in headless Chromium against `nanoshop serve` (loopback only): scripts/browser.sh.
 scripts/browser.sh test
+# The served /openapi.json against tools nobody here wrote: Redocly's lint, openapi-typescript and
+# tsc over the storefront's API module (Schemathesis runs in `make fuzz` only until it finds zero
+# failures: scripts/apitools.sh says why).
+scripts/apitools.sh check

@@ -10,9 +10,11 @@
 //! - [`payments`]: the payment simulator's routes and the delivery of its signed events.
 //! - [`seed`]: the demo catalog, written through the public API.
 //! - [`openapi`]: the OpenAPI document, generated from the functions' route tables.
+//! - [`docs`]: `/docs`, that document rendered by Redoc (vendored, compiled in).
 //!
 //! `main.rs` is the CLI: `serve`, `seed`, `token`, `openapi`.
 
+pub mod docs;
 pub mod events;
 pub mod local;
 pub mod local_images;

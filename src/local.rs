@@ -319,7 +319,8 @@ impl LocalApp {
             .merge(orders)
             .merge(dev)
             .merge(health_router("nanoshop", env!("CARGO_PKG_VERSION")))
-            .route("/openapi.json", get(openapi));
+            .route("/openapi.json", get(openapi))
+            .merge(crate::docs::router());
         let api = match config.storefront {
             Some(dir) if dir.is_dir() => api.fallback_service(
                 tower_http::services::ServeDir::new(dir)

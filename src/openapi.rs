@@ -143,8 +143,11 @@ pub fn document() -> Value {
         "info": {
             "title": "nanoshop",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The nanoshop REST API. The human reference is docs/api.md in the repository."
+            "description": "The nanoshop REST API. The human reference is docs/api.md in the repository.",
+            "license": {"name": env!("CARGO_PKG_LICENSE"), "identifier": env!("CARGO_PKG_LICENSE")}
         },
+        // Relative to wherever the document is served from: the same origin as the API.
+        "servers": [{"url": "/", "description": "The origin serving this document"}],
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -322,12 +325,19 @@ fn resolve<'a>(schema: &'a Value, schemas: &'a Map<String, Value>) -> &'a Value 
 /// read form under `<name>Input`. Answers the renamings of read forms.
 fn merge(writes: Map<String, Value>, reads: Map<String, Value>) -> (Map<String, Value>, BTreeMap<String, String>) {
     let mut renamed = BTreeMap::new();
-    for (name, schema) in &reads {
-        if writes.get(name).is_some_and(|w| strict_eq(w, schema)) {
-            continue;
+    // A read schema equal to its written twin is shared, unless it refers to a schema that was
+    // renamed: then it is renamed too, or its request bodies would point at the written twin of
+    // what they refer to. Renaming one can require renaming another, so this runs to a fixpoint.
+    loop {
+        let before = renamed.len();
+        for (name, schema) in &reads {
+            let Some(written) = writes.get(name) else { continue };
+            if !renamed.contains_key(name) && (!strict_eq(written, schema) || refers_to_any(schema, &renamed)) {
+                renamed.insert(name.clone(), format!("{name}Input"));
+            }
         }
-        if writes.contains_key(name) {
-            renamed.insert(name.clone(), format!("{name}Input"));
+        if renamed.len() == before {
+            break;
         }
     }
     let mut schemas = writes;
@@ -343,6 +353,21 @@ fn merge(writes: Map<String, Value>, reads: Map<String, Value>) -> (Map<String, 
         }
     }
     (schemas, renamed)
+}
+
+/// Whether `schema` has a `$ref` to one of the `renamed` components.
+fn refers_to_any(schema: &Value, renamed: &BTreeMap<String, String>) -> bool {
+    match schema {
+        Value::Object(map) => map.iter().any(|(key, value)| {
+            if key == "$ref" {
+                value.as_str().and_then(|r| r.strip_prefix(SCHEMAS)).is_some_and(|n| renamed.contains_key(n))
+            } else {
+                refers_to_any(value, renamed)
+            }
+        }),
+        Value::Array(items) => items.iter().any(|v| refers_to_any(v, renamed)),
+        _ => false,
+    }
 }
 
 fn strict_eq(a: &Value, b: &Value) -> bool {

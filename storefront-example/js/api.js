@@ -1,6 +1,12 @@
 // Every call to the nanoshop REST API goes through `api()`: base URL from config.js, JSON in and
 // out, the customer's JWT when signed in, the capability headers when asked for, and every
 // non-2xx answer turned into an ApiError carrying the problem+json fields (code, detail, errors).
+//
+// The operations below are typed from the API's own OpenAPI document: `api-types.d.ts` is what
+// openapi-typescript makes of `/openapi.json` (`scripts/apitools.sh types` writes it; it is not
+// committed, since it is derived). The types live in JSDoc comments only, so this stays plain
+// JavaScript that browsers run as is; `tsc --checkJs` (in `make test`) holds the calls and the
+// fields the storefront reads to the document.
 
 import { API_BASE } from '../config.js';
 import * as store from './state.js';
@@ -17,8 +23,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Called when a request with the customer's token answers 401: the token expired or is foreign. */
+/**
+ * Called when a request with the customer's token answers 401: the token expired or is foreign.
+ * @type {(error: ApiError) => void}
+ */
 let onUnauthorized = () => {};
+/** @param {(error: ApiError) => void} handler */
 export function setUnauthorizedHandler(handler) {
   onUnauthorized = handler;
 }
@@ -29,9 +39,45 @@ export function newIdempotencyKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** @typedef {import('./api-types').paths} Paths */
+/**
+ * The JSON body operation `M` of path `P` takes.
+ * @template {keyof Paths} P
+ * @template {keyof Paths[P]} M
+ * @typedef {Paths[P][M] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never} RequestBody
+ */
+/**
+ * The query parameters operation `M` of path `P` takes.
+ * @template {keyof Paths} P
+ * @template {keyof Paths[P]} M
+ * @typedef {Paths[P][M] extends { parameters: { query?: infer Q } } ? Q : never} Query
+ */
+/**
+ * The JSON a success of operation `M` of path `P` answers (its 200, 201 or 202 response).
+ * @template {keyof Paths} P
+ * @template {keyof Paths[P]} M
+ * @typedef {Paths[P][M] extends { responses: infer R }
+ *   ? (R[Extract<keyof R, 200 | 201 | 202>] extends { content: { 'application/json': infer J } } ? J : never)
+ *   : never} Answer
+ */
+
+/**
+ * @typedef {object} CallOptions
+ * @property {unknown} [body] sent as JSON
+ * @property {string} [cartToken] `X-Cart-Token`
+ * @property {string} [orderToken] `X-Order-Token`
+ * @property {string} [idempotencyKey] `Idempotency-Key`
+ * @property {boolean} [auth] false leaves the customer's token out (a guest-only call)
+ * @property {AbortSignal} [signal]
+ */
+
 /**
  * api('POST', '/carts', {body, cartToken, orderToken, idempotencyKey, auth}) → parsed JSON (null for 204).
  * `auth: false` leaves the customer's token out (a guest-only call).
+ * @param {string} method
+ * @param {string} path
+ * @param {CallOptions} [options]
+ * @returns {Promise<any>}
  */
 export async function api(method, path, { body, cartToken, orderToken, idempotencyKey, auth = true, signal } = {}) {
   const headers = { accept: 'application/json' };
@@ -76,6 +122,7 @@ export async function api(method, path, { body, cartToken, orderToken, idempoten
 
 /** Things that change rarely, read once per page load. */
 const cache = new Map();
+/** @param {string} path */
 export function cached(path) {
   if (!cache.has(path)) {
     const pending = api('GET', path, { auth: false });
@@ -85,5 +132,72 @@ export function cached(path) {
   return cache.get(path);
 }
 
+const at = encodeURIComponent;
+
+/** @returns {Promise<Answer<'/settings', 'get'>>} */
 export const settings = () => cached('/settings');
+/** @returns {Promise<Answer<'/categories', 'get'>>} */
 export const categories = () => cached('/categories');
+
+// The operations of the API the storefront calls, typed from the document.
+
+/**
+ * The query string of `query`, leaving out what is empty.
+ * @param {Record<string, string | number | boolean | null | undefined>} query
+ */
+function search(query) {
+  const present = Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  return new URLSearchParams(present.map(([k, v]) => [k, String(v)])).toString();
+}
+
+/** @param {Query<'/products', 'get'>} query @returns {Promise<Answer<'/products', 'get'>>} */
+export const listProducts = (query) => api('GET', `/products?${search(query)}`, { auth: false });
+/** @param {string} slug @returns {Promise<Answer<'/products/{id_or_slug}', 'get'>>} */
+export const getProduct = (slug) => api('GET', `/products/${at(slug)}`, { auth: false });
+
+/** @param {RequestBody<'/carts', 'post'>} body @returns {Promise<Answer<'/carts', 'post'>>} */
+export const createCart = (body) => api('POST', '/carts', { body });
+/** @param {string} id @param {string} [cartToken] @returns {Promise<Answer<'/carts/{id}', 'get'>>} */
+export const getCart = (id, cartToken) => api('GET', `/carts/${at(id)}`, { cartToken });
+/** @returns {Promise<Answer<'/me/cart', 'get'>>} */
+export const myCart = () => api('GET', '/me/cart');
+/**
+ * @param {string} id @param {RequestBody<'/carts/{id}/items', 'post'>} body @param {string} [cartToken]
+ * @returns {Promise<Answer<'/carts/{id}/items', 'post'>>}
+ */
+export const addItem = (id, body, cartToken) => api('POST', `/carts/${at(id)}/items`, { body, cartToken });
+/**
+ * @param {string} id @param {string} sku @param {RequestBody<'/carts/{id}/items/{sku}', 'patch'>} body
+ * @param {string} [cartToken] @returns {Promise<Answer<'/carts/{id}/items/{sku}', 'patch'>>}
+ */
+export const changeItem = (id, sku, body, cartToken) =>
+  api('PATCH', `/carts/${at(id)}/items/${at(sku)}`, { body, cartToken });
+/**
+ * @param {string} id @param {string} sku @param {string} [cartToken]
+ * @returns {Promise<Answer<'/carts/{id}/items/{sku}', 'delete'>>}
+ */
+export const removeItem = (id, sku, cartToken) => api('DELETE', `/carts/${at(id)}/items/${at(sku)}`, { cartToken });
+/**
+ * @param {string} id @param {RequestBody<'/carts/{id}/discount', 'put'>} body @param {string} [cartToken]
+ * @returns {Promise<Answer<'/carts/{id}/discount', 'put'>>}
+ */
+export const putDiscount = (id, body, cartToken) => api('PUT', `/carts/${at(id)}/discount`, { body, cartToken });
+/** @param {string} id @param {string} [cartToken] @returns {Promise<Answer<'/carts/{id}/discount', 'delete'>>} */
+export const deleteDiscount = (id, cartToken) => api('DELETE', `/carts/${at(id)}/discount`, { cartToken });
+/**
+ * @param {string} id @param {RequestBody<'/carts/{id}/shipping', 'put'>} body @param {string} [cartToken]
+ * @returns {Promise<Answer<'/carts/{id}/shipping', 'put'>>}
+ */
+export const putShipping = (id, body, cartToken) => api('PUT', `/carts/${at(id)}/shipping`, { body, cartToken });
+/** @param {string} id @param {string} cartToken @returns {Promise<Answer<'/carts/{id}/claim', 'post'>>} */
+export const claimCart = (id, cartToken) => api('POST', `/carts/${at(id)}/claim`, { cartToken });
+
+/**
+ * @param {RequestBody<'/checkout', 'post'>} body @param {string} idempotencyKey @param {string} [cartToken]
+ * @returns {Promise<Answer<'/checkout', 'post'>>}
+ */
+export const postCheckout = (body, idempotencyKey, cartToken) => api('POST', '/checkout', { body, cartToken, idempotencyKey });
+/** @param {Query<'/orders', 'get'>} query @returns {Promise<Answer<'/orders', 'get'>>} */
+export const listOrders = (query) => api('GET', `/orders?${search(query)}`);
+/** @param {string} id @param {string} [orderToken] @returns {Promise<Answer<'/orders/{id}', 'get'>>} */
+export const getOrder = (id, orderToken) => api('GET', `/orders/${at(id)}`, { orderToken });

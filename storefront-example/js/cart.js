@@ -1,7 +1,8 @@
 // The shopper's cart: created on the first "Add to cart", kept in localStorage (id + guest token),
 // claimed into the customer's cart on sign-in.
 
-import { api, ApiError } from './api.js';
+import * as http from './api.js';
+import { ApiError } from './api.js';
 import * as store from './state.js';
 
 const units = (cart) => (cart?.items ?? []).reduce((n, line) => n + line.quantity, 0);
@@ -33,14 +34,15 @@ export async function load() {
     return mine();
   }
   try {
-    const cart = await api('GET', `/carts/${encodeURIComponent(saved.id)}`, { cartToken: saved.token ?? undefined });
+    const cart = await http.getCart(saved.id, saved.token ?? undefined);
     if (cart.status !== 'active') {
       forget();
       return null;
     }
     return remember(cart);
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404) {
+    // 404: gone or not ours; 401: nothing left here to open it with (no token, signed out).
+    if (e instanceof ApiError && (e.status === 404 || e.status === 401)) {
       forget();
       return store.get().session ? mine() : null;
     }
@@ -51,7 +53,7 @@ export async function load() {
 /** The signed-in customer's active cart (GET /me/cart), or null. */
 async function mine() {
   try {
-    const cart = await api('GET', '/me/cart');
+    const cart = await http.myCart();
     if (cart.status !== 'active') return null;
     return remember(cart, null);
   } catch (e) {
@@ -61,7 +63,7 @@ async function mine() {
 }
 
 async function create(currency, items) {
-  const cart = await api('POST', '/carts', { body: { currency, items } });
+  const cart = await http.createCart({ currency, items });
   // A customer's cart is opened with the JWT; the guest token is only kept for guests.
   return remember(cart, store.get().session ? null : cart.token ?? null);
 }
@@ -71,9 +73,7 @@ export async function add(sku, quantity, currency) {
   const saved = store.get().cart;
   if (!saved) return create(currency, [{ sku, quantity }]);
   try {
-    const cart = await api('POST', `/carts/${encodeURIComponent(saved.id)}/items`, {
-      body: { sku, quantity }, cartToken: tokenOf(),
-    });
+    const cart = await http.addItem(saved.id, { sku, quantity }, tokenOf());
     return remember(cart);
   } catch (e) {
     // The saved cart is gone (expired, checked out in another tab, claimed): start a new one.
@@ -85,30 +85,28 @@ export async function add(sku, quantity, currency) {
   }
 }
 
-function path(suffix = '') {
-  return `/carts/${encodeURIComponent(store.get().cart.id)}${suffix}`;
+function cartId() {
+  return store.get().cart.id;
 }
 
 export async function setQuantity(sku, quantity) {
-  return remember(await api('PATCH', path(`/items/${encodeURIComponent(sku)}`), { body: { quantity }, cartToken: tokenOf() }));
+  return remember(await http.changeItem(cartId(), sku, { quantity }, tokenOf()));
 }
 
 export async function remove(sku) {
-  return remember(await api('DELETE', path(`/items/${encodeURIComponent(sku)}`), { cartToken: tokenOf() }));
+  return remember(await http.removeItem(cartId(), sku, tokenOf()));
 }
 
 export async function applyDiscount(code) {
-  return remember(await api('PUT', path('/discount'), { body: { code }, cartToken: tokenOf() }));
+  return remember(await http.putDiscount(cartId(), { code }, tokenOf()));
 }
 
 export async function removeDiscount() {
-  return remember(await api('DELETE', path('/discount'), { cartToken: tokenOf() }));
+  return remember(await http.deleteDiscount(cartId(), tokenOf()));
 }
 
 export async function setShipping(address, method) {
-  const body = { address };
-  if (method) body.method = method;
-  return remember(await api('PUT', path('/shipping'), { body, cartToken: tokenOf() }));
+  return remember(await http.putShipping(cartId(), method ? { address, method } : { address }, tokenOf()));
 }
 
 /**
@@ -119,7 +117,7 @@ export async function claim() {
   const saved = store.get().cart;
   if (saved?.token) {
     try {
-      const cart = await api('POST', `/carts/${encodeURIComponent(saved.id)}/claim`, { cartToken: saved.token });
+      const cart = await http.claimCart(saved.id, saved.token);
       return remember(cart, null);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 404)) throw e;

@@ -70,7 +70,8 @@ pub async fn cart_scenario(t: &TestApp) {
     assert!(read.body.get("token").is_none(), "the token is shown only once");
     assert_eq!(amount(&read.body["totals"]["subtotal"]), 2000);
     assert_eq!(read.body["items"][0]["title"], "Product 0");
-    assert_eq!(t.get(&format!("/carts/{}", cart.id), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get(&format!("/carts/{}", cart.id), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(t.get("/carts/cart_01M9730DAH83EZ1SZBA819VNSW", None).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(t.get(&format!("/carts/{}", cart.id), Some(&t.customer)).await.status, StatusCode::NOT_FOUND);
     let other = guest_cart(t, json!([])).await;
     let wrong = t
@@ -252,9 +253,13 @@ async fn bad_cart_input_gets_problems_and_changes_nothing() {
             Some(json!({"sku": "P0", "quantity": 1}).to_string().into()),
         )
         .await;
-    assert_eq!(no_token.status, StatusCode::NOT_FOUND);
+    assert_eq!(no_token.status, StatusCode::UNAUTHORIZED);
     let claim_without_login = cart.claim(&t, None).await;
     assert_eq!(claim_without_login.status, StatusCode::UNAUTHORIZED);
+    // Signed in but without the guest's token: nothing to prove the cart is theirs to claim.
+    let path = format!("/carts/{}/claim", cart.id);
+    let claim_without_token = t.send(Method::POST, &path, Some(&t.customer), &[], None).await;
+    assert_eq!(claim_without_token.status, StatusCode::UNAUTHORIZED, "{}", claim_without_token.body);
     assert!(store.snapshot() == before, "a refused cart request changed the store");
 }
 

@@ -57,7 +57,8 @@ async fn customers_see_their_orders_guests_theirs_by_token_and_no_one_else_anyth
     assert_eq!(ids, [mine_id], "a customer sees their own orders only");
     assert_eq!(t.get(&format!("/orders/{mine_id}"), Some(&t.customer)).await.status, StatusCode::OK);
     assert_eq!(t.get(&format!("/orders/{guest_order}"), Some(&t.customer)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(t.get(&format!("/orders/{guest_order}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get(&format!("/orders/{guest_order}"), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(t.get("/orders/ord_01M9730DAH83EZ1SZBA819VNSW", None).await.status, StatusCode::UNAUTHORIZED);
     let by_token =
         t.send(Method::GET, &format!("/orders/{guest_order}"), None, &[("x-order-token", token.as_str())], None).await;
     assert_eq!((by_token.status, by_token.body["status"].as_str()), (StatusCode::OK, Some("paid")));
@@ -718,7 +719,7 @@ async fn a_fresh_order_token_revokes_every_earlier_one() {
     let path = format!("/orders/{id}/token");
     let by_guest = t.send(Method::POST, &path, None, &[("x-order-token", token.as_str())], None).await;
     assert_eq!(by_guest.status, StatusCode::FORBIDDEN, "{}", by_guest.body);
-    assert_eq!(t.send(Method::POST, &path, None, &[], None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.send(Method::POST, &path, None, &[], None).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(t.send(Method::POST, &path, Some(&t.customer), &[], None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(read_with(&t, &id, &token).await.status, StatusCode::OK, "refusals revoke nothing");
 

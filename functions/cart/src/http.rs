@@ -115,6 +115,15 @@ fn quantity_limit(detail: String, errors: Vec<FieldError>) -> ApiError {
     ApiError::unprocessable("quantity_limit", detail).with_errors(errors)
 }
 
+/// 401 for a request that carries neither a cart token nor a JWT: no cart opens without one, so
+/// the answer is the same whether the cart exists or not (and costs no read).
+fn require_credentials(caller: &Caller, token: &CartToken) -> Result<()> {
+    if token.0.is_none() && matches!(caller, Caller::Anonymous) {
+        return Err(ApiError::unauthorized("send the cart's `X-Cart-Token`, or its owner's bearer token"));
+    }
+    Ok(())
+}
+
 async fn load(state: &CartState, id: &CartId, caller: &Caller, token: &CartToken) -> Result<Cart> {
     let cart = state.repo.cart(id).await?.ok_or_else(not_found)?;
     // A merged guest cart is gone for everyone; someone else's cart does not exist for you.
@@ -183,6 +192,7 @@ async fn change(
     apply: impl Fn(&Cart) -> Result<Cart>,
     check: impl Fn(&Cart, &Cart, &CatalogSnapshot, &Quote) -> Result<(), Refusal>,
 ) -> Result<Response> {
+    require_credentials(caller, token)?;
     let id = parse_id(id)?;
     for attempt in 0..CHANGE_ATTEMPTS {
         let cart = load(state, &id, caller, token).await?;
@@ -347,6 +357,7 @@ pub async fn get(
     token: CartToken,
     Path(id): Path<String>,
 ) -> Result<Response> {
+    require_credentials(&caller, &token)?;
     let cart = load(&state, &parse_id(&id)?, &caller, &token).await?;
     let catalog = snapshot(&state, &cart).await?;
     let priced = priced(&cart, &catalog)?;
@@ -445,6 +456,8 @@ pub async fn remove_item(
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "CartDiscountHttpBody")]
 pub struct DiscountHttpBody {
+    /// 3–32 letters, digits, `-` or `_`; case does not matter.
+    #[schemars(extend("pattern" = "^[A-Za-z0-9_-]{3,32}$"))]
     pub code: String,
 }
 
@@ -570,6 +583,10 @@ pub async fn claim(
         Caller::Customer { id, .. } | Caller::Admin { id, .. } => id.clone(),
         Caller::Anonymous => return Err(ApiError::unauthorized("sign in to claim a cart")),
     };
+    // The guest's token is the other half of the proof: without it no cart is claimed, whichever.
+    if token.0.is_none() {
+        return Err(ApiError::unauthorized("send the guest cart's `X-Cart-Token` to claim it"));
+    }
     let id = parse_id(&id)?;
     for attempt in 0..CHANGE_ATTEMPTS {
         let guest = state.repo.cart(&id).await?.ok_or_else(not_found)?;

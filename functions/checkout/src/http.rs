@@ -129,12 +129,16 @@ pub async fn checkout(
     headers: HeaderMap,
     Json(request): Json<CheckoutHttpRequest>,
 ) -> Result<Response> {
+    let token = headers.get("x-cart-token").and_then(|v| v.to_str().ok());
+    // No cart opens without its token or its owner's JWT: 401 whatever the cart, before any read.
+    if token.is_none() && matches!(caller, Caller::Anonymous) {
+        return Err(ApiError::unauthorized("send the cart's `X-Cart-Token`, or its owner's bearer token"));
+    }
     let key = idempotency::key_of(&headers)?.ok_or_else(|| {
         ApiError::bad_request("idempotency_key_required", "POST /checkout needs an `Idempotency-Key` header")
     })?;
     // The parsed body, re-serialised: the same request in other whitespace is the same request.
     let canonical = serde_json::to_vec(&request).map_err(ApiError::internal)?;
-    let token = headers.get("x-cart-token").and_then(|v| v.to_str().ok());
     // Who is asking is part of the request: a guest by its cart token (hashed), so someone who
     // learns a key and a body cannot have another guest's answer (client secret, order token)
     // replayed to them.

@@ -124,6 +124,15 @@ fn order_token(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-order-token").and_then(|v| v.to_str().ok())
 }
 
+/// 401 for a request with neither an order token nor a JWT: no order opens without one, so the
+/// answer is the same whether the order exists or not (and costs no read).
+fn require_credentials(caller: &Caller, headers: &HeaderMap) -> Result<()> {
+    if order_token(headers).is_none() && matches!(caller, Caller::Anonymous) {
+        return Err(ApiError::unauthorized("send the order's `X-Order-Token`, or a bearer token"));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListOrdersHttpQuery {
     /// Admins only.
@@ -183,6 +192,7 @@ pub async fn get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response> {
+    require_credentials(&caller, &headers)?;
     let order = load(&state, &id).await?;
     let sight = sight(&state, &order, &caller, order_token(&headers)).await.ok_or_else(not_found)?;
     shown(order, sight)
@@ -203,6 +213,7 @@ pub async fn new_token(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response> {
+    require_credentials(&caller, &headers)?;
     for _ in 0..ATTEMPTS {
         let order = load(&state, &id).await?;
         if !may_see(&state, &order, &caller, order_token(&headers)).await {
@@ -238,6 +249,7 @@ pub async fn cancel(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response> {
+    require_credentials(&caller, &headers)?;
     for _ in 0..ATTEMPTS {
         let order = load(&state, &id).await?;
         if !may_see(&state, &order, &caller, order_token(&headers)).await {

@@ -16,6 +16,7 @@ pub struct AddressHttpBody {
     pub postal_code: String,
     #[serde(default)]
     pub region: Option<String>,
+    #[schemars(extend("pattern" = "^[A-Z]{2}$"))]
     pub country: String,
     #[serde(default)]
     pub phone: Option<String>,

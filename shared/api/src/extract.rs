@@ -39,10 +39,34 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(request, state).await.map_err(json_rejection)?;
+        // Read again from the whole-number form, so serde's errors still name the field's path.
+        let bytes = serde_json::to_vec(&whole_numbers(value)).map_err(ApiError::internal)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// `value` with every whole-number float (`27.0`) an integer: JSON has one number type, and JSON
+/// Schema's `integer` (what the OpenAPI document says of counts and amounts) admits `27.0`, which
+/// serde would refuse for an integer field.
+fn whole_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            // The casts are exact: a whole number strictly within the range.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Some(f) if f.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&f) => Value::from(f as u64),
+            #[allow(clippy::cast_possible_truncation)]
+            Some(f) if f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..0.0).contains(&f) => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, whole_numbers(v))).collect()),
+        other => other,
     }
 }
 
@@ -328,6 +352,19 @@ mod tests {
             let detail = body["detail"].as_str().unwrap();
             assert!(detail.contains(expected), "{sent}: {detail}");
             assert!(!detail.contains("Failed to deserialize"), "{detail}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_whole_number_float_reads_as_an_integer_and_a_fraction_does_not() {
+        let (status, _, body) =
+            parts(send(post_items(Some("application/json"), r#"{"sku":"LS-S","quantity":27.0}"#)).await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, json!({"sku": "LS-S", "quantity": 27}));
+        for sent in [r#"{"sku":"a","quantity":27.5}"#, r#"{"sku":"a","quantity":-1.0}"#] {
+            let response = send(post_items(Some("application/json"), sent)).await;
+            let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+            assert!(body["detail"].as_str().unwrap().starts_with("quantity: invalid"), "{sent}: {body}");
         }
     }
 

@@ -1,6 +1,6 @@
 // The catalog: categories, search and paging over GET /products.
 
-import { api, categories } from '../api.js';
+import { listProducts, categories } from '../api.js';
 import { h, announce } from '../dom.js';
 import { money, priceIn } from '../format.js';
 import { displayCurrency } from '../currency.js';
@@ -43,12 +43,8 @@ export async function catalogView({ query }) {
   const category = query.get('category') ?? '';
   const cursor = query.get('cursor') ?? '';
   const limit = Math.min(Math.max(Number(query.get('limit')) || PAGE_SIZE, 1), 100);
-  const params = new URLSearchParams({ limit: String(limit) });
-  if (q) params.set('q', q);
-  if (category) params.set('category', category);
-  if (cursor) params.set('cursor', cursor);
   const [tree, page, currency] = await Promise.all([
-    categories(), api('GET', `/products?${params}`, { auth: false }), displayCurrency(),
+    categories(), listProducts({ limit, q, category, cursor }), displayCurrency(),
   ]);
   const cats = flatten(tree.items ?? []);
   const current = cats.find((c) => c.slug === category);

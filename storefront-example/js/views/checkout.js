@@ -1,6 +1,6 @@
 // Checkout: e-mail, delivery address and option → POST /checkout → the payment page.
 
-import { api, settings, ApiError, newIdempotencyKey } from '../api.js';
+import { postCheckout, settings, ApiError, newIdempotencyKey } from '../api.js';
 import * as cart from '../cart.js';
 import { h, replace, field, announce, showFieldErrors } from '../dom.js';
 import { errorBox, explain } from '../errors.js';
@@ -161,7 +161,7 @@ export async function checkoutView({ navigate, isCurrent }) {
     // "Still in flight" means an earlier try of this same request is running: wait and ask again.
     for (let i = 0; ; i += 1) {
       try {
-        return await api('POST', '/checkout', { body, cartToken: store.get().cart?.token ?? undefined, idempotencyKey: keyFor(body) });
+        return await postCheckout(body, keyFor(body), store.get().cart?.token ?? undefined);
       } catch (e) {
         if (e instanceof ApiError && e.code === 'request_in_progress' && i < 5) {
           await new Promise((r) => setTimeout(r, 800));

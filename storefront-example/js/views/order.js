@@ -1,7 +1,7 @@
 // One order: the confirmation after paying (`?placed=1`) and the order-status page. A guest reads
 // it with the order token kept in this browser (X-Order-Token), a customer with their JWT.
 
-import { api, ApiError } from '../api.js';
+import { getOrder, ApiError } from '../api.js';
 import { h, replace, announce } from '../dom.js';
 import { errorBox } from '../errors.js';
 import { money, minus, dateTime, country, orderStatus, orderStatusSentence, paymentStatus, fulfilmentStatus } from '../format.js';
@@ -9,7 +9,7 @@ import { paymentFor } from '../stripe.js';
 import * as store from '../state.js';
 import { totals } from './parts.js';
 
-const fetchOrder = (id) => api('GET', `/orders/${encodeURIComponent(id)}`, { orderToken: store.orderToken(id) ?? undefined });
+const fetchOrder = (id) => getOrder(id, store.orderToken(id) ?? undefined);
 
 function safeUrl(url) {
   try {

@@ -1,7 +1,7 @@
 // Order history: a signed-in customer's orders (GET /orders, newest first, paged); for a guest,
 // the orders placed in this browser.
 
-import { api, ApiError } from '../api.js';
+import { listOrders, ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { money, date } from '../format.js';
 import * as store from '../state.js';
@@ -35,11 +35,9 @@ export async function ordersView({ query }) {
     };
   }
   const cursor = query.get('cursor');
-  const params = new URLSearchParams({ limit: '10' });
-  if (cursor) params.set('cursor', cursor);
   let page;
   try {
-    page = await api('GET', `/orders?${params}`);
+    page = await listOrders({ limit: 10, cursor });
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) {
       return {

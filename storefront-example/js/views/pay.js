@@ -2,7 +2,7 @@
 // drives the built-in simulator through POST /dev/payments/{id}/confirm; with a real Stripe key,
 // Stripe's Payment Element (js/stripe.js).
 
-import { api, ApiError } from '../api.js';
+import { api, getOrder, ApiError } from '../api.js';
 import { h, replace, field, showFieldErrors } from '../dom.js';
 import { errorBox } from '../errors.js';
 import { money, time } from '../format.js';
@@ -11,7 +11,7 @@ import { isLocalKey, mountPaymentElement, paymentFor } from '../stripe.js';
 
 async function freshOrder(id) {
   try {
-    return await api('GET', `/orders/${encodeURIComponent(id)}`, { orderToken: store.orderToken(id) ?? undefined });
+    return await getOrder(id, store.orderToken(id) ?? undefined);
   } catch {
     return null; // The order page says what went wrong; paying does not need it.
   }

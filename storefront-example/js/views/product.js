@@ -1,7 +1,7 @@
 // One product: variant picker (one radio group per option), price in the display currency,
 // availability, add to cart.
 
-import { api, ApiError, categories } from '../api.js';
+import { getProduct, ApiError, categories } from '../api.js';
 import * as cart from '../cart.js';
 import { displayCurrency } from '../currency.js';
 import { h, replace, uid } from '../dom.js';
@@ -35,7 +35,7 @@ export async function productView({ params, query, isCurrent }) {
   const [slug] = params;
   let product;
   try {
-    product = await api('GET', `/products/${encodeURIComponent(slug)}`, { auth: false });
+    product = await getProduct(slug);
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) {
       return {

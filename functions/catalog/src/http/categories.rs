@@ -15,6 +15,7 @@ use crate::CatalogState;
 pub struct CategoryHttpBody {
     pub name: String,
     #[serde(default)]
+    #[schemars(extend("pattern" = "^[a-z0-9]+(-[a-z0-9]+)*$"), length(max = 96))]
     pub parent: Option<String>,
 }
 

@@ -66,7 +66,9 @@ pub struct ImageRefHttpBody {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductHttpBody {
+    #[schemars(extend("pattern" = "^[a-z0-9]+(-[a-z0-9]+)*$"), length(max = 96))]
     pub slug: String,
+    #[schemars(length(min = 1))]
     pub title: String,
     #[serde(default)]
     pub description: String,

@@ -43,6 +43,7 @@ pub struct ShippingZoneHttpBody {
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsHttpBody {
+    #[schemars(length(min = 1, max = 20))]
     pub currencies: Vec<String>,
     pub prices_include_tax: bool,
     #[serde(default)]
