@@ -1,7 +1,7 @@
 //! Faults: the store failing a call, timing out after a write landed, or throttling, and the
 //! payment provider failing or timing out after it acted, at every call position of checkout,
 //! webhook delivery, refund, cancel, the expiry sweep and the outbox relay. The client retries as
-//! API.md tells it to (the same `Idempotency-Key`; Stripe redelivers the same signed event; the
+//! docs/api.md tells it to (the same `Idempotency-Key`; Stripe redelivers the same signed event; the
 //! sweep runs again), and afterwards the books must balance:
 //!
 //! - stock per SKU: `on_hand = initial − sold + restocked by settled refunds`, `reserved` = the

@@ -4,7 +4,7 @@
 //! - Every refused token is a 401 on an admin route and on a route where a token is optional: a
 //!   bad token never degrades to an anonymous caller.
 //! - Every route of every function's `ROUTES` answers an intruder (no token, another customer's
-//!   token, the wrong cart or order token) with 401, 403 or 404 as API.md says: never 2xx on
+//!   token, the wrong cart or order token) with 401, 403 or 404 as docs/api.md says: never 2xx on
 //!   another customer's cart or order, never 5xx, and no error body carries their data.
 //! - Random JSON (structured mutations of a valid body and free-form values) and random query
 //!   strings: never a 5xx, and a 4xx is a problem document that changed nothing.
@@ -282,7 +282,7 @@ impl Intruder {
     }
 }
 
-/// The answers API.md allows an intruder on a route, by who may call it.
+/// The answers docs/api.md allows an intruder on a route, by who may call it.
 fn allowed(access: Access, intruder: Intruder) -> &'static [u16] {
     let jwt = intruder.has_jwt();
     match access {
@@ -812,7 +812,7 @@ fn fuzzed_bodies_never_get_a_5xx_or_change_anything_when_refused() {
         },
     );
     let checkout_body = |cart_id: &str| json!({"cart_id": cart_id, "email": "ada@example.com", "shipping_address": addr, "shipping_method": "standard"});
-    // Final 4xx answers of checkout and refunds are kept under their key for replays (API.md):
+    // Final 4xx answers of checkout and refunds are kept under their key for replays (docs/api.md):
     // the idempotency table is the one place a refusal writes to.
     fuzz(
         "POST /checkout",

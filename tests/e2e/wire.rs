@@ -145,7 +145,7 @@ fn hostile_bytes_on_the_wire_get_a_4xx_or_a_closed_connection_and_the_server_liv
         request
     };
     let many_headers: String = (0..500).map(|i| format!("X-H{i}: {i}\r\n")).collect();
-    // Each case: what it is, the bytes, and the statuses API.md (or HTTP) allows.
+    // Each case: what it is, the bytes, and the statuses docs/api.md (or HTTP) allows.
     let cases: Vec<(&str, Vec<u8>, Allowed)> = vec![
         (
             "a 1 MiB chunked body (no length to refuse up front)",

@@ -1,6 +1,6 @@
 //! Who is calling: bearer JWT verification and the [`Caller`] / [`Admin`] extractors.
 //!
-//! API Gateway may verify tokens too, but every function verifies them again (`API.md`): a
+//! API Gateway may verify tokens too, but every function verifies them again (`docs/api.md`): a
 //! function reachable by another path (a misconfigured route, `nanoshop serve`) must not trust
 //! a header it did not check. What is accepted, and nothing more:
 //!

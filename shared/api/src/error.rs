@@ -3,7 +3,7 @@
 //!
 //! Handlers map their domain errors into it (business cases to a 4xx with a stable `code`,
 //! everything else through [`ApiError::internal`]) and return [`Result<T>`]. The body shape is
-//! the one `API.md` promises; a 5xx never carries internal details.
+//! the one `docs/api.md` promises; a 5xx never carries internal details.
 
 use std::fmt;
 

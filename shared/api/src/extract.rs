@@ -1,5 +1,5 @@
 //! Extractors whose rejections are problem+json with stable codes, instead of axum's plain-text
-//! ones, plus the pieces of the list and concurrency conventions in `API.md`.
+//! ones, plus the pieces of the list and concurrency conventions in `docs/api.md`.
 //!
 //! | Rejection | Status | `code` |
 //! | --- | --- | --- |

@@ -1,6 +1,6 @@
 //! The layers every function wraps its router in, and the `/health` route every function serves.
 //!
-//! [`with_common_layers`] is what makes the cross-cutting parts of `API.md` true for every route
+//! [`with_common_layers`] is what makes the cross-cutting parts of `docs/api.md` true for every route
 //! at once: `X-Request-Id` on every response, problem+json for the errors axum and tower produce
 //! themselves (404, 405, 413, panics), and the 64 KiB body limit.
 
@@ -23,7 +23,7 @@ use tracing::Instrument;
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::extract::Json;
 
-/// Request bodies larger than this are refused with 413 `payload_too_large` (`API.md`).
+/// Request bodies larger than this are refused with 413 `payload_too_large` (`docs/api.md`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The longest client-supplied request id we adopt; longer ones are replaced, not truncated, so

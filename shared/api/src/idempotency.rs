@@ -35,7 +35,7 @@ use crate::error::ApiError;
 pub const HEADER: &str = "idempotency-key";
 /// The header on replayed responses.
 pub const REPLAYED: &str = "idempotent-replayed";
-/// Longest accepted key (API.md).
+/// Longest accepted key (docs/api.md).
 pub const MAX_KEY_LEN: usize = 255;
 /// How long a request holds its key before a retry may take over.
 pub const LEASE_SECS: i64 = 30;

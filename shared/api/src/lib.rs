@@ -1,5 +1,5 @@
 //! nanoshop's HTTP kit: everything a function needs between API Gateway (or a plain socket) and
-//! its handlers, so every function answers the REST contract in `API.md` the same way.
+//! its handlers, so every function answers the REST contract in `docs/api.md` the same way.
 //!
 //! - [`error`]: [`ApiError`], the one error type handlers return; it renders RFC 9457
 //!   `application/problem+json` and logs opaque 500s once, with their cause and the request id.

@@ -33,7 +33,7 @@ pub const PENDING: &str = "ORDERS#PENDING";
 pub const NEXT_ATTEMPT_AT: &str = "next_attempt_at";
 /// How many sweeps in a row failed to close a pending order (reset by any write of the order).
 pub const SWEEP_ATTEMPTS: &str = "sweep_attempts";
-/// How long an API idempotency record is kept: replays within 24 h answer the same (API.md).
+/// How long an API idempotency record is kept: replays within 24 h answer the same (docs/api.md).
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 /// How long a processed Stripe event id is remembered; Stripe retries for up to three days.
 pub const EVENT_TTL_SECS: i64 = 30 * 24 * 3600;
