@@ -55,6 +55,8 @@ fn security(access: Access) -> Value {
         Access::Anyone => json!([{}, {"bearer": []}]),
         Access::Customer | Access::Admin | Access::CustomerOrAdmin | Access::OwnerOrAdmin => json!([{"bearer": []}]),
         Access::CartTokenOrOwner => json!([{"cartToken": []}, {"bearer": []}]),
+        // One requirement object: both schemes at once.
+        Access::CustomerAndCartToken => json!([{"bearer": [], "cartToken": []}]),
         Access::OrderOwnerTokenOrAdmin => json!([{"orderToken": []}, {"bearer": []}]),
         Access::StripeSignature => json!([{"stripeSignature": []}]),
     }
@@ -64,9 +66,11 @@ fn security(access: Access) -> Value {
 fn access_errors(access: Access) -> &'static [(u16, &'static [&'static str])] {
     match access {
         Access::StripeSignature => &[],
-        Access::Anyone | Access::Customer | Access::CartTokenOrOwner | Access::OrderOwnerTokenOrAdmin => {
-            &[(401, &["unauthorized"])]
-        }
+        Access::Anyone
+        | Access::Customer
+        | Access::CartTokenOrOwner
+        | Access::CustomerAndCartToken
+        | Access::OrderOwnerTokenOrAdmin => &[(401, &["unauthorized"])],
         Access::Admin | Access::CustomerOrAdmin | Access::OwnerOrAdmin => {
             &[(401, &["unauthorized"]), (403, &["forbidden"])]
         }
@@ -397,7 +401,7 @@ fn rename_refs(schema: &mut Value, renamed: &BTreeMap<String, String>) {
 
 /// Every object schema that lists its properties admits no others, unless it says otherwise:
 /// a field the server starts sending (or stops accepting) without the document saying so is
-/// then a validation failure, not a silent drift.
+/// then a validation failure, not a silent drift. Every unsigned integer says its maximum.
 fn strict(schema: &mut Value) {
     match schema {
         Value::Object(map) => {
@@ -406,6 +410,20 @@ fn strict(schema: &mut Value) {
                 && !map.contains_key("unevaluatedProperties")
             {
                 map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            // schemars says `"format": "uint32", "minimum": 0` for a u32; the bound serde enforces
+            // is part of the contract too, or a larger count reads as valid and is refused.
+            let bound = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                Some("uint64") => Some(u64::MAX),
+                _ => None,
+            };
+            if let Some(bound) = bound
+                && !map.contains_key("maximum")
+            {
+                map.insert("maximum".into(), Value::from(bound));
             }
             for (key, value) in map.iter_mut() {
                 // `properties` maps names to schemas; a property named like a keyword is no keyword.

@@ -300,7 +300,11 @@ fn allowed(access: Access, intruder: Intruder) -> &'static [u16] {
         Access::Admin => &[401],
         // Other people's carts and orders do not exist for you.
         Access::CartTokenOrOwner | Access::OrderOwnerTokenOrAdmin | Access::OwnerOrAdmin => &[404],
-        // Claiming another's cart, or reading one's own (empty) cart.
+        // A claim needs both halves: a JWT and the guest cart's token, and a wrong token finds
+        // no cart.
+        Access::CustomerAndCartToken if matches!(intruder, Intruder::CustomerWithTokens) => &[404],
+        Access::CustomerAndCartToken => &[401],
+        // Reading one's own (empty) cart.
         Access::Customer if jwt => &[200, 404],
         Access::Customer => &[401],
         Access::CustomerOrAdmin if jwt => &[200],

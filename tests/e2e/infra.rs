@@ -1472,7 +1472,11 @@ fn check_one_parameter_name_per_position(seen: &mut BTreeMap<String, String>, pa
 fn needs_jwt(access: Access) -> bool {
     match access {
         Access::Anyone | Access::CartTokenOrOwner | Access::OrderOwnerTokenOrAdmin | Access::StripeSignature => false,
-        Access::Customer | Access::Admin | Access::CustomerOrAdmin | Access::OwnerOrAdmin => true,
+        Access::Customer
+        | Access::Admin
+        | Access::CustomerAndCartToken
+        | Access::CustomerOrAdmin
+        | Access::OwnerOrAdmin => true,
     }
 }
 

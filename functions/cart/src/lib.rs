@@ -139,7 +139,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/carts/{id}/claim",
-        access: Access::Customer,
+        access: Access::CustomerAndCartToken,
         summary: "Merge a guest cart into the customer's cart",
         body: None,
         query: &[],

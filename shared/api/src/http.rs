@@ -147,6 +147,8 @@ pub enum Access {
     Admin,
     /// The cart's `X-Cart-Token` (a guest cart) or its owner's JWT.
     CartTokenOrOwner,
+    /// A signed-in customer who also holds the cart's `X-Cart-Token`: both, as a claim needs.
+    CustomerAndCartToken,
     /// The order's `X-Order-Token`, its owner's JWT, or an admin.
     OrderOwnerTokenOrAdmin,
     /// A signed-in customer, who sees their own, or an admin, who sees all.
@@ -159,11 +161,12 @@ pub enum Access {
 
 impl Access {
     /// Every kind of caller, for tests that must cover them all.
-    pub const ALL: [Access; 8] = [
+    pub const ALL: [Access; 9] = [
         Access::Anyone,
         Access::Customer,
         Access::Admin,
         Access::CartTokenOrOwner,
+        Access::CustomerAndCartToken,
         Access::OrderOwnerTokenOrAdmin,
         Access::CustomerOrAdmin,
         Access::OwnerOrAdmin,
