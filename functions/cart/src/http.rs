@@ -245,7 +245,7 @@ pub struct ItemHttpBody {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCartHttpBody {
-    #[schemars(extend("pattern" = "^[A-Z]{3}$"))]
+    #[schemars(with = "nanoshop_domain::Currency")]
     pub currency: String,
     #[serde(default)]
     pub items: Vec<ItemHttpBody>,

@@ -4,17 +4,30 @@ use nanoshop_domain::address::{Address, UncheckedAddress};
 use nanoshop_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 
+/// A line of an address as the domain's validation admits it: no control character but tab and
+/// line feed (`char::is_control`: U+0000–U+001F, U+007F–U+009F).
+const LINE: &str = "^[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]*$";
+/// The same, and not blank: required fields are trimmed, then must not be empty.
+const FILLED_LINE: &str =
+    "^[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]*$";
+
 /// A postal address as clients send it (cart shipping, checkout).
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressHttpBody {
+    #[schemars(length(min = 1, max = 200), extend("pattern" = FILLED_LINE))]
     pub name: String,
+    #[schemars(length(min = 1, max = 200), extend("pattern" = FILLED_LINE))]
     pub line1: String,
     #[serde(default)]
+    #[schemars(length(max = 100), extend("pattern" = LINE))]
     pub line2: Option<String>,
+    #[schemars(length(min = 1, max = 100), extend("pattern" = FILLED_LINE))]
     pub city: String,
+    #[schemars(length(min = 1, max = 20), extend("pattern" = FILLED_LINE))]
     pub postal_code: String,
     #[serde(default)]
+    #[schemars(length(max = 100), extend("pattern" = LINE))]
     pub region: Option<String>,
     #[schemars(extend("pattern" = "^[A-Z]{2}$"))]
     pub country: String,

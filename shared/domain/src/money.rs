@@ -12,7 +12,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// A currency Stripe can charge in, with the number of minor-unit digits an amount carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency {
     code: [u8; 3],
@@ -189,6 +189,23 @@ impl Currency {
         CURRENCIES.iter().map(|(code, exponent)| {
             let b = code.as_bytes();
             Currency { code: [b[0], b[1], b[2]], exponent: *exponent }
+        })
+    }
+}
+
+/// The schema is the closed list of codes [`Currency::from_str`] accepts, not any three capital
+/// letters: a client (or a schema-driven tester) learns from it which codes exist at all.
+impl schemars::JsonSchema for Currency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Currency".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = CURRENCIES.iter().map(|(code, _)| *code).collect();
+        schemars::json_schema!({
+            "type": "string",
+            "description": "An upper-case ISO 4217 code Stripe charges in.",
+            "enum": codes,
         })
     }
 }

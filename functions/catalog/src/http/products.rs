@@ -42,11 +42,15 @@ pub struct OptionHttpBody {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantHttpBody {
+    /// As the domain's `Sku` parses it: a letter or digit, then up to 63 of those or `.`, `_`, `-`.
+    #[schemars(extend("pattern" = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))]
     pub sku: String,
     #[serde(default)]
     pub title: String,
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// At least one price: a variant nobody can be charged for is refused.
+    #[schemars(length(min = 1))]
     pub prices: Vec<MoneyHttpBody>,
     #[serde(default)]
     pub weight_grams: Option<u32>,

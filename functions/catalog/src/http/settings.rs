@@ -43,7 +43,7 @@ pub struct ShippingZoneHttpBody {
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsHttpBody {
-    #[schemars(length(min = 1, max = 20))]
+    #[schemars(length(min = 1, max = 20), with = "Vec<nanoshop_domain::Currency>")]
     pub currencies: Vec<String>,
     pub prices_include_tax: bool,
     #[serde(default)]
