@@ -427,6 +427,11 @@ fn strict(schema: &mut Value) {
             }
             for (key, value) in map.iter_mut() {
                 // `properties` maps names to schemas; a property named like a keyword is no keyword.
+                // A condition (`if`/`then`/`else`) constrains the properties its object lists
+                // and admits the rest: it stays open.
+                if matches!(key.as_str(), "if" | "then" | "else") {
+                    continue;
+                }
                 if key == "properties" {
                     value.as_object_mut().into_iter().flatten().for_each(|(_, v)| strict(v));
                 } else {

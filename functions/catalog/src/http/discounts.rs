@@ -20,6 +20,14 @@ use crate::repo::CatalogRepository;
 /// The editable fields of a discount: the body of `POST /discounts`, and what `PATCH` merges into.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+// What each kind needs, as `into_domain` checks it: a fixed discount at least one amount, a
+// percentage one its percentage.
+#[schemars(extend("allOf" = [
+    {"if": {"properties": {"kind": {"const": "fixed"}}},
+     "then": {"required": ["amounts"], "properties": {"amounts": {"minItems": 1}}}},
+    {"if": {"properties": {"kind": {"const": "percentage"}}},
+     "then": {"required": ["percentage"], "properties": {"percentage": {"type": "string"}}}},
+]))]
 pub struct DiscountHttpBody {
     /// 3–32 letters, digits, `-`, `_`; case-insensitive; cannot change after creation.
     #[schemars(extend("pattern" = "^[A-Za-z0-9_-]{3,32}$"))]
