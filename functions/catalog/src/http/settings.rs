@@ -14,6 +14,8 @@ use crate::CatalogState;
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxRateHttpBody {
+    /// Two upper-case letters, as `CountryCode` parses them.
+    #[schemars(extend("pattern" = "^[A-Z]{2}$"))]
     pub country: String,
     #[serde(default)]
     pub region: Option<String>,
@@ -35,7 +37,9 @@ pub struct ShippingMethodHttpBody {
 #[serde(deny_unknown_fields)]
 pub struct ShippingZoneHttpBody {
     pub name: String,
+    #[schemars(length(min = 1), extend("items" = {"type": "string", "pattern": "^[A-Z]{2}$"}))]
     pub countries: Vec<String>,
+    #[schemars(length(min = 1, max = 20))]
     pub methods: Vec<ShippingMethodHttpBody>,
 }
 
@@ -43,7 +47,7 @@ pub struct ShippingZoneHttpBody {
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsHttpBody {
-    #[schemars(length(min = 1, max = 20), with = "Vec<nanoshop_domain::Currency>")]
+    #[schemars(length(min = 1, max = 20), with = "Vec<nanoshop_domain::Currency>", extend("uniqueItems" = true))]
     pub currencies: Vec<String>,
     pub prices_include_tax: bool,
     #[serde(default)]
