@@ -124,6 +124,25 @@ fn order_token(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-order-token").and_then(|v| v.to_str().ok())
 }
 
+/// The order `id` for an action only the customer who placed it or an admin may take: 404 for a
+/// caller who may not see it, 403 for one who may see it but not act (a guest with its token).
+async fn load_for_owner_or_admin(
+    state: &OrdersState,
+    id: &str,
+    caller: &Caller,
+    headers: &HeaderMap,
+    action: &str,
+) -> Result<Order> {
+    let order = load(state, id).await?;
+    if !may_see(state, &order, caller, order_token(headers)).await {
+        return Err(not_found());
+    }
+    if !caller.is_admin() && !is_owner(&order, caller) {
+        return Err(ApiError::forbidden(format!("only the customer who placed the order, or an admin, may {action}")));
+    }
+    Ok(order)
+}
+
 /// 401 for a request with neither an order token nor a JWT: no order opens without one, so the
 /// answer is the same whether the order exists or not (and costs no read).
 fn require_credentials(caller: &Caller, headers: &HeaderMap) -> Result<()> {
@@ -215,15 +234,7 @@ pub async fn new_token(
 ) -> Result<Response> {
     require_credentials(&caller, &headers)?;
     for _ in 0..ATTEMPTS {
-        let order = load(&state, &id).await?;
-        if !may_see(&state, &order, &caller, order_token(&headers)).await {
-            return Err(not_found());
-        }
-        if !caller.is_admin() && !is_owner(&order, &caller) {
-            return Err(ApiError::forbidden(
-                "only the customer who placed the order, or an admin, may replace its token",
-            ));
-        }
+        let order = load_for_owner_or_admin(&state, &id, &caller, &headers, "replace its token").await?;
         let now = Utc::now();
         let next = order.with_new_token(now);
         match state.repo.save(&order, &next, None, Vec::new()).await {
@@ -251,13 +262,7 @@ pub async fn cancel(
 ) -> Result<Response> {
     require_credentials(&caller, &headers)?;
     for _ in 0..ATTEMPTS {
-        let order = load(&state, &id).await?;
-        if !may_see(&state, &order, &caller, order_token(&headers)).await {
-            return Err(not_found());
-        }
-        if !caller.is_admin() && !is_owner(&order, &caller) {
-            return Err(ApiError::forbidden("only the customer who placed the order, or an admin, may cancel it"));
-        }
+        let order = load_for_owner_or_admin(&state, &id, &caller, &headers, "cancel it").await?;
         let refund_id = format!("cancel-{}", order.id);
         let unsettled = order.refunds.iter().find(|r| r.id == refund_id && r.state == RefundState::Pending);
         if let Some(amount) = unsettled.map(|r| r.amount) {
