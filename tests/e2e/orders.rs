@@ -32,12 +32,8 @@ async fn post(t: &TestApp, path: &str, token: &str, headers: &[(&str, &str)], bo
     t.send(Method::POST, path, Some(token), headers, Some(body.to_string().into())).await
 }
 
-#[tokio::test]
-async fn customers_see_their_orders_guests_theirs_by_token_and_no_one_else_anything() {
-    let t = TestApp::new();
-    shop(&t, 1).await;
-    let (guest_order, token, _) = order(&t, 1, true).await;
-    // A customer's order: their cart, their JWT.
+/// A signed-in customer's order of one `P0`: their cart, their JWT, checkout under `key`.
+async fn customer_checkout(t: &TestApp, key: &str) -> Reply {
     let cart = t
         .json(
             Method::POST,
@@ -48,7 +44,16 @@ async fn customers_see_their_orders_guests_theirs_by_token_and_no_one_else_anyth
         .await;
     let body = json!({"cart_id": cart.body["id"], "email": "c@shop.example", "shipping_method": "standard",
                       "shipping_address": {"name": "C", "line1": "1 Rue", "city": "Paris", "postal_code": "75001", "country": "FR"}});
-    let mine = post(&t, "/checkout", &t.customer, &[("idempotency-key", "mine")], body).await;
+    post(t, "/checkout", &t.customer, &[("idempotency-key", key)], body).await
+}
+
+#[tokio::test]
+async fn customers_see_their_orders_guests_theirs_by_token_and_no_one_else_anything() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let (guest_order, token, _) = order(&t, 1, true).await;
+    // A customer's order: their cart, their JWT.
+    let mine = customer_checkout(&t, "mine").await;
     assert_eq!(mine.status, StatusCode::CREATED, "{}", mine.body);
     let mine_id = mine.body["order"]["id"].as_str().unwrap();
 
@@ -748,17 +753,7 @@ async fn a_fresh_order_token_revokes_every_earlier_one() {
 async fn the_owner_replaces_the_token_of_their_own_order() {
     let t = TestApp::new();
     shop(&t, 1).await;
-    let cart = t
-        .json(
-            Method::POST,
-            "/carts",
-            Some(&t.customer),
-            &json!({"currency": "EUR", "items": [{"sku": "P0", "quantity": 1}]}),
-        )
-        .await;
-    let body = json!({"cart_id": cart.body["id"], "email": "c@shop.example", "shipping_method": "standard",
-                      "shipping_address": {"name": "C", "line1": "1 Rue", "city": "Paris", "postal_code": "75001", "country": "FR"}});
-    let mine = post(&t, "/checkout", &t.customer, &[("idempotency-key", "own-token")], body).await;
+    let mine = customer_checkout(&t, "own-token").await;
     let (id, token) = (mine.body["order"]["id"].as_str().unwrap(), mine.body["order_token"].as_str().unwrap());
     let fresh = t.send(Method::POST, &format!("/orders/{id}/token"), Some(&t.customer), &[], None).await;
     assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.body);
