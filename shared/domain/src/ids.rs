@@ -4,7 +4,6 @@
 //! created later sort later, which is what "newest first" queries page over. Each kind of id is
 //! its own type, so a cart id can never be passed where a product id is meant.
 
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
 
@@ -45,10 +44,6 @@ macro_rules! prefixed_id {
             pub fn generate() -> Self {
                 Self(format!("{}_{}", $prefix, next_ulid()))
             }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
         }
 
         impl FromStr for $name {
@@ -65,24 +60,7 @@ macro_rules! prefixed_id {
             }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = InvalidId;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                s.parse()
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> Self {
-                id.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        crate::newtype::string_newtype!($name, InvalidId);
     };
 }
 

@@ -27,5 +27,7 @@ pub mod quote;
 pub mod settings;
 pub mod validation;
 
+mod newtype;
+
 pub use money::{Currency, Money, MoneyError};
 pub use validation::{FieldError, ValidationErrors};

@@ -2,7 +2,6 @@
 //! prices include tax, and shipping zones with their methods. One document per store.
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -37,24 +36,7 @@ impl FromStr for CountryCode {
     }
 }
 
-impl TryFrom<String> for CountryCode {
-    type Error = InvalidCountry;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
-
-impl From<CountryCode> for String {
-    fn from(c: CountryCode) -> Self {
-        c.0
-    }
-}
-
-impl fmt::Display for CountryCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::newtype::string_newtype!(CountryCode, InvalidCountry);
 
 /// A tax rate for a country, or for one region of it (which then wins over the country's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
