@@ -1,106 +1,20 @@
-//! The catalog's types: products with options and variants, per-currency prices, categories and
-//! stock levels. Every type here is valid by construction: the constructors check syntax, lengths
-//! and cross-field rules (variants agree with the product's options, one price per currency) and
-//! return every problem at once.
+//! Products: their options, variants, prices and images, valid by construction. The
+//! constructors check syntax, lengths and cross-field rules (variants agree with the product's
+//! options, one price per currency) and return every problem at once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::{
+    MAX_CATEGORIES_PER_PRODUCT, MAX_DESCRIPTION_LEN, MAX_OPTION_VALUES, MAX_OPTIONS, MAX_PRICE_AMOUNT, MAX_TAG_LEN,
+    MAX_TAGS, MAX_TITLE_LEN, MAX_VARIANTS, Sku, Slug,
+};
 use crate::ids::{ImageId, ProductId};
 use crate::money::{Currency, Money};
 use crate::validation::{ValidationErrors, text};
-
-pub const MAX_SLUG_LEN: usize = 96;
-pub const MAX_SKU_LEN: usize = 64;
-pub const MAX_TITLE_LEN: usize = 200;
-pub const MAX_DESCRIPTION_LEN: usize = 10_000;
-pub const MAX_TAGS: usize = 20;
-pub const MAX_TAG_LEN: usize = 40;
-pub const MAX_CATEGORIES_PER_PRODUCT: usize = 10;
-pub const MAX_OPTIONS: usize = 3;
-pub const MAX_OPTION_VALUES: usize = 50;
-/// 48 so that any product write fits one 100-write transaction even when every SKU changes:
-/// the product, two slug claims, 48 new SKU claims and 48 released ones.
-pub const MAX_VARIANTS: usize = 48;
-pub const MAX_IMAGES: usize = 20;
-/// Ten billion minor units (100 million EUR): a price above this is a typo, not a product.
-pub const MAX_PRICE_AMOUNT: i64 = 10_000_000_000;
-/// The most units of one SKU a store can hold; keeps every stock sum far from overflow.
-pub const MAX_STOCK: i64 = 1_000_000_000;
-
-/// A URL-safe name: lower-case ASCII letters and digits in groups joined by single hyphens.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(try_from = "String", into = "String")]
-pub struct Slug(String);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be 1–{MAX_SLUG_LEN} lower-case letters, digits and single hyphens, like `linen-shirt`")]
-pub struct InvalidSlug;
-
-impl FromStr for Slug {
-    type Err = InvalidSlug;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let ok = !s.is_empty()
-            && s.len() <= MAX_SLUG_LEN
-            && s.split('-')
-                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
-        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidSlug) }
-    }
-}
-
-/// A stock-keeping unit: starts with a letter or digit, then letters, digits, `.`, `_`, `-`.
-/// Case-sensitive and unique across the store.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(try_from = "String", into = "String")]
-pub struct Sku(String);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be 1–{MAX_SKU_LEN} characters: letters, digits, `.`, `_` or `-`, starting with a letter or digit")]
-pub struct InvalidSku;
-
-impl FromStr for Sku {
-    type Err = InvalidSku;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes = s.as_bytes();
-        let ok = !bytes.is_empty()
-            && bytes.len() <= MAX_SKU_LEN
-            && bytes[0].is_ascii_alphanumeric()
-            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidSku) }
-    }
-}
-
-macro_rules! string_newtype_impls {
-    ($name:ident, $err:ident) => {
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-        impl TryFrom<String> for $name {
-            type Error = $err;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                s.parse()
-            }
-        }
-        impl From<$name> for String {
-            fn from(v: $name) -> Self {
-                v.0
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-string_newtype_impls!(Slug, InvalidSlug);
-string_newtype_impls!(Sku, InvalidSku);
 
 /// Where a product is in its life. Only `active` products are listed and purchasable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema)]
@@ -467,130 +381,6 @@ fn check_variants(
     variants
 }
 
-/// What a cart and checkout need to know of a variant: its product's state and titles and its
-/// prices, copied from the product whenever it is written, so pricing reads one item per SKU.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct VariantSnapshot {
-    pub product_id: ProductId,
-    pub product_slug: Slug,
-    pub product_title: String,
-    pub status: ProductStatus,
-    pub variant_title: String,
-    pub prices: Vec<Money>,
-    /// The product's first image, as a storage key.
-    pub image_key: Option<String>,
-    pub weight_grams: Option<u32>,
-}
-
-impl VariantSnapshot {
-    /// The snapshots of every variant of `product`, by SKU.
-    pub fn of(product: &Product) -> Vec<(Sku, VariantSnapshot)> {
-        product
-            .variants
-            .iter()
-            .map(|v| {
-                let snapshot = VariantSnapshot {
-                    product_id: product.id.clone(),
-                    product_slug: product.slug.clone(),
-                    product_title: product.title.clone(),
-                    status: product.status,
-                    variant_title: v.title.clone(),
-                    prices: v.prices.clone(),
-                    image_key: product.images.first().map(|i| i.key.clone()),
-                    weight_grams: v.weight_grams,
-                };
-                (v.sku.clone(), snapshot)
-            })
-            .collect()
-    }
-
-    pub fn price_in(&self, currency: Currency) -> Option<Money> {
-        self.prices.iter().copied().find(|p| p.currency == currency)
-    }
-}
-
-/// A category; `parent` makes a tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Category {
-    pub slug: Slug,
-    pub name: String,
-    pub parent: Option<Slug>,
-    pub version: u64,
-}
-
-impl Category {
-    /// A category, checked against the existing ones: the parent must exist, and may be neither
-    /// the category itself nor one of its descendants (no cycles).
-    ///
-    /// # Errors
-    /// A bad name, an unknown parent, or a cycle.
-    pub fn new(
-        slug: Slug,
-        name: &str,
-        parent: Option<Slug>,
-        existing: &[Category],
-        version: u64,
-    ) -> Result<Self, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
-        text(&mut errors, "name", name, 1, 100);
-        if let Some(parent) = &parent {
-            let by_slug: BTreeMap<&Slug, &Category> = existing.iter().map(|c| (&c.slug, c)).collect();
-            if !by_slug.contains_key(parent) {
-                errors.add("parent", format!("there is no category `{parent}`"));
-            } else {
-                // Walk up from the parent; reaching `slug` means the new edge closes a cycle.
-                let mut at = Some(parent);
-                let mut steps = 0;
-                while let Some(s) = at {
-                    if *s == slug || steps > existing.len() {
-                        errors.add("parent", "a category cannot be its own ancestor");
-                        break;
-                    }
-                    at = by_slug.get(s).and_then(|c| c.parent.as_ref());
-                    steps += 1;
-                }
-            }
-        }
-        errors.into_result(Self { slug, name: name.trim().to_owned(), parent, version })
-    }
-}
-
-/// Stock of one SKU. `available = on_hand - reserved`; checkout reserves by moving units from
-/// available to reserved, so available never goes below zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct StockLevel {
-    pub on_hand: i64,
-    pub reserved: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StockError {
-    #[error("on_hand must be between 0 and {MAX_STOCK}")]
-    OutOfRange,
-    #[error("on_hand cannot be below the {reserved} units reserved by unpaid orders")]
-    BelowReserved { reserved: i64 },
-}
-
-impl StockLevel {
-    pub fn available(&self) -> i64 {
-        self.on_hand - self.reserved
-    }
-
-    /// This level with a new count of units on hand.
-    ///
-    /// # Errors
-    /// A count out of range, or one that would leave reserved units without stock.
-    pub fn with_on_hand(self, on_hand: i64) -> Result<Self, StockError> {
-        if !(0..=MAX_STOCK).contains(&on_hand) {
-            return Err(StockError::OutOfRange);
-        }
-        if on_hand < self.reserved {
-            return Err(StockError::BelowReserved { reserved: self.reserved });
-        }
-        Ok(Self { on_hand, ..self })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,22 +421,6 @@ mod tests {
         assert_eq!(p.version, 1);
         assert_eq!(p.variants[0].title, "S");
         assert_eq!(p.variants[1].price_in(Currency::USD), Some(Money::new(5400, Currency::USD)));
-    }
-
-    #[test]
-    fn slugs_and_skus_follow_their_syntax() {
-        for ok in ["a", "linen-shirt", "x1-2y"] {
-            assert!(ok.parse::<Slug>().is_ok(), "{ok}");
-        }
-        for bad in ["", "-a", "a-", "a--b", "Linen", "a b", "ä", &"a".repeat(97)] {
-            assert!(bad.parse::<Slug>().is_err(), "{bad}");
-        }
-        for ok in ["LS-S", "a.b_c-9", "1"] {
-            assert!(ok.parse::<Sku>().is_ok(), "{ok}");
-        }
-        for bad in ["", "-A", "A B", "A/B", &"A".repeat(65)] {
-            assert!(bad.parse::<Sku>().is_err(), "{bad}");
-        }
     }
 
     #[test]
@@ -701,26 +475,5 @@ mod tests {
         assert!(!p.matches_query("wool"));
         assert!(!p.matches_query("inen"));
         assert!(p.matches_query("  "));
-    }
-
-    #[test]
-    fn categories_refuse_unknown_parents_and_cycles() {
-        let slug = |s: &str| s.parse::<Slug>().expect("slug");
-        let a = Category::new(slug("a"), "A", None, &[], 1).expect("root");
-        let b = Category::new(slug("b"), "B", Some(slug("a")), std::slice::from_ref(&a), 1).expect("child");
-        let all = [a, b];
-        assert!(Category::new(slug("c"), "C", Some(slug("zzz")), &all, 1).is_err());
-        assert!(Category::new(slug("a"), "A", Some(slug("b")), &all, 2).is_err());
-        assert!(Category::new(slug("a"), "A", Some(slug("a")), &all, 2).is_err());
-        assert!(Category::new(slug("c"), "C", Some(slug("b")), &all, 1).is_ok());
-    }
-
-    #[test]
-    fn stock_cannot_drop_below_what_is_reserved() {
-        let level = StockLevel { on_hand: 10, reserved: 4 };
-        assert_eq!(level.available(), 6);
-        assert_eq!(level.with_on_hand(3), Err(StockError::BelowReserved { reserved: 4 }));
-        assert_eq!(level.with_on_hand(-1), Err(StockError::OutOfRange));
-        assert_eq!(level.with_on_hand(4).map(|l| l.available()), Ok(0));
     }
 }
