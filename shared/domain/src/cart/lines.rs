@@ -1,134 +1,10 @@
-//! A cart's lines and the limits on them: 1–99 units a line, at most the store's
-//! [`MaxUnitsPerSku`] (10 by default) of one SKU, one line per SKU, at most 50 lines, and how a
-//! guest cart merges into a customer's when they sign in.
-//!
-//! Lines hold SKUs and quantities only. Prices never live in a cart: it is priced from the
-//! catalog on every read by [`crate::pricing::price`], so a price change reaches every cart.
+//! A cart's lines: one per SKU, each within its limits, changed only into new values, and how a
+//! guest cart's lines merge into a customer's.
 
-use std::fmt;
-
-use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::address::Address;
+use super::{MAX_LINES, MaxUnitsPerSku, Quantity};
 use crate::catalog::Sku;
-use crate::discount::CodeAttempts;
-use crate::ids::CartId;
-use crate::money::Currency;
-
-/// The most units of one SKU a line holds.
-pub const MAX_QUANTITY: u32 = 99;
-/// The default of [`MaxUnitsPerSku`]. A household rarely buys more than ten of one thing at once,
-/// and shops that sell scarce stock commonly cap a SKU at a handful per order; ten keeps one
-/// anonymous cart from holding a whole SKU's stock through the payment window while every
-/// ordinary basket fits. A store selling in bulk raises it, up to [`MAX_QUANTITY`].
-pub const DEFAULT_MAX_UNITS_PER_SKU: u32 = 10;
-/// The most lines (distinct SKUs) a cart holds.
-pub const MAX_LINES: usize = 50;
-/// A guest cart expires this long after its last change.
-pub const GUEST_CART_LIFETIME: TimeDelta = TimeDelta::days(7);
-/// A customer's cart expires this long after its last change.
-pub const CUSTOMER_CART_LIFETIME: TimeDelta = TimeDelta::days(30);
-
-/// How many units of a SKU a line holds: 1 to [`MAX_QUANTITY`]. Serialised as a plain number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(try_from = "i64", into = "u32")]
-pub struct Quantity(u32);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a quantity is a whole number of units from 1 to {MAX_QUANTITY}, not {0}")]
-pub struct InvalidQuantity(pub i64);
-
-impl Quantity {
-    pub const MAX: Self = Self(MAX_QUANTITY);
-
-    pub fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl TryFrom<i64> for Quantity {
-    type Error = InvalidQuantity;
-
-    fn try_from(n: i64) -> Result<Self, Self::Error> {
-        u32::try_from(n).ok().filter(|q| (1..=MAX_QUANTITY).contains(q)).map(Self).ok_or(InvalidQuantity(n))
-    }
-}
-
-impl From<Quantity> for u32 {
-    fn from(q: Quantity) -> Self {
-        q.0
-    }
-}
-
-impl fmt::Display for Quantity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// How many units of one SKU a cart may hold, and so an order may reserve: the store's limit, 1 to
-/// [`MAX_QUANTITY`], [`DEFAULT_MAX_UNITS_PER_SKU`] unless the deployment says otherwise.
-///
-/// Unlike [`MAX_QUANTITY`], which is what a line can be at all, this is a policy a store may lower
-/// while carts exist: a stored line above it still loads (and checkout then refuses it), but no
-/// change may take a line above it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MaxUnitsPerSku(u32);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the most units of one SKU per order is a whole number from 1 to {MAX_QUANTITY}, not `{0}`")]
-pub struct InvalidMaxUnitsPerSku(pub String);
-
-impl MaxUnitsPerSku {
-    pub const DEFAULT: Self = Self(DEFAULT_MAX_UNITS_PER_SKU);
-    /// No limit beyond what a line can hold at all.
-    pub const NONE: Self = Self(MAX_QUANTITY);
-
-    pub fn get(self) -> u32 {
-        self.0
-    }
-
-    /// The lines of `lines` above this limit, in cart order.
-    pub fn exceeded_by<'a>(self, lines: &'a CartLines) -> impl Iterator<Item = &'a CartLine> + 'a {
-        lines.as_slice().iter().filter(move |l| l.quantity.0 > self.0)
-    }
-
-    fn check(self, sku: &Sku, quantity: u32) -> Result<(), CartError> {
-        if quantity > MAX_QUANTITY {
-            Err(CartError::QuantityTooLarge { max: MAX_QUANTITY })
-        } else if quantity > self.0 {
-            Err(CartError::OverUnitLimit { sku: sku.clone(), max: self.0 })
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl Default for MaxUnitsPerSku {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
-impl std::str::FromStr for MaxUnitsPerSku {
-    type Err = InvalidMaxUnitsPerSku;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_QUANTITY).contains(n))
-            .map(Self)
-            .ok_or_else(|| InvalidMaxUnitsPerSku(s.chars().take(20).collect()))
-    }
-}
-
-impl fmt::Display for MaxUnitsPerSku {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// One SKU in a cart and how many units of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -151,7 +27,7 @@ pub enum CartError {
 }
 
 /// The lines of a cart, in the order they were first added: one per SKU, at most
-/// [`MAX_LINES`], each within 1–[`MAX_QUANTITY`] units.
+/// [`MAX_LINES`], each within 1–[`MAX_QUANTITY`](super::MAX_QUANTITY) units.
 ///
 /// Every change returns a new value and leaves `self` untouched, so a refused change needs no
 /// undo. Deserialising re-adds each stored line, so a stored cart that breaks a limit is refused
@@ -187,7 +63,7 @@ impl CartLines {
     /// otherwise as a new last line.
     ///
     /// # Errors
-    /// [`CartError::QuantityTooLarge`] when the line would exceed [`MAX_QUANTITY`], else
+    /// [`CartError::QuantityTooLarge`] when the line would exceed [`MAX_QUANTITY`](super::MAX_QUANTITY), else
     /// [`CartError::OverUnitLimit`] when it would exceed `limit` (the sum is refused, not capped,
     /// so the shopper learns their click did not count in full); [`CartError::TooManyLines`] when
     /// a new line would exceed [`MAX_LINES`].
@@ -215,7 +91,7 @@ impl CartLines {
     /// its place.
     ///
     /// # Errors
-    /// [`CartError::QuantityTooLarge`] above [`MAX_QUANTITY`]; [`CartError::OverUnitLimit`] above
+    /// [`CartError::QuantityTooLarge`] above [`MAX_QUANTITY`](super::MAX_QUANTITY); [`CartError::OverUnitLimit`] above
     /// `limit` (also when the line is above it already, from before the limit was lowered: only
     /// a quantity within it is accepted); [`CartError::NotInCart`] when `sku` has no line (a new
     /// SKU is added with [`CartLines::add`]).
@@ -295,97 +171,12 @@ impl From<CartLines> for Vec<CartLine> {
     }
 }
 
-/// Where a cart is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CartStatus {
-    /// Open for changes.
-    Active,
-    /// Turned into an order; read-only.
-    CheckedOut,
-    /// A guest cart merged into a customer's cart by a claim; unusable, answers 404.
-    Merged,
-}
-
-/// A cart as stored: its identity, who may use it, its lines and the shopper's choices. Prices are
-/// never stored; every read prices the cart from the catalog again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Cart {
-    pub id: CartId,
-    pub currency: Currency,
-    pub customer_id: Option<String>,
-    /// SHA-256 of the guest token, hex; every cart has one, customers' too.
-    pub token_hash: String,
-    pub lines: CartLines,
-    /// The applied discount code, upper case.
-    pub discount_code: Option<String>,
-    pub shipping_address: Option<Address>,
-    pub shipping_method: Option<String>,
-    pub status: CartStatus,
-    /// For a merged guest cart: the customer cart it went into, so a repeated claim answers the same.
-    pub merged_into: Option<CartId>,
-    /// Discount codes tried on this cart that were unknown or did not apply, in the current
-    /// window; absent from carts stored before it existed.
-    #[serde(default, skip_serializing_if = "CodeAttempts::is_none")]
-    pub code_attempts: CodeAttempts,
-    pub version: u64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Cart {
-    pub fn new(currency: Currency, customer_id: Option<String>, token_hash: String, now: DateTime<Utc>) -> Self {
-        Self {
-            id: CartId::generate(),
-            currency,
-            customer_id,
-            token_hash,
-            lines: CartLines::default(),
-            discount_code: None,
-            shipping_address: None,
-            shipping_method: None,
-            status: CartStatus::Active,
-            merged_into: None,
-            code_attempts: CodeAttempts::default(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    /// Guest carts live 7 days, customer carts 30, from the last change.
-    pub fn expires_at(&self) -> DateTime<Utc> {
-        let lifetime = if self.customer_id.is_some() { CUSTOMER_CART_LIFETIME } else { GUEST_CART_LIFETIME };
-        self.updated_at + lifetime
-    }
-
-    /// This cart after a change made at `now`: the next version, its lifetime restarted.
-    #[must_use]
-    pub fn touched(mut self, now: DateTime<Utc>) -> Self {
-        self.version += 1;
-        self.updated_at = now;
-        self
-    }
-
-    /// This cart with one more failed discount-code attempt at `now`: the next version, so the
-    /// count is written on condition of the version read like any change, but its lifetime is not
-    /// restarted (guessing codes does not keep a cart alive).
-    #[must_use]
-    pub fn with_failed_code_attempt(mut self, now: DateTime<Utc>) -> Self {
-        self.code_attempts = self.code_attempts.failed_at(now);
-        self.version += 1;
-        self
-    }
-
-    pub fn skus(&self) -> impl Iterator<Item = &Sku> {
-        self.lines.as_slice().iter().map(|l| &l.sku)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use proptest::prelude::*;
+
+    use super::*;
+    use crate::cart::MAX_QUANTITY;
 
     const NONE: MaxUnitsPerSku = MaxUnitsPerSku::NONE;
 
@@ -408,26 +199,6 @@ mod tests {
 
     fn contents(lines: &CartLines) -> Vec<(String, u32)> {
         lines.as_slice().iter().map(|l| (l.sku.to_string(), l.quantity.get())).collect()
-    }
-
-    #[test]
-    fn quantities_are_one_to_ninety_nine() {
-        for ok in [1u32, 2, 99] {
-            assert_eq!(Quantity::try_from(i64::from(ok)).map(u32::from), Ok(ok));
-        }
-        for bad in [0, -1, 100, i64::MAX, i64::MIN] {
-            assert_eq!(Quantity::try_from(bad), Err(InvalidQuantity(bad)));
-        }
-        assert_eq!(InvalidQuantity(0).to_string(), "a quantity is a whole number of units from 1 to 99, not 0");
-    }
-
-    #[test]
-    fn quantities_serialise_as_plain_numbers_and_are_checked_on_the_way_in() {
-        assert_eq!(serde_json::to_value(qty(3)).expect("serialises"), serde_json::json!(3));
-        assert_eq!(serde_json::from_str::<Quantity>("99").ok(), Some(qty(99)));
-        for bad in ["0", "100", "-1", "1.5", "\"2\""] {
-            assert!(serde_json::from_str::<Quantity>(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
@@ -512,17 +283,6 @@ mod tests {
                 ("D".into(), 1),
             ]
         );
-    }
-
-    #[test]
-    fn the_stores_limit_per_sku_is_one_to_ninety_nine_and_ten_by_default() {
-        assert_eq!(MaxUnitsPerSku::default().get(), 10);
-        for (text, ok) in [("1", Some(1)), (" 10 ", Some(10)), ("99", Some(99))] {
-            assert_eq!(text.parse::<MaxUnitsPerSku>().map(MaxUnitsPerSku::get).ok(), ok, "{text}");
-        }
-        for bad in ["0", "100", "-1", "", "ten", "1.5", "4294967296"] {
-            assert_eq!(bad.parse::<MaxUnitsPerSku>(), Err(InvalidMaxUnitsPerSku(bad.into())), "{bad}");
-        }
     }
 
     #[test]
