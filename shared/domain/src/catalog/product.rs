@@ -164,22 +164,8 @@ impl Product {
     /// # Errors
     /// Every field that breaks a rule, by name.
     pub fn revise(&self, input: UncheckedProduct, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
-        let c = check_product(input)?;
-        Ok(Self {
-            id: self.id.clone(),
-            slug: c.slug,
-            title: c.title,
-            description: c.description,
-            status: c.status,
-            categories: c.categories,
-            tags: c.tags,
-            images: self.images.clone(),
-            options: c.options,
-            variants: c.variants,
-            version: self.version + 1,
-            created_at: self.created_at,
-            updated_at: now,
-        })
+        let fresh = Self::create(self.id.clone(), input, now)?;
+        Ok(Self { images: self.images.clone(), version: self.version + 1, created_at: self.created_at, ..fresh })
     }
 
     /// The editable fields, as a client would send them back.
@@ -421,6 +407,22 @@ mod tests {
         assert_eq!(p.version, 1);
         assert_eq!(p.variants[0].title, "S");
         assert_eq!(p.variants[1].price_in(Currency::USD), Some(Money::new(5400, Currency::USD)));
+    }
+
+    #[test]
+    fn revising_keeps_identity_images_and_creation_and_bumps_the_version() {
+        let created = Utc::now();
+        let mut p = Product::create(ProductId::generate(), shirt(), created).expect("valid");
+        p.images.push(Image { id: ImageId::generate(), key: "products/a.jpg".into(), alt: None });
+        let mut input = p.to_unchecked();
+        input.title = "Linen shirt, washed".into();
+        let later = created + chrono::TimeDelta::minutes(5);
+        let revised = p.revise(input, later).expect("valid");
+        assert_eq!((&revised.id, &revised.images, revised.version), (&p.id, &p.images, 2));
+        assert_eq!((revised.created_at, revised.updated_at), (created, later));
+        assert_eq!(revised.title, "Linen shirt, washed");
+        let broken = UncheckedProduct { slug: "Bad Slug".into(), ..p.to_unchecked() };
+        assert!(p.revise(broken, later).is_err());
     }
 
     #[test]

@@ -151,22 +151,8 @@ impl Discount {
     /// # Errors
     /// As [`Discount::create`].
     pub fn revise(&self, input: UncheckedDiscount, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
-        let c = check_discount(input)?;
-        Ok(Self {
-            id: self.id.clone(),
-            code: c.code,
-            kind: c.kind,
-            min_subtotal: c.min_subtotal,
-            starts_at: c.starts_at,
-            ends_at: c.ends_at,
-            usage_limit: c.usage_limit,
-            once_per_customer: c.once_per_customer,
-            times_used: self.times_used,
-            active: c.active,
-            version: self.version + 1,
-            created_at: self.created_at,
-            updated_at: now,
-        })
+        let fresh = Self::create(self.id.clone(), input, now)?;
+        Ok(Self { times_used: self.times_used, version: self.version + 1, created_at: self.created_at, ..fresh })
     }
 
     /// The editable fields, as an admin would send them back; what a partial update starts from.
