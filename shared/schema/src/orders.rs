@@ -121,7 +121,7 @@ pub fn defer_sweep(order: &Order, retry: SweepRetry) -> nanoshop_store::Update {
 
 /// The listings an order appears in.
 fn listings(order: &Order) -> Vec<String> {
-    let mut all = vec!["ORDERS#ALL".to_owned(), format!("ORDERS#EMAIL#{}", order.email), status_listing(order.status)];
+    let mut all = vec![ALL_LISTING.to_owned(), email_listing(&order.email), status_listing(order.status)];
     if let Some(customer) = &order.customer_id {
         all.push(customer_listing(customer));
     }
