@@ -6,13 +6,16 @@ use chrono::{TimeDelta, Utc};
 use nanoshop_domain::Money;
 use nanoshop_domain::address::{Address, UncheckedAddress};
 use nanoshop_domain::catalog::{ProductStatus, Sku, VariantSnapshot};
-use nanoshop_domain::ids::{OrderId, ProductId};
+use nanoshop_domain::discount::{Discount, DiscountKind};
+use nanoshop_domain::ids::{DiscountId, OrderId, ProductId};
 use nanoshop_domain::money::Currency;
 use nanoshop_domain::order::{
     ChosenShipping, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentStatus, StockState,
 };
 use nanoshop_domain::settings::StoreSettings;
-use nanoshop_schema::catalog::{AVAILABLE, ON_HAND, PRODUCT_ID, RESERVED, settings_key, stock_key, variant_key};
+use nanoshop_schema::catalog::{
+    AVAILABLE, ON_HAND, PRODUCT_ID, RESERVED, discount_key, settings_key, stock_key, variant_key,
+};
 use nanoshop_schema::orders::{ORDER_ID, intent_key, order_writes};
 use nanoshop_schema::{DOC, encode};
 use nanoshop_store::port::VERSION;
@@ -73,6 +76,29 @@ pub async fn ship_to_germany(store: &dyn Store) {
     }))
     .unwrap();
     let item = Item::new(&settings_key()).with(VERSION, 1).with(DOC, encode(&settings).unwrap());
+    store.put(Table::Catalog, item, None).await.unwrap();
+}
+
+/// An active discount code taking `percentage` (`"0.10"`) off, without limits: what the catalog's
+/// `POST /discounts` stores, where the cart and checkout look codes up.
+pub async fn discount(store: &dyn Store, code: &str, percentage: &str) {
+    let now = Utc::now();
+    let discount = Discount {
+        id: DiscountId::generate(),
+        code: code.to_owned().try_into().unwrap(),
+        kind: DiscountKind::Percentage(percentage.parse().unwrap()),
+        min_subtotal: Vec::new(),
+        starts_at: None,
+        ends_at: None,
+        usage_limit: None,
+        once_per_customer: false,
+        times_used: 0,
+        active: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let item = Item::new(&discount_key(discount.code.as_str())).with(VERSION, 1).with(DOC, encode(&discount).unwrap());
     store.put(Table::Catalog, item, None).await.unwrap();
 }
 
