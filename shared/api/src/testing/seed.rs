@@ -10,7 +10,8 @@ use nanoshop_domain::discount::{Discount, DiscountKind};
 use nanoshop_domain::ids::{DiscountId, OrderId, ProductId};
 use nanoshop_domain::money::Currency;
 use nanoshop_domain::order::{
-    ChosenShipping, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentStatus, StockState,
+    ChosenShipping, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentEvent,
+    PaymentOutcome, PaymentStatus, StockMove, StockState,
 };
 use nanoshop_domain::settings::StoreSettings;
 use nanoshop_schema::catalog::{
@@ -201,6 +202,31 @@ impl PendingOrder<'_> {
         store.put(Table::Catalog, item, None).await.unwrap();
         order
     }
+}
+
+/// `order` paid in full, as the payments webhook leaves it: the order `paid` and its reserved
+/// units sold, in one transaction.
+pub async fn paid(store: &dyn Store, order: &Order) -> Order {
+    let event = PaymentEvent::Succeeded { amount: order.totals.total };
+    let PaymentOutcome::Next { order: next, stock: Some(StockMove::Commit) } =
+        order.on_payment(&event, Utc::now()).unwrap()
+    else {
+        panic!("only an order waiting for its payment can be paid");
+    };
+    let mut writes = order_writes(Some(order), &next).unwrap();
+    for line in &order.lines {
+        let quantity = i64::from(line.quantity);
+        let (on_hand, reserved, available) = stock(store, line.sku.as_str()).await;
+        let item = Item::new(&stock_key(&line.sku))
+            .with("sku", line.sku.as_str())
+            .with(ON_HAND, on_hand - quantity)
+            .with(RESERVED, reserved - quantity)
+            .with(AVAILABLE, available)
+            .with(VERSION, 3);
+        writes.push(Write::Put { table: Table::Catalog, item, condition: None });
+    }
+    store.transact(writes).await.unwrap();
+    *next
 }
 
 /// An order as stored.
