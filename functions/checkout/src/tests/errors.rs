@@ -60,9 +60,10 @@ struct Down {
 
 impl Down {
     fn error(&self) -> PaymentError {
-        match self.configured {
-            true => PaymentError::Unavailable("connection refused".into()),
-            false => PaymentError::Unavailable(Box::new(NotConfigured("STRIPE_SECRET_KEY"))),
+        if self.configured {
+            PaymentError::Unavailable("connection refused".into())
+        } else {
+            PaymentError::Unavailable(Box::new(NotConfigured("STRIPE_SECRET_KEY")))
         }
     }
 }

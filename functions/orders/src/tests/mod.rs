@@ -55,18 +55,12 @@ impl Shop {
     /// An order of 2 × `P0` as checkout leaves it, placed by `customer` (a guest without), with
     /// its PaymentIntent at the simulator.
     async fn pending(&self, customer: Option<&str>) -> Order {
-        let pending = seed::PendingOrder {
-            id: OrderId::generate(),
-            customer,
-            email: "ada@example.com",
-            sku: "P0",
-            quantity: 2,
-            intent_id: "",
-        };
+        let pending =
+            seed::PendingOrder { id: OrderId::generate(), customer, email: "ada@example.com", sku: "P0", quantity: 2 };
         let request =
             CreateIntent { order_id: pending.id.clone(), amount: pending.total(), email: pending.email.into() };
         let intent = self.simulator.create_intent(&request).await.unwrap().id;
-        seed::PendingOrder { intent_id: &intent, ..pending }.store(self.store.as_ref()).await
+        pending.store(self.store.as_ref(), &intent).await
     }
 
     /// [`Shop::pending`], paid by card, as the payments webhook leaves it.

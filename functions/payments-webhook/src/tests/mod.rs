@@ -51,11 +51,10 @@ async fn shop_with_secret(secret: &str) -> Shop {
         email: "ada@example.com",
         sku: "P0",
         quantity: 2,
-        intent_id: "",
     };
     let request = CreateIntent { order_id: pending.id.clone(), amount: pending.total(), email: pending.email.into() };
     let intent = simulator.create_intent(&request).await.unwrap().id;
-    let order = seed::PendingOrder { intent_id: &intent, ..pending }.store(store.as_ref()).await.id;
+    let order = pending.store(store.as_ref(), &intent).await.id;
     let routes =
         router(WebhookDeps { store: store.clone(), payments: simulator.clone(), secret: Secret::fixed(secret) });
     Shop { app: with_common_layers(routes.clone()), routes, store, simulator, order, intent }

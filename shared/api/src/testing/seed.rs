@@ -104,8 +104,8 @@ pub async fn discount(store: &dyn Store, code: &str, percentage: &str) {
 }
 
 /// An order as checkout leaves it (stock reserved, waiting for payment): `id`, for `email`, owned
-/// by `customer` when given, of `quantity` units of `sku` at [`UNIT_PRICE`] each, paid through the
-/// PaymentIntent `intent_id` (which the test creates for `id` at its payment processor first).
+/// by `customer` when given, of `quantity` units of `sku` at [`UNIT_PRICE`] each. The test creates
+/// its PaymentIntent for `id` and [`PendingOrder::total`] at its payment processor, then stores it.
 #[derive(Debug, Clone)]
 pub struct PendingOrder<'a> {
     pub id: OrderId,
@@ -113,7 +113,6 @@ pub struct PendingOrder<'a> {
     pub email: &'a str,
     pub sku: &'a str,
     pub quantity: u32,
-    pub intent_id: &'a str,
 }
 
 /// What each unit of a [`PendingOrder`] costs, in EUR minor units.
@@ -125,9 +124,10 @@ impl PendingOrder<'_> {
         eur(UNIT_PRICE * i64::from(self.quantity))
     }
 
-    /// Stores the order with its listings and the intent's pointer to it, and reserves its units
-    /// of stock (the SKU's stock item must exist: [`variant`]).
-    pub async fn store(&self, store: &dyn Store) -> Order {
+    /// Stores the order, paid through the PaymentIntent `intent_id`, with its listings and the
+    /// intent's pointer to it, and reserves its units of stock (the SKU's stock item must exist:
+    /// [`variant`]).
+    pub async fn store(&self, store: &dyn Store, intent_id: &str) -> Order {
         let now = Utc::now();
         let (unit, total) = (UNIT_PRICE, self.total().amount);
         let order = Order {
@@ -169,8 +169,8 @@ impl PendingOrder<'_> {
             discount_code: None,
             payment: Payment {
                 provider: "stripe".into(),
-                payment_intent_id: Some(self.intent_id.into()),
-                client_secret: Some(format!("{}_secret", self.intent_id)),
+                payment_intent_id: Some(intent_id.into()),
+                client_secret: Some(format!("{intent_id}_secret")),
                 publishable_key: Some("pk_test".into()),
             },
             fulfillments: Vec::new(),
@@ -187,7 +187,7 @@ impl PendingOrder<'_> {
         let mut writes = order_writes(None, &order).unwrap();
         writes.push(Write::Put {
             table: Table::Orders,
-            item: Item::new(&intent_key(self.intent_id)).with(ORDER_ID, order.id.as_str()),
+            item: Item::new(&intent_key(intent_id)).with(ORDER_ID, order.id.as_str()),
             condition: None,
         });
         store.transact(writes).await.unwrap();
