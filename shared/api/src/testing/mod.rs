@@ -197,8 +197,8 @@ impl Reply {
         }
     }
 
-    /// [`Reply::assert_problem`] for 422 `validation_failed` (or `code`), and that `field` is among
-    /// the fields it names.
+    /// [`Reply::assert_problem`] for a 422 of `code` (`validation_failed`, `invalid_address`...),
+    /// and that `field` is among the fields its `errors` name.
     #[track_caller]
     pub fn assert_field_error(&self, code: &str, field: &str) {
         self.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, code);
