@@ -9,6 +9,8 @@
 pub mod config;
 pub mod http;
 pub mod repo;
+#[cfg(test)]
+mod tests;
 pub mod view;
 
 use std::sync::Arc;

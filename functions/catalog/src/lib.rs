@@ -11,6 +11,8 @@ pub mod config;
 pub mod http;
 pub mod images;
 pub mod repo;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

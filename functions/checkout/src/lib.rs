@@ -8,6 +8,8 @@
 pub mod config;
 pub mod http;
 pub mod repo;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

@@ -13,6 +13,8 @@ pub mod events;
 pub mod expiry;
 pub mod http;
 pub mod repo;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

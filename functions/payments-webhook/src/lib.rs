@@ -9,6 +9,8 @@
 pub mod apply;
 pub mod config;
 pub mod http;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

@@ -17,6 +17,7 @@
 //! - [`idempotency`]: `Idempotency-Key` records with leases, replays and takeovers.
 //! - [`metrics`]: business counts ([`Metric`]) as CloudWatch embedded-metric lines in Lambda.
 //! - [`run`](mod@run): [`run()`] serves a router on Lambda or on a TCP port; [`init_tracing`].
+//! - `testing` (feature `testing`): what each function crate's own router tests share.
 //!
 //! A request flows: request-id middleware (sets [`request_id()`] for the rest of the request) →
 //! span → panic catcher → body limit → router → extractors → handler → `ApiError` or a response.
@@ -36,6 +37,8 @@ pub mod metrics;
 pub mod run;
 pub mod secrets;
 pub mod serve;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use auth::{Admin, AuthConfig, AuthError, Caller, Verifier};
 pub use cursor::CursorCodec;
