@@ -20,7 +20,8 @@ MOTO_VERSION=5.2.5
 SEAWEEDFS_VERSION=4.48
 LOCALSTRIPE_VERSION=1.15.10
 # Infrastructure tools, in the same venv (see install_tools): template checks in `make test`,
-# `make lambdas` and `make deploy`. aws-sam-cli pins boto3 (1.43.108); moto 5.2.5 works with it.
+# `make lambdas` and `make deploy`. aws-sam-cli pins boto3 (1.43.108); moto 5.2.5 works with it. It
+# also pins aws-sam-translator (SAM's transform), which scripts/deployment.py runs for the tests.
 CFN_LINT_VERSION=1.58.0
 SAM_CLI_VERSION=1.170.0
 CARGO_LAMBDA_VERSION=1.9.2    # brings zig, for cross-linking Lambda binaries
