@@ -1,6 +1,13 @@
 //! The deployment, proven offline as far as real tools allow: `infra/template.yaml` transformed
 //! by AWS's SAM translator and its conditions evaluated for every parameter set that changes
-//! what it creates ([`stack`]), and the resources that leaves checked ([`transformed`]).
+//! what it creates ([`stack`]), and the resources that leaves checked ([`transformed`]); the
+//! stack created on the local services ([`provision`], [`aws`]) and every function binary
+//! started on it as deployed, under the Lambda runtime and in a container ([`functions`],
+//! [`started`]).
 
+mod aws;
+mod functions;
+mod provision;
 mod stack;
+mod started;
 mod transformed;
