@@ -1,5 +1,5 @@
 //! The local AWS services, called with their JSON protocols: DynamoDB Local (tables and their
-//! streams) and moto (Secrets Manager, EventBridge, SQS). Neither checks signatures, but both
+//! streams) and moto (Secrets Manager, EventBridge, SQS, Cognito). Neither checks signatures, but both
 //! read the credential scope of the `Authorization` header (DynamoDB Local keeps one database per
 //! access key and region; moto picks the service and region from it), so each call carries one
 //! for the test credentials and [`REGION`], the region the functions are given too.
@@ -67,6 +67,17 @@ impl LocalAws {
 
     pub(crate) async fn sqs(&self, action: &str, body: Value) -> Value {
         self.call(&self.moto, "sqs", &format!("AmazonSQS.{action}"), "1.0", body).await
+    }
+
+    pub(crate) async fn cognito(&self, action: &str, body: Value) -> Value {
+        let target = format!("AWSCognitoIdentityProviderService.{action}");
+        self.call(&self.moto, "cognito-idp", &target, "1.1", body).await
+    }
+
+    pub(crate) async fn get(&self, url: &str) -> String {
+        let response = self.http.get(url).send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert!(response.status().is_success(), "{url}: {}", response.status());
+        response.text().await.unwrap()
     }
 
     async fn call(&self, endpoint: &str, service: &str, target: &str, version: &str, body: Value) -> Value {

@@ -4,13 +4,15 @@
 //! stack created on the local services ([`provision`], [`aws`]) and every function binary
 //! started on it as deployed, under the Lambda runtime and in a container ([`functions`],
 //! [`started`]); the order-event path from the orders table's stream through the template's
-//! filter ([`filter`]) and the relay to the bus and a subscriber's queue ([`events`]).
+//! filter ([`filter`]) and the relay to the bus and a subscriber's queue ([`events`]); sign-in with Cognito on moto, its tokens verified against the pool's
+//! published keys ([`sign_in`]).
 
 mod aws;
 mod events;
 mod filter;
 mod functions;
 mod provision;
+mod sign_in;
 mod stack;
 mod started;
 mod transformed;

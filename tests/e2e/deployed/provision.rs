@@ -35,13 +35,20 @@ pub(crate) struct Deployed<'a> {
 }
 
 impl<'a> Deployed<'a> {
+    /// The stack with the test issuer ([`Deployed::token`] signs its tokens).
     pub(crate) async fn provision(stack: &'a Stack, aws: LocalAws) -> Self {
+        Self::provision_with(stack, aws, BTreeMap::new()).await
+    }
+
+    /// The stack with `parameters` set over the stack's own (another issuer, say).
+    pub(crate) async fn provision_with(stack: &'a Stack, aws: LocalAws, overrides: BTreeMap<String, Value>) -> Self {
         let run = format!("deployed-{:08x}", rand::random::<u32>());
         let mut parameters = stack.parameters.clone();
         // The values CloudFormation reads elsewhere: the SSM parameter's JWKS document, and this
         // run's own Stripe secret.
         parameters.insert("AuthJwks".into(), json!(ISSUER_JWKS));
         parameters.insert("StripeSecretId".into(), json!(format!("{run}/stripe")));
+        parameters.extend(overrides);
         let stripe = json!({
             "secret_key": format!("sk_test_{}", random_text(24)),
             "publishable_key": format!("pk_test_{}", random_text(24)),

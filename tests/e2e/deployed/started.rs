@@ -26,7 +26,12 @@ pub(crate) struct Started<'a> {
 
 impl<'a> Started<'a> {
     pub(crate) async fn start(aws: LocalAws, mode: Mode) -> Started<'static> {
-        let deployed = Deployed::provision(as_written(), aws).await;
+        Self::start_with(aws, mode, BTreeMap::new()).await
+    }
+
+    /// [`Started::start`] with `parameters` set over the stack's own.
+    pub(crate) async fn start_with(aws: LocalAws, mode: Mode, parameters: BTreeMap<String, Value>) -> Started<'static> {
+        let deployed = Deployed::provision_with(as_written(), aws, parameters).await;
         let mut functions = BTreeMap::new();
         for id in deployed.functions() {
             let bin = deployed.binary_of(&id);
