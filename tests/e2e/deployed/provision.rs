@@ -35,12 +35,8 @@ pub(crate) struct Deployed<'a> {
 }
 
 impl<'a> Deployed<'a> {
-    /// The stack with the test issuer ([`Deployed::token`] signs its tokens).
-    pub(crate) async fn provision(stack: &'a Stack, aws: LocalAws) -> Self {
-        Self::provision_with(stack, aws, BTreeMap::new()).await
-    }
-
-    /// The stack with `parameters` set over the stack's own (another issuer, say).
+    /// The stack with `overrides` set over the stack's own parameters (another issuer, say);
+    /// without, its issuer is the test one whose tokens [`Deployed::token`] signs.
     pub(crate) async fn provision_with(stack: &'a Stack, aws: LocalAws, overrides: BTreeMap<String, Value>) -> Self {
         let run = format!("deployed-{:08x}", rand::random::<u32>());
         let mut parameters = stack.parameters.clone();
