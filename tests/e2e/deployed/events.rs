@@ -110,7 +110,7 @@ fn documented_schema() -> BTreeMap<String, (Value, Option<Vec<String>>)> {
     fields
 }
 
-/// `detail` against the documented schema; `None` when it conforms.
+/// What in `detail` breaks the documented schema (nothing when it conforms).
 fn schema_errors(detail: &Value, schema: &BTreeMap<String, (Value, Option<Vec<String>>)>) -> Vec<String> {
     let mut errors = Vec::new();
     let object = detail.as_object().cloned().unwrap_or_default();

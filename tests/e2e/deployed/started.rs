@@ -19,18 +19,18 @@ use super::provision::Deployed;
 use super::stack::{as_written, stacks};
 
 /// The functions of the stack as written, started in `mode`, by binary name.
-pub(crate) struct Started<'a> {
-    pub(crate) deployed: Deployed<'a>,
+pub(crate) struct Started {
+    pub(crate) deployed: Deployed<'static>,
     pub(crate) functions: BTreeMap<String, Running>,
 }
 
-impl<'a> Started<'a> {
-    pub(crate) async fn start(aws: LocalAws, mode: Mode) -> Started<'static> {
+impl Started {
+    pub(crate) async fn start(aws: LocalAws, mode: Mode) -> Self {
         Self::start_with(aws, mode, BTreeMap::new()).await
     }
 
     /// [`Started::start`] with `parameters` set over the stack's own.
-    pub(crate) async fn start_with(aws: LocalAws, mode: Mode, parameters: BTreeMap<String, Value>) -> Started<'static> {
+    pub(crate) async fn start_with(aws: LocalAws, mode: Mode, parameters: BTreeMap<String, Value>) -> Self {
         let deployed = Deployed::provision_with(as_written(), aws, parameters).await;
         let mut functions = BTreeMap::new();
         for id in deployed.functions() {
@@ -44,7 +44,7 @@ impl<'a> Started<'a> {
                 functions.insert(bin, Running::start(&deployed, &id, mode).await);
             }
         }
-        Started { deployed, functions }
+        Self { deployed, functions }
     }
 
     pub(crate) fn function(&mut self, bin: &str) -> &mut Running {
