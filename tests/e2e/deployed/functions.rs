@@ -220,6 +220,15 @@ impl Running {
     }
 }
 
+impl Drop for Running {
+    /// The log is kept when the test fails, for its message; removed otherwise.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
+
 async fn exited(child: &mut KillOnDrop) {
     while child.0.try_wait().unwrap().is_none() {
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -4,9 +4,9 @@
 //! after the transform: resources whose `Condition` is false are not created, `Fn::If` takes its
 //! branch, `AWS::NoValue` removes the property it stands for.
 //!
-//! The transform costs a Python start and about 0.1 s a set: its output is cached in the temporary
-//! directory under a hash of the template, the script and the parameter sets, so that only a
-//! changed template is transformed again.
+//! The transform takes seconds (a Python start, then each set): its output is cached in the
+//! temporary directory under a hash of the template, the script and the parameter sets, so that
+//! only a changed template is transformed again.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
