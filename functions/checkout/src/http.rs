@@ -24,6 +24,7 @@ use nanoshop_api::idempotency::{self, Begin, Guard};
 use nanoshop_api::{ApiError, Caller, Json, Result};
 use nanoshop_domain::address::Address;
 use nanoshop_domain::cart::{Cart, CartStatus, MaxUnitsPerSku};
+use nanoshop_domain::email::Email;
 use nanoshop_domain::ids::{CartId, OrderId};
 use nanoshop_domain::order::{
     ChosenShipping, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentStatus, StockState,
@@ -42,7 +43,6 @@ const ROUTE: &str = "POST /checkout";
 /// Attempts of a checkout whose transaction lost a race it can win on a second try (the cart or a
 /// limited discount code changed between read and write).
 const ATTEMPTS: usize = 3;
-pub const MAX_EMAIL_LEN: usize = 254;
 
 impl From<RepoError> for ApiError {
     fn from(e: RepoError) -> Self {
@@ -80,7 +80,7 @@ pub struct CheckoutHttpResponse<'a> {
 /// A checked checkout request.
 struct CheckoutCommand {
     cart_id: CartId,
-    email: String,
+    email: Email,
     address: Address,
     method: String,
 }
@@ -94,17 +94,12 @@ impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
 
     fn try_from(body: CheckoutHttpRequest) -> Result<Self> {
         let cart_id = body.cart_id.parse().map_err(|_| ApiError::not_found("cart"))?;
-        let email = body.email.trim().to_owned();
-        let (local, domain) = email.split_once('@').unwrap_or_default();
-        if email.len() > MAX_EMAIL_LEN
-            || local.is_empty()
-            || !domain.contains('.')
-            || email.chars().any(char::is_whitespace)
-        {
-            return Err(ApiError::validation(ValidationErrors::single("email", "must be an e-mail address")));
-        }
+        let email = body
+            .email
+            .parse::<Email>()
+            .map_err(|e| ApiError::validation(ValidationErrors::single("email", e.to_string())))?;
         let address = body.shipping_address.parse("shipping_address").map_err(invalid_address)?;
-        Ok(Self { cart_id, email: email.to_lowercase(), address, method: body.shipping_method })
+        Ok(Self { cart_id, email, address, method: body.shipping_method })
     }
 }
 
@@ -389,7 +384,7 @@ fn new_order(
         status: OrderStatus::PendingPayment,
         payment_status: PaymentStatus::Pending,
         fulfillment_status: FulfillmentStatus::Unfulfilled,
-        email: command.email.clone(),
+        email: command.email.as_str().to_owned(),
         customer_id: cart.customer_id.clone(),
         currency: cart.currency,
         lines,

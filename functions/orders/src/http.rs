@@ -8,6 +8,7 @@ use nanoshop_api::idempotency::{self, Begin};
 use nanoshop_api::{Admin, ApiError, Caller, Json, Page, Pagination, Query, Result};
 use nanoshop_domain::ValidationErrors;
 use nanoshop_domain::catalog::Sku;
+use nanoshop_domain::email::Email;
 use nanoshop_domain::ids::OrderId;
 use nanoshop_domain::order::{CancelEffect, Fulfillment, Order, OrderStatus, RefundState, TransitionError};
 use nanoshop_payments::PaymentError;
@@ -180,7 +181,7 @@ pub async fn list(
             })
         })
         .transpose()?;
-    let email = filter.email.map(|e| e.trim().to_lowercase());
+    let email = filter.email.as_deref().map(Email::normalize);
     let listing = match (&caller, &email, status) {
         (Caller::Anonymous, _, _) => return Err(ApiError::unauthorized("sign in to see your orders")),
         (Caller::Customer { .. }, Some(_), _) | (Caller::Customer { .. }, _, Some(_)) => {
