@@ -12,9 +12,8 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use nanoshop_api::bodies::AddressHttpBody;
@@ -30,7 +29,7 @@ use serde::Deserialize;
 use crate::CartState;
 use crate::repo::RepoError;
 use crate::view;
-use nanoshop_api::capability::{cart_token_hash, cart_token_matches, new_cart_token};
+use nanoshop_api::capability::{CartCredentials, CartToken, cart_token_hash, cart_token_matches, new_cart_token};
 
 /// Attempts of a change that keeps losing races to concurrent changes of the same cart. Each
 /// round lets at least one writer through, so this covers that many simultaneous writers.
@@ -43,36 +42,6 @@ impl From<RepoError> for ApiError {
             RepoError::Store(nanoshop_store::StoreError::Unavailable(_)) => ApiError::unavailable(e),
             other => ApiError::internal(other),
         }
-    }
-}
-
-/// The `X-Cart-Token` header, if any.
-#[derive(Debug, Clone, Default)]
-pub struct CartToken(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for CartToken {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.headers.get("x-cart-token").and_then(|v| v.to_str().ok()).map(str::to_owned)))
-    }
-}
-
-/// The customer a caller shops as: customers and admins alike have a subject.
-fn shopper(caller: &Caller) -> Option<&str> {
-    match caller {
-        Caller::Anonymous => None,
-        Caller::Customer { id, .. } | Caller::Admin { id, .. } => Some(id),
-    }
-}
-
-/// Whether this caller may use this cart: a guest cart by its token, a customer's cart by the
-/// customer's JWT only. So a guest token left in a shared browser stops working once the cart
-/// is claimed, and with it the address it holds.
-fn may_use(cart: &Cart, caller: &Caller, token: &CartToken) -> bool {
-    match &cart.customer_id {
-        None => token.0.as_deref().is_some_and(|t| cart_token_matches(t, &cart.token_hash)),
-        Some(owner) => shopper(caller) == Some(owner.as_str()),
     }
 }
 
@@ -115,19 +84,10 @@ fn quantity_limit(detail: String, errors: Vec<FieldError>) -> ApiError {
     ApiError::unprocessable("quantity_limit", detail).with_errors(errors)
 }
 
-/// 401 for a request that carries neither a cart token nor a JWT: no cart opens without one, so
-/// the answer is the same whether the cart exists or not (and costs no read).
-fn require_credentials(caller: &Caller, token: &CartToken) -> Result<()> {
-    if token.0.is_none() && matches!(caller, Caller::Anonymous) {
-        return Err(ApiError::unauthorized("send the cart's `X-Cart-Token`, or its owner's bearer token"));
-    }
-    Ok(())
-}
-
-async fn load(state: &CartState, id: &CartId, caller: &Caller, token: &CartToken) -> Result<Cart> {
+async fn load(state: &CartState, id: &CartId, credentials: CartCredentials<'_>) -> Result<Cart> {
     let cart = state.repo.cart(id).await?.ok_or_else(not_found)?;
     // A merged guest cart is gone for everyone; someone else's cart does not exist for you.
-    if cart.status == CartStatus::Merged || !may_use(&cart, caller, token) {
+    if cart.status == CartStatus::Merged || !credentials.open(&cart) {
         return Err(not_found());
     }
     Ok(cart)
@@ -192,10 +152,10 @@ async fn change(
     apply: impl Fn(&Cart) -> Result<Cart>,
     check: impl Fn(&Cart, &Cart, &CatalogSnapshot, &Quote) -> Result<(), Refusal>,
 ) -> Result<Response> {
-    require_credentials(caller, token)?;
+    let credentials = CartCredentials::new(caller, token.0.as_deref())?;
     let id = parse_id(id)?;
     for attempt in 0..CHANGE_ATTEMPTS {
-        let cart = load(state, &id, caller, token).await?;
+        let cart = load(state, &id, credentials).await?;
         if cart.status != CartStatus::Active {
             return Err(ApiError::conflict(
                 "cart_already_checked_out",
@@ -295,7 +255,7 @@ pub async fn create(
         .parse::<Currency>()
         .map_err(|e| ApiError::validation(ValidationErrors::single("currency", e.to_string())))?;
     let lines = lines_of(&body.items, state.max_units_per_sku)?;
-    let customer = shopper(&caller).map(str::to_owned);
+    let customer = caller.subject().map(str::to_owned);
     let previous = match &customer {
         Some(c) => state.repo.customer_cart_id(c).await?,
         None => None,
@@ -357,8 +317,8 @@ pub async fn get(
     token: CartToken,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    require_credentials(&caller, &token)?;
-    let cart = load(&state, &parse_id(&id)?, &caller, &token).await?;
+    let credentials = CartCredentials::new(&caller, token.0.as_deref())?;
+    let cart = load(&state, &parse_id(&id)?, credentials).await?;
     let catalog = snapshot(&state, &cart).await?;
     let priced = priced(&cart, &catalog)?;
     Ok(respond(StatusCode::OK, &cart, &catalog, &priced, &state.image_base, None))
@@ -366,7 +326,7 @@ pub async fn get(
 
 /// `GET /me/cart`: the caller's active cart.
 pub async fn mine(State(state): State<CartState>, caller: Caller) -> Result<Response> {
-    let customer = shopper(&caller).ok_or_else(|| ApiError::unauthorized("sign in to see your cart"))?;
+    let customer = caller.subject().ok_or_else(|| ApiError::unauthorized("sign in to see your cart"))?;
     let id = state.repo.customer_cart_id(customer).await?.ok_or_else(not_found)?;
     let cart = state.repo.cart(&id).await?.filter(|c| c.status == CartStatus::Active).ok_or_else(not_found)?;
     let catalog = snapshot(&state, &cart).await?;
@@ -579,10 +539,7 @@ pub async fn claim(
     token: CartToken,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let customer = match &caller {
-        Caller::Customer { id, .. } | Caller::Admin { id, .. } => id.clone(),
-        Caller::Anonymous => return Err(ApiError::unauthorized("sign in to claim a cart")),
-    };
+    let customer = caller.subject().ok_or_else(|| ApiError::unauthorized("sign in to claim a cart"))?.to_owned();
     // The guest's token is the other half of the proof: without it no cart is claimed, whichever.
     if token.0.is_none() {
         return Err(ApiError::unauthorized("send the guest cart's `X-Cart-Token` to claim it"));

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use nanoshop_api::bodies::AddressHttpBody;
-use nanoshop_api::capability::cart_token_matches;
+use nanoshop_api::capability::{CartCredentials, CartToken, cart_token_hash};
 use nanoshop_api::idempotency::{self, Begin, Guard};
 use nanoshop_api::{ApiError, Caller, Json, Result};
 use nanoshop_domain::address::Address;
@@ -103,32 +103,16 @@ impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
     }
 }
 
-fn caller_name(caller: &Caller) -> &str {
-    match caller {
-        Caller::Anonymous => "",
-        Caller::Customer { id, .. } | Caller::Admin { id, .. } => id,
-    }
-}
-
-fn may_use(cart: &Cart, caller: &Caller, token: Option<&str>) -> bool {
-    match &cart.customer_id {
-        None => token.is_some_and(|t| cart_token_matches(t, &cart.token_hash)),
-        Some(owner) => caller_name(caller) == owner,
-    }
-}
-
 /// `POST /checkout`.
 pub async fn checkout(
     State(state): State<CheckoutState>,
     caller: Caller,
+    token: CartToken,
     headers: HeaderMap,
     Json(request): Json<CheckoutHttpRequest>,
 ) -> Result<Response> {
-    let token = headers.get("x-cart-token").and_then(|v| v.to_str().ok());
     // No cart opens without its token or its owner's JWT: 401 whatever the cart, before any read.
-    if token.is_none() && matches!(caller, Caller::Anonymous) {
-        return Err(ApiError::unauthorized("send the cart's `X-Cart-Token`, or its owner's bearer token"));
-    }
+    let credentials = CartCredentials::new(&caller, token.0.as_deref())?;
     let key = idempotency::key_of(&headers)?.ok_or_else(|| {
         ApiError::bad_request("idempotency_key_required", "POST /checkout needs an `Idempotency-Key` header")
     })?;
@@ -137,9 +121,10 @@ pub async fn checkout(
     // Who is asking is part of the request: a guest by its cart token (hashed), so someone who
     // learns a key and a body cannot have another guest's answer (client secret, order token)
     // replayed to them.
-    let asker = match (caller_name(&caller), token) {
-        ("", Some(token)) => format!("cart:{}", nanoshop_api::capability::cart_token_hash(token)),
-        (name, _) => name.to_owned(),
+    let asker = match (caller.subject(), credentials.token()) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(token)) => format!("cart:{}", cart_token_hash(token)),
+        (None, None) => String::new(),
     };
     let fingerprint = idempotency::fingerprint(ROUTE, &asker, &canonical);
     let command = CheckoutCommand::try_from(request)?;
@@ -155,7 +140,7 @@ pub async fn checkout(
         Begin::Replay(response) => return Ok(response),
         Begin::Run(guard) => guard,
     };
-    let outcome = run(&state, &caller, token, &command, &mut guard).await;
+    let outcome = run(&state, credentials, &command, &mut guard).await;
     match outcome {
         Ok(response) => Ok(response),
         // A final answer about this request is kept for replays; a transient one is not.
@@ -173,8 +158,7 @@ pub async fn checkout(
 
 async fn run(
     state: &CheckoutState,
-    caller: &Caller,
-    token: Option<&str>,
+    credentials: CartCredentials<'_>,
     command: &CheckoutCommand,
     guard: &mut Guard,
 ) -> Result<Response> {
@@ -195,7 +179,7 @@ async fn run(
             .repo
             .cart(&command.cart_id)
             .await?
-            .filter(|c| may_use(c, caller, token))
+            .filter(|c| credentials.open(c))
             .ok_or_else(|| ApiError::not_found("cart"))?;
         match cart.status {
             CartStatus::Active => {}
