@@ -124,6 +124,7 @@ pub async fn checkout(
     let asker = match (caller.subject(), credentials.token()) {
         (Some(name), _) => name.to_owned(),
         (None, Some(token)) => format!("cart:{}", cart_token_hash(token)),
+        // Never: credentials hold a JWT or a cart token.
         (None, None) => String::new(),
     };
     let fingerprint = idempotency::fingerprint(ROUTE, &asker, &canonical);
