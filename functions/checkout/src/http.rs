@@ -19,11 +19,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use nanoshop_api::bodies::AddressHttpBody;
-use nanoshop_api::capability::cart_token_matches;
+use nanoshop_api::capability::{CartCredentials, CartToken, cart_token_hash};
 use nanoshop_api::idempotency::{self, Begin, Guard};
 use nanoshop_api::{ApiError, Caller, Json, Result};
 use nanoshop_domain::address::Address;
 use nanoshop_domain::cart::{Cart, CartStatus, MaxUnitsPerSku};
+use nanoshop_domain::email::Email;
 use nanoshop_domain::ids::{CartId, OrderId};
 use nanoshop_domain::order::{
     ChosenShipping, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentStatus, StockState,
@@ -42,7 +43,6 @@ const ROUTE: &str = "POST /checkout";
 /// Attempts of a checkout whose transaction lost a race it can win on a second try (the cart or a
 /// limited discount code changed between read and write).
 const ATTEMPTS: usize = 3;
-pub const MAX_EMAIL_LEN: usize = 254;
 
 impl From<RepoError> for ApiError {
     fn from(e: RepoError) -> Self {
@@ -80,7 +80,7 @@ pub struct CheckoutHttpResponse<'a> {
 /// A checked checkout request.
 struct CheckoutCommand {
     cart_id: CartId,
-    email: String,
+    email: Email,
     address: Address,
     method: String,
 }
@@ -94,31 +94,12 @@ impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
 
     fn try_from(body: CheckoutHttpRequest) -> Result<Self> {
         let cart_id = body.cart_id.parse().map_err(|_| ApiError::not_found("cart"))?;
-        let email = body.email.trim().to_owned();
-        let (local, domain) = email.split_once('@').unwrap_or_default();
-        if email.len() > MAX_EMAIL_LEN
-            || local.is_empty()
-            || !domain.contains('.')
-            || email.chars().any(char::is_whitespace)
-        {
-            return Err(ApiError::validation(ValidationErrors::single("email", "must be an e-mail address")));
-        }
+        let email = body
+            .email
+            .parse::<Email>()
+            .map_err(|e| ApiError::validation(ValidationErrors::single("email", e.to_string())))?;
         let address = body.shipping_address.parse("shipping_address").map_err(invalid_address)?;
-        Ok(Self { cart_id, email: email.to_lowercase(), address, method: body.shipping_method })
-    }
-}
-
-fn caller_name(caller: &Caller) -> &str {
-    match caller {
-        Caller::Anonymous => "",
-        Caller::Customer { id, .. } | Caller::Admin { id, .. } => id,
-    }
-}
-
-fn may_use(cart: &Cart, caller: &Caller, token: Option<&str>) -> bool {
-    match &cart.customer_id {
-        None => token.is_some_and(|t| cart_token_matches(t, &cart.token_hash)),
-        Some(owner) => caller_name(caller) == owner,
+        Ok(Self { cart_id, email, address, method: body.shipping_method })
     }
 }
 
@@ -126,14 +107,12 @@ fn may_use(cart: &Cart, caller: &Caller, token: Option<&str>) -> bool {
 pub async fn checkout(
     State(state): State<CheckoutState>,
     caller: Caller,
+    token: CartToken,
     headers: HeaderMap,
     Json(request): Json<CheckoutHttpRequest>,
 ) -> Result<Response> {
-    let token = headers.get("x-cart-token").and_then(|v| v.to_str().ok());
     // No cart opens without its token or its owner's JWT: 401 whatever the cart, before any read.
-    if token.is_none() && matches!(caller, Caller::Anonymous) {
-        return Err(ApiError::unauthorized("send the cart's `X-Cart-Token`, or its owner's bearer token"));
-    }
+    let credentials = CartCredentials::new(&caller, token.0.as_deref())?;
     let key = idempotency::key_of(&headers)?.ok_or_else(|| {
         ApiError::bad_request("idempotency_key_required", "POST /checkout needs an `Idempotency-Key` header")
     })?;
@@ -142,9 +121,11 @@ pub async fn checkout(
     // Who is asking is part of the request: a guest by its cart token (hashed), so someone who
     // learns a key and a body cannot have another guest's answer (client secret, order token)
     // replayed to them.
-    let asker = match (caller_name(&caller), token) {
-        ("", Some(token)) => format!("cart:{}", nanoshop_api::capability::cart_token_hash(token)),
-        (name, _) => name.to_owned(),
+    let asker = match (caller.subject(), credentials.token()) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(token)) => format!("cart:{}", cart_token_hash(token)),
+        // Never: credentials hold a JWT or a cart token.
+        (None, None) => String::new(),
     };
     let fingerprint = idempotency::fingerprint(ROUTE, &asker, &canonical);
     let command = CheckoutCommand::try_from(request)?;
@@ -160,7 +141,7 @@ pub async fn checkout(
         Begin::Replay(response) => return Ok(response),
         Begin::Run(guard) => guard,
     };
-    let outcome = run(&state, &caller, token, &command, &mut guard).await;
+    let outcome = run(&state, credentials, &command, &mut guard).await;
     match outcome {
         Ok(response) => Ok(response),
         // A final answer about this request is kept for replays; a transient one is not.
@@ -178,8 +159,7 @@ pub async fn checkout(
 
 async fn run(
     state: &CheckoutState,
-    caller: &Caller,
-    token: Option<&str>,
+    credentials: CartCredentials<'_>,
     command: &CheckoutCommand,
     guard: &mut Guard,
 ) -> Result<Response> {
@@ -200,7 +180,7 @@ async fn run(
             .repo
             .cart(&command.cart_id)
             .await?
-            .filter(|c| may_use(c, caller, token))
+            .filter(|c| credentials.open(c))
             .ok_or_else(|| ApiError::not_found("cart"))?;
         match cart.status {
             CartStatus::Active => {}
@@ -389,7 +369,7 @@ fn new_order(
         status: OrderStatus::PendingPayment,
         payment_status: PaymentStatus::Pending,
         fulfillment_status: FulfillmentStatus::Unfulfilled,
-        email: command.email.clone(),
+        email: command.email.as_str().to_owned(),
         customer_id: cart.customer_id.clone(),
         currency: cart.currency,
         lines,

@@ -9,9 +9,7 @@ use nanoshop_domain::ids::{CartId, OrderId};
 use nanoshop_domain::order::Order;
 use nanoshop_domain::quote::CatalogSnapshot;
 use nanoshop_schema::carts::{CART_ID, cart_key, customer_cart_key};
-use nanoshop_schema::catalog::{
-    AVAILABLE, RESERVED, TIMES_USED, discount_key, discount_use_key, read_snapshot, stock_key,
-};
+use nanoshop_schema::catalog::{StockMove, TIMES_USED, discount_key, discount_use_key, read_snapshot};
 use nanoshop_schema::orders::{ORDER_ID, VALUE, intent_key, order_key, order_number_key, order_writes};
 use nanoshop_schema::{CorruptItem, DOC, ReadError, decode, encode};
 use nanoshop_store::port::{EXPIRES_AT, VERSION};
@@ -124,14 +122,7 @@ impl CheckoutRepository {
         let mut writes = Vec::with_capacity(order.lines.len() + 6);
         let mut meaning = Vec::with_capacity(writes.capacity());
         for line in &order.lines {
-            let qty = i64::from(line.quantity);
-            writes.push(Write::Update {
-                table: Table::Catalog,
-                update: Update::new(stock_key(&line.sku))
-                    .add(AVAILABLE, -qty)
-                    .add(RESERVED, qty)
-                    .when(Condition::AtLeast(AVAILABLE.into(), qty)),
-            });
+            writes.push(StockMove::Reserve.write(&line.sku, line.quantity));
             meaning.push(ReserveFailure::OutOfStock(line.sku.clone()));
         }
         // The order and its listing entries; only the order has a condition.
@@ -188,14 +179,7 @@ impl CheckoutRepository {
         checked_out: &Cart,
         extras: &Extras,
     ) -> Result<()> {
-        let mut writes = Vec::new();
-        for line in &reserved.lines {
-            let qty = i64::from(line.quantity);
-            writes.push(Write::Update {
-                table: Table::Catalog,
-                update: Update::new(stock_key(&line.sku)).add(AVAILABLE, qty).add(RESERVED, -qty),
-            });
-        }
+        let mut writes = StockMove::Release.of_order(reserved);
         writes.extend(order_writes(Some(reserved), abandoned)?);
         let reopened = Cart { status: CartStatus::Active, ..checked_out.clone() }.touched(chrono::Utc::now());
         writes.push(cart_write(&reopened, checked_out.version)?);

@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use nanoshop_payments::PaymentGateway;
+use nanoshop_schema::catalog::StockMove;
 use nanoshop_schema::orders::SweepRetry;
 
-use crate::repo::{DueOrder, OrdersRepository, RepoError, Restock, all_units};
+use crate::repo::{DueOrder, OrdersRepository, RepoError};
 
 /// Due orders read per page (one query of the pending index).
 pub const PAGE: u32 = 100;
@@ -177,7 +178,7 @@ async fn expire(repo: &OrdersRepository, payments: &dyn PaymentGateway, due: &Du
             }
         }
     }
-    match repo.save(order, &expired, Some(&Restock::Release(all_units(order))), Vec::new()).await {
+    match repo.save(order, &expired, StockMove::Release.of_order(order)).await {
         Ok(()) => Expiry::Expired,
         Err(RepoError::Conflict) => Expiry::Left,
         Err(e) => {

@@ -8,16 +8,18 @@ use nanoshop_api::idempotency::{self, Begin};
 use nanoshop_api::{Admin, ApiError, Caller, Json, Page, Pagination, Query, Result};
 use nanoshop_domain::ValidationErrors;
 use nanoshop_domain::catalog::Sku;
+use nanoshop_domain::email::Email;
 use nanoshop_domain::ids::OrderId;
 use nanoshop_domain::order::{CancelEffect, Fulfillment, Order, OrderStatus, RefundState, TransitionError};
 use nanoshop_payments::PaymentError;
+use nanoshop_schema::catalog::StockMove;
 use nanoshop_schema::orders::{ALL_LISTING, customer_listing, email_listing, status_listing};
 use nanoshop_store::{PageKey, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::OrdersState;
-use crate::repo::{RepoError, Restock, all_units};
+use crate::repo::RepoError;
 
 /// Attempts of a change that lost a race for the order.
 const ATTEMPTS: usize = 3;
@@ -180,7 +182,7 @@ pub async fn list(
             })
         })
         .transpose()?;
-    let email = filter.email.map(|e| e.trim().to_lowercase());
+    let email = filter.email.as_deref().map(Email::normalize);
     let listing = match (&caller, &email, status) {
         (Caller::Anonymous, _, _) => return Err(ApiError::unauthorized("sign in to see your orders")),
         (Caller::Customer { .. }, Some(_), _) | (Caller::Customer { .. }, _, Some(_)) => {
@@ -237,7 +239,7 @@ pub async fn new_token(
         let order = load_for_owner_or_admin(&state, &id, &caller, &headers, "replace its token").await?;
         let now = Utc::now();
         let next = order.with_new_token(now);
-        match state.repo.save(&order, &next, None, Vec::new()).await {
+        match state.repo.save(&order, &next, Vec::new()).await {
             Ok(()) => {
                 let token = state.order_tokens.issue(&next.id, next.token_version, now.timestamp()).await?;
                 let body = OrderTokenHttpResponse { order_id: next.id.to_string(), order_token: token };
@@ -285,20 +287,17 @@ pub async fn cancel(
                         other => provider(other),
                     })?;
                 }
-                let release = Restock::Release(all_units(&order));
                 state
                     .repo
-                    .save(&order, &next, Some(&release), Vec::new())
+                    .save(&order, &next, StockMove::Release.of_order(&order))
                     .await
                     .map(|()| next)
                     .map_err(SettleError::Repo)
             }
-            CancelEffect::Refund { amount, refund_id } => {
-                match state.repo.save(&order, &next, None, Vec::new()).await {
-                    Ok(()) => settle(&state, &next, &refund_id, amount, None).await.map(|(order, _)| order),
-                    Err(e) => Err(SettleError::Repo(e)),
-                }
-            }
+            CancelEffect::Refund { amount, refund_id } => match state.repo.save(&order, &next, Vec::new()).await {
+                Ok(()) => settle(&state, &next, &refund_id, amount, None).await.map(|(order, _)| order),
+                Err(e) => Err(SettleError::Repo(e)),
+            },
         };
         match outcome {
             Ok(order) => return Ok(Json(order).into_response()),
@@ -341,12 +340,11 @@ async fn settle(
             let (settled, restock) = reserved
                 .settle_refund(refund_id, refund.id.clone(), Utc::now())
                 .ok_or_else(|| SettleError::Repo(RepoError::Conflict))?;
-            let extra = match finish {
-                Some(f) => vec![f(&settled).map_err(SettleError::Api)?],
-                None => Vec::new(),
-            };
-            let restock = (!restock.is_empty()).then_some(Restock::Return(restock));
-            state.repo.save(reserved, &settled, restock.as_ref(), extra).await.map_err(SettleError::Repo)?;
+            let mut also = StockMove::Restock.of_units(&restock);
+            if let Some(f) = finish {
+                also.push(f(&settled).map_err(SettleError::Api)?);
+            }
+            state.repo.save(reserved, &settled, also).await.map_err(SettleError::Repo)?;
             nanoshop_api::metrics::count(nanoshop_api::Metric::OrdersRefunded);
             Ok((settled, refund.id))
         }
@@ -357,7 +355,7 @@ async fn settle(
         ))),
         Err(e) => {
             if let Some(dropped) = reserved.drop_refund(refund_id, Utc::now()) {
-                state.repo.save(reserved, &dropped, None, Vec::new()).await.map_err(SettleError::Repo)?;
+                state.repo.save(reserved, &dropped, Vec::new()).await.map_err(SettleError::Repo)?;
             }
             Err(SettleError::Api(provider(e)))
         }
@@ -439,7 +437,7 @@ pub async fn fulfill(
             created_at: now,
         };
         let next = order.fulfill(lines.clone(), fulfillment, now).map_err(transition)?;
-        match state.repo.save(&order, &next, None, Vec::new()).await {
+        match state.repo.save(&order, &next, Vec::new()).await {
             Ok(()) => return Ok((StatusCode::CREATED, Json(next)).into_response()),
             Err(RepoError::Conflict) => continue,
             Err(e) => return Err(e.into()),
@@ -550,7 +548,7 @@ pub async fn refund(
                     let (reserved, amount) = order
                         .refund(refund_id.clone(), wanted, body.reason.clone(), restock.clone(), Utc::now())
                         .map_err(transition)?;
-                    match state.repo.save(&order, &reserved, None, Vec::new()).await {
+                    match state.repo.save(&order, &reserved, Vec::new()).await {
                         Ok(()) => (reserved, amount),
                         Err(RepoError::Conflict) => continue,
                         Err(e) => return Err(e.into()),

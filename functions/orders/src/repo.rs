@@ -1,15 +1,14 @@
-//! The orders function's reads and writes: orders and their listings, the stock movements that
-//! go with a change of state, and the pending orders that are due to expire.
+//! The orders function's reads and writes: orders and their listings (with the stock moves that
+//! go with a change of state, `nanoshop_schema::catalog::StockMove`), and the pending orders that
+//! are due to expire.
 
 use std::sync::Arc;
 
-use nanoshop_domain::catalog::Sku;
 use nanoshop_domain::ids::OrderId;
 use nanoshop_domain::order::Order;
-use nanoshop_schema::catalog::{AVAILABLE, ON_HAND, RESERVED, stock_key};
 use nanoshop_schema::orders::{ORDER_ID, PENDING, SweepRetry, defer_sweep, order_key, order_writes, sweep_due};
 use nanoshop_schema::{CorruptItem, decode};
-use nanoshop_store::{Index, Key, PageKey, Query, Store, StoreError, Table, Update, Write};
+use nanoshop_store::{Index, Key, PageKey, Query, Store, StoreError, Table, Write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -23,41 +22,6 @@ pub enum RepoError {
 }
 
 pub type Result<T, E = RepoError> = std::result::Result<T, E>;
-
-/// How units move in the catalog when an order changes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Restock {
-    /// Reserved units of an unpaid order go back to available.
-    Release(Vec<(Sku, u32)>),
-    /// Sold units come back into stock (a refund with restocking).
-    Return(Vec<(Sku, u32)>),
-}
-
-impl Restock {
-    fn writes(&self) -> Vec<Write> {
-        let (lines, release) = match self {
-            Restock::Release(lines) => (lines, true),
-            Restock::Return(lines) => (lines, false),
-        };
-        lines
-            .iter()
-            .map(|(sku, n)| {
-                let n = i64::from(*n);
-                let update = if release {
-                    Update::new(stock_key(sku)).add(AVAILABLE, n).add(RESERVED, -n)
-                } else {
-                    Update::new(stock_key(sku)).add(ON_HAND, n).add(AVAILABLE, n)
-                };
-                Write::Update { table: Table::Catalog, update }
-            })
-            .collect()
-    }
-}
-
-/// Every unit of every line of `order`.
-pub fn all_units(order: &Order) -> Vec<(Sku, u32)> {
-    order.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect()
-}
 
 #[derive(Debug, Clone)]
 pub struct OrdersRepository {
@@ -77,23 +41,14 @@ impl OrdersRepository {
         Ok(self.store.get(Table::Orders, &order_key(id)).await?.as_ref().map(decode).transpose()?)
     }
 
-    /// Replaces `previous` by `next` on condition of its version, with the stock movement and any
-    /// further writes (an idempotency record) in the same transaction: all or nothing, once.
+    /// Replaces `previous` by `next` on condition of its version, with `also` (the stock it moves,
+    /// an idempotency record) in the same transaction: all or nothing, once.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the order changed since `previous` was read.
-    pub async fn save(
-        &self,
-        previous: &Order,
-        next: &Order,
-        restock: Option<&Restock>,
-        extra: Vec<Write>,
-    ) -> Result<()> {
+    pub async fn save(&self, previous: &Order, next: &Order, also: Vec<Write>) -> Result<()> {
         let mut writes = order_writes(Some(previous), next)?;
-        if let Some(restock) = restock {
-            writes.extend(restock.writes());
-        }
-        writes.extend(extra);
+        writes.extend(also);
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) if e.failed_condition() == Some(0) => Err(RepoError::Conflict),

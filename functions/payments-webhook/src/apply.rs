@@ -3,13 +3,13 @@
 
 use chrono::Utc;
 use nanoshop_domain::ids::OrderId;
-use nanoshop_domain::order::{Order, OrderStatus, PaymentEvent, PaymentOutcome, StockMove};
+use nanoshop_domain::order::{Order, OrderStatus, PaymentEvent, PaymentOutcome};
 use nanoshop_payments::PaymentError;
-use nanoshop_schema::catalog::{AVAILABLE, ON_HAND, RESERVED, stock_key};
+use nanoshop_schema::catalog::StockMove;
 use nanoshop_schema::orders::{EVENT_TTL_SECS, ORDER_ID, event_key, intent_key, order_key, order_writes};
 use nanoshop_schema::{CorruptItem, decode};
 use nanoshop_store::port::{EXPIRES_AT, now_unix};
-use nanoshop_store::{Condition, Item, Store, StoreError, Table, Update, Write};
+use nanoshop_store::{Condition, Item, Store, StoreError, Table, Write};
 
 use crate::WebhookDeps;
 
@@ -48,21 +48,6 @@ pub enum Applied {
 pub async fn order_of_intent(store: &dyn Store, intent_id: &str) -> Result<Option<OrderId>, ApplyError> {
     let item = store.get(Table::Orders, &intent_key(intent_id)).await?;
     Ok(item.and_then(|i| i.s(ORDER_ID).and_then(|s| s.parse().ok())))
-}
-
-fn stock_writes(order: &Order, movement: StockMove) -> Vec<Write> {
-    order
-        .lines
-        .iter()
-        .map(|line| {
-            let qty = i64::from(line.quantity);
-            let update = match movement {
-                StockMove::Commit => Update::new(stock_key(&line.sku)).add(ON_HAND, -qty).add(RESERVED, -qty),
-                StockMove::Release => Update::new(stock_key(&line.sku)).add(AVAILABLE, qty).add(RESERVED, -qty),
-            };
-            Write::Update { table: Table::Catalog, update }
-        })
-        .collect()
 }
 
 /// Applies `event` (Stripe's event `event_id`) to order `order_id` once.
@@ -118,7 +103,7 @@ pub async fn apply(
         let mut writes = vec![seen.clone()];
         writes.extend(order_writes(Some(&order), &next)?);
         if let Some(movement) = movement {
-            writes.extend(stock_writes(&order, movement));
+            writes.extend(StockMove::from(movement).of_order(&order));
         }
         match store.transact(writes).await {
             Ok(()) => {

@@ -173,6 +173,15 @@ impl Caller {
         }
     }
 
+    /// Whom the caller shops as (`sub`): customers and admins alike; `None` for guests. A cart
+    /// belongs to a subject, so an admin's own cart is theirs as any customer's is.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Self::Anonymous => None,
+            Self::Customer { id, .. } | Self::Admin { id, .. } => Some(id),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         matches!(self, Self::Admin { .. })
     }

@@ -3,7 +3,8 @@
 //!
 //! Cart tokens are 256 random bits shown to the client once; only their SHA-256 is stored, so a
 //! leaked table does not leak access to carts. A fast hash is right here: with 256 bits of entropy
-//! there is nothing to brute-force that a slow hash would protect.
+//! there is nothing to brute-force that a slow hash would protect. Who may use a cart is decided
+//! here, once, for the cart and checkout functions alike: [`CartCredentials::open`].
 //!
 //! An order token is `{generation}.{issued}.{mac}`: the HMAC, under a server key, of the order id,
 //! the order's token generation and the Unix second it was issued. Nothing is stored but the
@@ -18,14 +19,17 @@
 //! still accepted, as generation 0 issued when the order was created: they open an order whose
 //! tokens were never revoked, and lose its personal data on the same schedule as new ones.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
+use nanoshop_domain::cart::Cart;
 use nanoshop_domain::ids::OrderId;
 use sha2::{Digest, Sha256};
 
-use crate::ApiError;
 use crate::keyring::KeyRing;
+use crate::{ApiError, Caller};
 
 /// A fresh cart token, 43 URL-safe characters.
 pub fn new_cart_token() -> String {
@@ -43,6 +47,54 @@ pub fn cart_token_hash(token: &str) -> String {
 pub fn cart_token_matches(token: &str, stored: &str) -> bool {
     use subtle::ConstantTimeEq;
     token.len() <= 128 && cart_token_hash(token).as_bytes().ct_eq(stored.as_bytes()).into()
+}
+
+/// The `X-Cart-Token` header, if the request sends one (and it is text).
+#[derive(Debug, Clone, Default)]
+pub struct CartToken(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for CartToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.headers.get("x-cart-token").and_then(|v| v.to_str().ok()).map(str::to_owned)))
+    }
+}
+
+/// What a request shows to open a cart: who calls, and the cart token it sends. Made only for a
+/// request that shows at least one of them.
+#[derive(Debug, Clone, Copy)]
+pub struct CartCredentials<'a> {
+    caller: &'a Caller,
+    token: Option<&'a str>,
+}
+
+impl<'a> CartCredentials<'a> {
+    /// # Errors
+    /// 401 for a request that carries neither a cart token nor a JWT: no cart opens without one,
+    /// so the answer is the same whether the cart exists or not (and costs no read).
+    pub fn new(caller: &'a Caller, token: Option<&'a str>) -> Result<Self, ApiError> {
+        if token.is_none() && matches!(caller, Caller::Anonymous) {
+            return Err(ApiError::unauthorized("send the cart's `X-Cart-Token`, or its owner's bearer token"));
+        }
+        Ok(Self { caller, token })
+    }
+
+    /// The cart token the request sends, if any.
+    pub fn token(&self) -> Option<&'a str> {
+        self.token
+    }
+
+    /// Whether these credentials open `cart`: a guest cart by its token, a customer's cart by
+    /// the customer's JWT only. So a guest token left in a shared browser stops working once the
+    /// cart is claimed, and with it the address it holds. Whether the cart's state lets it be
+    /// used (merged, checked out) is for the caller to say.
+    pub fn open(&self, cart: &Cart) -> bool {
+        match &cart.customer_id {
+            None => self.token.is_some_and(|t| cart_token_matches(t, &cart.token_hash)),
+            Some(owner) => self.caller.subject() == Some(owner.as_str()),
+        }
+    }
 }
 
 /// Longest token accepted: the generation, the issue time and the MAC with their dots.
@@ -171,6 +223,63 @@ mod tests {
         assert!(!cart_token_matches(&new_cart_token(), &stored));
         assert!(!cart_token_matches("", &stored));
         assert!(!cart_token_matches(&stored, &stored), "the hash itself is not a token");
+    }
+
+    fn customer(id: &str) -> Caller {
+        Caller::Customer { id: id.into(), email: None }
+    }
+
+    /// A cart of `owner` (a guest cart for `None`) and the token it was made with.
+    fn cart(owner: Option<&str>) -> (Cart, String) {
+        let token = new_cart_token();
+        let cart = Cart::new(
+            nanoshop_domain::Currency::EUR,
+            owner.map(str::to_owned),
+            cart_token_hash(&token),
+            chrono::Utc::now(),
+        );
+        (cart, token)
+    }
+
+    fn opens(caller: &Caller, token: Option<&str>, cart: &Cart) -> bool {
+        CartCredentials::new(caller, token).is_ok_and(|c| c.open(cart))
+    }
+
+    #[test]
+    fn a_request_without_a_cart_token_or_a_jwt_opens_no_cart() {
+        let refused = CartCredentials::new(&Caller::Anonymous, None).expect_err("no credentials");
+        assert_eq!(refused.status, axum::http::StatusCode::UNAUTHORIZED);
+        assert!(CartCredentials::new(&Caller::Anonymous, Some("anything")).is_ok());
+        assert!(CartCredentials::new(&customer("cust_1"), None).is_ok());
+    }
+
+    #[test]
+    fn a_guest_cart_opens_by_its_own_token_only() {
+        let (guest, token) = cart(None);
+        assert!(opens(&Caller::Anonymous, Some(&token), &guest));
+        assert!(opens(&customer("cust_1"), Some(&token), &guest), "whoever holds the token");
+        assert!(!opens(&Caller::Anonymous, Some(&new_cart_token()), &guest), "another cart's token");
+        assert!(!opens(&Caller::Anonymous, Some(&guest.token_hash), &guest), "the stored hash");
+        assert!(!opens(&customer("cust_1"), None, &guest), "a JWT without the token");
+    }
+
+    #[test]
+    fn a_customer_s_cart_opens_by_its_owner_s_jwt_only() {
+        let (mine, token) = cart(Some("cust_1"));
+        assert!(opens(&customer("cust_1"), None, &mine));
+        assert!(opens(&customer("cust_1"), Some("wrong"), &mine), "the owner needs no token");
+        assert!(opens(&Caller::Admin { id: "cust_1".into(), email: None }, None, &mine), "an admin shops as anyone");
+        assert!(!opens(&customer("cust_2"), None, &mine), "another customer");
+        assert!(!opens(&customer("cust_2"), Some(&token), &mine), "another customer with the token");
+        assert!(!opens(&Caller::Admin { id: "admin_1".into(), email: None }, None, &mine), "an admin, not its owner");
+    }
+
+    #[test]
+    fn a_claimed_guest_cart_no_longer_opens_by_its_guest_token() {
+        let (guest, token) = cart(None);
+        let claimed = Cart { customer_id: Some("cust_1".into()), ..guest };
+        assert!(!opens(&Caller::Anonymous, Some(&token), &claimed));
+        assert!(opens(&customer("cust_1"), Some(&token), &claimed));
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! nanoshop's domain: the types and rules every function shares, with no I/O at all.
 //!
 //! - [`address`]: postal addresses.
+//! - [`email`]: e-mail addresses, checked once and stored lower-case.
 //! - [`money`]: currencies with Stripe's exponents and checked integer money.
 //! - [`ids`]: prefixed, time-sortable ids, one type per kind.
 //! - [`catalog`]: products, variants, options, categories and stock levels, valid by construction.
@@ -19,6 +20,7 @@ pub mod address;
 pub mod cart;
 pub mod catalog;
 pub mod discount;
+pub mod email;
 pub mod ids;
 pub mod money;
 pub mod order;

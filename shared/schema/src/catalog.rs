@@ -15,6 +15,9 @@
 //! The variant item is both the SKU's uniqueness claim and a denormalised copy of what pricing
 //! needs (product status, titles, prices), rewritten in the same transaction as its product, so a
 //! cart is priced from one batch read of variants, stock, settings and discount.
+//!
+//! Stock changes only by a [`StockMove`] (reserve, commit, release, restock): checkout, the
+//! payments webhook and the orders function write a stock item through it and nothing else.
 
 use nanoshop_domain::catalog::{ProductStatus, Sku, Slug};
 use nanoshop_domain::ids::{DiscountId, ProductId};
@@ -50,6 +53,64 @@ pub fn variant_key(sku: &Sku) -> Key {
 
 pub fn stock_key(sku: &Sku) -> Key {
     Key::new(format!("STOCK#{sku}"), "STOCK")
+}
+
+/// How units of a SKU move between the counters of its stock item (`on_hand`, `reserved`,
+/// `available = on_hand - reserved`): every change of stock any function makes is one of these,
+/// written as one update of the stock item inside the transaction that changes the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockMove {
+    /// available → reserved: `available -= q`, `reserved += q`, only while `available >= q`, so
+    /// concurrent checkouts never sell a unit twice (checkout).
+    Reserve,
+    /// reserved → sold: `on_hand -= q`, `reserved -= q` (the payment arrived).
+    Commit,
+    /// reserved → available: `available += q`, `reserved -= q` (an unpaid order closed, or
+    /// checkout gave its reservation back).
+    Release,
+    /// sold → available: `on_hand += q`, `available += q` (a refund that restocks).
+    Restock,
+}
+
+impl StockMove {
+    /// The update of `sku`'s stock item that moves `quantity` units this way.
+    pub fn update(self, sku: &Sku, quantity: u32) -> nanoshop_store::Update {
+        let q = i64::from(quantity);
+        let stock = nanoshop_store::Update::new(stock_key(sku));
+        match self {
+            Self::Reserve => {
+                stock.add(AVAILABLE, -q).add(RESERVED, q).when(nanoshop_store::Condition::AtLeast(AVAILABLE.into(), q))
+            }
+            Self::Commit => stock.add(ON_HAND, -q).add(RESERVED, -q),
+            Self::Release => stock.add(AVAILABLE, q).add(RESERVED, -q),
+            Self::Restock => stock.add(ON_HAND, q).add(AVAILABLE, q),
+        }
+    }
+
+    /// [`StockMove::update`] as a transaction's write.
+    pub fn write(self, sku: &Sku, quantity: u32) -> nanoshop_store::Write {
+        nanoshop_store::Write::Update { table: nanoshop_store::Table::Catalog, update: self.update(sku, quantity) }
+    }
+
+    /// One write per line of `order`, moving all its units.
+    pub fn of_order(self, order: &nanoshop_domain::order::Order) -> Vec<nanoshop_store::Write> {
+        order.lines.iter().map(|line| self.write(&line.sku, line.quantity)).collect()
+    }
+
+    /// One write per `(SKU, units)`.
+    pub fn of_units(self, units: &[(Sku, u32)]) -> Vec<nanoshop_store::Write> {
+        units.iter().map(|(sku, quantity)| self.write(sku, *quantity)).collect()
+    }
+}
+
+/// The order state machine names the moves a payment makes; this is how each is written.
+impl From<nanoshop_domain::order::StockMove> for StockMove {
+    fn from(movement: nanoshop_domain::order::StockMove) -> Self {
+        match movement {
+            nanoshop_domain::order::StockMove::Commit => Self::Commit,
+            nanoshop_domain::order::StockMove::Release => Self::Release,
+        }
+    }
 }
 
 pub fn category_key(slug: &Slug) -> Key {
@@ -133,4 +194,63 @@ pub async fn read_snapshot(
         snapshot.discount_used = customer.is_some_and(|c| find(&discount_use_key(code, c)).is_some());
     }
     Ok(snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use nanoshop_store::{Condition, Table, Update, Write};
+
+    use super::*;
+
+    fn sku() -> Sku {
+        "LS-M".parse().expect("a SKU")
+    }
+
+    /// The update `movement` makes of 3 units of [`sku`]: its counters' deltas and its condition.
+    fn check(movement: StockMove, add: &[(&str, i64)], condition: Option<Condition>) {
+        let expected = Update {
+            key: Key::new("STOCK#LS-M", "STOCK"),
+            set: Vec::new(),
+            add: add.iter().map(|(name, delta)| ((*name).to_owned(), *delta)).collect(),
+            remove: Vec::new(),
+            condition,
+        };
+        assert_eq!(movement.update(&sku(), 3), expected, "{movement:?}");
+        assert_eq!(movement.write(&sku(), 3), Write::Update { table: Table::Catalog, update: expected });
+    }
+
+    #[test]
+    fn a_reservation_takes_available_units_only_while_there_are_enough() {
+        check(StockMove::Reserve, &[(AVAILABLE, -3), (RESERVED, 3)], Some(Condition::AtLeast(AVAILABLE.into(), 3)));
+    }
+
+    #[test]
+    fn a_commit_turns_reserved_units_into_sold_ones() {
+        check(StockMove::Commit, &[(ON_HAND, -3), (RESERVED, -3)], None);
+    }
+
+    #[test]
+    fn a_release_gives_reserved_units_back_to_available() {
+        check(StockMove::Release, &[(AVAILABLE, 3), (RESERVED, -3)], None);
+    }
+
+    #[test]
+    fn a_restock_brings_sold_units_back_into_stock() {
+        check(StockMove::Restock, &[(ON_HAND, 3), (AVAILABLE, 3)], None);
+    }
+
+    #[test]
+    fn every_move_of_a_payment_is_written_as_the_move_of_the_same_name() {
+        use nanoshop_domain::order::StockMove as Decided;
+        assert_eq!(StockMove::from(Decided::Commit), StockMove::Commit);
+        assert_eq!(StockMove::from(Decided::Release), StockMove::Release);
+    }
+
+    #[test]
+    fn units_move_one_write_per_sku() {
+        let units = [(sku(), 2), ("LS-L".parse().expect("a SKU"), 5)];
+        let writes = StockMove::Release.of_units(&units);
+        assert_eq!(writes, vec![StockMove::Release.write(&units[0].0, 2), StockMove::Release.write(&units[1].0, 5)]);
+        assert!(StockMove::Restock.of_units(&[]).is_empty());
+    }
 }
