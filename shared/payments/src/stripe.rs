@@ -25,6 +25,7 @@ use std::time::Duration;
 use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use async_trait::async_trait;
 use nanoshop_domain::{Currency, Money};
+use nanoshop_retry::Backoff;
 use secrecy::{ExposeSecret, SecretString};
 use stripe_client_core::CustomizableStripeRequest;
 use stripe_core::payment_intent::{CancelPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent};
@@ -35,9 +36,10 @@ use crate::port::{
 };
 
 /// Attempts per call, the first included.
-pub const ATTEMPTS: usize = 3;
-/// The wait before the second and the third attempt.
-const BACKOFF: [Duration; ATTEMPTS - 1] = [Duration::from_millis(100), Duration::from_millis(400)];
+pub const ATTEMPTS: u32 = 3;
+/// The wait before the second and the third attempt: 100 ms, then 400 ms. No jitter: the waits
+/// are part of [`WORST_CASE_BUDGET`], and one request's retries collide with nobody's.
+const BACKOFF: Backoff = Backoff::exponential(Duration::from_millis(100), 4, Duration::from_millis(400));
 /// The budget of one attempt (connect, send, read). A request makes at most one call with every
 /// attempt and one single-attempt check beside it ([`WORST_CASE_REQUEST`]), which with the store's
 /// calls must fit in API Gateway's 29 s integration timeout, so a hanging Stripe gives a 502, not a
@@ -62,20 +64,13 @@ pub const KEY_REREAD_ALLOWANCE: Duration = Duration::from_secs(2);
 pub const WORST_CASE_REQUEST: Duration =
     WORST_CASE_BUDGET.saturating_add(ATTEMPT_TIMEOUT).saturating_add(KEY_REREAD_ALLOWANCE);
 
-/// `attempts` × `timeout` plus the sum of `backoff`.
-const fn worst_case_budget(attempts: usize, timeout: Duration, backoff: &[Duration]) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut i = 0;
-    while i < attempts {
-        total = total.saturating_add(timeout);
-        i += 1;
+/// `attempts` × `timeout` plus the longest `backoff` waits between them.
+const fn worst_case_budget(attempts: u32, timeout: Duration, backoff: &Backoff) -> Duration {
+    let retries = attempts.saturating_sub(1);
+    match timeout.checked_mul(attempts) {
+        Some(attempting) => attempting.saturating_add(backoff.longest_total(retries)),
+        None => Duration::MAX,
     }
-    let mut i = 0;
-    while i < backoff.len() {
-        total = total.saturating_add(backoff[i]);
-        i += 1;
-    }
-    total
 }
 
 /// Stripe's API, the only base a live key is ever sent to.
@@ -293,7 +288,7 @@ impl StripeGateway {
 
     /// The intent, in at most `attempts` attempts: a check beside another call of the same request
     /// makes one, so the request stays within [`WORST_CASE_REQUEST`]; its caller retries.
-    async fn fetch_with(&self, intent_id: &str, attempts: usize) -> Result<IntentResponse, PaymentError> {
+    async fn fetch_with(&self, intent_id: &str, attempts: u32) -> Result<IntentResponse, PaymentError> {
         self.send("retrieve payment intent", attempts, || RetrievePaymentIntent::new(intent_id).build().customize())
             .await
     }
@@ -330,7 +325,7 @@ impl StripeGateway {
     async fn send<T: miniserde::Deserialize>(
         &self,
         what: &'static str,
-        attempts: usize,
+        attempts: u32,
         request: impl Fn() -> CustomizableStripeRequest<T>,
     ) -> Result<T, PaymentError> {
         let mut attempt = 0;
@@ -355,13 +350,11 @@ impl StripeGateway {
             }
             let (error, transient) = classify(error);
             attempt += 1;
-            match BACKOFF.get(attempt - 1) {
-                Some(wait) if transient && attempt < attempts => {
-                    tracing::warn!(what, attempt, error = %error, "Stripe call failed; retrying");
-                    tokio::time::sleep(*wait).await;
-                }
-                _ => return Err(error),
+            if !(transient && attempt < attempts) {
+                return Err(error);
             }
+            tracing::warn!(what, attempt, error = %error, "Stripe call failed; retrying");
+            BACKOFF.sleep(attempt - 1).await;
         }
     }
 }
@@ -869,10 +862,10 @@ mod tests {
 
     #[test]
     fn the_worst_case_budget_is_every_attempt_timing_out_plus_the_backoff() {
-        let attempts = u32::try_from(ATTEMPTS).expect("a few attempts");
-        assert_eq!(WORST_CASE_BUDGET, ATTEMPT_TIMEOUT * attempts + BACKOFF.iter().sum::<Duration>());
-        let backoff = [Duration::from_millis(100), Duration::from_millis(400)];
-        assert_eq!(worst_case_budget(3, Duration::from_secs(8), &backoff), Duration::from_millis(24_500));
+        assert_eq!([BACKOFF.delay(0), BACKOFF.delay(1)], [Duration::from_millis(100), Duration::from_millis(400)]);
+        let waits = (0..ATTEMPTS - 1).map(|retry| BACKOFF.delay(retry)).sum::<Duration>();
+        assert_eq!(WORST_CASE_BUDGET, ATTEMPT_TIMEOUT * ATTEMPTS + waits);
+        assert_eq!(worst_case_budget(3, Duration::from_secs(8), &BACKOFF), Duration::from_millis(24_500));
     }
 
     #[tokio::test]
@@ -881,7 +874,7 @@ mod tests {
         let (gateway, script) = fake_stripe(vec![(429, &busy), (429, &busy), (429, &busy), (200, INTENT)]).await;
         let err = gateway.create_intent(&request()).await.expect_err("gives up");
         assert!(matches!(err, PaymentError::Unavailable(_)), "{err:?}");
-        assert_eq!(script.lock().expect("lock").seen.len(), ATTEMPTS);
+        assert_eq!(script.lock().expect("lock").seen.len(), ATTEMPTS as usize);
     }
 
     #[tokio::test]
