@@ -57,9 +57,9 @@ const BACKOFF: Backoff = Backoff::exponential(Duration::from_millis(100), 4, Dur
 /// same idempotency key, so a slow success is not made twice.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest one call can take: every attempt running out its [`ATTEMPT_TIMEOUT`], and the
-/// [`BACKOFF`] waits between them. A function that calls Stripe needs at least this much time
-/// (plus its own store calls) to run its recovery after Stripe fails, such as giving back
-/// checkout's reservation; `tests/e2e/infra.rs` holds each function's `Timeout` to it.
+/// backoff's waits between them (100 ms, then 400 ms). A function that calls Stripe needs at least
+/// this much time (plus its own store calls) to run its recovery after Stripe fails, such as giving
+/// back checkout's reservation; `tests/e2e/infra.rs` holds each function's `Timeout` to it.
 pub const WORST_CASE_BUDGET: Duration = worst_case_budget(ATTEMPTS, ATTEMPT_TIMEOUT, &BACKOFF);
 
 /// Time for one read of the secret key after Stripe answered 401: at least the Secrets Manager
