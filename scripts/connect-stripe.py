@@ -17,7 +17,7 @@ another stack shares this secret), it is in the other mode (test keys swapped fo
 is pinned to another API version, or the stored signing secret is not usable (Stripe shows a
 secret only when it creates the endpoint). The new endpoint is at the stack's `StripeWebhookUrl`,
 for exactly the events the webhook handles (`HANDLED_EVENT_TYPES` in
-shared/payments/src/webhook.rs), pinned to the API version nanoshop reads (`STRIPE_API_VERSION`
+shared/payments/src/webhook/mod.rs), pinned to the API version nanoshop reads (`STRIPE_API_VERSION`
 there); its id, URL, mode and secret are merged into the JSON secret, and the functions read it
 at run time: no second deploy. Only then are endpoints it made earlier at the same URL and in the
 same mode deleted; an endpoint at another URL is left (it may be another stack's) and named.
@@ -39,7 +39,7 @@ import urllib.parse
 import urllib.request
 
 STRIPE_API = "https://api.stripe.com"
-# The events the webhook acts on: HANDLED_EVENT_TYPES in shared/payments/src/webhook.rs (a test
+# The events the webhook acts on: HANDLED_EVENT_TYPES in shared/payments/src/webhook/mod.rs (a test
 # checks that the two lists agree).
 EVENTS = [
     "payment_intent.succeeded",
@@ -49,7 +49,7 @@ EVENTS = [
     "charge.refunded",
     "charge.dispute.created",
 ]
-# The API version events are rendered in: STRIPE_API_VERSION in shared/payments/src/webhook.rs,
+# The API version events are rendered in: STRIPE_API_VERSION in shared/payments/src/webhook/mod.rs,
 # the one async-stripe is generated for (a test checks the script sends it).
 API_VERSION = "2026-09-30.endive"
 # Metadata that marks an endpoint as registered by this script for one secret.
@@ -65,9 +65,9 @@ def say(message):
     print(f"connect-stripe: {message}", file=sys.stderr)
 
 
-# `check_signing_secret` in shared/payments/src/webhook.rs, rule for rule (a test feeds the same
-# table to both): the webhook refuses what this refuses, so the deploy never stores a secret the
-# webhook would answer 503 with, nor keeps one it refuses.
+# `check_signing_secret` in shared/payments/src/webhook/secret.rs, rule for rule (a test feeds the
+# same table to both): the webhook refuses what this refuses, so the deploy never stores a secret
+# the webhook would answer 503 with, nor keeps one it refuses.
 MIN_SECRET_CHARS = 24  # MIN_SECRET_CHARS there
 PLACEHOLDER_WORDS = ("replace", "example", "placeholder", "changeme", "secret")
 SECRET_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")

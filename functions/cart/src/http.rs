@@ -176,20 +176,21 @@ async fn change(
         match (state.repo.save(instead.as_deref().unwrap_or(&next), cart.version).await, refused) {
             (Ok(()), None) => return Ok(respond(StatusCode::OK, &next, &catalog, &priced, &state.image_base, None)),
             (Ok(()), Some(refused)) => return Err(refused),
-            (Err(RepoError::Conflict), _) => backoff(attempt).await,
+            (Err(RepoError::Conflict), _) => BACKOFF.sleep(attempt).await,
             (Err(e), _) => return Err(e.into()),
         }
     }
     Err(RepoError::Conflict.into())
 }
 
-/// A short randomised pause, so racing writers do not collide again in lockstep.
-async fn backoff(attempt: u32) {
-    let mut byte = [0u8; 1];
-    rand::fill(&mut byte);
-    let millis = u64::from(byte[0] % 4) + u64::from(attempt.min(8));
-    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
-}
+/// The pause after a lost write race: a millisecond more per attempt up to 8, plus a random 0 to
+/// 3, so racing writers do not collide again in lockstep.
+const BACKOFF: nanoshop_retry::Backoff = nanoshop_retry::Backoff::linear(
+    std::time::Duration::ZERO,
+    std::time::Duration::from_millis(1),
+    std::time::Duration::from_millis(8),
+)
+.with_jitter(nanoshop_retry::Jitter::UpTo(std::time::Duration::from_millis(3)));
 
 fn no_check(_: &Cart, _: &Cart, _: &CatalogSnapshot, _: &Quote) -> Result<(), Refusal> {
     Ok(())
@@ -279,7 +280,7 @@ pub async fn claim(
         };
         match outcome {
             Ok(cart) => return respond_cart(&state, &cart).await,
-            Err(RepoError::Conflict) => backoff(attempt).await,
+            Err(RepoError::Conflict) => BACKOFF.sleep(attempt).await,
             Err(e) => return Err(e.into()),
         }
     }

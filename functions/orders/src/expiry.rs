@@ -36,11 +36,14 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(60);
 /// `processing` for days costs a provider call every half hour.
 pub const RETRY_CAP: Duration = Duration::from_secs(30 * 60);
 
+/// [`RETRY_AFTER`] doubling up to [`RETRY_CAP`], without jitter: the time is stored in the
+/// pending index, and the sweep runs once a minute anyway.
+const SWEEP_BACKOFF: nanoshop_retry::Backoff = nanoshop_retry::Backoff::doubling(RETRY_AFTER, RETRY_CAP);
+
 /// The wait after the `attempts`-th failure in a row: [`RETRY_AFTER`] doubled per earlier
 /// failure, at most [`RETRY_CAP`].
 pub fn retry_delay(attempts: u32) -> Duration {
-    let doublings = attempts.saturating_sub(1).min(16);
-    RETRY_AFTER.saturating_mul(1 << doublings).min(RETRY_CAP)
+    SWEEP_BACKOFF.delay(attempts.saturating_sub(1))
 }
 
 /// What a sweep did.
