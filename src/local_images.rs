@@ -91,7 +91,7 @@ async fn upload(
     body: Bytes,
 ) -> Response {
     let forbidden = |detail: &str| ApiError::new(StatusCode::FORBIDDEN, "upload_refused", detail).into_response();
-    let Some(signature) = crate::local::decode_hex(&q.signature) else {
+    let Ok(signature) = hex::decode(&q.signature) else {
         return forbidden("malformed signature");
     };
     if images.mac(&key, q.expires, &q.content_type, q.content_length).verify_slice(&signature).is_err() {
@@ -133,13 +133,7 @@ impl ImageStorage for LocalImages {
     ) -> anyhow::Result<PresignedUpload> {
         let expires_at = Utc::now() + chrono::Duration::from_std(lifetime)?;
         let expires = expires_at.timestamp();
-        let signature: String = self
-            .mac(key, expires, content_type, content_length)
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let signature = hex::encode(self.mac(key, expires, content_type, content_length).finalize().into_bytes());
         let content_type_q: String = content_type
             .bytes()
             .map(|b| {
