@@ -5,7 +5,7 @@
 //!   `application/problem+json` and logs opaque 500s once, with their cause and the request id.
 //! - [`extract`]: extractors whose rejections are problem+json too: [`Json`], [`Query`],
 //!   [`IfMatch`], [`Pagination`]; plus [`etag`] and the [`Page`] list envelope.
-//! - [`bodies`]: request bodies several functions accept (addresses).
+//! - [`bodies`]: bodies several functions read or write (addresses, money).
 //! - [`capability`]: order tokens, HMACs of the order id, for guests to read their orders.
 //! - [`config`]: required and optional environment variables, read one way everywhere.
 //! - [`cursor`]: [`CursorCodec`], signed opaque list cursors bound to the listing they came from.
