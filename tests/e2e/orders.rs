@@ -34,17 +34,8 @@ async fn post(t: &TestApp, path: &str, token: &str, headers: &[(&str, &str)], bo
 
 /// A signed-in customer's order of one `P0`: their cart, their JWT, checkout under `key`.
 async fn customer_checkout(t: &TestApp, key: &str) -> Reply {
-    let cart = t
-        .json(
-            Method::POST,
-            "/carts",
-            Some(&t.customer),
-            &json!({"currency": "EUR", "items": [{"sku": "P0", "quantity": 1}]}),
-        )
-        .await;
-    let body = json!({"cart_id": cart.body["id"], "email": "c@shop.example", "shipping_method": "standard",
-                      "shipping_address": {"name": "C", "line1": "1 Rue", "city": "Paris", "postal_code": "75001", "country": "FR"}});
-    post(t, "/checkout", &t.customer, &[("idempotency-key", key)], body).await
+    let cart = t.customer_cart().await;
+    t.customer_checkout(&cart.body, key).await
 }
 
 #[tokio::test]
