@@ -63,12 +63,18 @@ fn top_module(src: &Path, file: &Path) -> Option<String> {
 }
 
 /// `text` without comments and without its `#[cfg(test)]` items, lines kept where they were. A
-/// test module is the last thing in a file by this repository's layout, so everything from the
-/// first `#[cfg(test)]` on is test code.
+/// test module declared by its file (`#[cfg(test)] mod testing;`) is one line; an inline one is
+/// the last thing in a file by this repository's layout, so everything from it on is test code.
 fn code(text: &str) -> String {
     let mut kept = String::new();
-    for line in text.lines() {
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
         if line.trim_start().starts_with("#[cfg(test)]") {
+            let item = lines.next().unwrap_or_default();
+            if item.trim_end().ends_with(';') {
+                kept.push_str("\n\n");
+                continue;
+            }
             break;
         }
         kept.push_str(line.find("//").map_or(line, |at| &line[..at]));
@@ -271,6 +277,10 @@ fn the_scanner_sees_every_form_of_crate_path_and_finds_loops() {
         [("error".to_owned(), 3), ("http".to_owned(), 4)]
     );
     assert_eq!(code("use a; // crate::b\n#[cfg(test)]\nmod tests { use crate::c; }"), "use a; \n");
+    assert_eq!(
+        code("#[cfg(test)]\nmod testing;\npub use crate::x;\n#[cfg(test)]\nmod tests {}"),
+        "\n\npub use crate::x;\n"
+    );
 
     let modules = ["error", "http"].map(str::to_owned).into();
     let map = reexports("pub use error::{ApiError, Result};\npub use http::Route as R;\nmod x;", &modules);
