@@ -81,7 +81,7 @@ impl std::fmt::Debug for LocalSecrets {
 fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::fill(buf.as_mut_slice());
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(buf)
 }
 
 impl LocalSecrets {
@@ -343,16 +343,7 @@ impl LocalApp {
 
 /// The secret's bytes as hex-decoded key material (falls back to the raw bytes).
 pub fn key_bytes(secret: &str) -> Vec<u8> {
-    decode_hex(secret).unwrap_or_else(|| secret.as_bytes().to_vec())
-}
-
-/// The bytes of a hex string, or `None` if it is not one.
-pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    // `from_str_radix` alone would also take a sign, as in "+f".
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+    hex::decode(secret).unwrap_or_else(|_| secret.as_bytes().to_vec())
 }
 
 #[cfg(test)]

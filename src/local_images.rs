@@ -20,8 +20,12 @@ use chrono::Utc;
 use hmac::{Hmac, Mac};
 use nanoshop_api::ApiError;
 use nanoshop_catalog::images::{ImageStorage, MAX_IMAGE_BYTES, PresignedUpload};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use sha2::Sha256;
+
+/// What a query value keeps as it is: letters, digits, `-` and `.`; every other byte is `%XX`.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.');
 
 /// Signs and accepts local uploads, and knows where they are served from.
 #[derive(Clone)]
@@ -91,7 +95,7 @@ async fn upload(
     body: Bytes,
 ) -> Response {
     let forbidden = |detail: &str| ApiError::new(StatusCode::FORBIDDEN, "upload_refused", detail).into_response();
-    let Some(signature) = crate::local::decode_hex(&q.signature) else {
+    let Ok(signature) = hex::decode(&q.signature) else {
         return forbidden("malformed signature");
     };
     if images.mac(&key, q.expires, &q.content_type, q.content_length).verify_slice(&signature).is_err() {
@@ -133,23 +137,8 @@ impl ImageStorage for LocalImages {
     ) -> anyhow::Result<PresignedUpload> {
         let expires_at = Utc::now() + chrono::Duration::from_std(lifetime)?;
         let expires = expires_at.timestamp();
-        let signature: String = self
-            .mac(key, expires, content_type, content_length)
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let content_type_q: String = content_type
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.') {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
+        let signature = hex::encode(self.mac(key, expires, content_type, content_length).finalize().into_bytes());
+        let content_type_q = utf8_percent_encode(content_type, QUERY_VALUE);
         let url = format!(
             "{}/dev/uploads/{key}?expires={expires}&content_type={content_type_q}&content_length={content_length}&signature={signature}",
             self.base_url

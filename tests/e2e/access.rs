@@ -195,41 +195,17 @@ async fn every_function_uses_exactly_the_tables_and_actions_it_declares() {
     t.json(Method::PUT, "/categories/y", Some(&t.admin), &json!({"name": "Y", "parent": "x"})).await;
 
     // Cart: a customer whose last cart expired starts a new one (the old pointer is checked).
-    let mine = t
-        .json(
-            Method::POST,
-            "/carts",
-            Some(&t.customer),
-            &json!({"currency": "EUR", "items": [{"sku": "P0", "quantity": 1}]}),
-        )
-        .await;
+    let mine = t.customer_cart().await;
     let key = Key::new(format!("CART#{}", mine.body["id"].as_str().unwrap()), "CART");
     let item = t.store().get(Table::Carts, &key).await.unwrap().unwrap();
     t.store()
         .put(Table::Carts, item.with(nanoshop_store::port::EXPIRES_AT, nanoshop_store::port::now_unix() - 1), None)
         .await
         .unwrap();
-    let fresh = t
-        .json(
-            Method::POST,
-            "/carts",
-            Some(&t.customer),
-            &json!({"currency": "EUR", "items": [{"sku": "P0", "quantity": 1}]}),
-        )
-        .await;
+    let fresh = t.customer_cart().await;
     assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.body);
     // Checkout as a customer (the cart pointer is cleared).
-    let body = json!({"cart_id": fresh.body["id"], "email": "c@shop.example", "shipping_method": "standard",
-                      "shipping_address": {"name": "C", "line1": "1 Rue", "city": "Paris", "postal_code": "75001", "country": "FR"}});
-    let bought = t
-        .send(
-            Method::POST,
-            "/checkout",
-            Some(&t.customer),
-            &[("idempotency-key", "audit-3")],
-            Some(body.to_string().into()),
-        )
-        .await;
+    let bought = t.customer_checkout(&fresh.body, "audit-3").await;
     assert_eq!(bought.status, StatusCode::CREATED, "{}", bought.body);
 
     // The provider failing: checkout gives back a once-per-customer discount and the key;

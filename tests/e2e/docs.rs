@@ -2,7 +2,8 @@
 //!
 //! Every relative link of every Markdown file must name a file or folder of the repository, and
 //! no file may point at the `shared/` folder of a checkout around it (where the contract the
-//! project started from once lay). No services needed: `cargo test --test e2e -- docs`.
+//! project started from once lay). ARCHITECTURE.md's code map names only paths that exist, and
+//! has a row for each crate under its name. No services needed: `cargo test --test e2e -- docs`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -238,4 +239,183 @@ fn the_link_checker_tells_inside_from_outside() {
         shared_mentions_outside(Path::new("storefront-example"), &nested),
         [format!("{up}/{up}/shared/API.md.")]
     );
+}
+
+/// One row of ARCHITECTURE.md's code map: the folder it describes, the crate it names (`None` for
+/// `—`), and every backticked text of the row.
+#[derive(Debug)]
+struct CodeMapRow {
+    path: String,
+    krate: Option<String>,
+    mentions: Vec<String>,
+}
+
+/// The texts between backticks in `text`.
+fn backticked(text: &str) -> Vec<String> {
+    text.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+}
+
+/// The rows of the table under `## Code map` in `architecture`.
+fn code_map(architecture: &str) -> Vec<CodeMapRow> {
+    let section = architecture.split("\n## Code map").nth(1).expect("ARCHITECTURE.md has a `## Code map`");
+    let section = section.split("\n## ").next().unwrap_or_default();
+    let mut rows = Vec::new();
+    for line in section.lines().filter(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let [path, krate, ..] = cells[..] else { continue };
+        let Some(path) = backticked(path).into_iter().next() else { continue }; // header, rule
+        let krate = backticked(krate).into_iter().next();
+        rows.push(CodeMapRow { path, krate, mentions: backticked(line) });
+    }
+    rows
+}
+
+/// Whether a backticked text of the code map is meant as a file or folder: it has a `/` or a
+/// file's extension, and nothing a path here never has (`::`, spaces, placeholders, variables).
+/// A leading `/` is a URL path (`/docs`), not a file.
+fn names_a_path(text: &str) -> bool {
+    const EXTENSIONS: &[&str] = &["rs", "toml", "yaml", "yml", "md", "sh", "py", "mjs", "js", "json", "html"];
+    let has_extension = Path::new(text).extension().is_some_and(|e| EXTENSIONS.iter().any(|x| e == *x));
+    let plain = !text.starts_with('/') && !text.contains(|c: char| c.is_whitespace() || ":<>${}()".contains(c));
+    plain && (text.contains('/') || has_extension)
+}
+
+/// Whether `pattern` (with `*` for any run of characters within one path segment) matches
+/// `path`.
+fn glob_matches(pattern: &str, path: &str) -> bool {
+    let (pattern, path): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+    pattern.len() == path.len()
+        && pattern.iter().zip(&path).all(|(p, s)| {
+            let parts: Vec<&str> = p.split('*').collect();
+            let (first, last) = (parts[0], parts[parts.len() - 1]);
+            if parts.len() == 1 {
+                return p == s;
+            }
+            let mut rest = match s.strip_prefix(first) {
+                Some(rest) if rest.len() >= last.len() => rest,
+                _ => return false,
+            };
+            for middle in &parts[1..parts.len() - 1] {
+                match rest.find(middle) {
+                    Some(at) => rest = &rest[at + middle.len()..],
+                    None => return false,
+                }
+            }
+            rest.ends_with(last)
+        })
+}
+
+/// Where a path the code map names in `row` may be: from the repository root, from the row's
+/// folder, or from that folder's `src/` (a crate's module files). The first that exists, if any.
+fn locate(row: &str, mention: &str, files: &[PathBuf]) -> Option<PathBuf> {
+    let row = Path::new(row);
+    let candidates = [PathBuf::from(mention), row.join(mention), row.join("src").join(mention)];
+    candidates.into_iter().find(|candidate| {
+        let text = candidate.to_string_lossy();
+        if text.contains('*') {
+            files.iter().any(|f| glob_matches(&text, &f.to_string_lossy()))
+        } else {
+            repo().join(candidate).exists()
+        }
+    })
+}
+
+/// The workspace's packages: each one's folder relative to the repository (`""` for the root
+/// package) and name, from `cargo metadata`.
+fn workspace_packages() -> Vec<(String, String)> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = Command::new(cargo)
+        .current_dir(repo())
+        .args(["metadata", "--offline", "--no-deps", "--format-version", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let root = std::fs::canonicalize(repo()).unwrap();
+    metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|package| {
+            let manifest = std::fs::canonicalize(package["manifest_path"].as_str().unwrap()).unwrap();
+            let folder = manifest.parent().unwrap().strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+            (folder, package["name"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+/// The folder of the code map row that describes the package in `folder`: the folder itself, or
+/// `src/` for the root package, whose code is there.
+fn row_folder(folder: &str) -> &str {
+    if folder.is_empty() { "src" } else { folder }
+}
+
+#[test]
+fn every_path_the_code_map_names_exists() {
+    let architecture = std::fs::read_to_string(repo().join("ARCHITECTURE.md")).unwrap();
+    let rows = code_map(&architecture);
+    assert!(rows.len() > 10, "only {} code map rows found: is the table parser broken?", rows.len());
+    let files = files();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for row in &rows {
+        for mention in row.mentions.iter().filter(|m| names_a_path(m)) {
+            checked += 1;
+            if locate(&row.path, mention, &files).is_none() {
+                problems.push(format!("the `{}` row names `{mention}`, which does not exist", row.path));
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} paths found: is the path parser broken?");
+    assert!(problems.is_empty(), "ARCHITECTURE.md's code map is out of date:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_code_map_has_a_row_for_each_crate_with_its_name() {
+    let architecture = std::fs::read_to_string(repo().join("ARCHITECTURE.md")).unwrap();
+    let rows = code_map(&architecture);
+    let row_of = |folder: &str| rows.iter().find(|r| r.path.trim_end_matches('/') == folder);
+    let packages = workspace_packages();
+    assert!(packages.len() > 5, "{packages:?}");
+    let mut problems = Vec::new();
+    for (folder, name) in &packages {
+        match row_of(row_folder(folder)) {
+            None => problems.push(format!("no row for `{}` (crate `{name}`)", row_folder(folder))),
+            Some(row) if row.krate.as_deref() != Some(name) => {
+                problems.push(format!("the `{}` row names crate {:?}, not `{name}`", row.path, row.krate));
+            }
+            Some(_) => {}
+        }
+    }
+    for row in rows.iter().filter(|r| r.krate.is_some()) {
+        if !packages.iter().any(|(folder, _)| row_folder(folder) == row.path.trim_end_matches('/')) {
+            problems.push(format!("the `{}` row names crate {:?}, but no crate is there", row.path, row.krate));
+        }
+    }
+    assert!(problems.is_empty(), "ARCHITECTURE.md's code map is out of date:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_code_map_reader_finds_paths_and_only_paths() {
+    let map = "# A\n\n## Code map\n\n| path | crate | what |\n|---|---|---|\n\
+               | `shared/x` | `nanoshop-x` | `port.rs` (the `Store` trait), `http/`, `nanoshop_api::run`, `$PORT` |\n\
+               | `web/` | — | `tests/*.test.mjs`, `/docs`, `Existing<T>Table`, `docs/deploy.md` |\n\n## Next\n| `not/a/row` | | |\n";
+    let rows = code_map(map);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!((rows[0].path.as_str(), rows[0].krate.as_deref()), ("shared/x", Some("nanoshop-x")));
+    assert_eq!(rows[1].krate, None);
+    let paths: Vec<&str> =
+        rows.iter().flat_map(|r| &r.mentions).map(String::as_str).filter(|m| names_a_path(m)).collect();
+    assert_eq!(paths, ["shared/x", "port.rs", "http/", "web/", "tests/*.test.mjs", "docs/deploy.md"]);
+
+    assert!(glob_matches("web/tests/*.test.mjs", "web/tests/cart.test.mjs"));
+    assert!(!glob_matches("web/tests/*.test.mjs", "web/tests/cart.spec.mjs"));
+    assert!(!glob_matches("web/tests/*.test.mjs", "web/tests/deep/cart.test.mjs"));
+
+    let files = files();
+    assert_eq!(locate("shared/api", "keyring.rs", &files), Some(PathBuf::from("shared/api/src/keyring.rs")));
+    assert_eq!(locate("infra/", "docs/deploy.md", &files), Some(PathBuf::from("docs/deploy.md")));
+    assert_eq!(locate("shared/api", "no_such_module.rs", &files), None);
+    assert!(locate("storefront-example/", "tests/*.test.mjs", &files).is_some());
+    assert_eq!(locate("storefront-example/", "tests/*.nothing.mjs", &files), None);
 }

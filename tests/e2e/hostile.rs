@@ -645,11 +645,8 @@ fn queries() -> impl Strategy<Value = String> {
             .prop_map(str::to_owned),
         "[a-z%\\[\\]]{1,8}",
     ];
-    let encoded = strings().prop_map(|s| {
-        s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
-            .collect()
-    });
+    let encoded = strings()
+        .prop_map(|s| percent_encoding::utf8_percent_encode(&s, percent_encoding::NON_ALPHANUMERIC).to_string());
     let raw = "[A-Za-z0-9%=&+._~!$'()*,;:@/?-]{0,40}";
     let value = prop_oneof![numbers(), encoded, raw];
     prop_oneof![

@@ -18,6 +18,7 @@ mod hostile;
 mod images;
 mod infra;
 mod lambda;
+mod layering;
 mod limits;
 mod load;
 mod localstripe;

@@ -34,17 +34,8 @@ async fn post(t: &TestApp, path: &str, token: &str, headers: &[(&str, &str)], bo
 
 /// A signed-in customer's order of one `P0`: their cart, their JWT, checkout under `key`.
 async fn customer_checkout(t: &TestApp, key: &str) -> Reply {
-    let cart = t
-        .json(
-            Method::POST,
-            "/carts",
-            Some(&t.customer),
-            &json!({"currency": "EUR", "items": [{"sku": "P0", "quantity": 1}]}),
-        )
-        .await;
-    let body = json!({"cart_id": cart.body["id"], "email": "c@shop.example", "shipping_method": "standard",
-                      "shipping_address": {"name": "C", "line1": "1 Rue", "city": "Paris", "postal_code": "75001", "country": "FR"}});
-    post(t, "/checkout", &t.customer, &[("idempotency-key", key)], body).await
+    let cart = t.customer_cart().await;
+    t.customer_checkout(&cart.body, key).await
 }
 
 #[tokio::test]
@@ -156,28 +147,19 @@ async fn refunds_never_exceed_what_was_paid_and_restock_once() {
         .await;
         assert_eq!((reply.status.as_u16() / 100, reply.code()), (4, code), "{amount}: {}", reply.body);
     }
-    let first = post(
-        &t,
-        &path,
-        &t.admin,
-        &[("idempotency-key", "r1")],
-        json!({"amount": {"amount": 1000, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 1}]}),
-    )
-    .await;
+    // The same request twice: the second is a replay of the first.
+    let refund_ten_and_restock_one = || {
+        let body = json!({"amount": {"amount": 1000, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 1}]});
+        post(&t, &path, &t.admin, &[("idempotency-key", "r1")], body)
+    };
+    let first = refund_ten_and_restock_one().await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
     assert_eq!(
         (first.body["order"]["payment_status"].as_str(), first.body["refund"]["state"].as_str()),
         (Some("partially_refunded"), Some("succeeded"))
     );
     assert_eq!(t.stock("P0").await, (4, 1, 3), "one unit back on hand and available");
-    let replay = post(
-        &t,
-        &path,
-        &t.admin,
-        &[("idempotency-key", "r1")],
-        json!({"amount": {"amount": 1000, "currency": "EUR"}, "restock": [{"sku": "P0", "quantity": 1}]}),
-    )
-    .await;
+    let replay = refund_ten_and_restock_one().await;
     assert_eq!(replay.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
     assert_eq!(t.stock("P0").await, (4, 1, 3), "a replay restocks nothing");
     let too_much =

@@ -185,6 +185,23 @@ impl TestApp {
         self.send(method, path, token, &[], Some(Body::from(serde_json::to_vec(body).unwrap()))).await
     }
 
+    /// A new cart of one `P0` (see `cart::shop`) for the signed-in customer, `self.customer`.
+    pub async fn customer_cart(&self) -> Reply {
+        let body = serde_json::json!({"currency": "EUR", "items": [{"sku": "P0", "quantity": 1}]});
+        self.json(Method::POST, "/carts", Some(&self.customer), &body).await
+    }
+
+    /// The signed-in customer's checkout of `cart` (the body of a [`customer_cart`] reply) under
+    /// the idempotency key `key`.
+    ///
+    /// [`customer_cart`]: Self::customer_cart
+    pub async fn customer_checkout(&self, cart: &Value, key: &str) -> Reply {
+        let body = serde_json::json!({"cart_id": cart["id"], "email": "c@shop.example", "shipping_method": "standard",
+            "shipping_address": {"name": "C", "line1": "1 Rue", "city": "Paris", "postal_code": "75001", "country": "FR"}});
+        let headers = [("idempotency-key", key)];
+        self.send(Method::POST, "/checkout", Some(&self.customer), &headers, Some(body.to_string().into())).await
+    }
+
     /// Creates a product as admin and returns its body; panics unless 201.
     pub async fn create_product(&self, body: &Value) -> Value {
         let reply = self.json(Method::POST, "/products", Some(&self.admin), body).await;

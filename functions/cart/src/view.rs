@@ -2,38 +2,12 @@
 //! address, tax by its destination, and every unavailable line explained.
 
 use chrono::{DateTime, Utc};
+use nanoshop_api::bodies::MoneyHttpBody;
 use nanoshop_domain::Money;
 use nanoshop_domain::cart::{Cart, CartStatus};
 use nanoshop_domain::pricing::Unavailable;
 use nanoshop_domain::quote::{CatalogSnapshot, Quote};
 use serde::Serialize;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MoneyHttpResponse {
-    pub amount: i64,
-    pub currency: String,
-}
-
-/// Described as the one `Money` of the API.
-impl schemars::JsonSchema for MoneyHttpResponse {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        Money::schema_name()
-    }
-
-    fn schema_id() -> std::borrow::Cow<'static, str> {
-        Money::schema_id()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        Money::json_schema(generator)
-    }
-}
-
-impl From<Money> for MoneyHttpResponse {
-    fn from(m: Money) -> Self {
-        Self { amount: m.amount, currency: m.currency.to_string() }
-    }
-}
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CartLineHttpResponse {
@@ -43,8 +17,8 @@ pub struct CartLineHttpResponse {
     pub variant_title: Option<String>,
     pub image_url: Option<String>,
     pub quantity: u32,
-    pub unit_price: Option<MoneyHttpResponse>,
-    pub line_total: Option<MoneyHttpResponse>,
+    pub unit_price: Option<MoneyHttpBody>,
+    pub line_total: Option<MoneyHttpBody>,
     pub available: bool,
     /// Why the line is left out of the totals: `archived`, `unknown_sku`, `no_price_in_currency`
     /// or `insufficient_stock`.
@@ -59,7 +33,7 @@ pub struct CartLineHttpResponse {
 #[schemars(rename = "CartDiscountHttpResponse")]
 pub struct DiscountHttpResponse {
     pub code: String,
-    pub amount: MoneyHttpResponse,
+    pub amount: MoneyHttpBody,
     /// False when the code no longer applies (expired, exhausted, below the minimum); it then
     /// takes nothing off and `reason` says why.
     pub applicable: bool,
@@ -71,16 +45,16 @@ pub struct DiscountHttpResponse {
 pub struct ShippingOptionHttpResponse {
     pub id: String,
     pub name: String,
-    pub price: MoneyHttpResponse,
+    pub price: MoneyHttpBody,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TotalsHttpResponse {
-    pub subtotal: MoneyHttpResponse,
-    pub discount: MoneyHttpResponse,
-    pub shipping: MoneyHttpResponse,
-    pub tax: MoneyHttpResponse,
-    pub total: MoneyHttpResponse,
+    pub subtotal: MoneyHttpBody,
+    pub discount: MoneyHttpBody,
+    pub shipping: MoneyHttpBody,
+    pub tax: MoneyHttpBody,
+    pub total: MoneyHttpBody,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]

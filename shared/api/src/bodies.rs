@@ -1,7 +1,7 @@
-//! Request bodies more than one function accepts, with their one conversion into the domain.
+//! Bodies more than one function reads or writes, with their one conversion into the domain.
 
 use nanoshop_domain::address::{Address, UncheckedAddress};
-use nanoshop_domain::{FieldError, ValidationErrors};
+use nanoshop_domain::{Currency, FieldError, Money, ValidationErrors};
 use serde::{Deserialize, Serialize};
 
 /// A line of an address as the domain's validation admits it: no control character but tab and
@@ -58,5 +58,51 @@ impl AddressHttpBody {
                     .collect(),
             )
         })
+    }
+}
+
+/// Money as the API writes it, in requests and responses: `{"amount": 1999, "currency": "EUR"}`.
+///
+/// The currency is kept as sent, not as a [`Currency`]: [`parse`](Self::parse) reports an unknown
+/// code as a field error beside the body's other field errors, where serde would stop at the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyHttpBody {
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// Described as the one `Money` of the API: every body that carries an amount names the same
+/// schema, the domain's.
+impl schemars::JsonSchema for MoneyHttpBody {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        Money::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        Money::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        Money::json_schema(generator)
+    }
+}
+
+impl From<Money> for MoneyHttpBody {
+    fn from(m: Money) -> Self {
+        Self { amount: m.amount, currency: m.currency.to_string() }
+    }
+}
+
+impl MoneyHttpBody {
+    /// The amount as money, or a field error at `field`.
+    pub fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Money> {
+        match self.currency.parse::<Currency>() {
+            Ok(currency) => Some(Money::new(self.amount, currency)),
+            Err(e) => {
+                errors.add(format!("{field}.currency"), e.to_string());
+                None
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ pub fn new_cart_token() -> String {
 
 /// What is stored of a cart token: its SHA-256, hex.
 pub fn cart_token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Whether `token` is the one whose hash is `stored`, compared in constant time.

@@ -12,7 +12,7 @@ use http::{HeaderValue, StatusCode, header};
 use nanoshop_domain::{FieldError, ValidationErrors};
 use serde::Serialize;
 
-use crate::http::request_id;
+use crate::request_id::request_id;
 
 /// `Result` for handlers and everything they call at the HTTP edge.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -247,7 +247,7 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::http::REQUEST_ID;
+    use crate::request_id::REQUEST_ID;
     use http_body_util::BodyExt;
     use serde_json::{Value, json};
     use std::sync::{Arc, Mutex};

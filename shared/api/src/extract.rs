@@ -20,7 +20,20 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::http::payload_too_large;
+
+/// Request bodies larger than this are refused with 413 `payload_too_large` (`docs/api.md`):
+/// by [`Json`] here, and before any handler runs by
+/// [`with_common_layers`](crate::with_common_layers).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The 413 for a body over [`MAX_BODY_BYTES`], however it was found out.
+pub(crate) fn payload_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("request bodies are limited to {} KiB", MAX_BODY_BYTES / 1024),
+    )
+}
 
 /// A JSON request body or response.
 ///

@@ -21,10 +21,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tracing::Instrument;
 
 use crate::error::{ApiError, PROBLEM_JSON};
-use crate::extract::Json;
-
-/// Request bodies larger than this are refused with 413 `payload_too_large` (`docs/api.md`).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+use crate::extract::{Json, MAX_BODY_BYTES, payload_too_large};
+use crate::request_id::REQUEST_ID;
 
 /// The longest client-supplied request id we adopt; longer ones are replaced, not truncated, so
 /// a log search for what the client sent never finds a different request.
@@ -32,23 +30,10 @@ const MAX_REQUEST_ID_LEN: usize = 128;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-tokio::task_local! {
-    /// The id of the request the current task is serving; set by [`with_common_layers`].
-    pub(crate) static REQUEST_ID: Arc<str>;
-}
-
-/// The id of the request being served, or `"unknown"` outside one.
-///
-/// It is a task-local: a task spawned from a handler (`tokio::spawn`) does not inherit it, so
-/// pass the id along explicitly if such a task reports errors.
-pub fn request_id() -> String {
-    REQUEST_ID.try_with(|id| id.to_string()).unwrap_or_else(|_| "unknown".to_owned())
-}
-
 /// Wraps `router` in the layers every nanoshop function shares, outermost first:
 ///
 /// 1. request id: adopts a client's `X-Request-Id` if it is 1–128 characters of
-///    `[A-Za-z0-9._-]`, otherwise generates a ULID; sets [`request_id()`] for the rest of the
+///    `[A-Za-z0-9._-]`, otherwise generates a ULID; sets [`request_id()`](crate::request_id()) for the rest of the
 ///    request, opens a tracing span with the id, method and path, and puts the id on every
 ///    response, errors included;
 /// 2. panics become the opaque 500 `internal_error` (logged with the request id);
@@ -186,14 +171,6 @@ pub fn health_router(function: &'static str, version: &'static str) -> Router {
     Router::new().route("/health", get(move || async move { Json(Health { status: "ok", function, version }) }))
 }
 
-pub(crate) fn payload_too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("request bodies are limited to {} KiB", MAX_BODY_BYTES / 1024),
-    )
-}
-
 fn adopted_request_id(headers: &HeaderMap) -> Option<&str> {
     let id = headers.get(&X_REQUEST_ID)?.to_str().ok()?;
     let valid = (1..=MAX_REQUEST_ID_LEN).contains(&id.len())
@@ -264,6 +241,7 @@ pub(crate) async fn method_not_allowed(method: Method) -> ApiError {
 mod tests {
     use super::*;
     use crate::error::tests::{Logs, parts, problem};
+    use crate::request_id::request_id;
     use axum::body::{Body, Bytes};
     use axum::routing::post;
     use serde_json::{Value, json};

@@ -124,7 +124,7 @@ pub fn fingerprint(route: &str, caller: &str, body: &[u8]) -> String {
     for part in [route.as_bytes(), b"\0", caller.as_bytes(), b"\0", body] {
         hasher.update(part);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hasher.finalize())
 }
 
 /// What `begin` found.
@@ -148,7 +148,7 @@ pub struct Guard {
 fn owner_token() -> String {
     let mut bytes = [0u8; 16];
     rand::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// The stored record. The order it names is an attribute too, so [`Guard::hand_over`] can make

@@ -5,7 +5,7 @@
 //!   `application/problem+json` and logs opaque 500s once, with their cause and the request id.
 //! - [`extract`]: extractors whose rejections are problem+json too: [`Json`], [`Query`],
 //!   [`IfMatch`], [`Pagination`]; plus [`etag`] and the [`Page`] list envelope.
-//! - [`bodies`]: request bodies several functions accept (addresses).
+//! - [`bodies`]: bodies several functions read or write (addresses, money).
 //! - [`capability`]: order tokens, HMACs of the order id, for guests to read their orders.
 //! - [`config`]: required and optional environment variables, read one way everywhere.
 //! - [`cursor`]: [`CursorCodec`], signed opaque list cursors bound to the listing they came from.
@@ -18,6 +18,9 @@
 //! - [`metrics`]: business counts ([`Metric`]) as CloudWatch embedded-metric lines in Lambda.
 //! - [`run`](mod@run): [`run()`] serves a router on Lambda or on a TCP port; [`init_tracing`].
 //! - `testing` (feature `testing`): what each function crate's own router tests share.
+//!
+//! The modules depend one way, from the bottom up: [`request_id()`] (the task-local id) ←
+//! [`error`] ← [`extract`] ← [`http`] ← the rest; `tests/e2e/layering.rs` keeps it so.
 //!
 //! A request flows: request-id middleware (sets [`request_id()`] for the rest of the request) →
 //! span → panic catcher → body limit → router → extractors → handler → `ApiError` or a response.
@@ -34,6 +37,7 @@ pub mod http;
 pub mod idempotency;
 pub mod keyring;
 pub mod metrics;
+mod request_id;
 pub mod run;
 pub mod secrets;
 pub mod serve;
@@ -43,13 +47,14 @@ pub mod testing;
 pub use auth::{Admin, AuthConfig, AuthError, Caller, Verifier};
 pub use cursor::CursorCodec;
 pub use error::{ApiError, Problem, Result};
+pub use extract::MAX_BODY_BYTES;
 pub use extract::{IfMatch, Json, Page, Pagination, PaginationQuery, Query, etag};
 pub use http::{
-    Access, Header, MAX_BODY_BYTES, Route, SchemaFn, health_router, one_of, request_id, schema, with_common_layers,
-    with_common_layers_and_fallback,
+    Access, Header, Route, SchemaFn, health_router, one_of, schema, with_common_layers, with_common_layers_and_fallback,
 };
 pub use keyring::KeyRing;
 pub use metrics::Metric;
+pub use request_id::request_id;
 pub use run::{init_tracing, run, shutdown_signal};
 pub use secrets::{Secret, SecretSource, Secrets, when_configured};
 pub use serve::serve;

@@ -19,7 +19,7 @@ fn in_lambda() -> bool {
 ///
 /// - In Lambda (`AWS_LAMBDA_RUNTIME_API` set): API Gateway HTTP API events, via `lambda_http`.
 /// - Elsewhere: HTTP/1 on `BIND_ADDR` (default `0.0.0.0:$PORT`, `PORT` default 8080), with the
-///   limits of [`crate::serve`]; on SIGTERM or Ctrl-C it stops accepting and lets in-flight
+///   limits of [`crate::serve()`]; on SIGTERM or Ctrl-C it stops accepting and lets in-flight
 ///   requests finish.
 ///
 /// # Errors

@@ -12,10 +12,10 @@ use nanoshop_store::PageKey;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::MoneyHttpBody;
 use super::merge_patch::MergePatch;
 use crate::CatalogState;
 use crate::repo::CatalogRepository;
+use nanoshop_api::bodies::MoneyHttpBody;
 
 /// The editable fields of a discount: the body of `POST /discounts`, and what `PATCH` merges into.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

@@ -10,9 +10,8 @@ pub mod products;
 pub mod settings;
 
 use nanoshop_api::ApiError;
-use nanoshop_domain::{Currency, FieldError, Money, ValidationErrors};
+use nanoshop_domain::FieldError;
 use nanoshop_store::StoreError;
-use serde::{Deserialize, Serialize};
 
 use crate::repo::CatalogError;
 
@@ -41,48 +40,6 @@ impl From<CatalogError> for ApiError {
             }
             e @ CatalogError::Store(StoreError::Unavailable(_)) => ApiError::unavailable(e),
             other => ApiError::internal(other),
-        }
-    }
-}
-
-/// Money as the API writes it: `{"amount": 1999, "currency": "EUR"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MoneyHttpBody {
-    pub amount: i64,
-    pub currency: String,
-}
-
-/// Described as the one `Money` of the API.
-impl schemars::JsonSchema for MoneyHttpBody {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        Money::schema_name()
-    }
-
-    fn schema_id() -> std::borrow::Cow<'static, str> {
-        Money::schema_id()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        Money::json_schema(generator)
-    }
-}
-
-impl From<Money> for MoneyHttpBody {
-    fn from(m: Money) -> Self {
-        Self { amount: m.amount, currency: m.currency.to_string() }
-    }
-}
-
-impl MoneyHttpBody {
-    /// The amount as money, or a field error at `field`.
-    pub fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Money> {
-        match self.currency.parse::<Currency>() {
-            Ok(currency) => Some(Money::new(self.amount, currency)),
-            Err(e) => {
-                errors.add(format!("{field}.currency"), e.to_string());
-                None
-            }
         }
     }
 }

@@ -16,11 +16,11 @@ use nanoshop_domain::ids::{ImageId, ProductId};
 use nanoshop_store::PageKey;
 use serde::{Deserialize, Serialize};
 
-use super::MoneyHttpBody;
 use super::merge_patch::MergePatch;
 use crate::CatalogState;
 use crate::images::{ALLOWED_CONTENT_TYPES, MAX_IMAGE_BYTES, UPLOAD_URL_LIFETIME};
 use crate::repo::{CatalogError, CatalogRepository};
+use nanoshop_api::bodies::MoneyHttpBody;
 
 /// The longest `?q=` accepted.
 pub const MAX_QUERY_LEN: usize = 100;

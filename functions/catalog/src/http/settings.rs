@@ -8,8 +8,8 @@ use nanoshop_domain::{Currency, ValidationErrors};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::MoneyHttpBody;
 use crate::CatalogState;
+use nanoshop_api::bodies::MoneyHttpBody;
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
