@@ -79,13 +79,13 @@ test("a merchant's day: product, stock, discount, a sale, shipping, a refund wit
     await variant(1).getByLabel('Prices').fill('25.00 EUR, 28.00 USD');
     await page.getByRole('button', { name: 'Create product' }).click();
     await heading(page, 'Canvas tote');
-    await page.getByText('Product created.').waitFor();
+    await page.locator('main').getByText('Product created.').waitFor();
 
     // Its image goes straight to storage through the presigned URL.
     await page.getByLabel('Image file').setInputFiles({ name: 'tote.png', mimeType: 'image/png', buffer: PNG });
     await page.getByLabel('Image description').fill('The tote, front');
     await page.getByRole('button', { name: 'Upload image' }).click();
-    await page.getByText('Image uploaded.').waitFor();
+    await page.locator('main').getByText('Image uploaded.').waitFor();
     const image = page.locator('.images img[alt="The tote, front"]');
     await image.waitFor();
     await page.waitForFunction(() => document.querySelector('.images img')?.naturalWidth === 1);
@@ -151,7 +151,7 @@ test("a merchant's day: product, stock, discount, a sale, shipping, a refund wit
     await page.getByLabel('Carrier').fill('DHL');
     await page.getByLabel('Tracking number').fill('00340434161234567890');
     await page.getByRole('button', { name: 'Mark as shipped' }).click();
-    await page.getByText('Shipped 3 units with DHL.').waitFor();
+    await page.locator('main').getByText('Shipped 3 units with DHL.').waitFor();
     await page.locator('main').getByText('DHL 00340434161234567890').waitFor();
 
     // The black tote came back: refund its line (its share of the discount off) and restock it.
@@ -159,7 +159,7 @@ test("a merchant's day: product, stock, discount, a sale, shipping, a refund wit
     await page.getByLabel('Reason').fill('returned');
     await page.getByLabel('Units of TOTE-BLK to restock').fill('1');
     await page.getByRole('button', { name: 'Refund' }).click();
-    await page.getByText('Refunded €23.75; 1 back in stock.').waitFor();
+    await page.locator('main').getByText('Refunded €23.75; 1 back in stock.').waitFor();
     await page.locator('[data-total="refunded"]').getByText('€23.75').waitFor();
     await screenshot(page, 'console-order-refunded');
 

@@ -54,7 +54,11 @@ function levelRow(product, variant, { data: initial, etag: initialEtag }) {
         const before = level;
         ({ data: level, etag } = await admin.getInventory(variant.sku));
         show();
-        replace(conflict, conflictBox({ error, before, now: level, retryLabel: `Set ${onHand} on hand anyway`, onRetry: () => save(onHand, etag) }));
+        replace(conflict, conflictBox({ error, before, now: level, retryLabel: `Set ${onHand} on hand anyway`, onRetry: () => save(onHand, etag),
+          onReload: () => {
+            /** @type {HTMLInputElement} */ (form.elements.namedItem('on_hand')).value = String(level.on_hand);
+            replace(conflict);
+          } }));
         /** @type {HTMLElement | null} */ (conflict.firstElementChild)?.focus();
       } else {
         showProblem(form, error);
