@@ -5,6 +5,17 @@ import { dateTime, money } from '../../../js/format.js';
 import * as admin from '../api.js';
 import { showProblem, problemBox, parsePrices } from '../ui.js';
 
+/** '12.5' (per cent) → '0.125', by moving the decimal point in the text: no float rounding. */
+function fractionOf(percent) {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(percent.trim());
+  if (!match) return null;
+  const [, whole, decimals = ''] = match;
+  const digits = whole.padStart(3, '0') + decimals;
+  const point = digits.length - decimals.length - 2;
+  const text = `${digits.slice(0, point).replace(/^0+(?=\d)/, '')}.${digits.slice(point)}`.replace(/\.?0+$/, '');
+  return text || '0';
+}
+
 export async function discountsView({ query, navigate }) {
   const cursor = query.get('cursor') ?? '';
   const { items, next_cursor: nextCursor } = await admin.listDiscounts({ cursor, limit: 50 });
@@ -15,8 +26,8 @@ export async function discountsView({ query, navigate }) {
     const errors = [];
     const body = { code: v.code ?? '', kind: v.kind ?? 'percentage', once_per_customer: v.once_per_customer === 'on', active: v.active === 'on' };
     if (body.kind === 'percentage') {
-      const m = /^(\d+(?:\.\d+)?)$/.exec(v.percentage ?? '');
-      if (m) body.percentage = String(Number(m[1]) / 100);
+      const fraction = fractionOf(v.percentage ?? '');
+      if (fraction) body.percentage = fraction;
       else errors.push({ field: 'percentage', message: 'a percentage like 10 or 12.5' });
     } else {
       try {
