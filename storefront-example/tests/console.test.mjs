@@ -228,6 +228,25 @@ test('errors: a field error beside its field, and a 412 that shows what changed 
     await page.locator('tr[data-sku="LS-S"]').getByText('Saved: 3 on hand.').waitFor();
     const { body: level } = await call(server.base, 'GET', '/inventory/LS-S', { token: admin });
     assert.equal(level.on_hand, 3);
+
+    // A product renamed by someone else while the merchant edits its description.
+    const { body: mug } = await call(server.base, 'GET', '/products/stoneware-mug', { token: admin });
+    await page.goto(`/admin/#/products/${mug.id}`);
+    await heading(page, 'Stoneware mug');
+    const renamed = await call(server.base, 'PATCH', `/products/${mug.id}`, { token: admin, body: { title: 'Stoneware mug (large)' } });
+    assert.equal(renamed.status, 200);
+    await page.getByLabel('Description', { exact: true }).fill('Now dishwasher safe.');
+    await page.getByRole('button', { name: 'Save product' }).click();
+    const changed = page.locator('main .conflict');
+    await changed.getByText('title: Stoneware mug → now Stoneware mug (large)').waitFor();
+    await changed.getByRole('button', { name: 'Discard mine and reload' }).click();
+    await page.locator('main').getByText('Reloaded the current version.').waitFor();
+    assert.equal(await page.getByLabel('Title', { exact: true }).inputValue(), 'Stoneware mug (large)');
+    await page.getByLabel('Description', { exact: true }).fill('Now dishwasher safe.');
+    await page.getByRole('button', { name: 'Save product' }).click();
+    await page.locator('main').getByText('Product saved.').waitFor();
+    const { body: saved } = await call(server.base, 'GET', `/products/${mug.id}`, { token: admin });
+    assert.deepEqual([saved.title, saved.description], ['Stoneware mug (large)', 'Now dishwasher safe.']);
     assert.deepEqual(page.scriptErrors, []);
   } finally {
     await context.close();
