@@ -252,3 +252,37 @@ test('errors: a field error beside its field, and a 412 that shows what changed 
     await context.close();
   }
 });
+
+test('an unpaid order is cancelled from the console and its stock released', async () => {
+  const { context, page } = await merchant();
+  const shopper = await newShopper(browser, server.base);
+  try {
+    await page.getByRole('button', { name: 'Sign in as the local admin' }).click();
+    await heading(page, 'Orders');
+    const { page: shop } = shopper;
+    await addToCart(shop, 'linen-shirt', 'M', 1);
+    await shop.goto('/#/checkout');
+    await fillCheckout(shop, { email: 'unpaid@example.com' });
+    await shop.getByRole('button', { name: 'Continue to payment' }).click();
+    await heading(shop, 'Payment');
+    const orderId = orderIdFromUrl(shop);
+    const held = await call(server.base, 'GET', '/inventory/LS-M', { token: admin });
+    assert.equal(held.body.reserved, 1);
+
+    await page.goto('/admin/#/orders?status=pending_payment');
+    await heading(page, 'Orders');
+    const { body: order } = await call(server.base, 'GET', `/orders/${orderId}`, { token: admin });
+    await page.getByRole('link', { name: `#${order.number}` }).click();
+    await heading(page, `Order #${order.number}`);
+    await page.getByRole('button', { name: 'Cancel this order…' }).click();
+    await page.getByRole('button', { name: `Yes, cancel order #${order.number}` }).click();
+    await page.locator('main').getByText(`Order #${order.number} cancelled.`).waitFor();
+    await page.locator('main .badge').getByText('Cancelled').waitFor();
+    const released = await call(server.base, 'GET', '/inventory/LS-M', { token: admin });
+    assert.equal(released.body.reserved, 0);
+    assert.deepEqual(page.scriptErrors, []);
+  } finally {
+    await shopper.context.close();
+    await context.close();
+  }
+});
