@@ -21,8 +21,20 @@ export function current() {
   return read();
 }
 
-export function signIn(token, sub = 'merchant') {
-  localStorage.setItem(KEY, JSON.stringify({ token, sub }));
+/** The `sub` claim of a JWT, for the header (not verified here: the API checks the token). */
+function subjectOf(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const sub = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '='))).sub;
+    return typeof sub === 'string' && sub ? sub : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {string} token @param {string} [sub] who it is, when not the token's own `sub` */
+export function signIn(token, sub) {
+  localStorage.setItem(KEY, JSON.stringify({ token, sub: sub ?? subjectOf(token) ?? 'admin' }));
 }
 
 export function signOut() {
