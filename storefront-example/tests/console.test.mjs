@@ -253,7 +253,7 @@ test('errors: a field error beside its field, and a 412 that shows what changed 
   }
 });
 
-test('signed in with a pasted token, the merchant cancels an unpaid order and its stock is released', async () => {
+test("signed in with a pasted token, the merchant sees an order's flags, cancels it unpaid, and its stock is released", async () => {
   const { context, page } = await merchant();
   const shopper = await newShopper(browser, server.base);
   try {
@@ -280,6 +280,25 @@ test('signed in with a pasted token, the merchant cancels an unpaid order and it
     const { body: order } = await call(server.base, 'GET', `/orders/${orderId}`, { token: admin });
     await page.getByRole('link', { name: `#${order.number}` }).click();
     await heading(page, `Order #${order.number}`);
+    assert.equal(await page.locator('main .flags').count(), 0);
+
+    // Flags need the provider to misbehave; the screen is shown one as the API would send it.
+    const url = `${server.base}/orders/${orderId}`;
+    await page.route(url, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...(await response.json()), flags: ['disputed', 'payment_mismatch'] } });
+    });
+    await page.reload();
+    await heading(page, `Order #${order.number}`);
+    const flags = page.locator('main .flags[role="alert"]');
+    await flags.getByText('Needs attention').waitFor();
+    assert.deepEqual(await flags.locator('[data-flag]').evaluateAll((els) => els.map((e) => e.getAttribute('data-flag'))), ['disputed', 'payment_mismatch']);
+    await flags.getByText(/a chargeback/).waitFor();
+    await screenshot(page, 'console-order-flags');
+    await page.unroute(url);
+    await page.reload();
+    await heading(page, `Order #${order.number}`);
+
     await page.getByRole('button', { name: 'Cancel this order…' }).click();
     await page.getByRole('button', { name: `Yes, cancel order #${order.number}` }).click();
     await page.locator('main').getByText(`Order #${order.number} cancelled.`).waitFor();
