@@ -18,7 +18,7 @@ dev:
 test:
 	scripts/test.sh
 
-## Only the storefront's browser tests (headless Chromium against nanoshop serve); screenshots in test-output/screenshots
+## Only the browser tests of the storefront and the merchant console (headless Chromium against nanoshop serve); screenshots in test-output/screenshots
 test-browser:
 	scripts/browser.sh install
 	$(CARGO) build --bin nanoshop

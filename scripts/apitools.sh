@@ -7,7 +7,7 @@
 #                                      # 20 examples per operation) (make test)
 #   scripts/apitools.sh lint           # Redocly CLI, the recommended rules (redocly.yaml)
 #   scripts/apitools.sh types          # openapi-typescript -> storefront-example/js/api-types.d.ts,
-#                                      # then tsc --checkJs over the storefront's API module
+#                                      # then tsc --checkJs over the storefront's and the console's API modules
 #   scripts/apitools.sh schemathesis [EXAMPLES [ST ARGS]]  # every check, EXAMPLES per operation (default 20)
 #   scripts/apitools.sh fuzz [SECONDS]             # make fuzz: Schemathesis for SECONDS (default 300)
 #

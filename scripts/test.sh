@@ -44,9 +44,10 @@ export NANOSHOP_SEAWEEDFS=http://127.0.0.1:8333
 export NANOSHOP_LOCALSTRIPE=http://127.0.0.1:8420
 cargo test --workspace --offline "$@"
 scripts/fuzz.sh run
-# The storefront and /docs in headless Chromium against `nanoshop serve` (loopback only): scripts/browser.sh.
+# The storefront, the merchant console and /docs in headless Chromium against `nanoshop serve`
+# (loopback only): scripts/browser.sh.
 scripts/browser.sh test
 # The served /openapi.json against tools nobody here wrote: Redocly's lint, openapi-typescript and
-# tsc over the storefront's API module, and Schemathesis (every check, seed 1, 20 examples per
-# operation) against a fresh `nanoshop serve`.
+# tsc over the storefront's and the console's API modules, and Schemathesis (every check, seed 1,
+# 20 examples per operation) against a fresh `nanoshop serve`.
 scripts/apitools.sh check

@@ -67,6 +67,8 @@ export function newIdempotencyKey() {
  * @property {string} [cartToken] `X-Cart-Token`
  * @property {string} [orderToken] `X-Order-Token`
  * @property {string} [idempotencyKey] `Idempotency-Key`
+ * @property {string} [ifMatch] `If-Match`: the `ETag` a write to a versioned resource expects
+ * @property {string} [token] the JWT to send instead of the signed-in customer's (the console's admin token)
  * @property {boolean} [auth] false leaves the customer's token out (a guest-only call)
  * @property {AbortSignal} [signal]
  */
@@ -79,14 +81,38 @@ export function newIdempotencyKey() {
  * @param {CallOptions} [options]
  * @returns {Promise<any>}
  */
-export async function api(method, path, { body, cartToken, orderToken, idempotencyKey, auth = true, signal } = {}) {
+export async function api(method, path, options = {}) {
+  return (await request(method, path, options)).data;
+}
+
+/**
+ * Like `api()`, with the answer's `ETag` beside its JSON, for a later `If-Match` (the merchant
+ * console's writes to versioned resources).
+ * @param {string} method
+ * @param {string} path
+ * @param {CallOptions} [options]
+ * @returns {Promise<{data: any, etag: string | null}>}
+ */
+export function apiWithEtag(method, path, options = {}) {
+  return request(method, path, options);
+}
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {CallOptions} options
+ * @returns {Promise<{data: any, etag: string | null}>}
+ */
+async function request(method, path, { body, cartToken, orderToken, idempotencyKey, ifMatch, token, auth = true, signal }) {
   const headers = { accept: 'application/json' };
   const session = store.get().session;
-  const withToken = auth && Boolean(session?.token);
-  if (withToken) headers.authorization = `Bearer ${session.token}`;
+  const bearer = token ?? session?.token;
+  const withToken = auth && Boolean(bearer);
+  if (withToken) headers.authorization = `Bearer ${bearer}`;
   if (cartToken) headers['x-cart-token'] = cartToken;
   if (orderToken) headers['x-order-token'] = orderToken;
   if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+  if (ifMatch) headers['if-match'] = ifMatch;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response;
   try {
@@ -106,7 +132,7 @@ export async function api(method, path, { body, cartToken, orderToken, idempoten
       data = null;
     }
   }
-  if (response.ok) return data;
+  if (response.ok) return { data, etag: response.headers.get('etag') };
   const problem = data && typeof data === 'object' ? data : {};
   const error = new ApiError({
     status: response.status,
@@ -116,7 +142,8 @@ export async function api(method, path, { body, cartToken, orderToken, idempoten
     title: problem.title ?? response.statusText,
     request_id: problem.request_id ?? response.headers.get('x-request-id'),
   });
-  if (response.status === 401 && withToken) onUnauthorized(error);
+  // The customer's session expired; a token passed in (the console's) is its caller's to handle.
+  if (response.status === 401 && withToken && !token) onUnauthorized(error);
   return Promise.reject(error);
 }
 

@@ -12,7 +12,8 @@ function formatter(currency) {
   return formatters.get(currency);
 }
 
-function exponent(currency) {
+/** Digits after the decimal point of `currency`'s minor unit (2 for EUR, 0 for JPY). */
+export function exponent(currency) {
   return EXPONENT_OVERRIDES[currency] ?? formatter(currency).resolvedOptions().maximumFractionDigits;
 }
 
