@@ -179,7 +179,7 @@ class StackTarget:
     def __init__(self, stack, region):
         import boto3  # the tools venv has it; the local mode needs nothing beyond the standard library
 
-        self.session = boto3.Session(region_name=region)
+        self.session = boto3.Session(region_name=region or os.environ.get("AWS_REGION"))
         self.stack = stack
         cloudformation = self.session.client("cloudformation")
         described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
