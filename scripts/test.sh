@@ -5,6 +5,7 @@
 #    Chromium and playwright-core for the storefront's browser tests (scripts/browser.sh install),
 #    and the API contract's tools: Schemathesis, Redocly CLI, openapi-typescript, TypeScript
 #    (scripts/apitools.sh install);
+#    and the infrastructure tools: cfn-lint, SAM CLI, cargo-lambda, actionlint (services.sh tools);
 # 2. builds every test binary while the package registries are reachable;
 # 3. starts the services (scripts/services.sh), runs the tests offline, and stops the services
 #    whatever happened. Where a network namespace can be made (root on Linux), that happens inside
@@ -56,6 +57,9 @@ run_tests() {
   # tsc over the storefront's API module, and Schemathesis (every check, seed 1, 20 examples per
   # operation) against a fresh `nanoshop serve`.
   scripts/apitools.sh check
+  # The smoke test a merchant runs after deploying, against a `nanoshop serve` it starts (~5 s).
+  python3 scripts/smoke-test.py --serve "$(cargo metadata --format-version 1 --no-deps --offline |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/nanoshop"
 }
 
 # Re-entered inside the namespace (below): everything before the tests is done already.
@@ -79,6 +83,8 @@ TOOLS=${NANOSHOP_CACHE:-$HOME/.cache/nanoshop}/venv/bin
 "$TOOLS/cfn-lint" infra/template.yaml
 sam_log=$(mktemp) && (cd infra && SAM_CLI_TELEMETRY=0 "$TOOLS/sam" validate --lint --region eu-west-1 2>"$sam_log") || { cat "$sam_log" >&2; exit 1; }
 rm -f "$sam_log"
+# The GitHub Actions workflow (.github/workflows), offline: expressions, job graph, action inputs.
+"$TOOLS/actionlint" -oneline
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
