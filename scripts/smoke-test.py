@@ -272,7 +272,7 @@ def health_event():
     """`GET /health` as API Gateway (HTTP API, payload 2.0) hands it to a function."""
     return {
         "version": "2.0", "routeKey": "GET /health", "rawPath": "/health", "rawQueryString": "",
-        "headers": {"accept": "application/json"}, "isBase64Encoded": False,
+        "headers": {"host": "smoke.invalid", "accept": "application/json"}, "isBase64Encoded": False,
         "requestContext": {
             "accountId": "smoke", "apiId": "smoke", "domainName": "smoke.invalid", "domainPrefix": "smoke",
             "requestId": f"smoke-{secrets.token_hex(8)}", "routeKey": "GET /health", "stage": "$default",
