@@ -19,7 +19,8 @@ cd "$(dirname "$0")/.."
 
 case ${NANOSHOP_NETNS:-auto} in
   0) netns=0 ;;
-  1) netns=1 ;;
+  1) unshare --net true || { echo "test: NANOSHOP_NETNS=1, but no network namespace can be made here" >&2; exit 1; }
+     netns=1 ;;
   auto) if unshare --net true 2>/dev/null; then netns=1; else netns=0; fi ;;
   *) echo "test: NANOSHOP_NETNS is 0, 1 or unset (auto), not '$NANOSHOP_NETNS'" >&2; exit 2 ;;
 esac
@@ -90,7 +91,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 if [ $netns = 1 ]; then
   host_loopback_check
-  exec unshare --net env NANOSHOP_IN_NETNS=1 "$0" "$@"
+  exec unshare --net env NANOSHOP_IN_NETNS=1 scripts/test.sh "$@"   # not "$0": we are at the root now
 fi
 echo "test: no network namespace (NANOSHOP_NETNS=${NANOSHOP_NETNS:-auto}): services on free 127.0.0.1 ports" >&2
 export NANOSHOP_FREE_PORTS=1
