@@ -190,29 +190,36 @@ listeners() { # name
   lsof -nP -a -g "$(cat "$RUN/$1.pid")" -iTCP -sTCP:LISTEN -Fn 2>/dev/null | sed -n 's/^n//p' | sort -u
 }
 
+# One request: passes when curl succeeds and the answer contains the expected text.
+probe() { # name expected-text curl-args...
+  local name=$1 want=$2 out
+  shift 2
+  if out=$(curl -sS --max-time 20 "$@" 2>&1) && grep -q "$want" <<<"$out"; then
+    log "$name answers"
+  else
+    log "$name: expected $want, got: ${out:0:300}"
+    return 1
+  fi
+}
+
 # One real request to each service, as the tests make them; no listener beyond loopback, and none
 # on a port `start` did not choose (a fixed default would clash with a parallel run).
 check() {
   [ -f "$RUN/services.env" ] || { log "nothing started in $RUN: run $0 start first"; return 1; }
+  command -v lsof >/dev/null || { log "check lists listeners with lsof, which is missing: run $0 install"; return 1; }
   # shellcheck source=/dev/null
   . "$RUN/services.env"
-  local failed=0 name addr out
-  probe() { # name expected-text curl-args...
-    local name=$1 want=$2; shift 2
-    if out=$(curl -sS --max-time 20 "$@" 2>&1) && grep -q "$want" <<<"$out"; then
-      log "$name answers"
-    else
-      log "$name: expected $want, got: ${out:0:300}"; failed=1
-    fi
-  }
+  local failed=0 name addr
   # Signed as the AWS SDKs sign (SigV4, curl's --aws-sigv4), with the tests' dummy credentials.
   local dynamodb=(-H 'content-type: application/x-amz-json-1.0' -H 'x-amz-target: DynamoDB_20120810.ListTables' -d '{}')
-  probe dynamodb-local '"TableNames"' --aws-sigv4 aws:amz:eu-west-1:dynamodb --user test:test "${dynamodb[@]}" "$NANOSHOP_DYNAMODB_LOCAL/"
-  probe moto '"TableNames"' --aws-sigv4 aws:amz:eu-west-1:dynamodb --user test:test "${dynamodb[@]}" "$NANOSHOP_MOTO/"
-  probe seaweedfs ListAllMyBucketsResult --aws-sigv4 aws:amz:eu-west-1:s3 --user test:testsecret "$NANOSHOP_SEAWEEDFS/"
+  probe dynamodb-local '"TableNames"' --aws-sigv4 aws:amz:eu-west-1:dynamodb --user test:test "${dynamodb[@]}" \
+    "$NANOSHOP_DYNAMODB_LOCAL/" || failed=1
+  probe moto '"TableNames"' --aws-sigv4 aws:amz:eu-west-1:dynamodb --user test:test "${dynamodb[@]}" "$NANOSHOP_MOTO/" || failed=1
+  probe seaweedfs ListAllMyBucketsResult --aws-sigv4 aws:amz:eu-west-1:s3 --user test:testsecret "$NANOSHOP_SEAWEEDFS/" || failed=1
   # SeaweedFS is the S3 that checks signatures: a wrong secret must be refused.
-  probe seaweedfs-refuses-bad-signature SignatureDoesNotMatch --aws-sigv4 aws:amz:eu-west-1:s3 --user test:wrong "$NANOSHOP_SEAWEEDFS/"
-  probe localstripe '"object": *"list"' --user sk_test_services_check: "$NANOSHOP_LOCALSTRIPE/v1/customers"
+  probe seaweedfs-refuses-bad-signature SignatureDoesNotMatch --aws-sigv4 aws:amz:eu-west-1:s3 --user test:wrong \
+    "$NANOSHOP_SEAWEEDFS/" || failed=1
+  probe localstripe '"object": *"list"' --user sk_test_services_check: "$NANOSHOP_LOCALSTRIPE/v1/customers" || failed=1
   local chosen
   chosen=" $(cat "$RUN/ports") "
   for name in "${SERVICES[@]}"; do
