@@ -8,7 +8,7 @@ TOOLS := $(or $(NANOSHOP_CACHE),$(HOME)/.cache/nanoshop)/venv/bin
 # Every function binary: the [[bin]] names of functions/*/Cargo.toml.
 FUNCTION_BINS := $(shell sed -n '/^\[\[bin\]\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
 
-.PHONY: dev test test-browser fuzz bench lint lambdas deploy fmt clean
+.PHONY: dev test test-browser fuzz bench lint lambdas deploy smoke smoke-local throwaway destroy fmt clean
 
 ## Serve every function, the storefront and the demo catalog at http://127.0.0.1:3000
 dev:
@@ -42,7 +42,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Release builds of every function for Lambda, zipped: target/lambda/<bin>/bootstrap.zip (ARCH=arm64 for Graviton)
+## Release builds of every function for Lambda, zipped: target/lambda/<bin>/bootstrap.zip (ARCH=arm64 for Graviton); --locked, as sam build (Cargo.toml, [workspace.metadata.lambda.build])
 lambdas:
 	scripts/services.sh tools
 	$(if $(filter arm64,$(ARCH)),rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu)
@@ -61,6 +61,31 @@ deploy:
 	stack=$$(sed -n 's/^stack_name *= *"\(.*\)"/\1/p' infra/samconfig.toml); \
 	region=$$(sed -n 's/^region *= *"\(.*\)"/\1/p' infra/samconfig.toml); \
 	$(TOOLS)/python scripts/connect-stripe.py --stack "$$stack" $${region:+--region "$$region"}
+
+## After a deploy: one real order through STACK, from product to event (docs/deploy.md, "Smoke test"); an admin's ID token in NANOSHOP_ADMIN_TOKEN, or a throw-away stack's own
+smoke:
+	$(if $(STACK),,$(error set STACK=<stack name>))
+	scripts/services.sh tools
+	token=$${NANOSHOP_ADMIN_TOKEN:-$$($(TOOLS)/python scripts/throwaway-stack.py token $(STACK))} && \
+	  NANOSHOP_ADMIN_TOKEN=$$token $(TOOLS)/python scripts/smoke-test.py --stack $(STACK)
+
+## The same smoke test against a `nanoshop serve` it starts itself, paying through the payment simulator
+smoke-local:
+	$(CARGO) build --bin nanoshop
+	python3 scripts/smoke-test.py --serve "$$($(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/nanoshop"
+
+## Deploy a throw-away stack STACK (its own Cognito pool, Stripe test keys from STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY), as CI's deploy job does
+throwaway:
+	$(if $(STACK),,$(error set STACK=<stack name>))
+	scripts/services.sh tools
+	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	PATH="$(TOOLS):$$PATH" $(TOOLS)/python scripts/throwaway-stack.py up $(STACK)
+
+## Delete a throw-away stack and everything it kept (tables, bucket, keys, its Cognito pool); refuses any other stack
+destroy:
+	$(if $(STACK),,$(error set STACK=<stack name>))
+	scripts/services.sh tools
+	$(TOOLS)/python scripts/throwaway-stack.py down $(STACK)
 
 fmt:
 	$(CARGO) fmt --all
