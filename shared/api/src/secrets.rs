@@ -86,12 +86,13 @@ impl std::fmt::Debug for SecretSource {
 }
 
 impl SecretSource {
-    /// `id_var` (a Secrets Manager id, `field` of its JSON when given) when it is set, else the
-    /// value of `value_var`, else [`SecretSource::Value`]`(None)`.
-    pub fn from_env(id_var: &str, field: Option<&'static str>, value_var: &str) -> Self {
-        match crate::config::optional(id_var) {
+    /// The Secrets Manager secret `id` (`field` of its JSON when given) when there is one, else
+    /// the plain `value`, else [`SecretSource::Value`]`(None)`. A configuration reads both
+    /// variables (`…_SECRET_ID` and the value's) and hands them here.
+    pub fn new(id: Option<String>, field: Option<&'static str>, value: Option<SecretString>) -> Self {
+        match id {
             Some(id) => Self::SecretsManager { id, field },
-            None => Self::Value(crate::config::optional(value_var).map(SecretString::from)),
+            None => Self::Value(value),
         }
     }
 }
