@@ -25,7 +25,7 @@ use crate::auth::{AuthConfig, DEFAULT_ADMIN_CLAIM, Verifier};
 /// `"{NAME}: {why}"` for the first one that is set but does not parse, so a typo stops start-up
 /// rather than quietly meaning the default.
 pub fn from_env<C: clap::Parser>() -> anyhow::Result<C> {
-    from_lookup(optional)
+    from_lookup(|name| std::env::var(name).ok())
 }
 
 /// The environment variables `C` reads, in declaration order.
@@ -44,8 +44,9 @@ pub fn function_variables<C: clap::CommandFactory>(access: &[TableAccess]) -> Ve
     tables.chain(variables::<C>()).collect()
 }
 
-/// [`from_env`] with `var` in place of the environment (already blank-filtered).
+/// [`from_env`] with `var` in place of the environment.
 fn from_lookup<C: clap::Parser>(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<C> {
+    let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
     // Each variable becomes `--long=value`, and clap's own reading of the environment is turned
     // off: clap would take a blank value for a given one.
     let command = C::command().no_binary_name(true).mut_args(|arg| arg.env(None::<&'static str>));
@@ -83,11 +84,6 @@ fn explain<C: clap::CommandFactory>(error: &clap::Error) -> anyhow::Error {
         Some(name) => anyhow::anyhow!("{name}: {why}"),
         None => anyhow::anyhow!("the configuration: {why}"),
     }
-}
-
-/// The value of `name`, if it is set and not blank.
-pub fn optional(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// A value parser for secret values: kept as a [`SecretString`] from the moment it is read, so
@@ -174,7 +170,7 @@ mod tests {
 
     fn read(vars: &[(&str, &str)]) -> anyhow::Result<Example> {
         let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
-        from_lookup(move |name| vars.get(name).filter(|v| !v.trim().is_empty()).cloned())
+        from_lookup(move |name| vars.get(name).cloned())
     }
 
     const AUTH: [(&str, &str); 2] = [("AUTH_ISSUER", "https://issuer"), ("AUTH_AUDIENCE", "app")];
