@@ -30,6 +30,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::secrets::{HMAC_KEY_LEN, HmacKey};
 
 /// Longer bearer tokens are refused before they are parsed. Real ones, Cognito's with groups
 /// included, stay well under 2 KiB.
@@ -43,9 +44,6 @@ pub const DEFAULT_ADMIN_CLAIM: &str = "cognito:groups";
 
 /// The group, in the admin claim, that makes a caller an administrator.
 pub const ADMIN_GROUP: &str = "admin";
-
-/// HS256 keys shorter than its 256-bit output make brute-forcing the secret the weak link.
-const MIN_LOCAL_SECRET_LEN: usize = 32;
 
 /// Where token signing keys come from.
 #[derive(Debug, Clone)]
@@ -264,8 +262,9 @@ impl Verifier {
         let (keys, issuer, audience) = match config {
             AuthConfig::LocalHs256 { secret, issuer, audience } => {
                 let secret = secret.expose_secret().as_bytes();
-                if secret.len() < MIN_LOCAL_SECRET_LEN {
-                    bail!("the local token secret needs at least {MIN_LOCAL_SECRET_LEN} bytes");
+                // HS256 is an HMAC: its key obeys the one rule for HMAC keys.
+                if HmacKey::new(secret).is_err() {
+                    bail!("the local token secret needs at least {HMAC_KEY_LEN} bytes");
                 }
                 let keys = Keys::Local(Box::new(LocalKeys {
                     decoding: DecodingKey::from_secret(secret),
