@@ -42,8 +42,8 @@ pub use cursor::CursorCodec;
 pub use error::{ApiError, Problem, Result};
 pub use extract::{IfMatch, Json, Page, Pagination, PaginationQuery, Query, etag};
 pub use http::{
-    Access, Header, MAX_BODY_BYTES, Route, SchemaFn, health_router, one_of, request_id, schema, with_common_layers,
-    with_common_layers_and_fallback,
+    Access, Credential, Header, MAX_BODY_BYTES, Route, SchemaFn, health_router, one_of, request_id, schema,
+    with_common_layers, with_common_layers_and_fallback,
 };
 pub use keyring::KeyRing;
 pub use metrics::Metric;

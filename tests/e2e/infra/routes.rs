@@ -74,7 +74,7 @@ fn every_route_reaches_its_function_and_only_jwt_only_routes_have_the_authorizer
             .get(&(method.to_owned(), shape(path)))
             .unwrap_or_else(|| panic!("{id} routes {key}, which no crate's ROUTES declares"));
         assert_eq!(bin, declared_by, "{key} (ROUTES of {declared_by}: {declared_path}) is routed to {bin}");
-        if needs_jwt(access) {
+        if access.requires_bearer() {
             assert_eq!(
                 props["AuthorizationType"], "JWT",
                 "{key} admits only JWT holders ({access:?}): use the authorizer"
@@ -197,15 +197,21 @@ pub(super) fn check_one_parameter_name_per_position(seen: &mut BTreeMap<String, 
     }
 }
 
-/// Whether every caller a route admits carries a JWT, so API Gateway may refuse the rest. Guests
-/// hold cart and order tokens, Stripe signs its webhooks, and "anyone" includes the anonymous.
-pub(super) fn needs_jwt(access: Access) -> bool {
-    match access {
-        Access::Anyone | Access::CartTokenOrOwner | Access::OrderOwnerTokenOrAdmin | Access::StripeSignature => false,
-        Access::Customer
-        | Access::Admin
-        | Access::CustomerAndCartToken
-        | Access::CustomerOrAdmin
-        | Access::OwnerOrAdmin => true,
+#[test]
+fn only_routes_whose_every_caller_carries_a_jwt_may_be_refused_without_one() {
+    // Guests hold cart and order tokens, Stripe signs its webhooks, and "anyone" includes the
+    // anonymous: API Gateway must let those through without a JWT.
+    for access in Access::ALL {
+        let expected = match access {
+            Access::Anyone | Access::CartTokenOrOwner | Access::OrderOwnerTokenOrAdmin | Access::StripeSignature => {
+                false
+            }
+            Access::Customer
+            | Access::Admin
+            | Access::CustomerAndCartToken
+            | Access::CustomerOrAdmin
+            | Access::OwnerOrAdmin => true,
+        };
+        assert_eq!(access.requires_bearer(), expected, "{access:?}");
     }
 }
