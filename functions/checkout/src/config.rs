@@ -88,3 +88,17 @@ impl Config {
 pub fn variables() -> Vec<String> {
     nanoshop_api::config::function_variables::<Config>(ACCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// clap's own checks of the declaration (one `long` name per argument across the flattened
+    /// pieces, defaults its parsers accept), so a bad one fails here, not at a cold start.
+    #[test]
+    fn the_configuration_is_a_well_formed_declaration() {
+        Config::command().debug_assert();
+    }
+}

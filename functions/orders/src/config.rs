@@ -148,3 +148,19 @@ pub fn expirer_variables() -> Vec<String> {
 pub fn relay_variables() -> Vec<String> {
     nanoshop_api::config::variables::<RelayConfig>()
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// clap's own checks of the declaration (one `long` name per argument across the flattened
+    /// pieces, defaults its parsers accept), so a bad one fails here, not at a cold start.
+    #[test]
+    fn the_configuration_is_a_well_formed_declaration() {
+        Config::command().debug_assert();
+        ExpirerConfig::command().debug_assert();
+        RelayConfig::command().debug_assert();
+    }
+}
