@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use nanoshop_api::{Access, Header, Problem, Route};
+use nanoshop_api::{Access, Credential, Header, Problem, Route};
 use schemars::SchemaGenerator;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
@@ -51,14 +51,21 @@ pub fn document_path(path: &str) -> String {
 /// The security requirements of a route: alternatives are separate requirement objects, `{}`
 /// is anonymous access.
 fn security(access: Access) -> Value {
-    match access {
-        Access::Anyone => json!([{}, {"bearer": []}]),
-        Access::Customer | Access::Admin | Access::CustomerOrAdmin | Access::OwnerOrAdmin => json!([{"bearer": []}]),
-        Access::CartTokenOrOwner => json!([{"cartToken": []}, {"bearer": []}]),
-        // One requirement object: both schemes at once.
-        Access::CustomerAndCartToken => json!([{"bearer": [], "cartToken": []}]),
-        Access::OrderOwnerTokenOrAdmin => json!([{"orderToken": []}, {"bearer": []}]),
-        Access::StripeSignature => json!([{"stripeSignature": []}]),
+    let requirement = |proofs: &[Credential]| {
+        // One requirement object holds the schemes needed together.
+        let schemes = proofs.iter().map(|proof| (security_scheme(*proof).to_owned(), json!([])));
+        Value::Object(schemes.collect())
+    };
+    Value::Array(access.credentials().iter().map(|proofs| requirement(proofs)).collect())
+}
+
+/// The name of a credential's security scheme in `components.securitySchemes`.
+fn security_scheme(credential: Credential) -> &'static str {
+    match credential {
+        Credential::Bearer => "bearer",
+        Credential::CartToken => "cartToken",
+        Credential::OrderToken => "orderToken",
+        Credential::StripeSignature => "stripeSignature",
     }
 }
 

@@ -184,18 +184,14 @@ pub struct CartDeps {
     pub max_units_per_sku: MaxUnitsPerSku,
 }
 
-#[derive(Debug, Clone)]
+/// Each field is a sub-state the handlers extract on its own (`State<Arc<Verifier>>` for the
+/// auth extractors); `FromRef` is derived for every one.
+#[derive(Debug, Clone, FromRef)]
 pub struct CartState {
     pub repo: CartRepository,
     pub verifier: Arc<Verifier>,
     pub image_base: String,
     pub max_units_per_sku: MaxUnitsPerSku,
-}
-
-impl FromRef<CartState> for Arc<Verifier> {
-    fn from_ref(state: &CartState) -> Self {
-        state.verifier.clone()
-    }
 }
 
 /// The cart's routes, without the common layers (added once by the binary or the local server).

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use nanoshop_api::{Verifier, health_router, with_common_layers};
+use nanoshop_api::{health_router, with_common_layers};
 use nanoshop_cart::config::Config;
 use nanoshop_cart::{CartDeps, FUNCTION, VERSION, router};
 use nanoshop_store::dynamo::DynamoStore;
@@ -11,9 +11,9 @@ use nanoshop_store::dynamo::DynamoStore;
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
-    let verifier = Verifier::from_env()?;
+    let verifier = config.auth.verifier()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables.clone());
     // Opens the TLS connection during init, which Lambda does not bill; errors surface later.
     store.warm().await;
     let deps = CartDeps {

@@ -1,57 +1,72 @@
 //! The catalog Lambda's configuration, read once from the environment at start-up.
 
+use clap::Parser;
 use nanoshop_api::SecretSource;
-use nanoshop_api::config::required as var;
+use nanoshop_api::config::{AuthVariables, is_true, secret};
 use nanoshop_store::dynamo::TableNames;
+use secrecy::SecretString;
 
-/// Every environment variable the catalog binary reads at start-up: [`Config::from_env`]'s (the
-/// table names through `TableNames::from_env`) and `Verifier::from_env`'s, which `main` calls too.
-/// A container may set `AUTH_JWKS_FILE` instead of `AUTH_JWKS`, and `CURSOR_SECRET` (the value)
-/// instead of `CURSOR_SECRET_ID` (its Secrets Manager id). The deployment template must set
-/// each of these (`tests/e2e/infra.rs` checks `infra/template.yaml` against this list).
-pub const ENV: &[&str] = &[
-    "CATALOG_TABLE",
-    "CARTS_TABLE",
-    "ORDERS_TABLE",
-    "IDEMPOTENCY_TABLE",
-    "IMAGE_BUCKET",
-    "IMAGE_BASE_URL",
-    "CURSOR_SECRET_ID",
-    "S3_FORCE_PATH_STYLE",
-    "AUTH_ISSUER",
-    "AUTH_AUDIENCE",
-    "AUTH_JWKS",
-    "AUTH_ADMIN_CLAIM",
-];
+use crate::ACCESS;
 
 /// Everything `main` needs; a missing or malformed variable stops start-up, never a request.
-#[derive(Debug)]
+/// Each field's `env` is the variable it is read from ([`variables`] lists them for the
+/// deployment template's check).
+#[derive(Debug, Parser)]
 pub struct Config {
-    /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
+    /// The tables of [`ACCESS`] (`CATALOG_TABLE`), and no other.
+    #[arg(skip)]
     pub tables: TableNames,
     /// `IMAGE_BUCKET`: the private bucket uploads go to.
+    #[arg(long, env = "IMAGE_BUCKET")]
     pub image_bucket: String,
     /// `IMAGE_BASE_URL`: the public prefix images are served from (a CloudFront distribution).
+    #[arg(long, env = "IMAGE_BASE_URL")]
     pub image_base_url: String,
-    /// At least 32 bytes that sign list cursors, shared by every instance: the Secrets Manager
-    /// secret `CURSOR_SECRET_ID`, else `CURSOR_SECRET`. Missing or short, the function answers 503
-    /// `not_configured` until it can be read.
-    pub cursor_secret: SecretSource,
+    /// `CURSOR_SECRET_ID`: the Secrets Manager secret whose value (at least 32 bytes, shared by
+    /// every instance) signs list cursors; see [`Config::cursor_secret`].
+    #[arg(long, env = "CURSOR_SECRET_ID")]
+    pub cursor_secret_id: Option<String>,
+    /// `CURSOR_SECRET`: the value itself, where there is no `CURSOR_SECRET_ID` (a container).
+    #[arg(long, env = "CURSOR_SECRET", value_parser = secret)]
+    pub cursor_secret_value: Option<SecretString>,
     /// `S3_FORCE_PATH_STYLE`: `true` for local S3 servers (SeaweedFS, moto).
+    #[arg(long, env = "S3_FORCE_PATH_STYLE", value_parser = is_true, action = clap::ArgAction::Set, default_value = "false")]
     pub s3_force_path_style: bool,
+    /// The identity provider whose tokens admins bring.
+    #[command(flatten)]
+    pub auth: AuthVariables,
 }
 
 impl Config {
     /// # Errors
     /// Names the first variable that is missing or malformed.
     pub fn from_env() -> anyhow::Result<Self> {
-        let cursor_secret = SecretSource::from_env("CURSOR_SECRET_ID", None, "CURSOR_SECRET");
-        Ok(Self {
-            tables: TableNames::from_env()?,
-            image_bucket: var("IMAGE_BUCKET")?,
-            image_base_url: var("IMAGE_BASE_URL")?,
-            cursor_secret,
-            s3_force_path_style: std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true"),
-        })
+        let tables = TableNames::from_env(ACCESS)?;
+        Ok(Self { tables, ..nanoshop_api::config::from_env()? })
+    }
+
+    /// The key that signs list cursors: `CURSOR_SECRET_ID`, else `CURSOR_SECRET`. Missing or
+    /// short, the function answers 503 `not_configured` until it can be read.
+    pub fn cursor_secret(&self) -> SecretSource {
+        SecretSource::new(self.cursor_secret_id.clone(), None, self.cursor_secret_value.clone())
+    }
+}
+
+/// Every environment variable the catalog binary reads: its tables' and [`Config`]'s.
+pub fn variables() -> Vec<String> {
+    nanoshop_api::config::function_variables::<Config>(ACCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// clap's own checks of the declaration (one `long` name per argument across the flattened
+    /// pieces, defaults its parsers accept), so a bad one fails here, not at a cold start.
+    #[test]
+    fn the_configuration_is_a_well_formed_declaration() {
+        Config::command().debug_assert();
     }
 }

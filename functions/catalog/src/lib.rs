@@ -256,19 +256,14 @@ pub struct CatalogDeps {
     pub cursors: CursorCodec,
 }
 
-/// The handlers' state.
-#[derive(Debug, Clone)]
+/// The handlers' state. Each field is a sub-state the handlers may extract on its own
+/// (`State<Arc<Verifier>>` for the auth extractors); `FromRef` is derived for every one.
+#[derive(Debug, Clone, FromRef)]
 pub struct CatalogState {
     pub repo: CatalogRepository,
     pub images: Arc<dyn ImageStorage>,
     pub verifier: Arc<Verifier>,
     pub cursors: CursorCodec,
-}
-
-impl FromRef<CatalogState> for Arc<Verifier> {
-    fn from_ref(state: &CatalogState) -> Self {
-        state.verifier.clone()
-    }
 }
 
 /// The catalog's routes, without the common layers (request ids, limits, problem+json

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use nanoshop_api::secrets::secrets_manager_client;
-use nanoshop_api::{CursorCodec, Secrets, Verifier, health_router, when_configured, with_common_layers_and_fallback};
+use nanoshop_api::{CursorCodec, Secrets, health_router, when_configured, with_common_layers_and_fallback};
 use nanoshop_catalog::config::Config;
 use nanoshop_catalog::images::S3Images;
 use nanoshop_catalog::{CatalogDeps, FUNCTION, VERSION, router};
@@ -13,11 +13,11 @@ use nanoshop_store::dynamo::DynamoStore;
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
-    let verifier = Arc::new(Verifier::from_env()?);
+    let verifier = Arc::new(config.auth.verifier()?);
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables.clone());
     let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
-    let cursor_keys = secrets.key_ring(&config.cursor_secret, "cursor");
+    let cursor_keys = secrets.key_ring(&config.cursor_secret(), "cursor");
     // Both during init, which Lambda does not bill: the table's TLS connection, and the secret
     // (a failure is logged; requests then answer 503 until a read succeeds).
     tokio::join!(store.warm(), secrets.load());

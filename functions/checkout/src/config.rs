@@ -1,53 +1,58 @@
 //! The checkout Lambda's configuration, read once from the environment at start-up.
 
-use anyhow::Context;
+use clap::Parser;
 use nanoshop_api::SecretSource;
-use nanoshop_api::config::{optional, parsed_or};
+use nanoshop_api::config::{AuthVariables, secret};
 use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_store::dynamo::TableNames;
+use secrecy::SecretString;
 
-/// Every environment variable the checkout binary reads at start-up and a deployment sets:
-/// [`Config::from_env`]'s (the table names through `TableNames::from_env`) and
-/// `Verifier::from_env`'s, which `main` calls too. A container may set `AUTH_JWKS_FILE` instead of
-/// `AUTH_JWKS`, and the secrets' values instead of their Secrets Manager ids: `STRIPE_SECRET_KEY`
-/// and `STRIPE_PUBLISHABLE_KEY` for `STRIPE_SECRET_ID`, `ORDER_TOKEN_SECRET` for
-/// `ORDER_TOKEN_SECRET_ID`. `STRIPE_API_BASE` only tests set. The deployment template must set
-/// each of these (`tests/e2e/infra.rs` checks `infra/template.yaml` against this list).
-pub const ENV: &[&str] = &[
-    "CATALOG_TABLE",
-    "CARTS_TABLE",
-    "ORDERS_TABLE",
-    "IDEMPOTENCY_TABLE",
-    "STRIPE_SECRET_ID",
-    "ORDER_TOKEN_SECRET_ID",
-    "PAYMENT_WINDOW_MINUTES",
-    "MAX_UNITS_PER_SKU",
-    "AUTH_ISSUER",
-    "AUTH_AUDIENCE",
-    "AUTH_JWKS",
-    "AUTH_ADMIN_CLAIM",
-];
+use crate::ACCESS;
 
-#[derive(Debug)]
+/// Everything `main` needs. Each field's `env` is the variable it is read from ([`variables`]
+/// lists them for the deployment template's check). A deployment sets the secrets' Secrets
+/// Manager ids; a container sets their values instead.
+#[derive(Debug, Parser)]
 pub struct Config {
-    /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
+    /// The tables of [`ACCESS`] (all four), and no other.
+    #[arg(skip)]
     pub tables: TableNames,
-    /// The Stripe API key (`sk_…`): field `secret_key` of the Secrets Manager secret
-    /// `STRIPE_SECRET_ID`, else `STRIPE_SECRET_KEY`.
-    pub stripe_secret_key: SecretSource,
-    /// Handed to browsers (`pk_…`): field `publishable_key` of `STRIPE_SECRET_ID`, else
-    /// `STRIPE_PUBLISHABLE_KEY`.
-    pub stripe_publishable_key: SecretSource,
+    /// `STRIPE_SECRET_ID`: the Secrets Manager secret holding the Stripe keys, as the JSON fields
+    /// `secret_key` and `publishable_key`.
+    #[arg(long, env = "STRIPE_SECRET_ID")]
+    pub stripe_secret_id: Option<String>,
+    /// `STRIPE_SECRET_KEY`: the Stripe API key (`sk_…`) itself, without `STRIPE_SECRET_ID`.
+    #[arg(long, env = "STRIPE_SECRET_KEY", value_parser = secret)]
+    pub stripe_secret_key_value: Option<SecretString>,
+    /// `STRIPE_PUBLISHABLE_KEY`: the key handed to browsers (`pk_…`), without `STRIPE_SECRET_ID`.
+    #[arg(long, env = "STRIPE_PUBLISHABLE_KEY", value_parser = secret)]
+    pub stripe_publishable_key_value: Option<SecretString>,
     /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
+    #[arg(long, env = "STRIPE_API_BASE")]
     pub stripe_api_base: Option<String>,
-    /// At least 32 bytes; the orders function must have the same: the Secrets Manager secret
-    /// `ORDER_TOKEN_SECRET_ID`, else `ORDER_TOKEN_SECRET`.
-    pub order_token_secret: SecretSource,
-    /// `PAYMENT_WINDOW_MINUTES`: how long an unpaid order holds its stock (default 30).
+    /// `ORDER_TOKEN_SECRET_ID`: the Secrets Manager secret whose value (at least 32 bytes; the
+    /// orders function must have the same) signs order tokens.
+    #[arg(long, env = "ORDER_TOKEN_SECRET_ID")]
+    pub order_token_secret_id: Option<String>,
+    /// `ORDER_TOKEN_SECRET`: the value itself, without `ORDER_TOKEN_SECRET_ID`.
+    #[arg(long, env = "ORDER_TOKEN_SECRET", value_parser = secret)]
+    pub order_token_secret_value: Option<SecretString>,
+    /// `PAYMENT_WINDOW_MINUTES`: how long an unpaid order holds its stock, 5 to 1440 (default 30).
+    #[arg(long, env = "PAYMENT_WINDOW_MINUTES", value_parser = payment_window, default_value = "30")]
     pub payment_window: chrono::TimeDelta,
     /// `MAX_UNITS_PER_SKU`: the most units of one SKU an order may reserve, 1 to 99 (default 10);
     /// the cart must have the same.
+    #[arg(long, env = "MAX_UNITS_PER_SKU", default_value_t = MaxUnitsPerSku::DEFAULT)]
     pub max_units_per_sku: MaxUnitsPerSku,
+    /// The identity provider whose tokens customers bring.
+    #[command(flatten)]
+    pub auth: AuthVariables,
+}
+
+/// `PAYMENT_WINDOW_MINUTES`, from 5 minutes to a day.
+fn payment_window(minutes: &str) -> Result<chrono::TimeDelta, &'static str> {
+    let minutes = minutes.parse::<i64>().ok().filter(|m| (5..=24 * 60).contains(m));
+    minutes.map(chrono::TimeDelta::minutes).ok_or("must be 5 to 1440")
 }
 
 impl Config {
@@ -57,26 +62,43 @@ impl Config {
     /// # Errors
     /// Names the first other variable that is missing or malformed.
     pub fn from_env() -> anyhow::Result<Self> {
-        let minutes = match std::env::var("PAYMENT_WINDOW_MINUTES") {
-            Ok(m) => m
-                .parse::<i64>()
-                .ok()
-                .filter(|m| (5..=24 * 60).contains(m))
-                .context("PAYMENT_WINDOW_MINUTES must be 5 to 1440")?,
-            Err(_) => 30,
-        };
-        Ok(Self {
-            tables: TableNames::from_env()?,
-            stripe_secret_key: SecretSource::from_env("STRIPE_SECRET_ID", Some("secret_key"), "STRIPE_SECRET_KEY"),
-            stripe_publishable_key: SecretSource::from_env(
-                "STRIPE_SECRET_ID",
-                Some("publishable_key"),
-                "STRIPE_PUBLISHABLE_KEY",
-            ),
-            stripe_api_base: optional("STRIPE_API_BASE"),
-            order_token_secret: SecretSource::from_env("ORDER_TOKEN_SECRET_ID", None, "ORDER_TOKEN_SECRET"),
-            payment_window: chrono::TimeDelta::minutes(minutes),
-            max_units_per_sku: parsed_or("MAX_UNITS_PER_SKU", MaxUnitsPerSku::DEFAULT)?,
-        })
+        let tables = TableNames::from_env(ACCESS)?;
+        Ok(Self { tables, ..nanoshop_api::config::from_env()? })
+    }
+
+    /// The Stripe API key: field `secret_key` of `STRIPE_SECRET_ID`, else `STRIPE_SECRET_KEY`.
+    pub fn stripe_secret_key(&self) -> SecretSource {
+        SecretSource::new(self.stripe_secret_id.clone(), Some("secret_key"), self.stripe_secret_key_value.clone())
+    }
+
+    /// The key handed to browsers: field `publishable_key` of `STRIPE_SECRET_ID`, else
+    /// `STRIPE_PUBLISHABLE_KEY`.
+    pub fn stripe_publishable_key(&self) -> SecretSource {
+        let value = self.stripe_publishable_key_value.clone();
+        SecretSource::new(self.stripe_secret_id.clone(), Some("publishable_key"), value)
+    }
+
+    /// The key that signs order tokens: `ORDER_TOKEN_SECRET_ID`, else `ORDER_TOKEN_SECRET`.
+    pub fn order_token_secret(&self) -> SecretSource {
+        SecretSource::new(self.order_token_secret_id.clone(), None, self.order_token_secret_value.clone())
+    }
+}
+
+/// Every environment variable the checkout binary reads: its tables' and [`Config`]'s.
+pub fn variables() -> Vec<String> {
+    nanoshop_api::config::function_variables::<Config>(ACCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// clap's own checks of the declaration (one `long` name per argument across the flattened
+    /// pieces, defaults its parsers accept), so a bad one fails here, not at a cold start.
+    #[test]
+    fn the_configuration_is_a_well_formed_declaration() {
+        Config::command().debug_assert();
     }
 }

@@ -92,7 +92,9 @@ pub struct CheckoutDeps {
     pub max_units_per_sku: MaxUnitsPerSku,
 }
 
-#[derive(Debug, Clone)]
+/// Each field is a sub-state the handlers extract on its own (`State<Arc<Verifier>>` for the
+/// auth extractors); `FromRef` is derived for every one.
+#[derive(Debug, Clone, FromRef)]
 pub struct CheckoutState {
     pub repo: CheckoutRepository,
     pub payments: Arc<dyn PaymentGateway>,
@@ -100,12 +102,6 @@ pub struct CheckoutState {
     pub order_tokens: OrderTokens,
     pub payment_window: chrono::TimeDelta,
     pub max_units_per_sku: MaxUnitsPerSku,
-}
-
-impl FromRef<CheckoutState> for Arc<Verifier> {
-    fn from_ref(state: &CheckoutState) -> Self {
-        state.verifier.clone()
-    }
 }
 
 /// The checkout's routes, without the common layers.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use nanoshop_api::capability::OrderTokens;
 use nanoshop_api::secrets::secrets_manager_client;
-use nanoshop_api::{Secrets, Verifier, health_router, when_configured, with_common_layers_and_fallback};
+use nanoshop_api::{Secrets, health_router, when_configured, with_common_layers_and_fallback};
 use nanoshop_checkout::config::Config;
 use nanoshop_checkout::{CheckoutDeps, FUNCTION, VERSION, router};
 use nanoshop_payments::stripe::StripeGateway;
@@ -14,13 +14,13 @@ use nanoshop_store::dynamo::DynamoStore;
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
-    let verifier = Arc::new(Verifier::from_env()?);
+    let verifier = Arc::new(config.auth.verifier()?);
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables.clone());
     let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
-    let order_token_keys = secrets.key_ring(&config.order_token_secret, "order token");
+    let order_token_keys = secrets.key_ring(&config.order_token_secret(), "order token");
     let (secret_key, publishable_key) =
-        (secrets.open(&config.stripe_secret_key), secrets.open(&config.stripe_publishable_key));
+        (secrets.open(&config.stripe_secret_key()), secrets.open(&config.stripe_publishable_key()));
     // Both during init, which Lambda does not bill: the table's TLS connection, and the secrets
     // (a failure is logged; requests then answer 503 until a read succeeds).
     tokio::join!(store.warm(), secrets.load());

@@ -1,50 +1,34 @@
-//! The orders Lambda's (and the expirer's) configuration, read once from the environment.
+//! The configurations of the orders crate's three binaries, read once from the environment at
+//! start-up: `orders` ([`Config`]), `orders-expirer` ([`ExpirerConfig`]) and
+//! `orders-events-relay` ([`RelayConfig`]). Each field's `env` is the variable it is read from;
+//! [`variables`], [`expirer_variables`] and [`relay_variables`] list them for the deployment
+//! template's check. A deployment sets the secrets' Secrets Manager ids; a container sets their
+//! values instead.
 
+use clap::Parser;
 use nanoshop_api::SecretSource;
-use nanoshop_api::config::optional;
+use nanoshop_api::config::{AuthVariables, secret};
 use nanoshop_store::dynamo::TableNames;
+use secrecy::SecretString;
 
-/// Every environment variable the orders binary reads at start-up and a deployment sets:
-/// [`Config::from_env`]'s (the table names through `TableNames::from_env`) and
-/// `Verifier::from_env`'s, which `main` calls too. A container may set `AUTH_JWKS_FILE` instead of
-/// `AUTH_JWKS`, and the secrets' values instead of their Secrets Manager ids: `STRIPE_SECRET_KEY`
-/// for `STRIPE_SECRET_ID`, `ORDER_TOKEN_SECRET` for `ORDER_TOKEN_SECRET_ID`, `CURSOR_SECRET` for
-/// `CURSOR_SECRET_ID`. `STRIPE_API_BASE` only tests set. The deployment template must set each of
-/// these (`tests/e2e/infra.rs` checks `infra/template.yaml` against this list).
-pub const ENV: &[&str] = &[
-    "CATALOG_TABLE",
-    "CARTS_TABLE",
-    "ORDERS_TABLE",
-    "IDEMPOTENCY_TABLE",
-    "STRIPE_SECRET_ID",
-    "ORDER_TOKEN_SECRET_ID",
-    "CURSOR_SECRET_ID",
-    "AUTH_ISSUER",
-    "AUTH_AUDIENCE",
-    "AUTH_JWKS",
-    "AUTH_ADMIN_CLAIM",
-    "ORDER_TOKEN_PERSONAL_DATA_DAYS",
-];
+use crate::{ACCESS, EXPIRER_ACCESS};
 
-/// What `orders-expirer` reads ([`ExpirerConfig::from_env`]): the tables and the Stripe key it
-/// cancels intents with (`STRIPE_SECRET_KEY` in a container). It checks no tokens and signs no
-/// cursors, so it is given neither secret.
-pub const EXPIRER_ENV: &[&str] =
-    &["CATALOG_TABLE", "CARTS_TABLE", "ORDERS_TABLE", "IDEMPOTENCY_TABLE", "STRIPE_SECRET_ID"];
-
-/// What `orders-events-relay` reads (in `src/bin/events_relay.rs`): the EventBridge bus it puts
-/// the order events on. It reads no table: the orders table's stream brings the records.
-pub const RELAY_ENV: &[&str] = &["EVENT_BUS_NAME"];
-
-/// What the expiry sweep needs: the tables and Stripe.
-#[derive(Debug)]
+/// What the expiry sweep needs: the tables and Stripe. It checks no tokens and signs no cursors,
+/// so it is given neither secret.
+#[derive(Debug, Parser)]
 pub struct ExpirerConfig {
-    /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
+    /// The tables of the binary's access list, and no other.
+    #[arg(skip)]
     pub tables: TableNames,
-    /// For cancels and refunds: field `secret_key` of the Secrets Manager secret
-    /// `STRIPE_SECRET_ID`, else `STRIPE_SECRET_KEY`.
-    pub stripe_secret_key: SecretSource,
+    /// `STRIPE_SECRET_ID`: the Secrets Manager secret holding the Stripe keys (field `secret_key`
+    /// for cancels and refunds).
+    #[arg(long, env = "STRIPE_SECRET_ID")]
+    pub stripe_secret_id: Option<String>,
+    /// `STRIPE_SECRET_KEY`: the Stripe API key itself, without `STRIPE_SECRET_ID`.
+    #[arg(long, env = "STRIPE_SECRET_KEY", value_parser = secret)]
+    pub stripe_secret_key_value: Option<SecretString>,
     /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
+    #[arg(long, env = "STRIPE_API_BASE")]
     pub stripe_api_base: Option<String>,
 }
 
@@ -52,44 +36,54 @@ impl ExpirerConfig {
     /// # Errors
     /// Names the first table variable that is missing.
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self {
-            tables: TableNames::from_env()?,
-            stripe_secret_key: SecretSource::from_env("STRIPE_SECRET_ID", Some("secret_key"), "STRIPE_SECRET_KEY"),
-            stripe_api_base: optional("STRIPE_API_BASE"),
-        })
+        let tables = TableNames::from_env(EXPIRER_ACCESS)?;
+        Ok(Self { tables, ..nanoshop_api::config::from_env()? })
+    }
+
+    /// For cancels and refunds: field `secret_key` of `STRIPE_SECRET_ID`, else
+    /// `STRIPE_SECRET_KEY`.
+    pub fn stripe_secret_key(&self) -> SecretSource {
+        SecretSource::new(self.stripe_secret_id.clone(), Some("secret_key"), self.stripe_secret_key_value.clone())
     }
 }
 
 /// The orders function's: the expirer's, plus the secrets of order tokens and cursors.
-#[derive(Debug)]
+#[derive(Debug, Parser)]
 pub struct Config {
     /// The tables and Stripe.
+    #[command(flatten)]
     pub base: ExpirerConfig,
-    /// The checkout function's order-token key, to check guests' order tokens: the Secrets
-    /// Manager secret `ORDER_TOKEN_SECRET_ID`, else `ORDER_TOKEN_SECRET`.
-    pub order_token_secret: SecretSource,
-    /// At least 32 bytes that sign list cursors: `CURSOR_SECRET_ID`, else `CURSOR_SECRET`.
-    pub cursor_secret: SecretSource,
+    /// `ORDER_TOKEN_SECRET_ID`: the checkout function's order-token key, to check guests' order
+    /// tokens, in Secrets Manager.
+    #[arg(long, env = "ORDER_TOKEN_SECRET_ID")]
+    pub order_token_secret_id: Option<String>,
+    /// `ORDER_TOKEN_SECRET`: the value itself, without `ORDER_TOKEN_SECRET_ID`.
+    #[arg(long, env = "ORDER_TOKEN_SECRET", value_parser = secret)]
+    pub order_token_secret_value: Option<SecretString>,
+    /// `CURSOR_SECRET_ID`: the Secrets Manager secret whose value (at least 32 bytes) signs list
+    /// cursors.
+    #[arg(long, env = "CURSOR_SECRET_ID")]
+    pub cursor_secret_id: Option<String>,
+    /// `CURSOR_SECRET`: the value itself, without `CURSOR_SECRET_ID`.
+    #[arg(long, env = "CURSOR_SECRET", value_parser = secret)]
+    pub cursor_secret_value: Option<SecretString>,
     /// `ORDER_TOKEN_PERSONAL_DATA_DAYS`: for how many days after it was issued an order token
     /// shows the order's e-mail and address (0 to 3650; unset: 30). After that it shows the rest.
-    pub personal_data_window: chrono::TimeDelta,
+    #[arg(long, env = "ORDER_TOKEN_PERSONAL_DATA_DAYS", value_parser = personal_data_days)]
+    pub personal_data_days: Option<chrono::TimeDelta>,
+    /// The identity provider whose tokens customers and admins bring.
+    #[command(flatten)]
+    pub auth: AuthVariables,
 }
 
 /// Longest personal-data window accepted: ten years.
 const MAX_PERSONAL_DATA_DAYS: i64 = 3650;
 
-/// `ORDER_TOKEN_PERSONAL_DATA_DAYS`, or the default window.
-fn personal_data_window() -> anyhow::Result<chrono::TimeDelta> {
-    let Some(days) = optional("ORDER_TOKEN_PERSONAL_DATA_DAYS") else {
-        return Ok(crate::DEFAULT_PERSONAL_DATA_WINDOW);
-    };
+/// `ORDER_TOKEN_PERSONAL_DATA_DAYS`, whole days from 0 to [`MAX_PERSONAL_DATA_DAYS`].
+fn personal_data_days(days: &str) -> Result<chrono::TimeDelta, String> {
     let days = days.trim().parse::<i64>().ok().filter(|d| (0..=MAX_PERSONAL_DATA_DAYS).contains(d));
-    let days = days.ok_or_else(|| {
-        anyhow::anyhow!(
-            "ORDER_TOKEN_PERSONAL_DATA_DAYS must be a whole number of days from 0 to {MAX_PERSONAL_DATA_DAYS}"
-        )
-    })?;
-    Ok(chrono::TimeDelta::days(days))
+    days.map(chrono::TimeDelta::days)
+        .ok_or_else(|| format!("must be a whole number of days from 0 to {MAX_PERSONAL_DATA_DAYS}"))
 }
 
 impl Config {
@@ -97,13 +91,76 @@ impl Config {
     /// `not_configured` until it can be read, rather than stop.
     ///
     /// # Errors
-    /// Names the first table variable that is missing.
+    /// Names the first variable that is missing or malformed.
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self {
-            base: ExpirerConfig::from_env()?,
-            order_token_secret: SecretSource::from_env("ORDER_TOKEN_SECRET_ID", None, "ORDER_TOKEN_SECRET"),
-            cursor_secret: SecretSource::from_env("CURSOR_SECRET_ID", None, "CURSOR_SECRET"),
-            personal_data_window: personal_data_window()?,
-        })
+        let tables = TableNames::from_env(ACCESS)?;
+        let mut config: Self = nanoshop_api::config::from_env()?;
+        config.base.tables = tables;
+        Ok(config)
+    }
+
+    /// The key that checks guests' order tokens: `ORDER_TOKEN_SECRET_ID`, else
+    /// `ORDER_TOKEN_SECRET`.
+    pub fn order_token_secret(&self) -> SecretSource {
+        SecretSource::new(self.order_token_secret_id.clone(), None, self.order_token_secret_value.clone())
+    }
+
+    /// The key that signs list cursors: `CURSOR_SECRET_ID`, else `CURSOR_SECRET`.
+    pub fn cursor_secret(&self) -> SecretSource {
+        SecretSource::new(self.cursor_secret_id.clone(), None, self.cursor_secret_value.clone())
+    }
+
+    /// How long an order token shows personal data: `ORDER_TOKEN_PERSONAL_DATA_DAYS`, or
+    /// [`crate::DEFAULT_PERSONAL_DATA_WINDOW`].
+    pub fn personal_data_window(&self) -> chrono::TimeDelta {
+        self.personal_data_days.unwrap_or(crate::DEFAULT_PERSONAL_DATA_WINDOW)
+    }
+}
+
+/// What `orders-events-relay` needs: the EventBridge bus it puts the order events on. It reads
+/// no table: the orders table's stream brings the records.
+#[derive(Debug, Parser)]
+pub struct RelayConfig {
+    /// `EVENT_BUS_NAME`: the bus.
+    #[arg(long, env = "EVENT_BUS_NAME")]
+    pub event_bus_name: String,
+}
+
+impl RelayConfig {
+    /// # Errors
+    /// `EVENT_BUS_NAME is not set`.
+    pub fn from_env() -> anyhow::Result<Self> {
+        nanoshop_api::config::from_env()
+    }
+}
+
+/// Every environment variable the orders binary reads: its tables' and [`Config`]'s.
+pub fn variables() -> Vec<String> {
+    nanoshop_api::config::function_variables::<Config>(ACCESS)
+}
+
+/// Every environment variable `orders-expirer` reads: its tables' and [`ExpirerConfig`]'s.
+pub fn expirer_variables() -> Vec<String> {
+    nanoshop_api::config::function_variables::<ExpirerConfig>(EXPIRER_ACCESS)
+}
+
+/// Every environment variable `orders-events-relay` reads: [`RelayConfig`]'s.
+pub fn relay_variables() -> Vec<String> {
+    nanoshop_api::config::variables::<RelayConfig>()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// clap's own checks of the declaration (one `long` name per argument across the flattened
+    /// pieces, defaults its parsers accept), so a bad one fails here, not at a cold start.
+    #[test]
+    fn the_configuration_is_a_well_formed_declaration() {
+        Config::command().debug_assert();
+        ExpirerConfig::command().debug_assert();
+        RelayConfig::command().debug_assert();
     }
 }

@@ -27,7 +27,7 @@ pub const PAGE: u32 = 100;
 pub const MAX_PAGES: usize = 10;
 /// Time after which a run starts no new order. The run may then still finish the order in hand
 /// (one provider cancel and one transaction), so `orders-expirer`'s Lambda `Timeout` must leave
-/// room for that beyond this budget (`tests/e2e/infra.rs` holds it to that).
+/// room for that beyond this budget (`tests/e2e/infra/timeouts.rs` holds it to that).
 pub const RUN_BUDGET: Duration = Duration::from_secs(30);
 /// How long an order the sweep could not close waits before the sweep tries it again, after the
 /// first failure; each further failure in a row doubles it.

@@ -159,7 +159,9 @@ pub struct OrdersDeps {
 /// How long an order token shows personal data unless configured otherwise.
 pub const DEFAULT_PERSONAL_DATA_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
-#[derive(Debug, Clone)]
+/// Each field is a sub-state the handlers extract on its own (`State<Arc<Verifier>>` for the
+/// auth extractors); `FromRef` is derived for every one.
+#[derive(Debug, Clone, FromRef)]
 pub struct OrdersState {
     pub repo: OrdersRepository,
     pub payments: Arc<dyn PaymentGateway>,
@@ -167,12 +169,6 @@ pub struct OrdersState {
     pub order_tokens: OrderTokens,
     pub cursors: CursorCodec,
     pub personal_data_window: chrono::TimeDelta,
-}
-
-impl FromRef<OrdersState> for Arc<Verifier> {
-    fn from_ref(state: &OrdersState) -> Self {
-        state.verifier.clone()
-    }
 }
 
 /// The orders routes, without the common layers.

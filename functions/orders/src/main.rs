@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use nanoshop_api::capability::OrderTokens;
 use nanoshop_api::secrets::secrets_manager_client;
-use nanoshop_api::{CursorCodec, Secrets, Verifier, health_router, when_configured, with_common_layers_and_fallback};
+use nanoshop_api::{CursorCodec, Secrets, health_router, when_configured, with_common_layers_and_fallback};
 use nanoshop_orders::config::Config;
 use nanoshop_orders::{FUNCTION, OrdersDeps, VERSION, router};
 use nanoshop_payments::stripe::StripeGateway;
@@ -14,14 +14,14 @@ use nanoshop_store::dynamo::DynamoStore;
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
-    let verifier = Arc::new(Verifier::from_env()?);
+    let verifier = Arc::new(config.auth.verifier()?);
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.base.tables);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.base.tables.clone());
     let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
-    let stripe_key = secrets.open(&config.base.stripe_secret_key);
+    let stripe_key = secrets.open(&config.base.stripe_secret_key());
     let (order_token_keys, cursor_keys) = (
-        secrets.key_ring(&config.order_token_secret, "order token"),
-        secrets.key_ring(&config.cursor_secret, "cursor"),
+        secrets.key_ring(&config.order_token_secret(), "order token"),
+        secrets.key_ring(&config.cursor_secret(), "cursor"),
     );
     // Both during init, which Lambda does not bill: the table's TLS connection, and the secrets
     // (a failure is logged; requests then answer 503 until a read succeeds).
@@ -29,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
     // Orders never hand a publishable key to a browser.
     let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.base.stripe_api_base.as_deref())?;
     let (store, payments) = (Arc::new(store), Arc::new(stripe));
-    let personal_data_window = config.personal_data_window;
+    let personal_data_window = config.personal_data_window();
     // The routes wait for usable order-token and cursor keys; after that, the keys rotate under them.
     let app = when_configured(move || {
         let (tokens, cursors, store, payments, verifier) =

@@ -1,28 +1,35 @@
 //! The webhook Lambda's configuration, read once from the environment at start-up.
 
+use clap::Parser;
 use nanoshop_api::SecretSource;
-use nanoshop_api::config::optional;
+use nanoshop_api::config::secret;
 use nanoshop_store::dynamo::TableNames;
+use secrecy::SecretString;
 
-/// Every environment variable the webhook binary reads at start-up and a deployment sets:
-/// [`Config::from_env`]'s (the table names through `TableNames::from_env`). It verifies Stripe's
-/// signature, not JWTs. The deployment template must set each of these (`tests/e2e/infra.rs`
-/// checks `infra/template.yaml` against this list). Without `STRIPE_SECRET_ID` (a container,
-/// `nanoshop serve`, tests) it reads `STRIPE_WEBHOOK_SECRET` and `STRIPE_SECRET_KEY` instead;
-/// `STRIPE_API_BASE` only tests set.
-pub const ENV: &[&str] = &["CATALOG_TABLE", "CARTS_TABLE", "ORDERS_TABLE", "IDEMPOTENCY_TABLE", "STRIPE_SECRET_ID"];
+use crate::ACCESS;
 
-#[derive(Debug)]
+/// Everything `main` needs. Each field's `env` is the variable it is read from ([`variables`]
+/// lists them for the deployment template's check). It verifies Stripe's signature, not JWTs.
+/// A deployment sets `STRIPE_SECRET_ID`; a container (`nanoshop serve`, tests) sets the values
+/// instead.
+#[derive(Debug, Parser)]
 pub struct Config {
-    /// `CATALOG_TABLE`, `CARTS_TABLE`, `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
+    /// The tables of [`ACCESS`] (catalog, orders, idempotency), and no other.
+    #[arg(skip)]
     pub tables: TableNames,
-    /// The endpoint's signing secret (`whsec_…`): field `webhook_secret` of the Secrets Manager
-    /// secret `STRIPE_SECRET_ID`, else `STRIPE_WEBHOOK_SECRET`.
-    pub webhook_secret: SecretSource,
-    /// For refunds of payments that arrive after their order closed: field `secret_key` of
-    /// `STRIPE_SECRET_ID`, else `STRIPE_SECRET_KEY`.
-    pub stripe_secret_key: SecretSource,
+    /// `STRIPE_SECRET_ID`: the Secrets Manager secret holding the Stripe keys, as the JSON fields
+    /// `webhook_secret` and `secret_key`.
+    #[arg(long, env = "STRIPE_SECRET_ID")]
+    pub stripe_secret_id: Option<String>,
+    /// `STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret (`whsec_…`) itself.
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", value_parser = secret)]
+    pub webhook_secret_value: Option<SecretString>,
+    /// `STRIPE_SECRET_KEY`: the Stripe API key itself, for refunds of payments that arrive after
+    /// their order closed.
+    #[arg(long, env = "STRIPE_SECRET_KEY", value_parser = secret)]
+    pub stripe_secret_key_value: Option<SecretString>,
     /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
+    #[arg(long, env = "STRIPE_API_BASE")]
     pub stripe_api_base: Option<String>,
 }
 
@@ -33,11 +40,37 @@ impl Config {
     /// # Errors
     /// Names the first table variable that is missing.
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self {
-            tables: TableNames::from_env()?,
-            webhook_secret: SecretSource::from_env("STRIPE_SECRET_ID", Some("webhook_secret"), "STRIPE_WEBHOOK_SECRET"),
-            stripe_secret_key: SecretSource::from_env("STRIPE_SECRET_ID", Some("secret_key"), "STRIPE_SECRET_KEY"),
-            stripe_api_base: optional("STRIPE_API_BASE"),
-        })
+        let tables = TableNames::from_env(ACCESS)?;
+        Ok(Self { tables, ..nanoshop_api::config::from_env()? })
+    }
+
+    /// The endpoint's signing secret: field `webhook_secret` of `STRIPE_SECRET_ID`, else
+    /// `STRIPE_WEBHOOK_SECRET`.
+    pub fn webhook_secret(&self) -> SecretSource {
+        SecretSource::new(self.stripe_secret_id.clone(), Some("webhook_secret"), self.webhook_secret_value.clone())
+    }
+
+    /// The Stripe API key: field `secret_key` of `STRIPE_SECRET_ID`, else `STRIPE_SECRET_KEY`.
+    pub fn stripe_secret_key(&self) -> SecretSource {
+        SecretSource::new(self.stripe_secret_id.clone(), Some("secret_key"), self.stripe_secret_key_value.clone())
+    }
+}
+
+/// Every environment variable the webhook binary reads: its tables' and [`Config`]'s.
+pub fn variables() -> Vec<String> {
+    nanoshop_api::config::function_variables::<Config>(ACCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// clap's own checks of the declaration (one `long` name per argument across the flattened
+    /// pieces, defaults its parsers accept), so a bad one fails here, not at a cold start.
+    #[test]
+    fn the_configuration_is_a_well_formed_declaration() {
+        Config::command().debug_assert();
     }
 }

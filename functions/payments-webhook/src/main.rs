@@ -14,10 +14,10 @@ async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables.clone());
     let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
-    let webhook_secret = secrets.open(&config.webhook_secret);
-    let stripe_key = secrets.open(&config.stripe_secret_key);
+    let webhook_secret = secrets.open(&config.webhook_secret());
+    let stripe_key = secrets.open(&config.stripe_secret_key());
     // Both during init, which Lambda does not bill: the table's TLS connection, and the secrets
     // (a failure is logged; requests then answer 503 until a read succeeds).
     tokio::join!(store.warm(), secrets.load());

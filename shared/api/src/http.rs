@@ -157,6 +157,41 @@ impl Access {
         Access::OwnerOrAdmin,
         Access::StripeSignature,
     ];
+
+    /// What a caller may present to be let in: alternatives, each the proofs needed together (an
+    /// empty alternative: none, the anonymous caller). The one reading of which credentials each
+    /// kind of caller carries: the OpenAPI security and the template's JWT-authorizer check both
+    /// derive from it. (Whether the proof is then accepted, e.g. a JWT of a non-admin on an admin
+    /// route, is the handler's business.)
+    pub fn credentials(self) -> &'static [&'static [Credential]] {
+        use Credential::{Bearer, CartToken, OrderToken, StripeSignature};
+        match self {
+            Access::Anyone => &[&[], &[Bearer]],
+            Access::Customer | Access::Admin | Access::CustomerOrAdmin | Access::OwnerOrAdmin => &[&[Bearer]],
+            Access::CartTokenOrOwner => &[&[CartToken], &[Bearer]],
+            Access::CustomerAndCartToken => &[&[Bearer, CartToken]],
+            Access::OrderOwnerTokenOrAdmin => &[&[OrderToken], &[Bearer]],
+            Access::StripeSignature => &[&[StripeSignature]],
+        }
+    }
+
+    /// Whether every caller it admits carries a JWT, so that a gateway may refuse the rest.
+    pub fn requires_bearer(self) -> bool {
+        self.credentials().iter().all(|proofs| proofs.contains(&Credential::Bearer))
+    }
+}
+
+/// A proof a caller presents with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Credential {
+    /// `Authorization: Bearer <JWT>`.
+    Bearer,
+    /// `X-Cart-Token`.
+    CartToken,
+    /// `X-Order-Token`.
+    OrderToken,
+    /// `Stripe-Signature` over the raw body.
+    StripeSignature,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]

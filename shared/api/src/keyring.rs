@@ -12,13 +12,12 @@
 //! than [`SIGNING_KEY_MAX_AGE`], so an instance that only signs (checkout) does not go on signing
 //! with a key the others have rotated past.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::ApiError;
-use crate::secrets::{HMAC_KEY_LEN, Secret};
+use crate::secrets::{HmacKey, Secret};
 
 /// How old the key a ring signs with may get before it is read again: the longest a signer can
 /// lag behind a rotation. Two rotations of one key less than this apart can strand what a lagging
@@ -46,21 +45,20 @@ impl std::fmt::Debug for KeyRing {
     }
 }
 
-/// The bytes of one key.
-pub type Key = Arc<[u8]>;
+/// One key of a ring: never shorter than [`HMAC_KEY_LEN`](crate::secrets::HMAC_KEY_LEN) bytes.
+pub type Key = HmacKey;
 
 fn usable(key: &SecretString) -> bool {
-    key.expose_secret().len() >= HMAC_KEY_LEN
+    HmacKey::from_secret(key).is_some()
 }
 
 impl KeyRing {
     /// A key that never changes.
     ///
     /// # Panics
-    /// For a key shorter than [`HMAC_KEY_LEN`] bytes: a configuration error caught at start-up.
+    /// For a key shorter than [`HMAC_KEY_LEN`](crate::secrets::HMAC_KEY_LEN) bytes: a configuration error caught at start-up.
     pub fn fixed(key: &[u8]) -> Self {
-        assert!(key.len() >= HMAC_KEY_LEN, "an HMAC key needs at least {HMAC_KEY_LEN} bytes");
-        Self(Source::Fixed(key.into()))
+        Self(Source::Fixed(HmacKey::new(key).unwrap_or_else(|short| panic!("{short}"))))
     }
 
     /// `current` (the secret) and `previous` (its value before the latest change); `what` names
@@ -74,12 +72,10 @@ impl KeyRing {
         match &self.0 {
             Source::Fixed(key) => vec![key.clone()],
             Source::Rotating { current, previous, .. } => {
-                let current = current.cached().filter(usable);
-                let previous = previous
-                    .cached()
-                    .filter(usable)
-                    .filter(|p| current.as_ref().is_none_or(|c| c.expose_secret() != p.expose_secret()));
-                current.into_iter().chain(previous).map(|k| Key::from(k.expose_secret().as_bytes())).collect()
+                let current = current.cached().as_ref().and_then(HmacKey::from_secret);
+                let previous =
+                    previous.cached().as_ref().and_then(HmacKey::from_secret).filter(|p| current.as_ref() != Some(p));
+                current.into_iter().chain(previous).collect()
             }
         }
     }
@@ -130,6 +126,8 @@ impl KeyRing {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[tokio::test]

@@ -50,7 +50,8 @@ pub use error::{ApiError, Problem, Result};
 pub use extract::MAX_BODY_BYTES;
 pub use extract::{IfMatch, Json, Page, Pagination, PaginationQuery, Query, etag};
 pub use http::{
-    Access, Header, Route, SchemaFn, health_router, one_of, schema, with_common_layers, with_common_layers_and_fallback,
+    Access, Credential, Header, Route, SchemaFn, health_router, one_of, schema, with_common_layers,
+    with_common_layers_and_fallback,
 };
 pub use keyring::KeyRing;
 pub use metrics::Metric;

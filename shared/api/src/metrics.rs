@@ -8,7 +8,7 @@
 //! function's name (`AWS_LAMBDA_FUNCTION_NAME`, what `!Ref <Name>Function` gives in the template,
 //! so the alarms of one stack never see another's). `infra/template.yaml` alarms on
 //! [`Metric::WebhookSignatureFailures`] and on a missing [`Metric::ExpirySweeps`]; the names here
-//! and there are checked against each other by `tests/e2e/infra.rs` and `tests/e2e/lambda.rs`.
+//! and there are checked against each other by `tests/e2e/infra/observability.rs` and `tests/e2e/lambda.rs`.
 //!
 //! The lines are written to stdout directly, not through `tracing`: EMF needs `_aws` at the top
 //! level of the line, where the tracing JSON formatter nests an event's fields under `fields`.

@@ -16,21 +16,11 @@ use super::provision::Deployed;
 use crate::lambda::{self, KillOnDrop, StandIn};
 use crate::support::workspace_binary;
 
-/// What each binary reads from its environment: its crate's list (`config::ENV`), plus
-/// `RUST_LOG`, which every binary's `nanoshop_api::init_tracing` reads. The one place that knows
-/// where those lists live.
-pub(crate) fn reads(bin: &str) -> BTreeSet<&'static str> {
-    let listed: &[&str] = match bin {
-        "catalog" => nanoshop_catalog::config::ENV,
-        "cart" => nanoshop_cart::config::ENV,
-        "checkout" => nanoshop_checkout::config::ENV,
-        "payments-webhook" => nanoshop_payments_webhook::config::ENV,
-        "orders" => nanoshop_orders::config::ENV,
-        "orders-expirer" => nanoshop_orders::config::EXPIRER_ENV,
-        "orders-events-relay" => nanoshop_orders::config::RELAY_ENV,
-        other => panic!("{other}: which variables does it read? (add its list here)"),
-    };
-    listed.iter().copied().chain(["RUST_LOG"]).collect()
+/// What each binary is given by a deployment: what its configuration type reads, less what only
+/// a container or `nanoshop serve` sets, plus `RUST_LOG` (the one place that knows is
+/// `tests/e2e/infra`, which checks the template's text against the same list).
+pub(crate) fn reads(bin: &str) -> BTreeSet<String> {
+    crate::infra::deployed_environment(bin)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

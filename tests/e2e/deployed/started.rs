@@ -154,6 +154,7 @@ fn every_function_is_given_exactly_the_variables_it_reads() {
                 .flat_map(|v| v.keys().map(String::as_str))
                 .collect();
             let read = reads(bin);
+            let read: BTreeSet<&str> = read.iter().map(String::as_str).collect();
             for missing in read.difference(&given) {
                 wrong.insert(format!("{id} ({bin}) is not given {missing}, which it reads"));
             }

@@ -4,12 +4,13 @@
 //! resumes from the lowest failed record; what was accepted is not put again (see
 //! `nanoshop_orders::events`). At least once, deduplicated by consumers on the event id.
 
+use nanoshop_orders::config::RelayConfig;
 use nanoshop_orders::events::{EventBridgeSink, StreamRelay};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
-    let bus = std::env::var("EVENT_BUS_NAME").map_err(|_| anyhow::anyhow!("EVENT_BUS_NAME is not set"))?;
+    let bus = RelayConfig::from_env()?.event_bus_name;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let relay = StreamRelay::new(EventBridgeSink { client: aws_sdk_eventbridge::Client::new(&aws), bus });
     lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<serde_json::Value>| {

@@ -35,10 +35,10 @@ async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = ExpirerConfig::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables.clone());
     let repo = OrdersRepository::new(Arc::new(store));
     let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
-    let stripe_key = secrets.open(&config.stripe_secret_key);
+    let stripe_key = secrets.open(&config.stripe_secret_key());
     // Read during init; without a usable key the sweep expires nothing, says so in its log and
     // counts no heartbeat, until the key can be read.
     secrets.load().await;

@@ -33,7 +33,21 @@ impl AuthConfig {
         let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         let issuer = var("AUTH_ISSUER").context("AUTH_ISSUER is not set")?;
         let audience = var("AUTH_AUDIENCE").context("AUTH_AUDIENCE is not set")?;
-        let document = match (var("AUTH_JWKS"), var("AUTH_JWKS_FILE")) {
+        Self::jwks_from(issuer, audience, var("AUTH_JWKS"), var("AUTH_JWKS_FILE"))
+    }
+
+    /// The deployed configuration from its values (`crate::config::AuthVariables` reads them):
+    /// the JWKS document is `inline` or read from the path `file`, exactly one of them.
+    ///
+    /// # Errors
+    /// If both or neither are given, the file cannot be read, or the document is not a JWKS.
+    pub fn jwks_from(
+        issuer: String,
+        audience: String,
+        inline: Option<String>,
+        file: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let document = match (inline, file) {
             (Some(inline), None) => inline,
             (None, Some(path)) => {
                 std::fs::read_to_string(&path).with_context(|| format!("cannot read AUTH_JWKS_FILE `{path}`"))?

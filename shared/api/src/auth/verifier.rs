@@ -11,10 +11,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
-use super::{ADMIN_GROUP, AuthConfig, AuthError, Caller, DEFAULT_ADMIN_CLAIM, LEEWAY_SECS, MAX_TOKEN_LEN};
+use crate::secrets::{HMAC_KEY_LEN, HmacKey};
 
-/// HS256 keys shorter than its 256-bit output make brute-forcing the secret the weak link.
-const MIN_LOCAL_SECRET_LEN: usize = 32;
+use super::{ADMIN_GROUP, AuthConfig, AuthError, Caller, DEFAULT_ADMIN_CLAIM, LEEWAY_SECS, MAX_TOKEN_LEN};
 
 /// Verifies bearer tokens against one [`AuthConfig`]. Build it once at start-up and share it as
 /// `Arc<Verifier>` in the router state.
@@ -88,8 +87,9 @@ impl Verifier {
         let (keys, issuer, audience) = match config {
             AuthConfig::LocalHs256 { secret, issuer, audience } => {
                 let secret = secret.expose_secret().as_bytes();
-                if secret.len() < MIN_LOCAL_SECRET_LEN {
-                    bail!("the local token secret needs at least {MIN_LOCAL_SECRET_LEN} bytes");
+                // HS256 is an HMAC: its key obeys the one rule for HMAC keys.
+                if HmacKey::new(secret).is_err() {
+                    bail!("the local token secret needs at least {HMAC_KEY_LEN} bytes");
                 }
                 let keys = Keys::Local(Box::new(LocalKeys {
                     decoding: DecodingKey::from_secret(secret),

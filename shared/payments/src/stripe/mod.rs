@@ -59,18 +59,18 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest one call can take: every attempt running out its [`ATTEMPT_TIMEOUT`], and the
 /// backoff's waits between them (100 ms, then 400 ms). A function that calls Stripe needs at least
 /// this much time (plus its own store calls) to run its recovery after Stripe fails, such as giving
-/// back checkout's reservation; `tests/e2e/infra.rs` holds each function's `Timeout` to it.
+/// back checkout's reservation; `tests/e2e/infra/timeouts.rs` holds each function's `Timeout` to it.
 pub const WORST_CASE_BUDGET: Duration = worst_case_budget(ATTEMPTS, ATTEMPT_TIMEOUT, &BACKOFF);
 
 /// Time for one read of the secret key after Stripe answered 401: at least the Secrets Manager
-/// client's operation timeout (`nanoshop_api::secrets::SECRETS_MANAGER_TIMEOUT`; `tests/e2e/infra.rs`
+/// client's operation timeout (`nanoshop_api::secrets::SECRETS_MANAGER_TIMEOUT`; `tests/e2e/infra/timeouts.rs`
 /// holds them together).
 pub const KEY_REREAD_ALLOWANCE: Duration = Duration::from_secs(2);
 
 /// The longest the Stripe calls of one request can take: a call with every attempt
 /// ([`WORST_CASE_BUDGET`]; the retry after a 401 counts as one of its attempts, plus one read of
 /// the key), and the single-attempt check that a refund makes before it, or a refused cancel after
-/// it. Every function's `Timeout` covers this plus its store calls (`tests/e2e/infra.rs`).
+/// it. Every function's `Timeout` covers this plus its store calls (`tests/e2e/infra/timeouts.rs`).
 pub const WORST_CASE_REQUEST: Duration =
     WORST_CASE_BUDGET.saturating_add(ATTEMPT_TIMEOUT).saturating_add(KEY_REREAD_ALLOWANCE);
 
