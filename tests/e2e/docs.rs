@@ -359,10 +359,17 @@ fn every_path_the_code_map_names_exists() {
     let mut problems = Vec::new();
     let mut checked = 0;
     for row in &rows {
+        // A row may name a folder and then the files in it (`dynamo/` (`mod.rs`: …; `names.rs`…)):
+        // a path is also looked for in each folder the row named before it.
+        let mut folders: Vec<PathBuf> = Vec::new();
         for mention in row.mentions.iter().filter(|m| names_a_path(m)) {
             checked += 1;
-            if locate(&row.path, mention, &files).is_none() {
-                problems.push(format!("the `{}` row names `{mention}`, which does not exist", row.path));
+            let found = locate(&row.path, mention, &files)
+                .or_else(|| folders.iter().rev().map(|f| f.join(mention)).find(|p| repo().join(p).exists()));
+            match found {
+                Some(path) if mention.ends_with('/') => folders.push(path),
+                Some(_) => {}
+                None => problems.push(format!("the `{}` row names `{mention}`, which does not exist", row.path)),
             }
         }
     }
