@@ -420,7 +420,7 @@ fn the_code_map_reader_finds_paths_and_only_paths() {
     assert!(!glob_matches("web/tests/*.test.mjs", "web/tests/deep/cart.test.mjs"));
 
     let files = files();
-    assert_eq!(locate("shared/api", "keyring.rs", &files), Some(PathBuf::from("shared/api/src/keyring.rs")));
+    assert_eq!(locate("shared/api", "capability.rs", &files), Some(PathBuf::from("shared/api/src/capability.rs")));
     assert_eq!(locate("infra/", "docs/deploy.md", &files), Some(PathBuf::from("docs/deploy.md")));
     assert_eq!(locate("shared/api", "no_such_module.rs", &files), None);
     assert!(locate("storefront-example/", "tests/*.test.mjs", &files).is_some());

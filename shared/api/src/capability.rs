@@ -28,7 +28,7 @@ use nanoshop_domain::cart::Cart;
 use nanoshop_domain::ids::OrderId;
 use sha2::{Digest, Sha256};
 
-use crate::keyring::KeyRing;
+use crate::secrets::KeyRing;
 use crate::{ApiError, Caller};
 
 /// A fresh cart token, 43 URL-safe characters.

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
 use crate::error::ApiError;
-use crate::keyring::KeyRing;
+use crate::secrets::KeyRing;
 
 /// Longer cursors are refused before any decoding work; real ones are a few hundred bytes.
 pub const MAX_CURSOR_LEN: usize = 2048;

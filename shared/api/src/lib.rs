@@ -35,7 +35,6 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod idempotency;
-pub mod keyring;
 pub mod metrics;
 mod request_id;
 pub mod run;
@@ -53,9 +52,9 @@ pub use http::{
     Access, Credential, Header, Route, SchemaFn, health_router, one_of, schema, with_common_layers,
     with_common_layers_and_fallback,
 };
-pub use keyring::KeyRing;
 pub use metrics::Metric;
 pub use request_id::request_id;
 pub use run::{init_tracing, run, shutdown_signal};
+pub use secrets::KeyRing;
 pub use secrets::{Secret, SecretSource, Secrets, when_configured};
 pub use serve::serve;

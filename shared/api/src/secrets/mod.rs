@@ -14,7 +14,7 @@
 //! read again before it is refused. Every read gives up after [`SECRETS_MANAGER_TIMEOUT`]
 //! ([`secrets_manager_client`]). [`when_configured`] answers 503 for a whole router until the
 //! secrets it needs can be read (the HMAC keys of order tokens and cursors, which then rotate
-//! under it: [`crate::keyring`]).
+//! under it: [`keyring`]).
 //!
 //! Laid out as: this module (sources, [`Secret`], [`Secrets`]), [`remote`] (fetching and caching
 //! one Secrets Manager secret), [`hmac_key`] (the one rule for HMAC key length, [`HmacKey`]) and
@@ -22,6 +22,7 @@
 
 mod configured;
 pub mod hmac_key;
+pub mod keyring;
 pub mod remote;
 
 use std::collections::HashMap;
@@ -33,6 +34,7 @@ use secrecy::{ExposeSecret, SecretString};
 pub use aws_sdk_secretsmanager::Client as SecretsManagerClient;
 pub use configured::when_configured;
 pub use hmac_key::{HMAC_KEY_LEN, HmacKey, ShortKey, hmac_key};
+pub use keyring::KeyRing;
 pub use remote::{RemoteSecret, SecretFetcher};
 
 use remote::SecretsManagerFetcher;
@@ -253,8 +255,8 @@ impl Secrets {
     }
 
     /// The HMAC key `source` names as a [`KeyRing`]: its current value and its previous one.
-    pub fn key_ring(&self, source: &SecretSource, what: &'static str) -> crate::KeyRing {
-        crate::KeyRing::rotating(self.open(source), self.open_previous(source), what)
+    pub fn key_ring(&self, source: &SecretSource, what: &'static str) -> KeyRing {
+        KeyRing::rotating(self.open(source), self.open_previous(source), what)
     }
 
     /// The first read of every Secrets Manager secret opened so far, concurrently. Failures are

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use super::{HmacKey, Secret};
 use crate::ApiError;
-use crate::secrets::{HmacKey, Secret};
 
 /// How old the key a ring signs with may get before it is read again: the longest a signer can
 /// lag behind a rotation. Two rotations of one key less than this apart can strand what a lagging
