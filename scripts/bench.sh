@@ -349,8 +349,8 @@ The catalog is the release binary in Lambda mode. \`make bench-peers\` (\`script
 runs only this comparison and rewrites only the block below.
 
 All three answer the same API Gateway (HTTP API, payload 2.0) event under one stand-in Runtime API
-(\`bench/peers/compare.py\`, standard-library Python; the cold starts above use the Rust stand-in of
-\`tests/e2e/lambda.rs\`, which only runs Rust test code), against one product with three variants,
+(\`bench/peers/compare.py\`, standard-library Python: the Rust stand-in that times the cold starts
+above lives inside the e2e test binary), against one product with three variants,
 created beforehand through the catalog's own admin API in DynamoDB Local. Each run starts all three
 afresh, one after the other, so the machine's noise falls on each alike (after one start of each
 that is thrown away). Init is process start to the first poll for work; first answer is process
@@ -364,8 +364,8 @@ first answer ≥ 20× faster than the Python peer and ≥ 15× faster than the N
 Both runtime clients build native code. awslambdaric is installed from its manylinux wheel on PyPI,
 AWS's own build of its C++ client. aws-lambda-ric builds AWS's C++ client and curl from source on
 install (cmake, autoconf, automake, libtool, g++; the bench installs them from Debian if missing).
-Its newest release, 4.0.2, requires Node ≥ 22 and this machine has Node 20 (its nodejs package), so the peer
-uses 3.3.0, the newest release that supports Node 20 (AWS's \`nodejs20.x\` runtime).
+Its newest release, 4.0.2, requires Node ≥ 22 and this machine has Node 20 (its nodejs package),
+so the peer uses 3.3.0, the newest release that supports Node 20 (AWS's \`nodejs20.x\` runtime).
 
 $PEERS_BEGIN
 $PEERS_END
