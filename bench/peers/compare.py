@@ -287,13 +287,17 @@ def bench_jwks():
         ["openssl", "rsa", "-pubin", "-in", RSA_PUBLIC, "-noout", "-modulus"], capture_output=True, text=True, check=True
     ).stdout
     modulus = bytes.fromhex(out.strip().split("=", 1)[1])
-    return json.dumps({"keys": [{"kty": "RSA", "kid": KID, "alg": "RS256", "use": "sig", "n": b64url(modulus), "e": "AQAB"}]})
+    key = {"kty": "RSA", "kid": KID, "alg": "RS256", "use": "sig", "n": b64url(modulus), "e": "AQAB"}
+    return json.dumps({"keys": [key]})
 
 
 def admin_token():
     now = int(time.time())
     header = {"alg": "RS256", "typ": "JWT", "kid": KID}
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "bench", "iat": now, "nbf": now, "exp": now + 600, "cognito:groups": ["admin"]}
+    claims = {
+        "iss": ISSUER, "aud": AUDIENCE, "sub": "bench", "iat": now, "nbf": now, "exp": now + 600,
+        "cognito:groups": ["admin"],
+    }
     signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
     signature = subprocess.run(
         ["openssl", "dgst", "-sha256", "-sign", RSA_PRIVATE], input=signing_input.encode(), capture_output=True, check=True
@@ -335,7 +339,10 @@ def seed(spec, args, jwks, log):
         "status": "active", "tags": ["bench"],
         "options": [{"name": "size", "values": sizes}],
         "variants": [
-            {"sku": f"PEER-TEE-{s}", "title": s, "options": {"size": s}, "prices": [{"amount": 2500, "currency": "EUR"}], "weight_grams": 180}
+            {
+                "sku": f"PEER-TEE-{s}", "title": s, "options": {"size": s},
+                "prices": [{"amount": 2500, "currency": "EUR"}], "weight_grams": 180,
+            }
             for s in sizes
         ],
     }
@@ -395,9 +402,10 @@ def report(results, args):
     lines.append("  ratios, peer / catalog (higher: catalog ahead by that factor):")
     for name in ("python", "node"):
         r = rows[name]
-        ratio = lambda key: r[key] / ours[key]
+        ratio = {key: r[key] / ours[key] for key in r}
         lines.append(
-            f"  {name:10} {ratio('init'):10.1f}x {ratio('first'):12.1f}x {ratio('p50'):10.1f}x {ratio('p99'):10.1f}x {ratio('peak'):9.1f}x"
+            f"  {name:10} {ratio['init']:10.1f}x {ratio['first']:12.1f}x {ratio['p50']:10.1f}x"
+            f" {ratio['p99']:10.1f}x {ratio['peak']:9.1f}x"
         )
     goals = [
         ("first answer", "python", "first", 20),
