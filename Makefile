@@ -8,7 +8,7 @@ TOOLS := $(or $(NANOSHOP_CACHE),$(HOME)/.cache/nanoshop)/venv/bin
 # Every function binary: the [[bin]] names of functions/*/Cargo.toml.
 FUNCTION_BINS := $(shell sed -n '/^\[\[bin\]\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
 
-.PHONY: dev test test-browser fuzz bench bench-peers lint lambdas deploy fmt clean
+.PHONY: dev test test-browser fuzz bench lint lambdas deploy fmt clean
 
 ## Serve every function, the storefront and the demo catalog at http://127.0.0.1:3000
 dev:
@@ -37,6 +37,7 @@ fuzz:
 bench:
 	scripts/bench.sh
 
+.PHONY: bench-peers
 ## Only the catalog beside the Python and Node handlers a merchant would deploy instead (bench/peers/), in minutes
 bench-peers:
 	scripts/bench.sh peers
