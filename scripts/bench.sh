@@ -42,13 +42,15 @@ install_peers() {
     cp bench/peers/python/requirements.txt "$py/"
   fi
   cp bench/peers/python/app.py "$py/task/"
-  if [ ! -d "$node/node_modules" ] || ! cmp -s bench/peers/node/package-lock.json "$node/package-lock.json"; then
-    # aws-lambda-ric builds AWS's C++ runtime client and curl from source when it installs.
+  # The lock is kept as `installed.json` only once `npm ci` succeeded: a failed install is redone.
+  if ! cmp -s bench/peers/node/package-lock.json "$node/installed.json"; then
+    # aws-lambda-ric builds AWS's C++ runtime client and curl from source when it installs (3 min here).
     { command -v cmake && command -v autoreconf && command -v libtoolize; } >/dev/null ||
       { apt-get update -qq && apt-get install -y -qq cmake autoconf automake libtool make g++ >/dev/null; }
-    rm -rf "$node/node_modules"
+    rm -rf "$node/node_modules" "$node/installed.json"
     cp bench/peers/node/package.json bench/peers/node/package-lock.json "$node/"
     (cd "$node" && npm ci --no-audit --no-fund --loglevel=error)
+    cp bench/peers/node/package-lock.json "$node/installed.json"
   fi
   cp bench/peers/node/app.mjs "$node/"
 }
