@@ -37,6 +37,11 @@ fuzz:
 bench:
 	scripts/bench.sh
 
+.PHONY: bench-peers
+## Only the catalog beside the Python and Node handlers a merchant would deploy instead (bench/peers/), in minutes
+bench-peers:
+	scripts/bench.sh peers
+
 ## Formatting and lints, as CI would
 lint:
 	$(CARGO) fmt --all -- --check
