@@ -238,6 +238,10 @@ fn product(rows: &[Row<'_>], unit: &'static str) -> Result<CatalogEntry, Vec<Tab
             errors.push(TableError { unit, line: first.line, reason });
         }
     }
+    if !errors.is_empty() {
+        // The domain would only say the same again, in its own words.
+        return Err(errors);
+    }
     for row in &rows[1..] {
         for column in PRODUCT_COLUMNS {
             if !row.field(column).is_empty() && row.field(column) != first.field(column) {
