@@ -27,4 +27,5 @@ mod orders;
 mod secrets;
 mod serve;
 mod support;
+mod transfer;
 mod wire;
