@@ -120,6 +120,9 @@ impl Http {
             base.starts_with("https://") || base.starts_with("http://"),
             "--api must be an http(s) URL, such as https://api.example.com"
         );
+        // reqwest is built without a crypto provider of its own: TLS uses aws-lc-rs, the one
+        // crypto library of the tree. Installing is process-wide; one already installed is fine.
+        let _already_installed = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let client = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build()?;
         Ok(Self { client, base, token: admin_token })
     }

@@ -14,7 +14,7 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// SKUs whose stock on hand was set.
     pub stock_set: usize,
-    /// Writes the store accepted: zero when the store already held the file.
+    /// Writes the store accepted during this import: zero when the store already held the file.
     pub writes: usize,
 }
 
@@ -33,6 +33,7 @@ enum Outcome {
 /// store), naming its line. Products already written stay written; the file can be fixed and
 /// imported again, which skips them.
 pub async fn import(api: &CatalogApi, entries: Vec<CatalogEntry>, progress: &Progress) -> anyhow::Result<ImportReport> {
+    let writes_before = api.writes();
     let results = super::concurrently(entries, |entry| {
         let api = api.clone();
         async move {
@@ -54,7 +55,7 @@ pub async fn import(api: &CatalogApi, entries: Vec<CatalogEntry>, progress: &Pro
         }
         report.stock_set += stock_set;
     }
-    report.writes = api.writes();
+    report.writes = api.writes() - writes_before;
     Ok(report)
 }
 

@@ -187,7 +187,9 @@ async fn a_thousand_products_round_trip_over_http_on_dynamodb_local() {
         CatalogApi::new(Arc::new(Http::new(url, t.admin.clone()).unwrap()), RetryPolicy::default())
     };
     let (source_api, target_api) = (over_http(&source_url, &source), over_http(&target_url, &target));
+    let started = Instant::now();
     import_text(&source_api, Format::Csv, &generated_catalog(PRODUCTS)).await;
+    eprintln!("filled the source in {:.1?}", started.elapsed());
 
     source.counting.take();
     let started = Instant::now();
