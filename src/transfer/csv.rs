@@ -40,6 +40,9 @@ pub fn read(bytes: &[u8]) -> Result<RawTable, TableError> {
     Ok(RawTable { unit: "line", header_line, header, rows })
 }
 
+/// One record's raw fields and the line it starts on.
+type Record = (usize, Vec<Vec<u8>>);
+
 /// A cursor over the records of a CSV text.
 struct Records<'a> {
     bytes: &'a [u8],
@@ -50,7 +53,7 @@ struct Records<'a> {
 
 impl Records<'_> {
     /// The next record and the line it starts on, or `None` at the end.
-    fn next_record(&mut self) -> Result<Option<(usize, Vec<Vec<u8>>)>, TableError> {
+    fn next_record(&mut self) -> Result<Option<Record>, TableError> {
         if self.at >= self.bytes.len() {
             return Ok(None);
         }
