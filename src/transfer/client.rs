@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -103,27 +103,33 @@ impl ApiClient for InProcess {
 /// A store reached over HTTP(S): a deployed API, or another `nanoshop serve`.
 #[derive(Debug, Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    client: HttpsClient,
     base: String,
     token: String,
 }
+
+type HttpsClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<Bytes>,
+>;
 
 /// How long one request may take before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Http {
     /// # Errors
-    /// `base` is not an http(s) URL, or the HTTP client cannot be built.
+    /// `base` is not an http(s) URL.
     pub fn new(base: &str, admin_token: String) -> anyhow::Result<Self> {
         let base = base.trim_end_matches('/').to_owned();
         anyhow::ensure!(
             base.starts_with("https://") || base.starts_with("http://"),
             "--api must be an http(s) URL, such as https://api.example.com"
         );
-        // reqwest is built without a crypto provider of its own: TLS uses aws-lc-rs, the one
-        // crypto library of the tree. Installing is process-wide; one already installed is fine.
-        let _already_installed = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let client = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build()?;
+        // TLS as async-stripe makes it: rustls on aws-lc-rs, the tree's one crypto library, with
+        // bundled roots; plain http too, for a `nanoshop serve` on this machine.
+        let connector =
+            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         Ok(Self { client, base, token: admin_token })
     }
 }
@@ -131,19 +137,30 @@ impl Http {
 #[async_trait]
 impl ApiClient for Http {
     async fn send(&self, request: ApiRequest<'_>) -> anyhow::Result<ApiReply> {
-        let mut builder = self
-            .client
-            .request(request.method.clone(), format!("{}{}", self.base, request.path))
-            .bearer_auth(&self.token);
+        let url = format!("{}{}", self.base, request.path);
+        let mut builder = Request::builder()
+            .method(request.method.clone())
+            .uri(&url)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
         if let Some(etag) = request.if_match {
             builder = builder.header(header::IF_MATCH, etag);
         }
-        if let Some(body) = request.body {
-            builder = builder.json(body);
-        }
-        let response = builder.send().await?;
-        let (status, headers) = (response.status(), response.headers().clone());
-        let bytes = response.bytes().await?;
-        Ok(ApiReply::new(status, &headers, &bytes))
+        let body = match request.body {
+            Some(body) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Bytes::from(serde_json::to_vec(body)?)
+            }
+            None => Bytes::new(),
+        };
+        let exchange = async {
+            let response = self.client.request(builder.body(http_body_util::Full::new(body))?).await?;
+            let (parts, body) = response.into_parts();
+            let bytes = body.collect().await?.to_bytes();
+            anyhow::Ok(ApiReply::new(parts.status, &parts.headers, &bytes))
+        };
+        tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+            .await
+            .map_err(|_| anyhow::anyhow!("{} {url}: no answer within {REQUEST_TIMEOUT:?}", request.method))?
+            .map_err(|e| e.context(format!("{} {url}", request.method)))
     }
 }

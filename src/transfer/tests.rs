@@ -191,9 +191,8 @@ async fn retries_stop_after_the_policys_attempts_with_the_apis_problem() {
     assert_eq!(client.sent.lock().expect("not poisoned").len(), 3);
 }
 
-#[test]
-fn an_https_client_builds_on_the_trees_crypto_and_other_schemes_are_refused() {
-    // reqwest has no crypto provider of its own here: without one installed, building panics.
+#[tokio::test]
+async fn an_https_client_builds_on_the_trees_crypto_and_other_schemes_are_refused() {
     assert!(super::client::Http::new("https://api.shop.example/", "t".into()).is_ok());
     let error = super::client::Http::new("ftp://shop.example", "t".into()).expect_err("not http");
     assert!(error.to_string().contains("--api must be an http(s) URL"), "{error}");
