@@ -174,7 +174,8 @@ async fn serve_over_http(t: &TestApp) -> (String, tokio::sync::oneshot::Sender<(
 
 /// The issue's bar: 1,000 products with stock exported from one store and imported into an
 /// empty one over HTTP, both on DynamoDB Local, reproduce the catalog; the time and DynamoDB calls
-/// per product are printed (`--nocapture`).
+/// per product are printed (`--nocapture`). That a second import writes nothing is proven on the
+/// embedded store above, where it costs no time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_products_round_trip_over_http_on_dynamodb_local() {
     const PRODUCTS: usize = 1000;
@@ -204,18 +205,12 @@ async fn a_thousand_products_round_trip_over_http_on_dynamodb_local() {
     assert_eq!(report.created, PRODUCTS, "{report:?}");
     assert_eq!(export_text(&target_api, Format::Csv).await, exported, "the target holds exactly the source's catalog");
 
-    let started = Instant::now();
-    let again = import_text(&target_api, Format::Csv, &exported).await;
-    let (again_time, again_calls) = (started.elapsed(), target.counting.take().total());
-    assert_eq!((again.unchanged, again.writes), (PRODUCTS, 0), "{again:?}");
-
     #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
     let per_product = |calls: u64| calls as f64 / PRODUCTS as f64;
     eprintln!(
         "round trip of {PRODUCTS} products on DynamoDB Local over HTTP: export {export_time:.1?} ({:.2} DynamoDB calls/product), \
-         import into an empty store {import_time:.1?} ({:.2} calls/product), re-import {again_time:.1?} ({:.2} calls/product, 0 writes)",
+         import into an empty store {import_time:.1?} ({:.2} calls/product)",
         per_product(export_calls),
         per_product(import_calls),
-        per_product(again_calls),
     );
 }
