@@ -61,7 +61,7 @@ async fn an_import_updates_only_what_changed_conditionally() {
     assert_eq!((shirt.body["version"].as_u64(), t.stock("LS-L").await.0), (Some(2), 9));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_import_into_an_empty_store_reproduces_the_catalog() {
     let source = TestApp::new();
     nanoshop::seed::seed(&source.app, &source.admin).await.unwrap();
@@ -74,8 +74,16 @@ async fn export_then_import_into_an_empty_store_reproduces_the_catalog() {
     for format in [Format::Csv, Format::Json] {
         let exported = export_text(&in_process(&source), format).await;
         let target = TestApp::new();
-        import_text(&in_process(&target), format, &exported).await;
-        assert_eq!(export_text(&in_process(&target), format).await, exported, "{format:?}");
+        // The JSON file goes over HTTP, as `--api` sends it; the CSV one in process.
+        let (url, _stop) = serve_over_http(&target).await;
+        let target_api = match format {
+            Format::Json => {
+                CatalogApi::new(Arc::new(Http::new(&url, target.admin.clone()).unwrap()), RetryPolicy::default())
+            }
+            Format::Csv => in_process(&target),
+        };
+        import_text(&target_api, format, &exported).await;
+        assert_eq!(export_text(&target_api, format).await, exported, "{format:?}");
         // Beyond the file: each product as the API serves it, every editable field, and stock.
         for slug in ["linen-shirt", "stoneware-mug", "gift-card-sample", "linen-shirt-2", "chino-trousers"] {
             let (a, b) = (
