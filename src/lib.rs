@@ -9,10 +9,11 @@
 //! - [`local_images`]: presigned-style image uploads into the data dir.
 //! - [`payments`]: the payment simulator's routes and the delivery of its signed events.
 //! - [`seed`]: the demo catalog, written through the public API.
+//! - [`transfer`]: catalog import and export (CSV, JSON) through the API, local or deployed.
 //! - [`openapi`]: the OpenAPI document, generated from the functions' route tables.
 //! - [`docs`]: `/docs`, that document rendered by Redoc (vendored, compiled in).
 //!
-//! `main.rs` is the CLI: `serve`, `seed`, `token`, `openapi`.
+//! `main.rs` is the CLI: `serve`, `seed`, `import`, `export`, `token`, `openapi`.
 
 pub mod docs;
 pub mod events;
@@ -21,3 +22,4 @@ pub mod local_images;
 pub mod openapi;
 pub mod payments;
 pub mod seed;
+pub mod transfer;

@@ -1,4 +1,4 @@
-//! The `nanoshop` command: `serve`, `seed`, `import`, `token`, `openapi`.
+//! The `nanoshop` command: `serve`, `seed`, `import`, `export`, `token`, `openapi`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -8,6 +8,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use nanoshop::local::{self, LocalConfig, LocalSecrets};
 use nanoshop::local_images::LocalImages;
+use nanoshop::transfer::client::{self, ApiClient};
+use nanoshop::transfer::progress::Progress;
+use nanoshop::transfer::{self, CatalogApi, Format, RetryPolicy};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_payments::simulator::Simulator;
 use nanoshop_payments::stripe::StripeGateway;
@@ -25,6 +28,17 @@ struct DataDir {
     /// Where the embedded store, uploaded images and generated secrets live.
     #[arg(long, env = "NANOSHOP_DATA_DIR", default_value = ".nanoshop")]
     data_dir: PathBuf,
+}
+
+/// Which store `import` and `export` talk to: a deployed API, or the data dir's store.
+#[derive(Debug, clap::Args)]
+struct Remote {
+    /// The API of a deployed store (https://…); without it, the local store in the data dir.
+    #[arg(long, requires = "token")]
+    api: Option<String>,
+    /// An admin token for `--api`.
+    #[arg(long, env = "NANOSHOP_API_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,12 +70,29 @@ enum Command {
         #[command(flatten)]
         data: DataDir,
     },
-    /// Import a catalog file (settings, categories, products, stock) through the API.
+    /// Import a catalog file (CSV or JSON, one row per variant; docs/import-export.md) through
+    /// the API: every row is checked first, and re-importing a file changes nothing.
     Import {
         #[command(flatten)]
         data: DataDir,
-        /// A JSON file; its shape is documented on `nanoshop::seed::CatalogFile`.
+        #[command(flatten)]
+        remote: Remote,
+        /// The file's format; by default its extension's (`.json`, otherwise CSV).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         file: PathBuf,
+    },
+    /// Export the catalog (products, variants, prices, categories, stock), one row per variant.
+    Export {
+        #[command(flatten)]
+        data: DataDir,
+        #[command(flatten)]
+        remote: Remote,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Where to write the file; standard output without it.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
     },
     /// Print a JWT the local server accepts.
     Token {
@@ -139,6 +170,19 @@ fn admin_token(local: &Local) -> anyhow::Result<String> {
     Ok(local.config.verifier.mint_local("seed", None, true, local::LOCAL_TOKEN_TTL)?)
 }
 
+/// The catalog API of the store `remote` names: over HTTP, or in process on the data dir's store.
+fn catalog_api(data: &DataDir, remote: Remote) -> anyhow::Result<CatalogApi> {
+    let client: Arc<dyn ApiClient> = match (remote.api, remote.token) {
+        (Some(url), Some(token)) => Arc::new(client::Http::new(&url, token)?),
+        (Some(_), None) => anyhow::bail!("--api needs --token (or NANOSHOP_API_TOKEN): an admin token of that store"),
+        (None, _) => {
+            let local = open(&data.data_dir, "http://127.0.0.1:3000", None, false)?;
+            Arc::new(client::InProcess::new(local::app(local.config.clone()), admin_token(&local)?))
+        }
+    };
+    Ok(CatalogApi::new(client, RetryPolicy::default()))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
@@ -178,14 +222,31 @@ async fn main() -> anyhow::Result<()> {
             let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
             eprintln!("seeded {created} products");
         }
-        Command::Import { data, file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let catalog: nanoshop::seed::CatalogFile =
-                serde_json::from_str(&text).with_context(|| format!("{} is not a catalog file", file.display()))?;
-            let local = open(&data.data_dir, "http://127.0.0.1:3000", None, false)?;
-            let app = local::app(local.config.clone());
-            let imported = nanoshop::seed::import(&app, &admin_token(&local)?, catalog).await?;
-            eprintln!("imported {imported} products");
+        Command::Import { data, remote, format, file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let entries = transfer::read(format.unwrap_or_else(|| Format::of_path(&file)), &bytes)
+                .with_context(|| format!("{} was refused", file.display()))?;
+            let api = catalog_api(&data, remote)?;
+            let progress = Progress::on_stderr("importing", entries.len());
+            let report = transfer::import::import(&api, entries, &progress).await?;
+            eprintln!(
+                "imported {} products: {} created, {} updated, {} unchanged; stock set on {} SKUs",
+                report.created + report.updated + report.unchanged,
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.stock_set
+            );
+        }
+        Command::Export { data, remote, format, output } => {
+            let api = catalog_api(&data, remote)?;
+            let entries = transfer::export::export(&api, |n| Progress::on_stderr("exporting", n)).await?;
+            let text = format.write(&entries);
+            match &output {
+                Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+                None => std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?,
+            }
+            eprintln!("exported {} products", entries.len());
         }
         Command::Token { data, sub, email, admin } => {
             // Only the secrets: the store may be open in a running `nanoshop serve`.

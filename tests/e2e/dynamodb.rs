@@ -16,7 +16,7 @@ async fn on_dynamodb_local(name: &str) -> Option<TestApp> {
 }
 
 /// Fresh tables in DynamoDB Local, or `None` when the caller knowingly runs without services.
-async fn dynamodb_local(name: &str) -> Option<Arc<DynamoStore>> {
+pub(crate) async fn dynamodb_local(name: &str) -> Option<Arc<DynamoStore>> {
     let Ok(endpoint) = std::env::var("NANOSHOP_DYNAMODB_LOCAL") else {
         assert!(
             std::env::var("NANOSHOP_SKIP_SERVICES").is_ok_and(|v| v == "1"),

@@ -28,4 +28,5 @@ mod orders;
 mod secrets;
 mod serve;
 mod support;
+mod transfer;
 mod wire;
