@@ -6,30 +6,34 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
+use nanoshop_retry::Backoff;
 use serde_json::{Value, json};
 
 use super::client::{ApiClient, ApiReply, ApiRequest};
 use super::model::ProductDoc;
 
 /// How throttled calls (429, 503) are retried: at most `attempts` tries, waiting what
-/// `Retry-After` asks (up to `max_wait`), or doubling from `first_wait` when it asks nothing.
+/// `Retry-After` asks (up to the backoff's cap), or the backoff's pause when it asks nothing.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
+    /// Calls in all, the first included.
     pub attempts: u32,
-    pub first_wait: Duration,
-    pub max_wait: Duration,
+    /// The pause when the answer does not say (`Retry-After`); its cap bounds what it says too.
+    pub backoff: Backoff,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { attempts: 6, first_wait: Duration::from_millis(250), max_wait: Duration::from_secs(30) }
+        Self { attempts: 6, backoff: Backoff::doubling(Duration::from_millis(250), Duration::from_secs(30)) }
     }
 }
 
 impl RetryPolicy {
+    /// The pause after call `attempt` (1: the first) was throttled: what the answer asks, else
+    /// the backoff's, never longer than the backoff's cap.
     fn wait(&self, attempt: u32, reply: &ApiReply) -> Duration {
-        let doubling = self.first_wait.saturating_mul(2_u32.saturating_pow(attempt.saturating_sub(1)));
-        reply.retry_after.unwrap_or(doubling).min(self.max_wait)
+        let scheduled = self.backoff.nominal(attempt.saturating_sub(1));
+        reply.retry_after.unwrap_or(scheduled).min(self.backoff.nominal(u32::MAX))
     }
 }
 
