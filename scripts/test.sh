@@ -74,6 +74,7 @@ fi
 scripts/services.sh install
 scripts/browser.sh install
 scripts/apitools.sh install
+tests/oidc/install.sh      # node-oidc-provider, the OpenID provider of tests/e2e/oidc.rs
 scripts/fuzz.sh install
 cargo test --workspace --no-run --quiet
 cargo build --workspace --bins --quiet   # the server the browser tests start; the Lambda test runs a function binary

@@ -8,7 +8,7 @@
 CI's deploy job runs these through make (`make throwaway`, `make smoke`, `make destroy`), and a
 merchant may run them to try a change before deploying it over a real store. `up` makes, all named
 after STACK: a Cognito user pool with an app client (USER_PASSWORD_AUTH), an `admin` group and one
-admin user; the pool's JWKS in the SSM parameter /STACK/auth/jwks; the Secrets Manager secret
+admin user (the functions find the pool's keys by OpenID discovery); the Secrets Manager secret
 STACK/stripe from STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY (test keys only); then the stack
 itself, tagged `nanoshop:throwaway`, and the Stripe webhook endpoint (scripts/connect-stripe.py).
 
@@ -79,10 +79,7 @@ def up(session, stack):
     except cognito.exceptions.GroupExistsException:
         pass  # a second `up` of the same stack
     issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
-    with urllib.request.urlopen(f"{issuer}/.well-known/jwks.json", timeout=30) as response:
-        jwks = response.read().decode()
-    session.client("ssm").put_parameter(Name=n["jwks"], Value=jwks, Type="String", Overwrite=True)
-    log(f"identity: pool {pool_id}, client {client_id}, JWKS in {n['jwks']}")
+    log(f"identity: pool {pool_id}, client {client_id}")
 
     stripe = json.dumps({"secret_key": key, "publishable_key": publishable})
     secretsmanager = session.client("secretsmanager")
@@ -96,7 +93,7 @@ def up(session, stack):
     infra = os.path.join(ROOT, "infra")
     subprocess.run(["sam", "build"], cwd=infra, env=env, check=True)
     overrides = {
-        "AuthIssuer": issuer, "AuthAudience": client_id, "AuthJwks": n["jwks"], "StripeSecretId": n["stripe"],
+        "AuthIssuer": issuer, "AuthAudience": client_id, "StripeSecretId": n["stripe"],
         "AllowedOrigins": "https://smoke-test.invalid",
     }
     subprocess.run([
@@ -160,6 +157,7 @@ def down(session, stack):
     secretsmanager = session.client("secretsmanager")
     for secret in filter(None, [outputs.get("OrderTokenSecretArn"), n["stripe"]]):
         attempt(f"secret {secret}", lambda s=secret: secretsmanager.delete_secret(SecretId=s, ForceDeleteWithoutRecovery=True))
+    # Stacks made before the keys were discovered kept the pool's JWKS in this parameter.
     attempt(f"parameter {n['jwks']}", lambda: session.client("ssm").delete_parameter(Name=n["jwks"]))
     cognito = session.client("cognito-idp")
     pool_id = find_pool(cognito, n["pool"])

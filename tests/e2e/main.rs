@@ -24,6 +24,7 @@ mod load;
 mod localstripe;
 mod log_filter;
 mod metrics;
+mod oidc;
 mod orders;
 mod secrets;
 mod serve;

@@ -114,7 +114,9 @@ pub struct AuthVariables {
     /// `AUTH_AUDIENCE`: the required `aud` (for Cognito ID tokens, the app client id).
     #[arg(long, env = "AUTH_AUDIENCE")]
     pub auth_audience: String,
-    /// `AUTH_JWKS`: the JWKS document itself (a Cognito user pool's `.well-known/jwks.json`).
+    /// `AUTH_JWKS`: the JWKS document itself (a Cognito user pool's `.well-known/jwks.json`),
+    /// for offline use. Unset (and no `AUTH_JWKS_FILE`): the keys are found by OpenID discovery
+    /// from `AUTH_ISSUER`, and follow the provider's rotations.
     #[arg(long, env = "AUTH_JWKS")]
     pub auth_jwks: Option<String>,
     /// `AUTH_JWKS_FILE`: a path to the JWKS document instead (a container); not both.
@@ -131,8 +133,8 @@ impl AuthVariables {
     /// local secret: locally signed tokens are only accepted by `nanoshop serve`.
     ///
     /// # Errors
-    /// If both or neither JWKS variables are set, the document is not a JWKS, or
-    /// [`Verifier::new`] refuses it.
+    /// If both JWKS variables are set, the document is not a JWKS, the issuer to discover keys
+    /// from is not an https URL, or [`Verifier::new`] refuses the configuration.
     pub fn verifier(&self) -> anyhow::Result<Verifier> {
         let config = AuthConfig::jwks_from(
             self.auth_issuer.clone(),
@@ -229,7 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn the_auth_variables_need_exactly_one_jwks() {
+    fn the_auth_variables_take_at_most_one_jwks_and_discover_without() {
         let named = |vars: &[(&str, &str)]| {
             read(&[&AUTH[..], &[("EXAMPLE_NAME", "n")], vars].concat())
                 .unwrap()
@@ -238,7 +240,8 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert!(named(&[]).contains("AUTH_JWKS"), "{}", named(&[]));
+        let discovered = read(&[&AUTH[..], &[("EXAMPLE_NAME", "n")]].concat()).unwrap().auth.verifier().unwrap();
+        assert!(format!("{discovered:?}").contains("discovered"), "{discovered:?}");
         let both = named(&[("AUTH_JWKS", "{}"), ("AUTH_JWKS_FILE", "/jwks.json")]);
         assert!(both.contains("only one"), "{both}");
         let bad = named(&[("AUTH_JWKS", "{\"keys\": 1}")]);

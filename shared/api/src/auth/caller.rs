@@ -81,7 +81,7 @@ where
             (Some(value), None) => {
                 let token = bearer_token(value)
                     .ok_or_else(|| ApiError::unauthorized("`Authorization` must be `Bearer <token>`"))?;
-                Arc::<Verifier>::from_ref(state).verify(token)?
+                Arc::<Verifier>::from_ref(state).authenticate(token).await?
             }
             (Some(_), Some(_)) => {
                 return Err(ApiError::unauthorized("send one `Authorization` header"));

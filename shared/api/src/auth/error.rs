@@ -16,6 +16,10 @@ pub enum AuthError {
     Algorithm,
     #[error("the bearer token names no signing key this service knows")]
     UnknownKey,
+    /// The issuer's keys are discovered and none could be fetched yet. A 401 like the others:
+    /// the token cannot be proven, and the client's remedy (try again, sign in again) is the same.
+    #[error("the issuer's signing keys could not be fetched; try again later")]
+    KeysUnavailable,
     #[error("the bearer token's signature is invalid")]
     Signature,
     #[error("the bearer token has expired")]

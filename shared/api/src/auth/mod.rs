@@ -4,8 +4,9 @@
 //! function reachable by another path (a misconfigured route, `nanoshop serve`) must not trust
 //! a header it did not check. What is accepted, and nothing more:
 //!
-//! - deployed ([`AuthConfig::Jwks`]): RS256 or ES256 (P-256), signed by a key of the configured
-//!   JWKS, chosen by the token's `kid`;
+//! - deployed ([`AuthConfig::Discovery`], or [`AuthConfig::Jwks`] offline): RS256 or ES256
+//!   (P-256), signed by a key of the issuer's JWKS (found by OpenID discovery and kept up to
+//!   date, `remote.rs`, or given at start-up), chosen by the token's `kid`;
 //! - local ([`AuthConfig::LocalHs256`]): HS256 with the local server's secret;
 //! - always: `exp`, `iss`, `aud` and `sub` present, `exp`/`nbf` checked with at most
 //!   [`LEEWAY_SECS`] of clock skew, tokens at most [`MAX_TOKEN_LEN`] bytes.
@@ -14,12 +15,16 @@
 //! and the RS256-public-key-as-HS256-secret confusion.
 //!
 //! Laid out by concern: [`AuthConfig`] (where keys come from, `config.rs`), [`Verifier`] (what a
-//! token must be to prove a caller, `verifier.rs`), [`Caller`] and [`Admin`] (the extractors,
-//! `caller.rs`) and [`AuthError`] (why a token was refused, `error.rs`).
+//! token must be to prove a caller, `verifier.rs`), the keys of a JWKS (`keys.rs`), the issuer's
+//! keys fetched and refreshed (`remote.rs`, over `fetch.rs`), [`Caller`] and [`Admin`] (the
+//! extractors, `caller.rs`) and [`AuthError`] (why a token was refused, `error.rs`).
 
 mod caller;
 mod config;
 mod error;
+mod fetch;
+mod keys;
+mod remote;
 #[cfg(test)]
 mod testing;
 mod verifier;
@@ -27,6 +32,7 @@ mod verifier;
 pub use caller::{Admin, Caller};
 pub use config::AuthConfig;
 pub use error::AuthError;
+pub use remote::Refresh;
 pub use verifier::Verifier;
 
 /// Longer bearer tokens are refused before they are parsed. Real ones, Cognito's with groups

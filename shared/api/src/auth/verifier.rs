@@ -1,19 +1,20 @@
 //! [`Verifier`]: checks a bearer token against one [`AuthConfig`] and says which [`Caller`] it
 //! proves; mints the local server's tokens.
 
-use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
+use anyhow::bail;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
 use crate::secrets::{HMAC_KEY_LEN, HmacKey};
 
-use super::{ADMIN_GROUP, AuthConfig, AuthError, Caller, DEFAULT_ADMIN_CLAIM, LEEWAY_SECS, MAX_TOKEN_LEN};
+use super::keys::{KeyMap, key_map, validation};
+use super::remote::RemoteKeys;
+use super::{ADMIN_GROUP, AuthConfig, AuthError, Caller, DEFAULT_ADMIN_CLAIM, MAX_TOKEN_LEN};
 
 /// Verifies bearer tokens against one [`AuthConfig`]. Build it once at start-up and share it as
 /// `Arc<Verifier>` in the router state.
@@ -27,8 +28,10 @@ pub struct Verifier {
 enum Keys {
     // Boxed: the local keys are large and there is one per process.
     Local(Box<LocalKeys>),
-    /// By `kid`, each with the one algorithm its type allows.
-    Jwks(HashMap<String, (DecodingKey, Validation)>),
+    /// A key set given at start-up.
+    Jwks(KeyMap),
+    /// The issuer's key set, fetched and kept up to date. Boxed for the same reason.
+    Remote(Box<RemoteKeys>),
 }
 
 struct LocalKeys {
@@ -42,6 +45,7 @@ impl fmt::Debug for Verifier {
         let keys = match &self.keys {
             Keys::Local(_) => "local HS256".to_owned(),
             Keys::Jwks(keys) => format!("{} JWKS keys", keys.len()),
+            Keys::Remote(remote) => format!("{} discovered JWKS keys", remote.current().len()),
         };
         f.debug_struct("Verifier")
             .field("keys", &keys)
@@ -52,37 +56,13 @@ impl fmt::Debug for Verifier {
     }
 }
 
-fn validation(algorithm: Algorithm, issuer: &str, audience: &str) -> Validation {
-    let mut v = Validation::new(algorithm);
-    v.leeway = LEEWAY_SECS;
-    v.validate_nbf = true;
-    v.set_issuer(&[issuer]);
-    v.set_audience(&[audience]);
-    // Without these, a token simply lacking `iss` or `aud` would pass their checks.
-    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    v
-}
-
-/// The algorithm a JWKS key may verify, or `None` if we do not accept tokens signed with it.
-fn accepted_algorithm(jwk: &Jwk) -> Option<Algorithm> {
-    if jwk.common.public_key_use == Some(PublicKeyUse::Encryption) {
-        return None;
-    }
-    match (&jwk.algorithm, jwk.common.key_algorithm) {
-        (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Some(Algorithm::RS256),
-        (AlgorithmParameters::EllipticCurve(p), None | Some(KeyAlgorithm::ES256)) if p.curve == EllipticCurve::P256 => {
-            Some(Algorithm::ES256)
-        }
-        _ => None,
-    }
-}
-
 impl Verifier {
     /// A verifier for `config`; `admin_claim` names the claim holding the caller's groups.
     ///
     /// # Errors
     /// If the local secret is shorter than 32 bytes, or the JWKS has no RS256/ES256 signing key
-    /// with a `kid` (keys of other types are skipped with a warning), or repeats a `kid`.
+    /// with a `kid` (keys of other types are skipped with a warning), or repeats a `kid`, or the
+    /// issuer to discover keys from is not an https URL.
     pub fn new(config: AuthConfig, admin_claim: impl Into<String>) -> anyhow::Result<Self> {
         let (keys, issuer, audience) = match config {
             AuthConfig::LocalHs256 { secret, issuer, audience } => {
@@ -99,23 +79,10 @@ impl Verifier {
                 (keys, issuer, audience)
             }
             AuthConfig::Jwks { issuer, audience, jwks } => {
-                let mut keys = HashMap::new();
-                for jwk in &jwks.keys {
-                    let kid = jwk.common.key_id.as_deref().unwrap_or("");
-                    let Some(algorithm) = accepted_algorithm(jwk).filter(|_| !kid.is_empty()) else {
-                        tracing::warn!(kid, "skipping a JWKS key: not an RS256/ES256 signing key with a kid");
-                        continue;
-                    };
-                    let key = DecodingKey::from_jwk(jwk).with_context(|| format!("JWKS key `{kid}` is invalid"))?;
-                    let previous = keys.insert(kid.to_owned(), (key, validation(algorithm, &issuer, &audience)));
-                    if previous.is_some() {
-                        bail!("the JWKS has two keys with kid `{kid}`");
-                    }
-                }
-                if keys.is_empty() {
-                    bail!("the JWKS has no RS256 or ES256 signing key with a kid");
-                }
-                (Keys::Jwks(keys), issuer, audience)
+                (Keys::Jwks(key_map(&jwks, &issuer, &audience)?), issuer, audience)
+            }
+            AuthConfig::Discovery { issuer, audience, refresh } => {
+                (Keys::Remote(Box::new(RemoteKeys::new(issuer.clone(), audience.clone(), refresh)?)), issuer, audience)
             }
         };
         Ok(Self { keys, issuer, audience, admin_claim: admin_claim.into() })
@@ -134,7 +101,30 @@ impl Verifier {
         Self::new(AuthConfig::from_env()?, admin_claim)
     }
 
-    /// The caller a bearer token (without the `Bearer ` prefix) proves.
+    /// The caller a bearer token (without the `Bearer ` prefix) proves, fetching the issuer's
+    /// keys first if they are discovered and missing, stale, or lack the token's `kid` (as
+    /// often as [`Refresh`](super::Refresh) allows). What the extractors use.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify`] after the fetch.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
+        let Keys::Remote(remote) = &self.keys else {
+            return self.verify(token);
+        };
+        if remote.is_stale() {
+            remote.refresh().await;
+        }
+        match self.verify(token) {
+            Err(AuthError::UnknownKey) if names_a_key(token) => {
+                remote.refresh().await;
+                self.verify(token)
+            }
+            verified => verified,
+        }
+    }
+
+    /// The caller a bearer token (without the `Bearer ` prefix) proves, with the keys at hand
+    /// (never fetching).
     ///
     /// # Errors
     /// Whenever the token is not exactly what the module docs accept; each variant says why.
@@ -143,14 +133,18 @@ impl Verifier {
             return Err(AuthError::TooLong);
         }
         let header = jsonwebtoken::decode_header(token).map_err(AuthError::Malformed)?;
+        let kid = header.kid.as_deref();
+        let discovered: Arc<KeyMap>;
         let (key, validation) = match &self.keys {
             Keys::Local(local) => (&local.decoding, &local.validation),
-            Keys::Jwks(keys) => header
-                .kid
-                .as_deref()
-                .and_then(|kid| keys.get(kid))
-                .map(|(key, validation)| (key, validation))
-                .ok_or(AuthError::UnknownKey)?,
+            Keys::Jwks(keys) => by_kid(keys, kid)?,
+            Keys::Remote(remote) => {
+                discovered = remote.current();
+                if discovered.is_empty() {
+                    return Err(AuthError::KeysUnavailable);
+                }
+                by_kid(&discovered, kid)?
+            }
         };
         // jsonwebtoken checks this too; checking here first keeps the refusal independent of
         // what a key type would tolerate.
@@ -204,6 +198,16 @@ impl Verifier {
         }
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &local.encoding).map_err(AuthError::Sign)
     }
+}
+
+/// The key named `kid`, and what a token it signed must pass.
+fn by_kid<'k>(keys: &'k KeyMap, kid: Option<&str>) -> Result<(&'k DecodingKey, &'k Validation), AuthError> {
+    kid.and_then(|kid| keys.get(kid)).map(|(key, validation)| (key, validation)).ok_or(AuthError::UnknownKey)
+}
+
+/// Whether a token's header names a key (`kid`): only then can fetching keys again help.
+fn names_a_key(token: &str) -> bool {
+    jsonwebtoken::decode_header(token).is_ok_and(|header| header.kid.is_some())
 }
 
 #[cfg(test)]
