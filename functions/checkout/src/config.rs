@@ -4,6 +4,7 @@ use clap::Parser;
 use nanoshop_api::SecretSource;
 use nanoshop_api::config::{AuthVariables, secret};
 use nanoshop_domain::cart::MaxUnitsPerSku;
+use nanoshop_payments::stripe::StripeVariables;
 use nanoshop_store::dynamo::TableNames;
 use secrecy::SecretString;
 
@@ -17,19 +18,12 @@ pub struct Config {
     /// The tables of [`ACCESS`] (all four), and no other.
     #[arg(skip)]
     pub tables: TableNames,
-    /// `STRIPE_SECRET_ID`: the Secrets Manager secret holding the Stripe keys, as the JSON fields
-    /// `secret_key` and `publishable_key`.
-    #[arg(long, env = "STRIPE_SECRET_ID")]
-    pub stripe_secret_id: Option<String>,
-    /// `STRIPE_SECRET_KEY`: the Stripe API key (`sk_…`) itself, without `STRIPE_SECRET_ID`.
-    #[arg(long, env = "STRIPE_SECRET_KEY", value_parser = secret)]
-    pub stripe_secret_key_value: Option<SecretString>,
+    /// The Stripe secret (fields `secret_key` and `publishable_key`), or the API key itself.
+    #[command(flatten)]
+    pub stripe: StripeVariables,
     /// `STRIPE_PUBLISHABLE_KEY`: the key handed to browsers (`pk_…`), without `STRIPE_SECRET_ID`.
     #[arg(long, env = "STRIPE_PUBLISHABLE_KEY", value_parser = secret)]
     pub stripe_publishable_key_value: Option<SecretString>,
-    /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
-    #[arg(long, env = "STRIPE_API_BASE")]
-    pub stripe_api_base: Option<String>,
     /// `ORDER_TOKEN_SECRET_ID`: the Secrets Manager secret whose value (at least 32 bytes; the
     /// orders function must have the same) signs order tokens.
     #[arg(long, env = "ORDER_TOKEN_SECRET_ID")]
@@ -66,16 +60,10 @@ impl Config {
         Ok(Self { tables, ..nanoshop_api::config::from_env()? })
     }
 
-    /// The Stripe API key: field `secret_key` of `STRIPE_SECRET_ID`, else `STRIPE_SECRET_KEY`.
-    pub fn stripe_secret_key(&self) -> SecretSource {
-        SecretSource::new(self.stripe_secret_id.clone(), Some("secret_key"), self.stripe_secret_key_value.clone())
-    }
-
     /// The key handed to browsers: field `publishable_key` of `STRIPE_SECRET_ID`, else
     /// `STRIPE_PUBLISHABLE_KEY`.
     pub fn stripe_publishable_key(&self) -> SecretSource {
-        let value = self.stripe_publishable_key_value.clone();
-        SecretSource::new(self.stripe_secret_id.clone(), Some("publishable_key"), value)
+        self.stripe.field("publishable_key", self.stripe_publishable_key_value.clone())
     }
 
     /// The key that signs order tokens: `ORDER_TOKEN_SECRET_ID`, else `ORDER_TOKEN_SECRET`.

@@ -18,12 +18,12 @@ async fn main() -> anyhow::Result<()> {
     let secrets = &clients.secrets;
     let order_token_keys = secrets.key_ring(&config.order_token_secret(), "order token");
     let (secret_key, publishable_key) =
-        (secrets.open(&config.stripe_secret_key()), secrets.open(&config.stripe_publishable_key()));
+        (secrets.open(&config.stripe.secret_key()), secrets.open(&config.stripe_publishable_key()));
     clients.warm().await;
     let stripe = StripeGateway::with_keys(
         Arc::new(secret_key),
         Some(Arc::new(publishable_key)),
-        config.stripe_api_base.as_deref(),
+        config.stripe.api_base.as_deref(),
     )?;
     let (store, payments, window) = (Arc::new(clients.store), Arc::new(stripe), config.payment_window);
     let max_units_per_sku = config.max_units_per_sku;

@@ -8,6 +8,7 @@
 use clap::Parser;
 use nanoshop_api::SecretSource;
 use nanoshop_api::config::{AuthVariables, secret};
+use nanoshop_payments::stripe::StripeVariables;
 use nanoshop_store::dynamo::TableNames;
 use secrecy::SecretString;
 
@@ -20,16 +21,9 @@ pub struct ExpirerConfig {
     /// The tables of the binary's access list, and no other.
     #[arg(skip)]
     pub tables: TableNames,
-    /// `STRIPE_SECRET_ID`: the Secrets Manager secret holding the Stripe keys (field `secret_key`
-    /// for cancels and refunds).
-    #[arg(long, env = "STRIPE_SECRET_ID")]
-    pub stripe_secret_id: Option<String>,
-    /// `STRIPE_SECRET_KEY`: the Stripe API key itself, without `STRIPE_SECRET_ID`.
-    #[arg(long, env = "STRIPE_SECRET_KEY", value_parser = secret)]
-    pub stripe_secret_key_value: Option<SecretString>,
-    /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
-    #[arg(long, env = "STRIPE_API_BASE")]
-    pub stripe_api_base: Option<String>,
+    /// The Stripe secret (field `secret_key`, for cancels and refunds), or the API key itself.
+    #[command(flatten)]
+    pub stripe: StripeVariables,
 }
 
 impl ExpirerConfig {
@@ -38,12 +32,6 @@ impl ExpirerConfig {
     pub fn from_env() -> anyhow::Result<Self> {
         let tables = TableNames::from_env(EXPIRER_ACCESS)?;
         Ok(Self { tables, ..nanoshop_api::config::from_env()? })
-    }
-
-    /// For cancels and refunds: field `secret_key` of `STRIPE_SECRET_ID`, else
-    /// `STRIPE_SECRET_KEY`.
-    pub fn stripe_secret_key(&self) -> SecretSource {
-        SecretSource::new(self.stripe_secret_id.clone(), Some("secret_key"), self.stripe_secret_key_value.clone())
     }
 }
 

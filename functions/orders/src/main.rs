@@ -16,14 +16,14 @@ async fn main() -> anyhow::Result<()> {
     let verifier = Arc::new(config.auth.verifier()?);
     let clients = Clients::load(config.base.tables.clone()).await;
     let secrets = &clients.secrets;
-    let stripe_key = secrets.open(&config.base.stripe_secret_key());
+    let stripe_key = secrets.open(&config.base.stripe.secret_key());
     let (order_token_keys, cursor_keys) = (
         secrets.key_ring(&config.order_token_secret(), "order token"),
         secrets.key_ring(&config.cursor_secret(), "cursor"),
     );
     clients.warm().await;
     // Orders never hand a publishable key to a browser.
-    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.base.stripe_api_base.as_deref())?;
+    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.base.stripe.api_base.as_deref())?;
     let (store, payments) = (Arc::new(clients.store), Arc::new(stripe));
     let personal_data_window = config.personal_data_window();
     // The routes wait for usable order-token and cursor keys; after that, the keys rotate under them.

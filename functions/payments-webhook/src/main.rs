@@ -14,10 +14,10 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let clients = Clients::load(config.tables.clone()).await;
     let webhook_secret = clients.secrets.open(&config.webhook_secret());
-    let stripe_key = clients.secrets.open(&config.stripe_secret_key());
+    let stripe_key = clients.secrets.open(&config.stripe.secret_key());
     clients.warm().await;
     // The webhook never hands a publishable key to a browser.
-    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.stripe_api_base.as_deref())?;
+    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.stripe.api_base.as_deref())?;
     let deps = WebhookDeps { store: Arc::new(clients.store), payments: Arc::new(stripe), secret: webhook_secret };
     nanoshop_api::run(with_common_layers(router(deps).merge(health_router(FUNCTION, VERSION)))).await
 }

@@ -33,12 +33,12 @@ async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = ExpirerConfig::from_env()?;
     let clients = Clients::load(config.tables.clone()).await;
-    let stripe_key = clients.secrets.open(&config.stripe_secret_key());
+    let stripe_key = clients.secrets.open(&config.stripe.secret_key());
     // Read during init (the table is not warmed: one sweep, then exit); without a usable key the
     // sweep expires nothing, says so in its log and counts no heartbeat, until the key can be read.
     clients.secrets.load().await;
     let repo = OrdersRepository::new(Arc::new(clients.store));
-    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.stripe_api_base.as_deref())?;
+    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.stripe.api_base.as_deref())?;
     if std::env::var("AWS_LAMBDA_RUNTIME_API").is_ok() {
         // Each scheduled invocation is one sweep; the event's content does not matter.
         lambda_runtime::run(lambda_runtime::service_fn(|_: lambda_runtime::LambdaEvent<serde_json::Value>| {
