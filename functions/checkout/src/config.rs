@@ -3,6 +3,7 @@
 use clap::Parser;
 use nanoshop_api::SecretSource;
 use nanoshop_api::config::{AuthVariables, secret};
+use nanoshop_api::secrets::OrderTokenSecretVariables;
 use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_payments::stripe::StripeVariables;
 use nanoshop_store::dynamo::TableNames;
@@ -24,13 +25,9 @@ pub struct Config {
     /// `STRIPE_PUBLISHABLE_KEY`: the key handed to browsers (`pk_…`), without `STRIPE_SECRET_ID`.
     #[arg(long, env = "STRIPE_PUBLISHABLE_KEY", value_parser = secret)]
     pub stripe_publishable_key_value: Option<SecretString>,
-    /// `ORDER_TOKEN_SECRET_ID`: the Secrets Manager secret whose value (at least 32 bytes; the
-    /// orders function must have the same) signs order tokens.
-    #[arg(long, env = "ORDER_TOKEN_SECRET_ID")]
-    pub order_token_secret_id: Option<String>,
-    /// `ORDER_TOKEN_SECRET`: the value itself, without `ORDER_TOKEN_SECRET_ID`.
-    #[arg(long, env = "ORDER_TOKEN_SECRET", value_parser = secret)]
-    pub order_token_secret_value: Option<SecretString>,
+    /// The key that signs order tokens (the orders function must have the same).
+    #[command(flatten)]
+    pub order_token_secret: OrderTokenSecretVariables,
     /// `PAYMENT_WINDOW_MINUTES`: how long an unpaid order holds its stock, 5 to 1440 (default 30).
     #[arg(long, env = "PAYMENT_WINDOW_MINUTES", value_parser = payment_window, default_value = "30")]
     pub payment_window: chrono::TimeDelta,
@@ -68,7 +65,7 @@ impl Config {
 
     /// The key that signs order tokens: `ORDER_TOKEN_SECRET_ID`, else `ORDER_TOKEN_SECRET`.
     pub fn order_token_secret(&self) -> SecretSource {
-        SecretSource::new(self.order_token_secret_id.clone(), None, self.order_token_secret_value.clone())
+        self.order_token_secret.source()
     }
 }
 

@@ -23,6 +23,7 @@
 mod configured;
 pub mod hmac_key;
 pub mod remote;
+mod variables;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,6 +35,7 @@ pub use aws_sdk_secretsmanager::Client as SecretsManagerClient;
 pub use configured::when_configured;
 pub use hmac_key::{HMAC_KEY_LEN, HmacKey, ShortKey, hmac_key};
 pub use remote::{RemoteSecret, SecretFetcher};
+pub use variables::{CursorSecretVariables, OrderTokenSecretVariables};
 
 use remote::SecretsManagerFetcher;
 
