@@ -2,22 +2,21 @@
 
 use std::sync::Arc;
 
+use nanoshop_api::startup::Clients;
 use nanoshop_api::{health_router, with_common_layers};
 use nanoshop_cart::config::Config;
 use nanoshop_cart::{CartDeps, FUNCTION, VERSION, router};
-use nanoshop_store::dynamo::DynamoStore;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
     let verifier = config.auth.verifier()?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables.clone());
-    // Opens the TLS connection during init, which Lambda does not bill; errors surface later.
-    store.warm().await;
+    let clients = Clients::load(config.tables.clone()).await;
+    // No secrets: this opens the table's TLS connection during init; errors surface later.
+    clients.warm().await;
     let deps = CartDeps {
-        store: Arc::new(store),
+        store: Arc::new(clients.store),
         verifier: Arc::new(verifier),
         image_base: config.image_base_url,
         max_units_per_sku: config.max_units_per_sku,

@@ -2,9 +2,9 @@
 
 use clap::Parser;
 use nanoshop_api::SecretSource;
-use nanoshop_api::config::{AuthVariables, is_true, secret};
+use nanoshop_api::config::{AuthVariables, is_true};
+use nanoshop_api::secrets::CursorSecretVariables;
 use nanoshop_store::dynamo::TableNames;
-use secrecy::SecretString;
 
 use crate::ACCESS;
 
@@ -22,13 +22,9 @@ pub struct Config {
     /// `IMAGE_BASE_URL`: the public prefix images are served from (a CloudFront distribution).
     #[arg(long, env = "IMAGE_BASE_URL")]
     pub image_base_url: String,
-    /// `CURSOR_SECRET_ID`: the Secrets Manager secret whose value (at least 32 bytes, shared by
-    /// every instance) signs list cursors; see [`Config::cursor_secret`].
-    #[arg(long, env = "CURSOR_SECRET_ID")]
-    pub cursor_secret_id: Option<String>,
-    /// `CURSOR_SECRET`: the value itself, where there is no `CURSOR_SECRET_ID` (a container).
-    #[arg(long, env = "CURSOR_SECRET", value_parser = secret)]
-    pub cursor_secret_value: Option<SecretString>,
+    /// The key that signs list cursors; see [`Config::cursor_secret`].
+    #[command(flatten)]
+    pub cursor_secret: CursorSecretVariables,
     /// `S3_FORCE_PATH_STYLE`: `true` for local S3 servers (SeaweedFS, moto).
     #[arg(long, env = "S3_FORCE_PATH_STYLE", value_parser = is_true, action = clap::ArgAction::Set, default_value = "false")]
     pub s3_force_path_style: bool,
@@ -48,7 +44,7 @@ impl Config {
     /// The key that signs list cursors: `CURSOR_SECRET_ID`, else `CURSOR_SECRET`. Missing or
     /// short, the function answers 503 `not_configured` until it can be read.
     pub fn cursor_secret(&self) -> SecretSource {
-        SecretSource::new(self.cursor_secret_id.clone(), None, self.cursor_secret_value.clone())
+        self.cursor_secret.source()
     }
 }
 

@@ -3,7 +3,9 @@
 use clap::Parser;
 use nanoshop_api::SecretSource;
 use nanoshop_api::config::{AuthVariables, secret};
+use nanoshop_api::secrets::OrderTokenSecretVariables;
 use nanoshop_domain::cart::MaxUnitsPerSku;
+use nanoshop_payments::stripe::StripeVariables;
 use nanoshop_store::dynamo::TableNames;
 use secrecy::SecretString;
 
@@ -17,26 +19,15 @@ pub struct Config {
     /// The tables of [`ACCESS`] (all four), and no other.
     #[arg(skip)]
     pub tables: TableNames,
-    /// `STRIPE_SECRET_ID`: the Secrets Manager secret holding the Stripe keys, as the JSON fields
-    /// `secret_key` and `publishable_key`.
-    #[arg(long, env = "STRIPE_SECRET_ID")]
-    pub stripe_secret_id: Option<String>,
-    /// `STRIPE_SECRET_KEY`: the Stripe API key (`sk_…`) itself, without `STRIPE_SECRET_ID`.
-    #[arg(long, env = "STRIPE_SECRET_KEY", value_parser = secret)]
-    pub stripe_secret_key_value: Option<SecretString>,
+    /// The Stripe secret (fields `secret_key` and `publishable_key`), or the API key itself.
+    #[command(flatten)]
+    pub stripe: StripeVariables,
     /// `STRIPE_PUBLISHABLE_KEY`: the key handed to browsers (`pk_…`), without `STRIPE_SECRET_ID`.
     #[arg(long, env = "STRIPE_PUBLISHABLE_KEY", value_parser = secret)]
     pub stripe_publishable_key_value: Option<SecretString>,
-    /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
-    #[arg(long, env = "STRIPE_API_BASE")]
-    pub stripe_api_base: Option<String>,
-    /// `ORDER_TOKEN_SECRET_ID`: the Secrets Manager secret whose value (at least 32 bytes; the
-    /// orders function must have the same) signs order tokens.
-    #[arg(long, env = "ORDER_TOKEN_SECRET_ID")]
-    pub order_token_secret_id: Option<String>,
-    /// `ORDER_TOKEN_SECRET`: the value itself, without `ORDER_TOKEN_SECRET_ID`.
-    #[arg(long, env = "ORDER_TOKEN_SECRET", value_parser = secret)]
-    pub order_token_secret_value: Option<SecretString>,
+    /// The key that signs order tokens (the orders function must have the same).
+    #[command(flatten)]
+    pub order_token_secret: OrderTokenSecretVariables,
     /// `PAYMENT_WINDOW_MINUTES`: how long an unpaid order holds its stock, 5 to 1440 (default 30).
     #[arg(long, env = "PAYMENT_WINDOW_MINUTES", value_parser = payment_window, default_value = "30")]
     pub payment_window: chrono::TimeDelta,
@@ -66,21 +57,15 @@ impl Config {
         Ok(Self { tables, ..nanoshop_api::config::from_env()? })
     }
 
-    /// The Stripe API key: field `secret_key` of `STRIPE_SECRET_ID`, else `STRIPE_SECRET_KEY`.
-    pub fn stripe_secret_key(&self) -> SecretSource {
-        SecretSource::new(self.stripe_secret_id.clone(), Some("secret_key"), self.stripe_secret_key_value.clone())
-    }
-
     /// The key handed to browsers: field `publishable_key` of `STRIPE_SECRET_ID`, else
     /// `STRIPE_PUBLISHABLE_KEY`.
     pub fn stripe_publishable_key(&self) -> SecretSource {
-        let value = self.stripe_publishable_key_value.clone();
-        SecretSource::new(self.stripe_secret_id.clone(), Some("publishable_key"), value)
+        self.stripe.field("publishable_key", self.stripe_publishable_key_value.clone())
     }
 
     /// The key that signs order tokens: `ORDER_TOKEN_SECRET_ID`, else `ORDER_TOKEN_SECRET`.
     pub fn order_token_secret(&self) -> SecretSource {
-        SecretSource::new(self.order_token_secret_id.clone(), None, self.order_token_secret_value.clone())
+        self.order_token_secret.source()
     }
 }
 

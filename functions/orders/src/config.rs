@@ -7,9 +7,10 @@
 
 use clap::Parser;
 use nanoshop_api::SecretSource;
-use nanoshop_api::config::{AuthVariables, secret};
+use nanoshop_api::config::AuthVariables;
+use nanoshop_api::secrets::{CursorSecretVariables, OrderTokenSecretVariables};
+use nanoshop_payments::stripe::StripeVariables;
 use nanoshop_store::dynamo::TableNames;
-use secrecy::SecretString;
 
 use crate::{ACCESS, EXPIRER_ACCESS};
 
@@ -20,16 +21,9 @@ pub struct ExpirerConfig {
     /// The tables of the binary's access list, and no other.
     #[arg(skip)]
     pub tables: TableNames,
-    /// `STRIPE_SECRET_ID`: the Secrets Manager secret holding the Stripe keys (field `secret_key`
-    /// for cancels and refunds).
-    #[arg(long, env = "STRIPE_SECRET_ID")]
-    pub stripe_secret_id: Option<String>,
-    /// `STRIPE_SECRET_KEY`: the Stripe API key itself, without `STRIPE_SECRET_ID`.
-    #[arg(long, env = "STRIPE_SECRET_KEY", value_parser = secret)]
-    pub stripe_secret_key_value: Option<SecretString>,
-    /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
-    #[arg(long, env = "STRIPE_API_BASE")]
-    pub stripe_api_base: Option<String>,
+    /// The Stripe secret (field `secret_key`, for cancels and refunds), or the API key itself.
+    #[command(flatten)]
+    pub stripe: StripeVariables,
 }
 
 impl ExpirerConfig {
@@ -39,12 +33,6 @@ impl ExpirerConfig {
         let tables = TableNames::from_env(EXPIRER_ACCESS)?;
         Ok(Self { tables, ..nanoshop_api::config::from_env()? })
     }
-
-    /// For cancels and refunds: field `secret_key` of `STRIPE_SECRET_ID`, else
-    /// `STRIPE_SECRET_KEY`.
-    pub fn stripe_secret_key(&self) -> SecretSource {
-        SecretSource::new(self.stripe_secret_id.clone(), Some("secret_key"), self.stripe_secret_key_value.clone())
-    }
 }
 
 /// The orders function's: the expirer's, plus the secrets of order tokens and cursors.
@@ -53,20 +41,12 @@ pub struct Config {
     /// The tables and Stripe.
     #[command(flatten)]
     pub base: ExpirerConfig,
-    /// `ORDER_TOKEN_SECRET_ID`: the checkout function's order-token key, to check guests' order
-    /// tokens, in Secrets Manager.
-    #[arg(long, env = "ORDER_TOKEN_SECRET_ID")]
-    pub order_token_secret_id: Option<String>,
-    /// `ORDER_TOKEN_SECRET`: the value itself, without `ORDER_TOKEN_SECRET_ID`.
-    #[arg(long, env = "ORDER_TOKEN_SECRET", value_parser = secret)]
-    pub order_token_secret_value: Option<SecretString>,
-    /// `CURSOR_SECRET_ID`: the Secrets Manager secret whose value (at least 32 bytes) signs list
-    /// cursors.
-    #[arg(long, env = "CURSOR_SECRET_ID")]
-    pub cursor_secret_id: Option<String>,
-    /// `CURSOR_SECRET`: the value itself, without `CURSOR_SECRET_ID`.
-    #[arg(long, env = "CURSOR_SECRET", value_parser = secret)]
-    pub cursor_secret_value: Option<SecretString>,
+    /// The checkout function's order-token key, to check guests' order tokens.
+    #[command(flatten)]
+    pub order_token_secret: OrderTokenSecretVariables,
+    /// The key that signs list cursors.
+    #[command(flatten)]
+    pub cursor_secret: CursorSecretVariables,
     /// `ORDER_TOKEN_PERSONAL_DATA_DAYS`: for how many days after it was issued an order token
     /// shows the order's e-mail and address (0 to 3650; unset: 30). After that it shows the rest.
     #[arg(long, env = "ORDER_TOKEN_PERSONAL_DATA_DAYS", value_parser = personal_data_days)]
@@ -102,12 +82,12 @@ impl Config {
     /// The key that checks guests' order tokens: `ORDER_TOKEN_SECRET_ID`, else
     /// `ORDER_TOKEN_SECRET`.
     pub fn order_token_secret(&self) -> SecretSource {
-        SecretSource::new(self.order_token_secret_id.clone(), None, self.order_token_secret_value.clone())
+        self.order_token_secret.source()
     }
 
     /// The key that signs list cursors: `CURSOR_SECRET_ID`, else `CURSOR_SECRET`.
     pub fn cursor_secret(&self) -> SecretSource {
-        SecretSource::new(self.cursor_secret_id.clone(), None, self.cursor_secret_value.clone())
+        self.cursor_secret.source()
     }
 
     /// How long an order token shows personal data: `ORDER_TOKEN_PERSONAL_DATA_DAYS`, or

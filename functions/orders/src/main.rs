@@ -3,32 +3,28 @@
 use std::sync::Arc;
 
 use nanoshop_api::capability::OrderTokens;
-use nanoshop_api::secrets::secrets_manager_client;
-use nanoshop_api::{CursorCodec, Secrets, health_router, when_configured, with_common_layers_and_fallback};
+use nanoshop_api::startup::Clients;
+use nanoshop_api::{CursorCodec, health_router, when_configured, with_common_layers_and_fallback};
 use nanoshop_orders::config::Config;
 use nanoshop_orders::{FUNCTION, OrdersDeps, VERSION, router};
 use nanoshop_payments::stripe::StripeGateway;
-use nanoshop_store::dynamo::DynamoStore;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
     let verifier = Arc::new(config.auth.verifier()?);
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.base.tables.clone());
-    let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
-    let stripe_key = secrets.open(&config.base.stripe_secret_key());
+    let clients = Clients::load(config.base.tables.clone()).await;
+    let secrets = &clients.secrets;
+    let stripe_key = secrets.open(&config.base.stripe.secret_key());
     let (order_token_keys, cursor_keys) = (
         secrets.key_ring(&config.order_token_secret(), "order token"),
         secrets.key_ring(&config.cursor_secret(), "cursor"),
     );
-    // Both during init, which Lambda does not bill: the table's TLS connection, and the secrets
-    // (a failure is logged; requests then answer 503 until a read succeeds).
-    tokio::join!(store.warm(), secrets.load());
+    clients.warm().await;
     // Orders never hand a publishable key to a browser.
-    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.base.stripe_api_base.as_deref())?;
-    let (store, payments) = (Arc::new(store), Arc::new(stripe));
+    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.base.stripe.api_base.as_deref())?;
+    let (store, payments) = (Arc::new(clients.store), Arc::new(stripe));
     let personal_data_window = config.personal_data_window();
     // The routes wait for usable order-token and cursor keys; after that, the keys rotate under them.
     let app = when_configured(move || {

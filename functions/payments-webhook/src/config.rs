@@ -3,6 +3,7 @@
 use clap::Parser;
 use nanoshop_api::SecretSource;
 use nanoshop_api::config::secret;
+use nanoshop_payments::stripe::StripeVariables;
 use nanoshop_store::dynamo::TableNames;
 use secrecy::SecretString;
 
@@ -17,20 +18,14 @@ pub struct Config {
     /// The tables of [`ACCESS`] (catalog, orders, idempotency), and no other.
     #[arg(skip)]
     pub tables: TableNames,
-    /// `STRIPE_SECRET_ID`: the Secrets Manager secret holding the Stripe keys, as the JSON fields
-    /// `webhook_secret` and `secret_key`.
-    #[arg(long, env = "STRIPE_SECRET_ID")]
-    pub stripe_secret_id: Option<String>,
-    /// `STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret (`whsec_…`) itself.
+    /// The Stripe secret (fields `webhook_secret`, and `secret_key` for refunds of payments that
+    /// arrive after their order closed), or the API key itself.
+    #[command(flatten)]
+    pub stripe: StripeVariables,
+    /// `STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret (`whsec_…`) itself, without
+    /// `STRIPE_SECRET_ID`.
     #[arg(long, env = "STRIPE_WEBHOOK_SECRET", value_parser = secret)]
     pub webhook_secret_value: Option<SecretString>,
-    /// `STRIPE_SECRET_KEY`: the Stripe API key itself, for refunds of payments that arrive after
-    /// their order closed.
-    #[arg(long, env = "STRIPE_SECRET_KEY", value_parser = secret)]
-    pub stripe_secret_key_value: Option<SecretString>,
-    /// `STRIPE_API_BASE`: another Stripe API endpoint (tests against localstripe); optional.
-    #[arg(long, env = "STRIPE_API_BASE")]
-    pub stripe_api_base: Option<String>,
 }
 
 impl Config {
@@ -47,12 +42,7 @@ impl Config {
     /// The endpoint's signing secret: field `webhook_secret` of `STRIPE_SECRET_ID`, else
     /// `STRIPE_WEBHOOK_SECRET`.
     pub fn webhook_secret(&self) -> SecretSource {
-        SecretSource::new(self.stripe_secret_id.clone(), Some("webhook_secret"), self.webhook_secret_value.clone())
-    }
-
-    /// The Stripe API key: field `secret_key` of `STRIPE_SECRET_ID`, else `STRIPE_SECRET_KEY`.
-    pub fn stripe_secret_key(&self) -> SecretSource {
-        SecretSource::new(self.stripe_secret_id.clone(), Some("secret_key"), self.stripe_secret_key_value.clone())
+        self.stripe.field("webhook_secret", self.webhook_secret_value.clone())
     }
 }
 

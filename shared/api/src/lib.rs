@@ -17,6 +17,7 @@
 //! - [`idempotency`]: `Idempotency-Key` records with leases, replays and takeovers.
 //! - [`metrics`]: business counts ([`Metric`]) as CloudWatch embedded-metric lines in Lambda.
 //! - [`run`](mod@run): [`run()`] serves a router on Lambda or on a TCP port; [`init_tracing`].
+//! - [`startup`]: [`startup::Clients`], the AWS clients every function's `main` builds and warms.
 //! - `testing` (feature `testing`): what each function crate's own router tests share.
 //!
 //! The modules depend one way, from the bottom up: [`request_id()`] (the task-local id) ←
@@ -40,6 +41,7 @@ mod request_id;
 pub mod run;
 pub mod secrets;
 pub mod serve;
+pub mod startup;
 #[cfg(feature = "testing")]
 pub mod testing;
 

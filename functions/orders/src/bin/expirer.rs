@@ -4,13 +4,11 @@
 
 use std::sync::Arc;
 
-use nanoshop_api::Secrets;
-use nanoshop_api::secrets::secrets_manager_client;
+use nanoshop_api::startup::Clients;
 use nanoshop_orders::config::ExpirerConfig;
 use nanoshop_orders::expiry;
 use nanoshop_orders::repo::OrdersRepository;
 use nanoshop_payments::stripe::StripeGateway;
-use nanoshop_store::dynamo::DynamoStore;
 
 async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Result<expiry::Sweep> {
     let outcome = expiry::sweep(repo, stripe, chrono::Utc::now()).await?;
@@ -34,15 +32,13 @@ async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Resul
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = ExpirerConfig::from_env()?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables.clone());
-    let repo = OrdersRepository::new(Arc::new(store));
-    let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
-    let stripe_key = secrets.open(&config.stripe_secret_key());
-    // Read during init; without a usable key the sweep expires nothing, says so in its log and
-    // counts no heartbeat, until the key can be read.
-    secrets.load().await;
-    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.stripe_api_base.as_deref())?;
+    let clients = Clients::load(config.tables.clone()).await;
+    let stripe_key = clients.secrets.open(&config.stripe.secret_key());
+    // Read during init (the table is not warmed: one sweep, then exit); without a usable key the
+    // sweep expires nothing, says so in its log and counts no heartbeat, until the key can be read.
+    clients.secrets.load().await;
+    let repo = OrdersRepository::new(Arc::new(clients.store));
+    let stripe = StripeGateway::with_keys(Arc::new(stripe_key), None, config.stripe.api_base.as_deref())?;
     if std::env::var("AWS_LAMBDA_RUNTIME_API").is_ok() {
         // Each scheduled invocation is one sweep; the event's content does not matter.
         lambda_runtime::run(lambda_runtime::service_fn(|_: lambda_runtime::LambdaEvent<serde_json::Value>| {

@@ -24,6 +24,7 @@ mod configured;
 pub mod hmac_key;
 pub mod keyring;
 pub mod remote;
+mod variables;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -36,6 +37,7 @@ pub use configured::when_configured;
 pub use hmac_key::{HMAC_KEY_LEN, HmacKey, ShortKey, hmac_key};
 pub use keyring::KeyRing;
 pub use remote::{RemoteSecret, SecretFetcher};
+pub use variables::{CursorSecretVariables, OrderTokenSecretVariables};
 
 use remote::SecretsManagerFetcher;
 

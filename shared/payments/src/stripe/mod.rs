@@ -27,6 +27,8 @@ mod keys;
 mod test_card;
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "secrets")]
+mod variables;
 mod wire;
 
 use std::collections::HashMap;
@@ -43,6 +45,8 @@ use stripe_core::payment_intent::{CancelPaymentIntent, CreatePaymentIntent, Retr
 use stripe_core::refund::CreateRefund;
 
 pub use self::keys::{FixedKey, KeySource, StripeConfigError, check_base, check_key};
+#[cfg(feature = "secrets")]
+pub use self::variables::StripeVariables;
 use self::wire::{IntentResponse, RefundResponse, classify, idempotency_key, money, to_intent};
 use crate::port::{CreateIntent, Intent, NotConfigured, ORDER_ID_METADATA, PaymentError, PaymentGateway, Refund};
 /// Attempts per call, the first included.
