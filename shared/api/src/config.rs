@@ -14,7 +14,6 @@ use anyhow::{Context, bail};
 use clap::error::{ContextKind, ContextValue};
 use nanoshop_store::dynamo::TableNames;
 use nanoshop_store::port::TableAccess;
-use secrecy::SecretString;
 
 use crate::auth::{AuthConfig, DEFAULT_ADMIN_CLAIM, Verifier};
 
@@ -86,14 +85,8 @@ fn explain<C: clap::CommandFactory>(error: &clap::Error) -> anyhow::Error {
     }
 }
 
-/// A value parser for secret values: kept as a [`SecretString`] from the moment it is read, so
-/// no `Debug` of a configuration shows it.
-///
-/// # Errors
-/// Never; the `Result` is what clap's value parsers return.
-pub fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(value.into())
-}
+/// A value parser for secret values (it lives with the secrets, whose variables use it too).
+pub use crate::secrets::variables::secret;
 
 /// A value parser for switches: `true` is on, anything else off (so is unset).
 ///
@@ -150,7 +143,7 @@ impl AuthVariables {
 mod tests {
     use std::collections::HashMap;
 
-    use secrecy::ExposeSecret;
+    use secrecy::{ExposeSecret, SecretString};
 
     use super::*;
 

@@ -24,7 +24,7 @@ mod configured;
 pub mod hmac_key;
 pub mod keyring;
 pub mod remote;
-mod variables;
+pub(crate) mod variables;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
