@@ -76,6 +76,8 @@ prefixed_id!(/// A discount code.
     DiscountId, "disc", "discount");
 prefixed_id!(/// An order event, unique, for consumers to deduplicate deliveries by.
     OrderEventId, "oevt", "order event");
+prefixed_id!(/// An address in a customer's address book.
+    AddressId, "addr", "address");
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@
 pub mod address;
 pub mod cart;
 pub mod catalog;
+pub mod customer;
 pub mod discount;
 pub mod email;
 pub mod ids;

@@ -5,6 +5,9 @@
 //! | cart              | `CART#{id}`         | `CART`  | `doc`: the cart; `version`; `expires_at`     |
 //! | customer's cart   | `CUSTOMER#{sub}`    | `CART`  | `cart_id`; `expires_at` (the cart's)         |
 //!
+//! The customer's profile and saved addresses share the `CUSTOMER#{sub}` partition: see
+//! [`crate::customers`].
+//!
 //! A cart's lines live in its own document, so reading a cart is one `get`; the pointer makes
 //! "the customer's active cart" one more.
 
@@ -19,5 +22,5 @@ pub fn cart_key(id: &CartId) -> Key {
 
 /// The pointer to a customer's active cart. `sub` is the JWT subject, any string up to 128 bytes.
 pub fn customer_cart_key(sub: &str) -> Key {
-    Key::new(format!("CUSTOMER#{sub}"), "CART")
+    Key::new(crate::customers::customer_pk(sub), "CART")
 }

@@ -1,6 +1,7 @@
 //! The table schemas: which items each table holds, their keys and their documents.
 //!
-//! Modules: [`catalog`], [`carts`], [`orders`] (with the idempotency table's records).
+//! Modules: [`catalog`], [`carts`], [`customers`] (profiles and address books, in the carts
+//! table), [`orders`] (with the idempotency table's records).
 //!
 //! Functions never depend on each other's crates; they share the domain types and these
 //! layouts. The catalog function writes the catalog table, and the cart and checkout functions
@@ -13,6 +14,7 @@
 
 pub mod carts;
 pub mod catalog;
+pub mod customers;
 pub mod orders;
 
 use nanoshop_store::Item;
