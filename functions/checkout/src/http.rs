@@ -382,6 +382,7 @@ fn new_order(
             refunded: Money::zero(cart.currency),
         },
         shipping_address: command.address.clone(),
+        billing_address: None,
         shipping_method: ChosenShipping { id: method.id.clone(), name: method.name.clone(), price: p.shipping },
         discount_code: cart.discount_code.clone().filter(|_| catalog.discount.is_some()),
         payment: Payment {

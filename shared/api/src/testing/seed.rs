@@ -165,6 +165,7 @@ impl PendingOrder<'_> {
                 ..Default::default()
             })
             .unwrap(),
+            billing_address: None,
             shipping_method: ChosenShipping { id: STANDARD.into(), name: "Standard".into(), price: eur(0) },
             discount_code: None,
             payment: Payment {

@@ -40,6 +40,7 @@ pub(super) fn order(status: OrderStatus, payment_status: PaymentStatus) -> Order
             ..Default::default()
         })
         .expect("address"),
+        billing_address: None,
         shipping_method: ChosenShipping { id: "standard".into(), name: "Standard".into(), price: eur(0) },
         discount_code: None,
         payment: Payment {

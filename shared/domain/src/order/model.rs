@@ -171,6 +171,10 @@ pub struct Order {
     /// `null` to a guest whose order token is older than the personal-data window.
     #[schemars(with = "Option<Address>")]
     pub shipping_address: Address,
+    /// Where the invoice goes, when the shopper gave one apart from the shipping address. Orders
+    /// stored before billing addresses existed read as `null`: billed to the shipping address.
+    #[serde(default)]
+    pub billing_address: Option<Address>,
     pub shipping_method: ChosenShipping,
     pub discount_code: Option<String>,
     pub payment: Payment,
