@@ -102,8 +102,8 @@ async fn may_see(state: &OrdersState, order: &Order, caller: &Caller, token: Opt
     sight(state, order, caller, token).await.is_some()
 }
 
-/// The order as `sight` allows: without personal data, its `email` and `shipping_address` are
-/// `null` (and the client secret, if any, is gone with them).
+/// The order as `sight` allows: without personal data, its `email`, `shipping_address` and
+/// `billing_address` are `null` (and the client secret, if any, is gone with them).
 fn shown(order: Order, sight: Sight) -> Result<Response> {
     if sight == Sight::Whole {
         return Ok(Json(order).into_response());
@@ -111,6 +111,7 @@ fn shown(order: Order, sight: Sight) -> Result<Response> {
     let mut body = serde_json::to_value(&order).map_err(ApiError::internal)?;
     body["email"] = serde_json::Value::Null;
     body["shipping_address"] = serde_json::Value::Null;
+    body["billing_address"] = serde_json::Value::Null;
     if let Some(payment) = body.get_mut("payment").and_then(serde_json::Value::as_object_mut) {
         payment.remove("client_secret");
     }
