@@ -16,7 +16,7 @@ import { checkoutView } from './views/checkout.js';
 import { payView } from './views/pay.js';
 import { orderView } from './views/order.js';
 import { ordersView } from './views/orders.js';
-import { signInView } from './views/signin.js';
+import { signInView, setSignInProblem } from './views/signin.js';
 
 const routes = [
   [/^\/?$/, catalogView, 'shop'],
@@ -168,4 +168,16 @@ document.querySelector('[data-skip]').addEventListener('click', (event) => {
 });
 
 renderHeader();
-render();
+// Back from the store's OpenID provider: finish signing in before the first page is drawn, so it
+// is drawn for the customer, with their cart.
+session.resume().then((signedIn) => {
+  if (signedIn) {
+    const count = (signedIn.cart?.items ?? []).reduce((n, line) => n + line.quantity, 0);
+    announce(`Signed in as ${session.current()?.email ?? session.current()?.sub}.${count ? ` Your cart has ${count} item${count === 1 ? '' : 's'}.` : ''}`);
+  }
+  render();
+}, (error) => {
+  console.warn('signing in failed', error);
+  setSignInProblem(error);
+  navigate('#/signin', { replace: true });
+});
