@@ -69,7 +69,10 @@ async function shopperSignsIn(page) {
   await page.getByRole('link', { name: 'Sign in' }).click();
   await heading(page, 'Sign in');
   await signInAtProvider(page, 'ada');
-  await page.getByRole('link', { name: /Account/ }).waitFor();
+  // Signed in, or the sign-in page says why not (said here rather than waited out).
+  await page.getByRole('link', { name: /Account/ }).or(page.getByRole('alert')).first().waitFor();
+  const problem = page.locator('main').getByRole('alert');
+  if (await problem.count()) assert.fail(`signing in failed: ${await problem.first().textContent()}`);
 }
 
 test('a guest signs in at the provider, checks out, signs out and finds the order again', async () => {

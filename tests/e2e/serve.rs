@@ -106,7 +106,11 @@ fn trusting_an_openid_issuer_serve_mints_no_tokens_and_accepts_none_of_its_own()
         .output()
         .unwrap();
     let token = String::from_utf8(local.stdout).unwrap();
-    let request = format!("GET /me/cart HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n", token.trim());
+    assert_eq!(token.trim().split('.').count(), 3, "nanoshop token printed a JWT: {token:?}");
+    let request = format!(
+        "GET /me/cart HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        token.trim()
+    );
     assert_eq!(server.exchange(request.as_bytes()).0, Some(401), "a locally minted token is no longer accepted");
     let (status, _) = server.exchange(b"GET /products HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert_eq!(status, Some(200), "the shop itself is served");
