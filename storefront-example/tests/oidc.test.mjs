@@ -105,6 +105,18 @@ test('a guest signs in at the provider, checks out, signs out and finds the orde
   assert.equal(order.status, 200, JSON.stringify(order.body));
   assert.equal(order.body.customer_id, 'ada');
 
+  // An ID token about to expire is renewed by the refresh token before the next call.
+  const KEY = 'nanoshop.storefront.oidc.v1';
+  await page.evaluate((key) => {
+    const session = JSON.parse(sessionStorage.getItem(key));
+    sessionStorage.setItem(key, JSON.stringify({ ...session, expiresAt: Math.floor(Date.now() / 1000) + 30 }));
+  }, KEY);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders', exact: true }).click();
+  await page.getByRole('link', { name: `#${order.body.number}` }).waitFor();
+  const renewed = await page.evaluate((key) => JSON.parse(sessionStorage.getItem(key)), KEY);
+  assert.notEqual(renewed.idToken, idToken, 'the ID token was renewed');
+  assert.ok(renewed.expiresAt > Date.now() / 1000 + 600, 'for as long as the provider gives');
+
   // Signing out ends the provider's session too: its page asks, then sends the shopper back.
   await page.getByRole('link', { name: /Account/ }).click();
   await heading(page, 'Your account');
