@@ -17,6 +17,7 @@ import { payView } from './views/pay.js';
 import { orderView } from './views/order.js';
 import { ordersView } from './views/orders.js';
 import { signInView, setSignInProblem } from './views/signin.js';
+import { accountView } from './views/account.js';
 
 const routes = [
   [/^\/?$/, catalogView, 'shop'],
@@ -27,6 +28,7 @@ const routes = [
   [/^\/order\/([^/]+)$/, orderView, 'orders'],
   [/^\/orders$/, ordersView, 'orders'],
   [/^\/signin$/, signInView, 'signin'],
+  [/^\/account$/, accountView, 'signin'],
 ];
 
 const main = document.getElementById('main');
@@ -122,7 +124,7 @@ function renderHeader() {
   const signedIn = s.session;
   const current = account.querySelector('[data-nav]')?.getAttribute('aria-current');
   replace(account, signedIn
-    ? h('a', { href: '#/signin', 'data-nav': 'signin', 'aria-current': current }, 'Account', h('span', { class: 'account-name' }, ` (${signedIn.sub})`))
+    ? h('a', { href: '#/account', 'data-nav': 'signin', 'aria-current': current }, 'Account', h('span', { class: 'account-name' }, ` (${signedIn.sub})`))
     : h('a', { href: '#/signin', 'data-nav': 'signin', 'aria-current': current }, 'Sign in'));
   renderCurrency().catch(() => {});
 }
