@@ -124,7 +124,9 @@ function renderHeader() {
   const signedIn = s.session;
   const current = account.querySelector('[data-nav]')?.getAttribute('aria-current');
   replace(account, signedIn
-    ? h('a', { href: '#/account', 'data-nav': 'signin', 'aria-current': current }, 'Account', h('span', { class: 'account-name' }, ` (${signedIn.sub})`))
+    // A provider's `sub` is an opaque id (Cognito's a UUID): its customers go by their e-mail.
+    ? h('a', { href: '#/account', 'data-nav': 'signin', 'aria-current': current }, 'Account',
+      h('span', { class: 'account-name' }, ` (${signedIn.provider === 'oidc' ? signedIn.email ?? signedIn.sub : signedIn.sub})`))
     : h('a', { href: '#/signin', 'data-nav': 'signin', 'aria-current': current }, 'Sign in'));
   renderCurrency().catch(() => {});
 }

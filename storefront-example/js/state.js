@@ -18,15 +18,19 @@ const KEY = 'nanoshop.storefront.v1';
 const TAB_SESSION_KEY = 'nanoshop.storefront.session.v1';
 const listeners = new Set();
 
-function read() {
+function parsed(storage, key, fallback) {
   try {
-    const value = JSON.parse(localStorage.getItem(KEY) ?? '{}');
-    const shared = value && typeof value === 'object' ? value : {};
-    const tab = JSON.parse(sessionStorage.getItem(TAB_SESSION_KEY) ?? 'null');
-    return tab && typeof tab.token === 'string' ? { ...shared, session: tab } : shared;
+    const value = JSON.parse(storage.getItem(key) ?? 'null');
+    return value && typeof value === 'object' ? value : fallback;
   } catch {
-    return {};
+    return fallback;
   }
+}
+
+function read() {
+  const shared = parsed(localStorage, KEY, {});
+  const tab = parsed(sessionStorage, TAB_SESSION_KEY, null);
+  return typeof tab?.token === 'string' ? { ...shared, session: tab } : shared;
 }
 
 let state = read();

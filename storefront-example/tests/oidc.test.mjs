@@ -83,6 +83,7 @@ test('a guest signs in at the provider, checks out, signs out and finds the orde
   await shopperSignsIn(page);
   // Back on the storefront, with the code gone from the address bar and the guest's cart claimed.
   assert.equal(new URL(page.url()).search, '');
+  await page.getByRole('link', { name: 'Account (ada@shop.test)' }).waitFor();
   assert.equal(await cartCount(page), 2);
   // The storefront holds the provider's ID token (in this tab's sessionStorage), and the API
   // accepts it: the cart is the customer's now.
