@@ -18,9 +18,10 @@ dev:
 test:
 	scripts/test.sh
 
-## Only the browser tests of the storefront and the merchant console (headless Chromium against nanoshop serve); screenshots in test-output/screenshots
+## Only the browser tests of the storefront and the merchant console (headless Chromium against nanoshop serve, one of them signing in through a local OpenID provider); screenshots in test-output/screenshots
 test-browser:
 	scripts/browser.sh install
+	tests/oidc/install.sh
 	$(CARGO) build --bin nanoshop
 	scripts/browser.sh test
 

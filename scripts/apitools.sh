@@ -73,7 +73,7 @@ start_server() {
   : >"$DATA/serve.log"   # before the server opens it: the loop below reads it at once
   # Always the built-in payment simulator: a real Stripe key in the environment must not leak in.
   env -u STRIPE_SECRET_KEY -u STRIPE_PUBLISHABLE_KEY -u STRIPE_API_BASE -u STRIPE_WEBHOOK_SECRET \
-    -u NANOSHOP_ADDR -u NANOSHOP_DATA_DIR -u NANOSHOP_STOREFRONT RUST_LOG=warn,nanoshop::serving=info \
+    -u NANOSHOP_ADDR -u NANOSHOP_DATA_DIR -u NANOSHOP_STOREFRONT -u NANOSHOP_AUTH_ISSUER RUST_LOG=warn,nanoshop::serving=info \
     "$BIN" serve --addr 127.0.0.1:0 --data-dir "$DATA" --storefront storefront-example >"$DATA/serve.log" 2>&1 &
   SERVER_PID=$!
   trap stop_server EXIT

@@ -53,7 +53,7 @@ run_tests() {
   cargo test --workspace --offline "$@"
   scripts/fuzz.sh run
   # The storefront, the merchant console and /docs in headless Chromium against `nanoshop serve`
-  # (loopback only): scripts/browser.sh.
+  # (loopback only), sign-in through node-oidc-provider among them: scripts/browser.sh.
   scripts/browser.sh test
   # The served /openapi.json against tools nobody here wrote: Redocly's lint, openapi-typescript and
   # tsc over the storefront's and the console's API modules, and Schemathesis (every check, seed 1, 20 examples per
@@ -74,7 +74,7 @@ fi
 scripts/services.sh install
 scripts/browser.sh install
 scripts/apitools.sh install
-tests/oidc/install.sh      # node-oidc-provider, the OpenID provider of tests/e2e/oidc.rs
+tests/oidc/install.sh      # node-oidc-provider, the OpenID provider of tests/e2e/oidc.rs and storefront-example/tests/oidc.test.mjs
 scripts/fuzz.sh install
 cargo test --workspace --no-run --quiet
 cargo build --workspace --bins --quiet   # the server the browser tests start; the Lambda test runs a function binary

@@ -131,6 +131,18 @@ impl LocalSecrets {
     }
 }
 
+/// A verifier that accepts the ID tokens of the OpenID provider at `issuer` (its keys found by
+/// discovery and kept up to date, as a deployed function's are) instead of the local server's own:
+/// how the storefront's OpenID sign-in is tried against a real provider before a deploy.
+/// `audience` is the `aud` its tokens carry (the storefront's client id); `admin_claim` the claim
+/// whose `admin` group makes an administrator.
+///
+/// # Errors
+/// The issuer is not an https URL (plain http only on a loopback address, for tests).
+pub fn issuer_verifier(issuer: String, audience: String, admin_claim: &str) -> anyhow::Result<Verifier> {
+    Verifier::new(AuthConfig::jwks_from(issuer, audience, None, None)?, admin_claim)
+}
+
 /// Gives each function (by binary name) its view of the shared store.
 pub type StoreOf = Arc<dyn Fn(&'static str, Arc<dyn Store>) -> Arc<dyn Store> + Send + Sync>;
 
@@ -164,7 +176,8 @@ pub struct LocalConfig {
     /// Whether the local-only routes are mounted: `POST /dev/token`, which mints any token, admin
     /// ones too, and `POST /dev/payments/{id}/confirm`, which pays any order through the
     /// simulator, for anyone who asks. Only for a server on a loopback address (see
-    /// [`check_serve_address`]).
+    /// [`check_serve_address`]). `/dev/token` needs a `verifier` that mints too: a server that
+    /// trusts an OpenID issuer instead ([`issuer_verifier`]) has no tokens of its own.
     pub dev_routes: bool,
 }
 
@@ -304,10 +317,12 @@ impl LocalApp {
             personal_data_window: nanoshop_orders::DEFAULT_PERSONAL_DATA_WINDOW,
         });
         let dev = if config.dev_routes {
-            Router::new()
-                .route("/dev/token", post(dev_token))
-                .with_state(config.verifier.clone())
-                .merge(simulated.as_ref().map(|p| p.router()).unwrap_or_default())
+            let token = if config.verifier.mints_local_tokens() {
+                Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone())
+            } else {
+                Router::new()
+            };
+            token.merge(simulated.as_ref().map(|p| p.router()).unwrap_or_default())
         } else {
             Router::new()
         };

@@ -41,6 +41,23 @@ struct Remote {
     token: Option<String>,
 }
 
+/// An OpenID provider whose tokens `nanoshop serve` accepts instead of its own: what a deployed
+/// function's `AUTH_ISSUER`, `AUTH_AUDIENCE` and `AUTH_ADMIN_CLAIM` say. Prefixed variables here,
+/// like serve's others, so a shell set up for a deployment does not switch `make dev` over.
+#[derive(Debug, clap::Args)]
+struct Issuer {
+    /// Accept the ID tokens of this OpenID issuer (keys found by discovery) instead of the local
+    /// server's: POST /dev/token is then not served. https, or http on a loopback address.
+    #[arg(long, env = "NANOSHOP_AUTH_ISSUER", requires = "auth_audience")]
+    auth_issuer: Option<String>,
+    /// The `aud` of the issuer's tokens: the storefront's client id.
+    #[arg(long, env = "NANOSHOP_AUTH_AUDIENCE", requires = "auth_issuer")]
+    auth_audience: Option<String>,
+    /// The claim listing a caller's groups; the group `admin` makes an administrator.
+    #[arg(long, env = "NANOSHOP_AUTH_ADMIN_CLAIM", default_value = nanoshop_api::auth::DEFAULT_ADMIN_CLAIM)]
+    auth_admin_claim: String,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve every function, the storefront and the local-only routes on one address.
@@ -64,6 +81,8 @@ enum Command {
         /// The storefront to serve at `/`.
         #[arg(long, env = "NANOSHOP_STOREFRONT", default_value = "storefront-example")]
         storefront: PathBuf,
+        #[command(flatten)]
+        issuer: Issuer,
     },
     /// Seed the demo catalog into the data dir's store, if it has no products yet.
     Seed {
@@ -187,14 +206,23 @@ fn catalog_api(data: &DataDir, remote: Remote) -> anyhow::Result<CatalogApi> {
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     match Cli::parse().command {
-        Command::Serve { addr, public, data, no_seed, storefront } => {
+        Command::Serve { addr, public, data, no_seed, storefront, issuer } => {
             local::check_serve_address(addr, public)?;
             // Bound first: a taken port fails before anything else happens, and with port 0 the
             // address the system picked is the one links and logs name.
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let addr = listener.local_addr().context("reading the bound address")?;
             let local = open(&data.data_dir, &format!("http://{addr}"), Some(storefront), !public)?;
-            let local_app = local::LocalApp::new(local.config.clone());
+            let served = match issuer.auth_issuer.zip(issuer.auth_audience) {
+                Some((url, audience)) => {
+                    tracing::info!(issuer = %url, "accepting the issuer's tokens; POST /dev/token is not served");
+                    let verifier = local::issuer_verifier(url, audience, &issuer.auth_admin_claim)?;
+                    LocalConfig { verifier: Arc::new(verifier), ..local.config.clone() }
+                }
+                None => local.config.clone(),
+            };
+            let trusts_local_tokens = served.verifier.mints_local_tokens();
+            let local_app = local::LocalApp::new(served);
             let app = local_app.router.clone();
             tokio::spawn(async move {
                 // What AWS does on schedules and webhooks: deliver payment events, expire orders.
@@ -205,7 +233,10 @@ async fn main() -> anyhow::Result<()> {
                 }
             });
             if !no_seed {
-                let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
+                // The seed signs in with a local admin token: when the served router trusts an
+                // issuer instead, through a router over the same store that trusts the local one.
+                let seeding = if trusts_local_tokens { app.clone() } else { local::app(local.config.clone()) };
+                let created = nanoshop::seed::seed(&seeding, &admin_token(&local)?).await?;
                 if created > 0 {
                     tracing::info!(products = created, "seeded the demo catalog");
                 }

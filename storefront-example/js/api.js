@@ -33,6 +33,17 @@ export function setUnauthorizedHandler(handler) {
   onUnauthorized = handler;
 }
 
+/**
+ * Where the signed-in customer's token comes from: by default the one kept in the state; with an
+ * OpenID provider, `session.js` renews it first when it is about to expire. `null` when signed out.
+ * @type {() => Promise<string | null>}
+ */
+let customerToken = async () => store.get().session?.token ?? null;
+/** @param {() => Promise<string | null>} source */
+export function setCustomerTokenSource(source) {
+  customerToken = source;
+}
+
 /** A fresh Idempotency-Key (crypto.randomUUID needs a secure context; getRandomValues does not). */
 export function newIdempotencyKey() {
   if (crypto.randomUUID && window.isSecureContext) return crypto.randomUUID();
@@ -105,8 +116,14 @@ export function apiWithEtag(method, path, options = {}) {
  */
 async function request(method, path, { body, cartToken, orderToken, idempotencyKey, ifMatch, token, auth = true, signal }) {
   const headers = { accept: 'application/json' };
-  const session = store.get().session;
-  const bearer = token ?? session?.token;
+  const signedIn = auth && !token && Boolean(store.get().session);
+  const bearer = token ?? (signedIn ? await customerToken() : null);
+  if (signedIn && !bearer) {
+    // Signed in, but the sign-in expired and could not be renewed: not a guest's call.
+    const error = new ApiError({ status: 401, code: 'unauthorized', detail: 'the sign-in expired' });
+    onUnauthorized(error);
+    throw error;
+  }
   const withToken = auth && Boolean(bearer);
   if (withToken) headers.authorization = `Bearer ${bearer}`;
   if (cartToken) headers['x-cart-token'] = cartToken;

@@ -16,7 +16,8 @@ import { checkoutView } from './views/checkout.js';
 import { payView } from './views/pay.js';
 import { orderView } from './views/order.js';
 import { ordersView } from './views/orders.js';
-import { signInView } from './views/signin.js';
+import { signInView, setSignInProblem } from './views/signin.js';
+import { accountView } from './views/account.js';
 
 const routes = [
   [/^\/?$/, catalogView, 'shop'],
@@ -27,6 +28,7 @@ const routes = [
   [/^\/order\/([^/]+)$/, orderView, 'orders'],
   [/^\/orders$/, ordersView, 'orders'],
   [/^\/signin$/, signInView, 'signin'],
+  [/^\/account$/, accountView, 'signin'],
 ];
 
 const main = document.getElementById('main');
@@ -122,7 +124,9 @@ function renderHeader() {
   const signedIn = s.session;
   const current = account.querySelector('[data-nav]')?.getAttribute('aria-current');
   replace(account, signedIn
-    ? h('a', { href: '#/signin', 'data-nav': 'signin', 'aria-current': current }, 'Account', h('span', { class: 'account-name' }, ` (${signedIn.sub})`))
+    // A provider's `sub` is an opaque id (Cognito's a UUID): its customers go by their e-mail.
+    ? h('a', { href: '#/account', 'data-nav': 'signin', 'aria-current': current }, 'Account',
+      h('span', { class: 'account-name' }, ` (${signedIn.provider === 'oidc' ? signedIn.email ?? signedIn.sub : signedIn.sub})`))
     : h('a', { href: '#/signin', 'data-nav': 'signin', 'aria-current': current }, 'Sign in'));
   renderCurrency().catch(() => {});
 }
@@ -168,4 +172,16 @@ document.querySelector('[data-skip]').addEventListener('click', (event) => {
 });
 
 renderHeader();
-render();
+// Back from the store's OpenID provider: finish signing in before the first page is drawn, so it
+// is drawn for the customer, with their cart.
+session.resume().then((signedIn) => {
+  if (signedIn) {
+    const count = (signedIn.cart?.items ?? []).reduce((n, line) => n + line.quantity, 0);
+    announce(`Signed in as ${session.current()?.email ?? session.current()?.sub}.${count ? ` Your cart has ${count} item${count === 1 ? '' : 's'}.` : ''}`);
+  }
+  render();
+}, (error) => {
+  console.warn('signing in failed', error);
+  setSignInProblem(error);
+  navigate('#/signin', { replace: true });
+});

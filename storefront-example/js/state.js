@@ -3,7 +3,9 @@
 //
 //   cart:     {id, token, currency} — token is the guest capability (X-Cart-Token); null once the
 //             cart belongs to a signed-in customer (then the JWT opens it)
-//   session:  {token, sub, email} — the customer's JWT
+//   session:  {token, sub, email, provider} — the customer's JWT; a session from an OpenID
+//             provider (`provider: 'oidc'`) is kept in this tab's sessionStorage instead, beside
+//             its refresh token (js/oidc.js says why)
 //   currency: the shopper's chosen display currency
 //   orders:   [{id, token, number, email, total, created_at, expires_at, customer_id}] — orders
 //             placed in this browser, with their X-Order-Token (newest first, at most 20); a
@@ -13,29 +15,40 @@
 //   cartCount: units in the cart, for the header badge
 
 const KEY = 'nanoshop.storefront.v1';
+const TAB_SESSION_KEY = 'nanoshop.storefront.session.v1';
 const listeners = new Set();
 
-function read() {
+function parsed(storage, key, fallback) {
   try {
-    const value = JSON.parse(localStorage.getItem(KEY) ?? '{}');
-    return value && typeof value === 'object' ? value : {};
+    const value = JSON.parse(storage.getItem(key) ?? 'null');
+    return value && typeof value === 'object' ? value : fallback;
   } catch {
-    return {};
+    return fallback;
   }
+}
+
+function read() {
+  const shared = parsed(localStorage, KEY, {});
+  const tab = parsed(sessionStorage, TAB_SESSION_KEY, null);
+  return typeof tab?.token === 'string' ? { ...shared, session: tab } : shared;
 }
 
 let state = read();
 
 function write() {
+  const { session, ...shared } = state;
+  const perTab = session?.provider === 'oidc';
   try {
-    localStorage.setItem(KEY, JSON.stringify(state));
+    localStorage.setItem(KEY, JSON.stringify(perTab ? shared : state));
+    if (perTab) sessionStorage.setItem(TAB_SESSION_KEY, JSON.stringify(session));
+    else sessionStorage.removeItem(TAB_SESSION_KEY);
   } catch {
     // Private mode or a full quota: the store still works for this page view.
   }
   for (const listener of listeners) listener(state);
 }
 
-/** Another tab changed the storage: follow it. */
+/** Another tab changed the storage: follow it (this tab's own session stays). */
 window.addEventListener('storage', (event) => {
   if (event.key !== KEY) return;
   state = read();

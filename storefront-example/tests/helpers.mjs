@@ -35,16 +35,21 @@ function binary() {
   return found;
 }
 
-/** Starts `nanoshop serve` on a fresh data dir; resolves when /health answers. */
-export async function startServer() {
+/**
+ * Starts `nanoshop serve` on a fresh data dir; resolves when /health answers.
+ * @param {{args?: string[]}} [options] more arguments to `nanoshop serve` (e.g. `--auth-issuer`)
+ */
+export async function startServer({ args = [] } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'nanoshop-storefront-'));
   // The `nanoshop::serving` line says where it serves: port 0 lets the server pick a free port
   // itself, so no other process can take it between choosing and binding.
   const env = { ...process.env, RUST_LOG: `${process.env.RUST_LOG ?? 'warn'},nanoshop::serving=info` };
   // Always the built-in payment simulator: a real Stripe key in the environment must not leak in.
-  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_API_BASE', 'NANOSHOP_ADDR', 'NANOSHOP_DATA_DIR', 'NANOSHOP_STOREFRONT']) delete env[name];
+  // Likewise an OpenID issuer: the local sign-in unless a test passes one.
+  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_API_BASE', 'NANOSHOP_ADDR', 'NANOSHOP_DATA_DIR', 'NANOSHOP_STOREFRONT',
+    'NANOSHOP_AUTH_ISSUER', 'NANOSHOP_AUTH_AUDIENCE', 'NANOSHOP_AUTH_ADMIN_CLAIM']) delete env[name];
   const child = spawn(binary(), ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir,
-    '--storefront', path.join(repo, 'storefront-example')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--storefront', path.join(repo, 'storefront-example'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
@@ -76,6 +81,42 @@ export async function startServer() {
         clearTimeout(timer);
       }
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts the tests' OpenID provider (node-oidc-provider, tests/oidc/provider.mjs, installed by
+ * tests/oidc/install.sh) on a free 127.0.0.1 port; resolves `{issuer, addClients, stop}`.
+ */
+export async function startProvider() {
+  const child = spawn(process.execPath, [path.join(repo, 'tests', 'oidc', 'provider.mjs')],
+    { env: { ...process.env, NANOSHOP_CACHE: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const issuer = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line && out.includes('\n')) resolve(JSON.parse(line).issuer);
+    });
+    child.on('exit', (code) => reject(new Error(`the OpenID provider exited (${code}): run tests/oidc/install.sh\n${log}`)));
+  });
+  return {
+    issuer,
+    log: () => log,
+    /** Registers browser clients (public, PKCE) once their redirect URIs are known. */
+    async addClients(clients) {
+      const response = await fetch(`${issuer}/test/clients`, { method: 'POST', body: JSON.stringify(clients) });
+      if (!response.ok) throw new Error(`the provider refused the clients: ${response.status}`);
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
     },
   };
 }

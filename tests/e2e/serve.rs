@@ -91,3 +91,27 @@ fn serve_refuses_live_stripe_keys() {
         assert!(!data.exists(), "{key}: refused before it created anything");
     }
 }
+
+#[test]
+fn trusting_an_openid_issuer_serve_mints_no_tokens_and_accepts_none_of_its_own() {
+    // Nothing listens on the discard port: no key can be found, so no token proves anything. (A
+    // real provider's tokens are accepted: storefront-example/tests/oidc.test.mjs.)
+    let args = ["--addr", "127.0.0.1:0", "--auth-issuer", "http://127.0.0.1:9", "--auth-audience", "storefront"];
+    let server = Server::start_with(&args, &[]);
+    assert_eq!(dev_token(&server), Some(404), "the issuer signs people in, not this server");
+    assert_eq!(dev_confirm(&server), Some(422), "the payment simulator stays on loopback");
+    let local = std::process::Command::new(workspace_binary("nanoshop"))
+        .args(["token", "--admin", "--data-dir"])
+        .arg(&server.data)
+        .output()
+        .unwrap();
+    let token = String::from_utf8(local.stdout).unwrap();
+    assert_eq!(token.trim().split('.').count(), 3, "nanoshop token printed a JWT: {token:?}");
+    let request = format!(
+        "GET /me/cart HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        token.trim()
+    );
+    assert_eq!(server.exchange(request.as_bytes()).0, Some(401), "a locally minted token is no longer accepted");
+    let (status, _) = server.exchange(b"GET /products HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(status, Some(200), "the shop itself is served");
+}

@@ -16,7 +16,7 @@ use crate::support::workspace_binary;
 pub(crate) struct Server {
     child: Child,
     addr: SocketAddr,
-    data: std::path::PathBuf,
+    pub(crate) data: std::path::PathBuf,
 }
 
 impl Drop for Server {

@@ -26,13 +26,13 @@ const at = encodeURIComponent;
  */
 
 /** @param {string} method @param {string} path @param {{body?: unknown, ifMatch?: string | null, idempotencyKey?: string}} [options] */
-function admin(method, path, { body, ifMatch, idempotencyKey } = {}) {
-  return api(method, path, { body, ifMatch: ifMatch ?? undefined, idempotencyKey, token: session.current()?.token ?? '' });
+async function admin(method, path, { body, ifMatch, idempotencyKey } = {}) {
+  return api(method, path, { body, ifMatch: ifMatch ?? undefined, idempotencyKey, token: await session.bearer() });
 }
 
 /** @param {string} method @param {string} path @param {{body?: unknown, ifMatch?: string | null}} [options] */
-function versioned(method, path, { body, ifMatch } = {}) {
-  return apiWithEtag(method, path, { body, ifMatch: ifMatch ?? undefined, token: session.current()?.token ?? '' });
+async function versioned(method, path, { body, ifMatch } = {}) {
+  return apiWithEtag(method, path, { body, ifMatch: ifMatch ?? undefined, token: await session.bearer() });
 }
 
 /** @param {Record<string, string | number | null | undefined>} query */

@@ -4,7 +4,7 @@
 import { h, replace, announce } from '../../js/dom.js';
 import * as session from './session.js';
 import { failedScreen } from './ui.js';
-import { signInView } from './views/signin.js';
+import { signInView, setSignInProblem } from './views/signin.js';
 import { ordersView, orderView } from './views/orders.js';
 import { productsView, productView } from './views/products.js';
 import { inventoryView } from './views/inventory.js';
@@ -45,7 +45,7 @@ function renderAccount() {
   const who = session.current();
   if (!item) return;
   if (who) {
-    replace(item, h('button', { class: 'link-button', type: 'button', onclick: () => { session.signOut(); navigate('#/signin'); } }, `Sign out (${who.sub})`));
+    replace(item, h('button', { class: 'link-button', type: 'button', onclick: async () => { await session.signOut(); navigate('#/signin'); } }, `Sign out (${who.sub})`));
   } else {
     replace(item, h('a', { href: '#/signin', 'data-nav': 'signin' }, 'Sign in'));
   }
@@ -79,7 +79,7 @@ async function render() {
   } catch (error) {
     if (mine !== generation) return;
     if (error?.status === 401) {
-      session.signOut();
+      session.forget();
       renderAccount();
     }
     failedScreen(main, 'This screen could not load', error, () => render());
@@ -98,4 +98,8 @@ window.addEventListener('unhandledrejection', (event) => {
   event.preventDefault();
   failedScreen(main, 'That did not work', event.reason, () => render());
 });
-render();
+// Back from the store's OpenID provider: finish signing in before the first screen is drawn.
+session.resume().then((returnTo) => (returnTo ? navigate(returnTo) : render()), (error) => {
+  setSignInProblem(error);
+  navigate('#/signin');
+});

@@ -1,6 +1,9 @@
-// Checkout: e-mail, delivery address and option → POST /checkout → the payment page.
+// Checkout: e-mail, delivery address and option → POST /checkout → the payment page. A signed-in
+// customer picks a saved delivery address (filling the form; sent as `shipping_address_id` while
+// unchanged) and a billing address (`billing_address_id`; by default the delivery address).
 
 import { postCheckout, settings, ApiError, newIdempotencyKey } from '../api.js';
+import * as account from '../account.js';
 import * as cart from '../cart.js';
 import { h, replace, field, announce, showFieldErrors } from '../dom.js';
 import { errorBox, explain } from '../errors.js';
@@ -17,8 +20,41 @@ function keyFor(body) {
   return attempt.key;
 }
 
+/**
+ * Radio buttons of the saved addresses and "A new address"; `onpick(saved | null)`. None without
+ * saved addresses.
+ */
+function savedAddressChoice(book, chosen, onpick) {
+  if (!book.length) return null;
+  const name = 'saved_address';
+  const option = (value, label, saved) => {
+    const id = `${name}-${value || 'new'}`;
+    return h('div', { class: 'choice' },
+      h('input', { type: 'radio', id, name, value, checked: (chosen?.id ?? '') === value, onchange: () => onpick(saved) }),
+      h('label', { for: id }, label));
+  };
+  return h('fieldset', { class: 'saved-addresses' },
+    h('legend', {}, 'Deliver to'),
+    h('div', { class: 'choices' },
+      book.map((saved) => option(saved.id, account.describe(saved), saved)),
+      option('', 'A new address', null)));
+}
+
+/** The billing address: the delivery address, or a saved one. None without saved addresses. */
+function billingChoice(book) {
+  if (!book.length) return null;
+  const preferred = book.find((saved) => saved.default_billing && !saved.default_shipping);
+  return h('div', { class: 'field', 'data-field': 'billing_address_id' },
+    h('label', { for: 'billing-address' }, 'Billing address'),
+    h('select', { id: 'billing-address', name: 'billing_address_id' },
+      h('option', { value: '', selected: !preferred }, 'Same as the delivery address'),
+      book.map((saved) => h('option', { value: saved.id, selected: saved === preferred }, account.describe(saved)))));
+}
+
 export async function checkoutView({ navigate, isCurrent }) {
-  const [current, shop] = await Promise.all([cart.load(), settings()]);
+  const [current, shop, book] = await Promise.all([
+    cart.load(), settings(), store.get().session ? account.addressesForCheckout() : [],
+  ]);
   if (!current || !current.items.length) {
     return {
       title: 'Checkout',
@@ -77,7 +113,23 @@ export async function checkoutView({ navigate, isCurrent }) {
   }
 
   let timer;
-  const address = addressFieldset({ address: c.shipping_address ?? draft.address, countries: shop.countries });
+  // The saved address the form shows, if any: the cart's own, else the default delivery address.
+  let chosen = book.find((saved) => sameAddress(saved.address, c.shipping_address))
+    ?? (c.shipping_address ? null : book.find((saved) => saved.default_shipping) ?? null);
+  const address = addressFieldset({ address: chosen?.address ?? c.shipping_address ?? draft.address, countries: shop.countries });
+  const saved = savedAddressChoice(book, chosen, (picked) => {
+    chosen = picked;
+    if (picked) fillAddress(address, picked.address);
+    updateShipping(form.elements.namedItem('shipping_method')?.value || c.shipping_method?.id);
+  });
+  const billing = billingChoice(book);
+  address.addEventListener('input', () => {
+    // Typed over: no longer the saved address, so it goes to the API as typed.
+    if (chosen && !sameAddress(readAddress(form), chosen.address)) {
+      chosen = null;
+      saved?.querySelector('input[value=""]')?.click();
+    }
+  });
   address.addEventListener('change', () => {
     clearTimeout(timer);
     timer = setTimeout(() => updateShipping(form.elements.namedItem('shipping_method')?.value || c.shipping_method?.id), 200);
@@ -109,9 +161,12 @@ export async function checkoutView({ navigate, isCurrent }) {
       box.focus();
       return;
     }
+    const billingId = form.elements.namedItem('billing_address_id')?.value || null;
     const body = {
       cart_id: c.id, email: form.elements.namedItem('email').value.trim(),
-      shipping_address: addressValue, shipping_method: method,
+      ...(chosen && sameAddress(addressValue, chosen.address) ? { shipping_address_id: chosen.id } : { shipping_address: addressValue }),
+      ...(billingId ? { billing_address_id: billingId } : {}),
+      shipping_method: method,
     };
     store.update({ draft: { email: body.email, address: addressValue } });
     submit.disabled = true;
@@ -151,11 +206,22 @@ export async function checkoutView({ navigate, isCurrent }) {
     }
   } },
   h('fieldset', {}, h('legend', {}, 'Contact'), email),
+  saved,
   address,
+  billing,
   shippingError,
   optionsSlot,
   formError,
   submit);
+
+  /** Writes `a` into the address fields. */
+  function fillAddress(fieldset, a) {
+    for (const name of ['name', 'line1', 'line2', 'postal_code', 'city', 'region', 'country', 'phone']) {
+      const input = fieldset.querySelector(`[name="${name}"]`);
+      if (input) input.value = a[name] ?? '';
+    }
+    showFieldErrors(form, {});
+  }
 
   async function placeOrder(body) {
     // "Still in flight" means an earlier try of this same request is running: wait and ask again.
@@ -173,6 +239,8 @@ export async function checkoutView({ navigate, isCurrent }) {
   }
 
   drawCart();
+  // A saved address put into the form: price the cart's delivery for it, as if it had been typed.
+  if (chosen && !sameAddress(c.shipping_address, chosen.address)) updateShipping(c.shipping_method?.id);
   return {
     title: 'Checkout',
     node: h('div', { class: 'checkout-page' },

@@ -7,7 +7,8 @@ import { money, date } from '../format.js';
 import * as store from '../state.js';
 import { statusBadge } from './order.js';
 
-function table(rows, caption) {
+/** The orders `rows` as a table (the account page shows the latest in it too). */
+export function table(rows, caption) {
   return h('table', { class: 'orders-table' },
     h('caption', { class: 'visually-hidden' }, caption),
     h('thead', {}, h('tr', {},

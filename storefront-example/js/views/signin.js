@@ -1,5 +1,6 @@
-// Sign-in with the local dev token (nanoshop serve only): customer id + e-mail → POST /dev/token.
-// Signing in claims this browser's guest cart. Signed in, the page offers to sign out.
+// Sign-in: with the store's OpenID provider (config.js), one button to its sign-in page; locally
+// (nanoshop serve), the dev token: customer id + e-mail → POST /dev/token. Signing in claims this
+// browser's guest cart. Signed in, the page offers to sign out.
 
 import { ApiError } from '../api.js';
 import { h, replace, field, announce, showFieldErrors } from '../dom.js';
@@ -10,6 +11,47 @@ function nextHash(query) {
   const next = query.get('next') ?? '';
   // Only a path inside this storefront.
   return /^\/[\w\-/?=&%.]*$/.test(next) ? `#${next}` : '#/';
+}
+
+/** Why the last return from the provider did not sign the shopper in, shown once. */
+let providerProblem = null;
+/** @param {unknown} error */
+export function setSignInProblem(error) {
+  providerProblem = error;
+}
+
+/** The provider's refusal (`error_description`) or a failed check, in words. */
+function providerProblemBox(error) {
+  const said = error?.cause?.error_description ?? error?.error_description ?? error?.message ?? '';
+  return errorBox(new ApiError({ code: 'signin_failed', detail: `Signing in did not work${said ? ` (${said})` : ''}. Please try again.` }));
+}
+
+function providerSignIn(query) {
+  const feedback = h('div');
+  if (providerProblem) {
+    replace(feedback, providerProblemBox(providerProblem));
+    providerProblem = null;
+  }
+  const button = h('button', { type: 'button', class: 'button button--primary button--block', onclick: async () => {
+    button.disabled = true;
+    button.textContent = 'Going to sign-in…';
+    try {
+      await session.signInWithProvider(nextHash(query));
+    } catch (e) {
+      replace(feedback, errorBox(e?.name === 'ApiError' ? e : new ApiError({ code: 'network_error', detail: String(e?.message ?? e) })));
+      button.disabled = false;
+      button.textContent = 'Sign in';
+    }
+  } }, 'Sign in');
+  return {
+    title: 'Sign in',
+    node: h('section', { class: 'page page--narrow' },
+      h('h1', { tabindex: '-1' }, 'Sign in'),
+      h('div', { class: 'panel' },
+        h('p', { class: 'hint' }, "You sign in on the store's sign-in page and come straight back. Your cart comes with you."),
+        feedback,
+        button)),
+  };
 }
 
 export async function signInView({ query, navigate, isCurrent }) {
@@ -23,13 +65,15 @@ export async function signInView({ query, navigate, isCurrent }) {
           h('p', {}, `Signed in as ${current.sub}${current.email ? ` (${current.email})` : ''}.`),
           h('p', { class: 'actions' },
             h('a', { class: 'button button--secondary', href: '#/orders' }, 'Your orders'),
-            h('button', { type: 'button', class: 'button button--secondary', onclick: () => {
-              session.signOut();
+            h('button', { type: 'button', class: 'button button--secondary', onclick: async () => {
+              // With a provider, its session ends too: the browser goes there and comes back.
+              await session.signOut({ everywhere: true });
               announce('Signed out.');
               navigate('#/');
             } }, 'Sign out')))),
     };
   }
+  if (session.usesProvider) return providerSignIn(query);
   const feedback = h('div');
   const submit = h('button', { type: 'submit', class: 'button button--primary button--block' }, 'Sign in');
   const form = h('form', { class: 'signin-form', novalidate: true, onsubmit: async (event) => {

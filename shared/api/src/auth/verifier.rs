@@ -171,6 +171,12 @@ impl Verifier {
         Ok(if admin { Caller::Admin { id, email } } else { Caller::Customer { id, email } })
     }
 
+    /// Whether [`Verifier::mint_local`] works: only for [`AuthConfig::LocalHs256`]. `nanoshop
+    /// serve` mounts `/dev/token` only then; trusting an OpenID issuer, it has nothing to mint with.
+    pub fn mints_local_tokens(&self) -> bool {
+        matches!(self.keys, Keys::Local(_))
+    }
+
     /// A token this verifier accepts, for `nanoshop serve`'s `/dev/token` and tests: `sub`,
     /// `email` if given, `iss`, `aud`, `iat`, `nbf` (now), `exp` (now + `ttl`), and the admin
     /// claim as `["admin"]` when `admin`.
@@ -256,11 +262,13 @@ mod tests {
     fn minted_tokens_verify_with_the_same_configuration() {
         let v = local();
         let ttl = Duration::from_secs(60);
+        assert!(v.mints_local_tokens());
         let token = v.mint_local("cust_9", None, false, ttl).unwrap();
         assert_eq!(v.verify(&token).unwrap(), Caller::Customer { id: "cust_9".into(), email: None });
         let token = v.mint_local("adm_1", Some("ops@b.example"), true, ttl).unwrap();
         assert!(v.verify(&token).unwrap().is_admin());
         assert!(matches!(jwks_verifier().mint_local("x", None, true, ttl), Err(AuthError::NotLocal)));
+        assert!(!jwks_verifier().mints_local_tokens());
     }
 
     #[test]
