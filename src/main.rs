@@ -224,29 +224,36 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Import { data, remote, format, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let entries = transfer::read(format.unwrap_or_else(|| Format::of_path(&file)), &bytes)
+            let catalog = transfer::read(format.unwrap_or_else(|| Format::of_path(&file)), &bytes)
                 .with_context(|| format!("{} was refused", file.display()))?;
             let api = catalog_api(&data, remote)?;
-            let progress = Progress::on_stderr("importing", entries.len());
-            let report = transfer::import::import(&api, entries, &progress).await?;
+            let progress = Progress::on_stderr("importing", catalog.products.len());
+            let report = transfer::import::import(&api, catalog, &progress)
+                .await
+                .with_context(|| format!("importing {}", file.display()))?;
             eprintln!(
-                "imported {} products: {} created, {} updated, {} unchanged; stock set on {} SKUs",
+                "imported {} products: {} created, {} updated, {} unchanged; stock set on {} SKUs; \
+                 {} categories: {} created, {} updated, {} unchanged",
                 report.created + report.updated + report.unchanged,
                 report.created,
                 report.updated,
                 report.unchanged,
-                report.stock_set
+                report.stock_set,
+                report.categories_created + report.categories_updated + report.categories_unchanged,
+                report.categories_created,
+                report.categories_updated,
+                report.categories_unchanged,
             );
         }
         Command::Export { data, remote, format, output } => {
             let api = catalog_api(&data, remote)?;
-            let entries = transfer::export::export(&api, |n| Progress::on_stderr("exporting", n)).await?;
-            let text = format.write(&entries);
+            let catalog = transfer::export::export(&api, |n| Progress::on_stderr("exporting", n)).await?;
+            let text = format.write(&catalog);
             match &output {
                 Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
                 None => std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?,
             }
-            eprintln!("exported {} products", entries.len());
+            eprintln!("exported {} products and {} categories", catalog.products.len(), catalog.categories.len());
         }
         Command::Token { data, sub, email, admin } => {
             // Only the secrets: the store may be open in a running `nanoshop serve`.

@@ -1,11 +1,14 @@
-//! Catalog import and export (`nanoshop::transfer`) against whole stores: the documented sample,
-//! idempotency, an export reimported into an empty store, the CLI's refusal of a bad file, and a
-//! round trip of 1,000 products over HTTP on DynamoDB Local, timed and counted.
+//! Catalog import and export (`nanoshop::transfer`) against whole stores: the documented samples,
+//! idempotency, an export reimported into an empty store (the category tree too), a tree whose
+//! parent the store lacks, the CLI's refusal of a bad file, and a round trip of 1,000 products
+//! over HTTP on DynamoDB Local, timed and counted.
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
+
+use axum::http::Method;
 
 use nanoshop::transfer::client::{Http, InProcess};
 use nanoshop::transfer::export::export;
@@ -16,6 +19,7 @@ use nanoshop::transfer::{CatalogApi, Format, RetryPolicy};
 use crate::support::{TestApp, workspace_binary};
 
 const SAMPLE: &str = include_str!("../../docs/examples/catalog.csv");
+const SAMPLE_WITH_CATEGORIES: &str = include_str!("../../docs/examples/catalog-with-categories.csv");
 
 /// The app's catalog API, called in process as `nanoshop import` calls the local store.
 fn in_process(t: &TestApp) -> CatalogApi {
@@ -98,6 +102,77 @@ async fn export_then_import_into_an_empty_store_reproduces_the_catalog() {
             assert_eq!(source.stock(sku).await, target.stock(sku).await, "{format:?} {sku}");
         }
     }
+}
+
+/// The category tree as `GET /categories` answers it: slug, name and parent of each category,
+/// nested as the API nests them.
+async fn category_tree(t: &TestApp) -> serde_json::Value {
+    fn strip(nodes: &serde_json::Value) -> serde_json::Value {
+        nodes
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| serde_json::json!([n["slug"], n["name"], n["parent"], strip(&n["children"])]))
+            .collect()
+    }
+    strip(&t.get("/categories", None).await.body["items"])
+}
+
+#[tokio::test]
+async fn the_category_tree_round_trips_and_a_second_import_writes_nothing() {
+    let source = TestApp::new();
+    let first = import_text(&in_process(&source), Format::Csv, SAMPLE_WITH_CATEGORIES).await;
+    assert_eq!((first.categories_created, first.created), (4, 3), "{first:?}");
+    let tree = serde_json::json!([
+        ["clothing", "Clothing", null, [["shirts", "Shirts", "clothing", []]]],
+        ["home", "Home", null, [["kitchen", "Kitchen & dining", "home", []]]],
+    ]);
+    assert_eq!(category_tree(&source).await, tree);
+    let again = import_text(&in_process(&source), Format::Csv, SAMPLE_WITH_CATEGORIES).await;
+    assert_eq!((again.categories_unchanged, again.writes), (4, 0), "{again:?}");
+
+    // A category renamed and moved in the store is put back as the file has it, parents first.
+    let moved = source
+        .json(
+            Method::PUT,
+            "/categories/kitchen",
+            Some(&source.admin),
+            &serde_json::json!({"name": "Cooking", "parent": "clothing"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200);
+    let fixed = import_text(&in_process(&source), Format::Csv, SAMPLE_WITH_CATEGORIES).await;
+    assert_eq!((fixed.categories_updated, fixed.writes), (1, 1), "{fixed:?}");
+    assert_eq!(category_tree(&source).await, tree);
+
+    for format in [Format::Csv, Format::Json] {
+        let exported = export_text(&in_process(&source), format).await;
+        let target = TestApp::new();
+        import_text(&in_process(&target), format, &exported).await;
+        assert_eq!(category_tree(&target).await, tree, "{format:?}");
+        assert_eq!(export_text(&in_process(&target), format).await, exported, "{format:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_parent_neither_in_the_file_nor_in_the_store_refuses_the_file_before_any_write() {
+    let t = TestApp::new();
+    let file = SAMPLE_WITH_CATEGORIES.replace(",kitchen,Kitchen & dining,home,", ",kitchen,Kitchen & dining,house,");
+    let catalog = nanoshop::transfer::read(Format::Csv, file.as_bytes()).expect("the file alone is a valid tree");
+    let error = import(&in_process(&t), catalog, &Progress::hidden("importing", 0)).await.expect_err("no `house`");
+    assert!(
+        format!("{error:#}").contains(
+            "line 5: category `kitchen`: its parent `house` is neither a category of the file nor of the store"
+        ),
+        "{error:#}"
+    );
+    assert_eq!(t.counting.counts().writes(), 0, "nothing was written: {error:#}");
+
+    // Once the store has the parent, the same file imports under it.
+    let house = t.json(Method::PUT, "/categories/house", Some(&t.admin), &serde_json::json!({"name": "House"})).await;
+    assert_eq!(house.status, 201);
+    let report = import_text(&in_process(&t), Format::Csv, &file).await;
+    assert_eq!((report.categories_created, report.created), (4, 3), "{report:?}");
 }
 
 /// `nanoshop` with `args` on the data dir `data`: (success, stdout, stderr).
