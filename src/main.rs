@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use nanoshop::local::{self, LocalConfig, LocalSecrets};
+use nanoshop::local::{self, LocalConfig, LocalSecrets, StoreLocation};
 use nanoshop::local_images::LocalImages;
 use nanoshop::transfer::client::{self, ApiClient};
 use nanoshop::transfer::progress::Progress;
@@ -14,7 +14,7 @@ use nanoshop::transfer::{self, CatalogApi, Format, RetryPolicy};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_payments::simulator::Simulator;
 use nanoshop_payments::stripe::StripeGateway;
-use nanoshop_store::embedded::EmbeddedStore;
+use nanoshop_store::dynamo::TableNames;
 
 #[derive(Debug, Parser)]
 #[command(name = "nanoshop", version, about = "nanoshop: a serverless commerce backend, run locally")]
@@ -28,6 +28,38 @@ struct DataDir {
     /// Where the embedded store, uploaded images and generated secrets live.
     #[arg(long, env = "NANOSHOP_DATA_DIR", default_value = ".nanoshop")]
     data_dir: PathBuf,
+}
+
+/// Where `serve` keeps the shop: the data dir's embedded file unless DynamoDB tables are named.
+#[derive(Debug, clap::Args)]
+struct StoreArgs {
+    /// Keep the shop in DynamoDB tables at this endpoint (DynamoDB Local or moto, such as
+    /// http://127.0.0.1:8000) instead of the data dir's embedded file. Credentials are dummies;
+    /// the region is AWS_REGION (us-east-1 without it).
+    #[arg(long, env = "NANOSHOP_DYNAMODB_ENDPOINT", requires = "table_prefix")]
+    dynamodb_endpoint: Option<String>,
+    /// With --dynamodb-endpoint: the tables are `<prefix>-catalog`, `<prefix>-carts`,
+    /// `<prefix>-orders` and `<prefix>-idempotency`.
+    #[arg(long, env = "NANOSHOP_TABLE_PREFIX", requires = "dynamodb_endpoint")]
+    table_prefix: Option<String>,
+    /// With --dynamodb-endpoint: create the tables that are missing, as the SAM template
+    /// declares them, before serving.
+    #[arg(long, requires = "dynamodb_endpoint")]
+    create_tables: bool,
+}
+
+impl StoreArgs {
+    fn location(&self) -> StoreLocation {
+        match (&self.dynamodb_endpoint, &self.table_prefix) {
+            (Some(endpoint), Some(prefix)) => StoreLocation::Dynamo {
+                endpoint: endpoint.clone(),
+                tables: TableNames::with_prefix(prefix),
+                create: self.create_tables,
+            },
+            // clap requires both or neither.
+            _ => StoreLocation::Embedded,
+        }
+    }
 }
 
 /// Which store `import` and `export` talk to: a deployed API, or the data dir's store.
@@ -58,6 +90,8 @@ enum Command {
         public: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Do not seed the demo catalog into an empty store.
         #[arg(long)]
         no_seed: bool,
@@ -120,17 +154,22 @@ struct Local {
     secrets: LocalSecrets,
 }
 
-/// The local world in `data_dir`; `dev_routes` mounts `POST /dev/token` and the simulator's
-/// `POST /dev/payments/{id}/confirm` (only on loopback).
-fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>, dev_routes: bool) -> anyhow::Result<Local> {
+/// The local world in `data_dir`, with the shop kept at `store`; `dev_routes` mounts
+/// `POST /dev/token` and the simulator's `POST /dev/payments/{id}/confirm` (only on loopback).
+async fn open(
+    data_dir: &Path,
+    store: &StoreLocation,
+    base_url: &str,
+    storefront: Option<PathBuf>,
+    dev_routes: bool,
+) -> anyhow::Result<Local> {
     // Before anything is created: a live key never gets as far as a data dir.
     if let Some(key) = env("STRIPE_SECRET_KEY") {
         local::refuse_live_stripe_key(&key)?;
     }
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let secrets = LocalSecrets::load_or_create(data_dir)?;
-    let store = EmbeddedStore::open(&data_dir.join("store.redb"))
-        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    let store = store.open(data_dir).await?;
     let images = LocalImages::new(data_dir.join("images"), base_url, local::key_bytes(&secrets.upload_key));
     let webhook_secret = env("STRIPE_WEBHOOK_SECRET").unwrap_or_else(|| secrets.stripe_webhook_secret.clone());
     let (payments, simulator): (Arc<dyn PaymentGateway>, _) = match env("STRIPE_SECRET_KEY") {
@@ -148,7 +187,7 @@ fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>, dev_routes
     let minutes =
         env("PAYMENT_WINDOW_MINUTES").map_or(Ok(30), |m| m.parse::<i64>()).context("PAYMENT_WINDOW_MINUTES")?;
     let config = LocalConfig {
-        store: Arc::new(store),
+        store,
         store_of: None,
         verifier: Arc::new(secrets.verifier()?),
         cursor_key: local::key_bytes(&secrets.cursor_key),
@@ -171,12 +210,12 @@ fn admin_token(local: &Local) -> anyhow::Result<String> {
 }
 
 /// The catalog API of the store `remote` names: over HTTP, or in process on the data dir's store.
-fn catalog_api(data: &DataDir, remote: Remote) -> anyhow::Result<CatalogApi> {
+async fn catalog_api(data: &DataDir, remote: Remote) -> anyhow::Result<CatalogApi> {
     let client: Arc<dyn ApiClient> = match (remote.api, remote.token) {
         (Some(url), Some(token)) => Arc::new(client::Http::new(&url, token)?),
         (Some(_), None) => anyhow::bail!("--api needs --token (or NANOSHOP_API_TOKEN): an admin token of that store"),
         (None, _) => {
-            let local = open(&data.data_dir, "http://127.0.0.1:3000", None, false)?;
+            let local = open(&data.data_dir, &StoreLocation::Embedded, "http://127.0.0.1:3000", None, false).await?;
             Arc::new(client::InProcess::new(local::app(local.config.clone()), admin_token(&local)?))
         }
     };
@@ -187,13 +226,17 @@ fn catalog_api(data: &DataDir, remote: Remote) -> anyhow::Result<CatalogApi> {
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     match Cli::parse().command {
-        Command::Serve { addr, public, data, no_seed, storefront } => {
+        Command::Serve { addr, public, data, store, no_seed, storefront } => {
             local::check_serve_address(addr, public)?;
             // Bound first: a taken port fails before anything else happens, and with port 0 the
             // address the system picked is the one links and logs name.
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let addr = listener.local_addr().context("reading the bound address")?;
-            let local = open(&data.data_dir, &format!("http://{addr}"), Some(storefront), !public)?;
+            let location = store.location();
+            let local = open(&data.data_dir, &location, &format!("http://{addr}"), Some(storefront), !public).await?;
+            if let StoreLocation::Dynamo { endpoint, tables, .. } = &location {
+                tracing::info!(%endpoint, catalog = %tables.catalog, "the shop is kept in DynamoDB tables");
+            }
             let local_app = local::LocalApp::new(local.config.clone());
             let app = local_app.router.clone();
             tokio::spawn(async move {
@@ -217,7 +260,7 @@ async fn main() -> anyhow::Result<()> {
             drop(local.secrets);
         }
         Command::Seed { data } => {
-            let local = open(&data.data_dir, "http://127.0.0.1:3000", None, false)?;
+            let local = open(&data.data_dir, &StoreLocation::Embedded, "http://127.0.0.1:3000", None, false).await?;
             let app = local::app(local.config.clone());
             let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
             eprintln!("seeded {created} products");
@@ -226,7 +269,7 @@ async fn main() -> anyhow::Result<()> {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let catalog = transfer::read(format.unwrap_or_else(|| Format::of_path(&file)), &bytes)
                 .with_context(|| format!("{} was refused", file.display()))?;
-            let api = catalog_api(&data, remote)?;
+            let api = catalog_api(&data, remote).await?;
             let progress = Progress::on_stderr("importing", catalog.products.len());
             let report = transfer::import::import(&api, catalog, &progress)
                 .await
@@ -246,7 +289,7 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Export { data, remote, format, output } => {
-            let api = catalog_api(&data, remote)?;
+            let api = catalog_api(&data, remote).await?;
             let catalog = transfer::export::export(&api, |n| Progress::on_stderr("exporting", n)).await?;
             let text = format.write(&catalog);
             match &output {
