@@ -1,5 +1,5 @@
-//! `nanoshop serve`'s world: the data directory, its generated secrets, and the one router that
-//! mounts every function on the embedded store.
+//! `nanoshop serve`'s world: the data directory, its generated secrets, the store (the data
+//! dir's embedded file, or DynamoDB tables), and the one router that mounts every function on it.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,8 @@ use nanoshop_catalog::CatalogDeps;
 use nanoshop_catalog::images::ImageStorage;
 use nanoshop_domain::cart::MaxUnitsPerSku;
 use nanoshop_store::Store;
+use nanoshop_store::dynamo::{DynamoStore, TableNames, local_client};
+use nanoshop_store::embedded::EmbeddedStore;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +58,39 @@ pub fn refuse_live_stripe_key(key: &str) -> anyhow::Result<()> {
              takes test keys only (sk_test_…, rk_test_…); a real store is deployed (docs/deploy.md)"
         ),
         None => Ok(()),
+    }
+}
+
+/// Where the local server keeps the shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// `store.redb` in the data dir: one process's file, nothing to run beside it.
+    Embedded,
+    /// DynamoDB tables at `endpoint` (DynamoDB Local or moto, with dummy credentials), the
+    /// store the functions use when deployed; `create` makes missing tables first.
+    Dynamo { endpoint: String, tables: TableNames, create: bool },
+}
+
+impl StoreLocation {
+    /// Opens the store.
+    ///
+    /// # Errors
+    /// The embedded file cannot be opened, or the tables cannot be created.
+    pub async fn open(&self, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+        match self {
+            StoreLocation::Embedded => {
+                let store = EmbeddedStore::open(&data_dir.join("store.redb"))
+                    .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+                Ok(Arc::new(store))
+            }
+            StoreLocation::Dynamo { endpoint, tables, create } => {
+                let store = DynamoStore::new(local_client(endpoint).await, tables.clone());
+                if *create {
+                    store.create_tables().await.with_context(|| format!("creating the tables at {endpoint}"))?;
+                }
+                Ok(Arc::new(store))
+            }
+        }
     }
 }
 

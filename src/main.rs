@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use nanoshop::local::{self, LocalConfig, LocalSecrets};
+use nanoshop::local::{self, LocalConfig, LocalSecrets, StoreLocation};
 use nanoshop::local_images::LocalImages;
 use nanoshop::transfer::client::{self, ApiClient};
 use nanoshop::transfer::progress::Progress;
@@ -14,7 +14,7 @@ use nanoshop::transfer::{self, CatalogApi, Format, RetryPolicy};
 use nanoshop_payments::PaymentGateway;
 use nanoshop_payments::simulator::Simulator;
 use nanoshop_payments::stripe::StripeGateway;
-use nanoshop_store::embedded::EmbeddedStore;
+use nanoshop_store::dynamo::TableNames;
 
 #[derive(Debug, Parser)]
 #[command(name = "nanoshop", version, about = "nanoshop: a serverless commerce backend, run locally")]
@@ -28,6 +28,38 @@ struct DataDir {
     /// Where the embedded store, uploaded images and generated secrets live.
     #[arg(long, env = "NANOSHOP_DATA_DIR", default_value = ".nanoshop")]
     data_dir: PathBuf,
+}
+
+/// Where `serve` keeps the shop: the data dir's embedded file unless DynamoDB tables are named.
+#[derive(Debug, clap::Args)]
+struct StoreArgs {
+    /// Keep the shop in DynamoDB tables at this endpoint (DynamoDB Local or moto, such as
+    /// http://127.0.0.1:8000) instead of the data dir's embedded file. Credentials are dummies;
+    /// the region is AWS_REGION (us-east-1 without it).
+    #[arg(long, env = "NANOSHOP_DYNAMODB_ENDPOINT", requires = "table_prefix")]
+    dynamodb_endpoint: Option<String>,
+    /// With --dynamodb-endpoint: the tables are `<prefix>-catalog`, `<prefix>-carts`,
+    /// `<prefix>-orders` and `<prefix>-idempotency`.
+    #[arg(long, env = "NANOSHOP_TABLE_PREFIX", requires = "dynamodb_endpoint")]
+    table_prefix: Option<String>,
+    /// With --dynamodb-endpoint: create the tables that are missing, as the SAM template
+    /// declares them, before serving.
+    #[arg(long, requires = "dynamodb_endpoint")]
+    create_tables: bool,
+}
+
+impl StoreArgs {
+    fn location(&self) -> StoreLocation {
+        match (&self.dynamodb_endpoint, &self.table_prefix) {
+            (Some(endpoint), Some(prefix)) => StoreLocation::Dynamo {
+                endpoint: endpoint.clone(),
+                tables: TableNames::with_prefix(prefix),
+                create: self.create_tables,
+            },
+            // clap requires both or neither.
+            _ => StoreLocation::Embedded,
+        }
+    }
 }
 
 /// Which store `import` and `export` talk to: a deployed API, or the data dir's store.
@@ -75,6 +107,8 @@ enum Command {
         public: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Do not seed the demo catalog into an empty store.
         #[arg(long)]
         no_seed: bool,
@@ -139,17 +173,22 @@ struct Local {
     secrets: LocalSecrets,
 }
 
-/// The local world in `data_dir`; `dev_routes` mounts `POST /dev/token` and the simulator's
-/// `POST /dev/payments/{id}/confirm` (only on loopback).
-fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>, dev_routes: bool) -> anyhow::Result<Local> {
+/// The local world in `data_dir`, with the shop kept at `store`; `dev_routes` mounts
+/// `POST /dev/token` and the simulator's `POST /dev/payments/{id}/confirm` (only on loopback).
+async fn open(
+    data_dir: &Path,
+    store: &StoreLocation,
+    base_url: &str,
+    storefront: Option<PathBuf>,
+    dev_routes: bool,
+) -> anyhow::Result<Local> {
     // Before anything is created: a live key never gets as far as a data dir.
     if let Some(key) = env("STRIPE_SECRET_KEY") {
         local::refuse_live_stripe_key(&key)?;
     }
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let secrets = LocalSecrets::load_or_create(data_dir)?;
-    let store = EmbeddedStore::open(&data_dir.join("store.redb"))
-        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    let store = store.open(data_dir).await?;
     let images = LocalImages::new(data_dir.join("images"), base_url, local::key_bytes(&secrets.upload_key));
     let webhook_secret = env("STRIPE_WEBHOOK_SECRET").unwrap_or_else(|| secrets.stripe_webhook_secret.clone());
     let (payments, simulator): (Arc<dyn PaymentGateway>, _) = match env("STRIPE_SECRET_KEY") {
@@ -167,7 +206,7 @@ fn open(data_dir: &Path, base_url: &str, storefront: Option<PathBuf>, dev_routes
     let minutes =
         env("PAYMENT_WINDOW_MINUTES").map_or(Ok(30), |m| m.parse::<i64>()).context("PAYMENT_WINDOW_MINUTES")?;
     let config = LocalConfig {
-        store: Arc::new(store),
+        store,
         store_of: None,
         verifier: Arc::new(secrets.verifier()?),
         cursor_key: local::key_bytes(&secrets.cursor_key),
@@ -190,12 +229,12 @@ fn admin_token(local: &Local) -> anyhow::Result<String> {
 }
 
 /// The catalog API of the store `remote` names: over HTTP, or in process on the data dir's store.
-fn catalog_api(data: &DataDir, remote: Remote) -> anyhow::Result<CatalogApi> {
+async fn catalog_api(data: &DataDir, remote: Remote) -> anyhow::Result<CatalogApi> {
     let client: Arc<dyn ApiClient> = match (remote.api, remote.token) {
         (Some(url), Some(token)) => Arc::new(client::Http::new(&url, token)?),
         (Some(_), None) => anyhow::bail!("--api needs --token (or NANOSHOP_API_TOKEN): an admin token of that store"),
         (None, _) => {
-            let local = open(&data.data_dir, "http://127.0.0.1:3000", None, false)?;
+            let local = open(&data.data_dir, &StoreLocation::Embedded, "http://127.0.0.1:3000", None, false).await?;
             Arc::new(client::InProcess::new(local::app(local.config.clone()), admin_token(&local)?))
         }
     };
@@ -206,13 +245,17 @@ fn catalog_api(data: &DataDir, remote: Remote) -> anyhow::Result<CatalogApi> {
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     match Cli::parse().command {
-        Command::Serve { addr, public, data, no_seed, storefront, issuer } => {
+        Command::Serve { addr, public, data, store, no_seed, storefront, issuer } => {
             local::check_serve_address(addr, public)?;
             // Bound first: a taken port fails before anything else happens, and with port 0 the
             // address the system picked is the one links and logs name.
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let addr = listener.local_addr().context("reading the bound address")?;
-            let local = open(&data.data_dir, &format!("http://{addr}"), Some(storefront), !public)?;
+            let location = store.location();
+            let local = open(&data.data_dir, &location, &format!("http://{addr}"), Some(storefront), !public).await?;
+            if let StoreLocation::Dynamo { endpoint, tables, .. } = &location {
+                tracing::info!(%endpoint, catalog = %tables.catalog, "the shop is kept in DynamoDB tables");
+            }
             let served = match issuer.auth_issuer.zip(issuer.auth_audience) {
                 Some((url, audience)) => {
                     tracing::info!(issuer = %url, "accepting the issuer's tokens; POST /dev/token is not served");
@@ -248,36 +291,43 @@ async fn main() -> anyhow::Result<()> {
             drop(local.secrets);
         }
         Command::Seed { data } => {
-            let local = open(&data.data_dir, "http://127.0.0.1:3000", None, false)?;
+            let local = open(&data.data_dir, &StoreLocation::Embedded, "http://127.0.0.1:3000", None, false).await?;
             let app = local::app(local.config.clone());
             let created = nanoshop::seed::seed(&app, &admin_token(&local)?).await?;
             eprintln!("seeded {created} products");
         }
         Command::Import { data, remote, format, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let entries = transfer::read(format.unwrap_or_else(|| Format::of_path(&file)), &bytes)
+            let catalog = transfer::read(format.unwrap_or_else(|| Format::of_path(&file)), &bytes)
                 .with_context(|| format!("{} was refused", file.display()))?;
-            let api = catalog_api(&data, remote)?;
-            let progress = Progress::on_stderr("importing", entries.len());
-            let report = transfer::import::import(&api, entries, &progress).await?;
+            let api = catalog_api(&data, remote).await?;
+            let progress = Progress::on_stderr("importing", catalog.products.len());
+            let report = transfer::import::import(&api, catalog, &progress)
+                .await
+                .with_context(|| format!("importing {}", file.display()))?;
             eprintln!(
-                "imported {} products: {} created, {} updated, {} unchanged; stock set on {} SKUs",
+                "imported {} products: {} created, {} updated, {} unchanged; stock set on {} SKUs; \
+                 {} categories: {} created, {} updated, {} unchanged",
                 report.created + report.updated + report.unchanged,
                 report.created,
                 report.updated,
                 report.unchanged,
-                report.stock_set
+                report.stock_set,
+                report.categories_created + report.categories_updated + report.categories_unchanged,
+                report.categories_created,
+                report.categories_updated,
+                report.categories_unchanged,
             );
         }
         Command::Export { data, remote, format, output } => {
-            let api = catalog_api(&data, remote)?;
-            let entries = transfer::export::export(&api, |n| Progress::on_stderr("exporting", n)).await?;
-            let text = format.write(&entries);
+            let api = catalog_api(&data, remote).await?;
+            let catalog = transfer::export::export(&api, |n| Progress::on_stderr("exporting", n)).await?;
+            let text = format.write(&catalog);
             match &output {
                 Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
                 None => std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?,
             }
-            eprintln!("exported {} products", entries.len());
+            eprintln!("exported {} products and {} categories", catalog.products.len(), catalog.categories.len());
         }
         Command::Token { data, sub, email, admin } => {
             // Only the secrets: the store may be open in a running `nanoshop serve`.

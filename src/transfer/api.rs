@@ -9,8 +9,9 @@ use axum::http::{Method, StatusCode};
 use nanoshop_retry::Backoff;
 use serde_json::{Value, json};
 
+use super::categories::StoredCategory;
 use super::client::{ApiClient, ApiReply, ApiRequest};
-use super::model::ProductDoc;
+use super::model::{CategoryDoc, ProductDoc};
 
 /// How throttled calls (429, 503) are retried: at most `attempts` tries, waiting what
 /// `Retry-After` asks (up to the backoff's cap), or the backoff's pause when it asks nothing.
@@ -151,6 +152,43 @@ impl CatalogApi {
     pub async fn set_stock(&self, sku: &str, etag: &str, on_hand: i64) -> anyhow::Result<()> {
         let path = format!("/inventory/{sku}");
         self.expect_success(Method::PUT, &path, Some(etag), Some(&json!({"on_hand": on_hand}))).await?;
+        Ok(())
+    }
+
+    /// Every category of the store, flattened from the tree `GET /categories` answers.
+    ///
+    /// # Errors
+    /// The call failed, or its answer is not a tree of categories.
+    pub async fn categories(&self) -> anyhow::Result<Vec<StoredCategory>> {
+        fn flatten(nodes: &Value, into: &mut Vec<StoredCategory>) -> anyhow::Result<()> {
+            for node in nodes.as_array().into_iter().flatten() {
+                let text = |field: &str| node[field].as_str().map(str::to_owned);
+                let category = CategoryDoc {
+                    slug: text("slug").ok_or_else(|| anyhow::anyhow!("GET /categories: a category without a slug"))?,
+                    name: text("name").unwrap_or_default(),
+                    parent: text("parent"),
+                };
+                into.push(StoredCategory { category, version: node["version"].as_u64().unwrap_or_default() });
+                flatten(&node["children"], into)?;
+            }
+            Ok(())
+        }
+        let reply = self.expect_success(Method::GET, "/categories", None, None).await?;
+        let mut all = Vec::new();
+        flatten(&reply.body["items"], &mut all)?;
+        Ok(all)
+    }
+
+    /// Creates `category`, or replaces the one at version `replaces`.
+    ///
+    /// # Errors
+    /// The API refused: 412 if the category changed since `replaces` (or was created meanwhile),
+    /// 422 for a parent that is gone.
+    pub async fn put_category(&self, category: &CategoryDoc, replaces: Option<u64>) -> anyhow::Result<()> {
+        let path = format!("/categories/{}", category.slug);
+        let if_match = replaces.map(|version| format!("\"{version}\""));
+        let body = json!({"name": category.name, "parent": category.parent});
+        self.expect_success(Method::PUT, &path, if_match.as_deref(), Some(&body)).await?;
         Ok(())
     }
 

@@ -1,18 +1,21 @@
-//! Reading a store's whole catalog through the API: every product of every status, and the
-//! stock on hand of each SKU, sorted by slug so two exports of one catalog are the same file.
+//! Reading a store's whole catalog through the API: the category tree, parents first, every
+//! product of every status, and the stock on hand of each SKU, sorted by slug so two exports of
+//! one catalog are the same file.
 
 use super::api::CatalogApi;
-use super::model::{CatalogEntry, ProductDoc};
+use super::categories;
+use super::model::{Catalog, CatalogEntry, ProductDoc};
 use super::progress::Progress;
 
 /// The statuses an admin lists; together, every product.
 const STATUSES: [&str; 3] = ["draft", "active", "archived"];
 
-/// Every product in the store with its stock, sorted by slug.
+/// The store's category tree and every product with its stock, sorted by slug.
 ///
 /// # Errors
 /// A call failed.
-pub async fn export(api: &CatalogApi, show_progress: impl Fn(usize) -> Progress) -> anyhow::Result<Vec<CatalogEntry>> {
+pub async fn export(api: &CatalogApi, show_progress: impl Fn(usize) -> Progress) -> anyhow::Result<Catalog> {
+    let categories = categories::in_tree_order(api.categories().await?);
     let mut products: Vec<ProductDoc> = Vec::new();
     for status in STATUSES {
         let mut cursor = None;
@@ -40,5 +43,6 @@ pub async fn export(api: &CatalogApi, show_progress: impl Fn(usize) -> Progress)
         }
     })
     .await;
-    results.into_iter().collect()
+    let products = results.into_iter().collect::<anyhow::Result<_>>()?;
+    Ok(Catalog { unit: "line", categories, products })
 }

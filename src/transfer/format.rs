@@ -4,9 +4,10 @@
 use nanoshop_domain::Currency;
 use serde_json::{Map, Value};
 
+use super::categories::CATEGORY_COLUMNS;
 use super::cells;
 use super::csv;
-use super::model::CatalogEntry;
+use super::model::Catalog;
 use super::table::{RawRow, RawTable, TableError};
 use super::validate::{COLUMNS, PRICE_PREFIX};
 
@@ -38,10 +39,10 @@ impl Format {
         }
     }
 
-    /// The entries as a file, one row per variant; price columns for the currencies used, in
-    /// code order.
-    pub fn write(self, entries: &[CatalogEntry]) -> String {
-        let (header, rows) = table(entries);
+    /// The catalog as a file: a row per category, parents first, then a row per variant; price
+    /// columns for the currencies used, in code order.
+    pub fn write(self, catalog: &Catalog) -> String {
+        let (header, rows) = table(catalog);
         match self {
             Format::Csv => {
                 let mut out = String::new();
@@ -78,7 +79,8 @@ impl Format {
     }
 }
 
-fn table(entries: &[CatalogEntry]) -> (Vec<String>, Vec<Vec<String>>) {
+fn table(catalog: &Catalog) -> (Vec<String>, Vec<Vec<String>>) {
+    let entries = &catalog.products;
     let mut currencies: Vec<Currency> = entries
         .iter()
         .flat_map(|e| e.product.variants.iter().flat_map(|v| v.prices.iter()))
@@ -86,9 +88,16 @@ fn table(entries: &[CatalogEntry]) -> (Vec<String>, Vec<Vec<String>>) {
         .collect();
     currencies.sort_by(|a, b| a.code().cmp(b.code()));
     currencies.dedup();
-    let mut header: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    let mut header: Vec<String> = COLUMNS.iter().chain(&CATEGORY_COLUMNS).map(|c| (*c).to_owned()).collect();
     header.extend(currencies.iter().map(|c| format!("{PRICE_PREFIX}{}", c.code().to_ascii_lowercase())));
     let mut rows = Vec::new();
+    for entry in &catalog.categories {
+        let c = &entry.category;
+        let mut row = vec![String::new(); COLUMNS.len()];
+        row.extend([c.slug.clone(), c.name.clone(), c.parent.clone().unwrap_or_default()]);
+        row.extend(currencies.iter().map(|_| String::new()));
+        rows.push(row);
+    }
     for entry in entries {
         let p = &entry.product;
         let options = cells::write_entries(p.options.iter().map(|o| (&o.name, o.values.clone())));
@@ -107,6 +116,7 @@ fn table(entries: &[CatalogEntry]) -> (Vec<String>, Vec<Vec<String>>) {
                 variant.weight_grams.map(|w| w.to_string()).unwrap_or_default(),
                 stock.map(|s| s.to_string()).unwrap_or_default(),
             ];
+            row.extend(CATEGORY_COLUMNS.iter().map(|_| String::new()));
             row.extend(currencies.iter().map(|c| {
                 variant
                     .prices

@@ -1,14 +1,16 @@
 //! Catalog import and export through the public API, against the local store or a deployed one.
 //!
-//! A file (CSV or JSON, one row per variant, documented in `docs/import-export.md`) is read into
-//! a [`table::RawTable`] ([`format`], [`csv`]), every row is checked ([`validate`], with the
-//! cell rules in [`cells`]) before anything is written, and the products are then written
-//! idempotently ([`import`]) through a [`client::ApiClient`]: the in-process router for the local
+//! A file (CSV or JSON, one row per variant and per category, documented in
+//! `docs/import-export.md`) is read into a [`table::RawTable`] ([`format`], [`csv`]), every row
+//! is checked ([`validate`], with the cell rules in [`cells`] and the tree's in [`categories`])
+//! before anything is written, and the categories and products are then written idempotently
+//! ([`import`]) through a [`client::ApiClient`]: the in-process router for the local
 //! store, HTTP for a deployed one, so both take the same path and the same validation as any
 //! other API client. [`export`] reads the catalog back the same way and [`format`] writes it.
 //! [`api`] holds the calls both make, with retries of throttled answers.
 
 pub mod api;
+pub mod categories;
 pub mod cells;
 pub mod client;
 pub mod csv;
@@ -30,7 +32,7 @@ use futures_util::StreamExt;
 pub use api::{CatalogApi, RetryPolicy};
 pub use format::Format;
 pub use import::ImportReport;
-pub use model::CatalogEntry;
+pub use model::{Catalog, CatalogEntry};
 pub use table::InvalidFile;
 
 /// Products written or read at the same time: enough to hide the round trips to a deployed API,
@@ -45,11 +47,11 @@ where
     futures_util::stream::iter(items).map(work).buffered(CONCURRENCY).collect().await
 }
 
-/// The checked entries of a catalog file's bytes.
+/// The checked catalog of a file's bytes.
 ///
 /// # Errors
 /// [`InvalidFile`] with every problem and its line; nothing should be written then.
-pub fn read(format: Format, bytes: &[u8]) -> Result<Vec<CatalogEntry>, InvalidFile> {
+pub fn read(format: Format, bytes: &[u8]) -> Result<Catalog, InvalidFile> {
     let table = format.read(bytes).map_err(|e| InvalidFile(vec![e]))?;
-    validate::entries(&table)
+    validate::catalog(&table)
 }

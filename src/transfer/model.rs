@@ -1,5 +1,6 @@
-//! A product as the transfer moves it: the editable fields the API takes in `POST /products` and
-//! answers in `GET /products/{slug}`, plus the stock on hand of each SKU.
+//! A catalog as the transfer moves it: the category tree, and each product's editable fields as
+//! the API takes them in `POST /products` and answers them in `GET /products/{slug}`, plus the
+//! stock on hand of each SKU.
 
 use std::collections::BTreeMap;
 
@@ -86,4 +87,28 @@ pub struct CatalogEntry {
     pub line: usize,
     pub product: ProductDoc,
     pub stock: Vec<(String, Option<i64>)>,
+}
+
+/// A category as `PUT /categories/{slug}` takes it and `GET /categories` answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryDoc {
+    pub slug: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+/// One category of a file, and the line (or item) it is on (0 for an exported one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryEntry {
+    pub line: usize,
+    pub category: CategoryDoc,
+}
+
+/// A whole catalog file: the category tree, parents before their children, and the products.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    /// What a place in the file is called in messages: `line` (CSV) or `item` (JSON).
+    pub unit: &'static str,
+    pub categories: Vec<CategoryEntry>,
+    pub products: Vec<CatalogEntry>,
 }

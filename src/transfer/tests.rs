@@ -11,6 +11,7 @@ use super::client::{ApiClient, ApiReply, ApiRequest};
 use super::{CatalogApi, Format, InvalidFile, RetryPolicy, read};
 
 const SAMPLE: &str = include_str!("../../docs/examples/catalog.csv");
+const SAMPLE_WITH_CATEGORIES: &str = include_str!("../../docs/examples/catalog-with-categories.csv");
 const HEADER: &str = "slug,title,status,options,sku,option_values,stock,price_eur,price_usd";
 
 /// The problems `csv` has, as `line N: reason` texts.
@@ -20,7 +21,7 @@ fn problems(csv: &str) -> Vec<String> {
 
 fn problems_of(bytes: &[u8]) -> Vec<String> {
     match read(Format::Csv, bytes) {
-        Ok(entries) => panic!("accepted {} products", entries.len()),
+        Ok(catalog) => panic!("accepted {} products", catalog.products.len()),
         Err(InvalidFile(errors)) => errors.iter().map(ToString::to_string).collect(),
     }
 }
@@ -34,7 +35,7 @@ fn refused(csv: &str, line: usize, fragment: &str) {
 
 #[test]
 fn the_documented_sample_is_three_products_with_prices_in_minor_units_and_stock() {
-    let entries = read(Format::Csv, SAMPLE.as_bytes()).expect("the sample is valid");
+    let entries = read(Format::Csv, SAMPLE.as_bytes()).expect("the sample is valid").products;
     let slugs: Vec<_> = entries.iter().map(|e| e.product.slug.as_str()).collect();
     assert_eq!(slugs, ["linen-shirt", "stoneware-mug", "gift-card-sample"]);
     let shirt = &entries[0];
@@ -135,12 +136,89 @@ fn every_bad_row_of_a_file_is_reported_at_once_and_no_product_is_accepted() {
 #[test]
 fn json_rows_read_like_csv_rows_and_fractional_numbers_are_refused() {
     let rows = json!([{"slug": "a", "title": "A", "sku": "A-1", "stock": 3, "price_eur": "1.50", "price_jpy": 150}]);
-    let entries = read(Format::Json, rows.to_string().as_bytes()).expect("valid rows");
+    let entries = read(Format::Json, rows.to_string().as_bytes()).expect("valid rows").products;
     let prices: Vec<_> = entries[0].product.variants[0].prices.iter().map(|p| p.amount).collect();
     assert_eq!((prices, entries[0].stock[0].1), (vec![150, 150], Some(3)));
     let float = json!([{"slug": "a", "title": "A", "sku": "A-1", "price_eur": 1.5}]);
     let error = read(Format::Json, float.to_string().as_bytes()).expect_err("a float price");
     assert!(error.to_string().contains("item 1: `price_eur` is 1.5: write it as a string"), "{error}");
+}
+
+#[test]
+fn the_sample_with_categories_is_the_same_products_under_a_tree_parents_first() {
+    let with_tree = read(Format::Csv, SAMPLE_WITH_CATEGORIES.as_bytes()).expect("the sample is valid");
+    let tree: Vec<_> = with_tree
+        .categories
+        .iter()
+        .map(|e| (e.line, e.category.slug.as_str(), e.category.name.as_str(), e.category.parent.as_deref()))
+        .collect();
+    assert_eq!(
+        tree,
+        [
+            (2, "clothing", "Clothing", None),
+            (3, "shirts", "Shirts", Some("clothing")),
+            (4, "home", "Home", None),
+            (5, "kitchen", "Kitchen & dining", Some("home")),
+        ]
+    );
+    let without = read(Format::Csv, SAMPLE.as_bytes()).expect("a file without categories still reads");
+    assert!(without.categories.is_empty());
+    let products = |catalog: &super::Catalog| {
+        catalog.products.iter().map(|e| (e.product.clone(), e.stock.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(products(&with_tree), products(&without));
+}
+
+/// A header with the category columns, and rows filling them: `slug,name,parent`.
+fn categories_file(rows: &[&str]) -> String {
+    let mut csv = format!("{HEADER},category_slug,category_name,category_parent\n");
+    csv.push_str("a,A,active,,A-1,,1,1.00,1.00,,,\n");
+    for row in rows {
+        csv.push_str(&format!(",,,,,,,,,{row}\n"));
+    }
+    csv
+}
+
+#[test]
+fn a_category_slug_on_two_rows_is_refused_on_the_second() {
+    refused(&categories_file(&["shirts,Shirts,", "shirts,Tops,"]), 4, "category `shirts` is already on line 3");
+}
+
+#[test]
+fn a_cycle_of_categories_is_refused_on_its_first_line() {
+    refused(
+        &categories_file(&["root,Root,", "a,A,c", "b,B,a", "c,C,b"]),
+        4,
+        "category `a` is its own ancestor: a → c → b → a",
+    );
+    refused(&categories_file(&["self,Self,self"]), 3, "category `self` is its own ancestor: self → self");
+}
+
+#[test]
+fn bad_category_rows_are_refused_with_their_line_and_column() {
+    let problems = problems(&categories_file(&["Shirts!,Shirts,", "tops,,", ",Orphan name,"]));
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    assert!(problems[0].starts_with("line 3: category_slug `Shirts!`: must be"), "{problems:#?}");
+    assert!(problems[1].starts_with("line 4: category_name: "), "{problems:#?}");
+    assert!(problems[2].starts_with("line 5: `category_slug` is missing"), "{problems:#?}");
+    refused(
+        &format!("{HEADER},category_slug,category_name,category_parent\nb,B,active,,B-1,,1,1.00,1.00,tops,Tops,\n"),
+        2,
+        "a category row leaves the product columns empty, but fills `slug`, `title`, `status`, `sku`, `stock`, `price_eur`, `price_usd`",
+    );
+}
+
+#[test]
+fn a_file_of_categories_alone_needs_no_product_columns_and_round_trips() {
+    let catalog = read(Format::Csv, b"category_slug,category_name,category_parent\nhome,Home,\nbath,Bath,home\n")
+        .expect("a tree alone");
+    assert_eq!((catalog.categories.len(), catalog.products.len()), (2, 0));
+    for format in [Format::Csv, Format::Json] {
+        let again = read(format, format.write(&catalog).as_bytes()).expect("what is written reads back");
+        let docs = |c: &super::Catalog| c.categories.iter().map(|e| e.category.clone()).collect::<Vec<_>>();
+        assert_eq!(docs(&again), docs(&catalog), "{format:?}");
+    }
+    refused("category_name\nHome\n", 1, "the column `category_slug` is missing");
 }
 
 /// A client that answers each request with the next of `replies` and records what it was sent.

@@ -1,6 +1,7 @@
 //! Every row of a catalog file checked before anything is written: the columns, each cell, the
-//! rows of one product against each other, SKUs across the whole file, and finally each product
-//! against the domain's own rules, exactly as the API will check it.
+//! rows of one product against each other, SKUs across the whole file, each product against the
+//! domain's own rules, exactly as the API will check it, and the category rows as a tree
+//! ([`super::categories`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -8,8 +9,9 @@ use nanoshop_domain::Currency;
 use nanoshop_domain::catalog::{Product, ProductOption, ProductStatus, UncheckedProduct, UncheckedVariant};
 use nanoshop_domain::ids::ProductId;
 
+use super::categories::{self, CATEGORY_COLUMNS};
 use super::cells;
-use super::model::{CatalogEntry, ProductDoc};
+use super::model::{Catalog, CatalogEntry, CategoryEntry, ProductDoc};
 use super::table::{InvalidFile, RawRow, RawTable, TableError};
 
 /// The columns besides prices, in the order an export writes them.
@@ -44,21 +46,45 @@ enum Column {
     Price(Currency),
 }
 
-/// The file's products, every row checked, or every problem found.
+/// The file's categories and products, every row checked, or every problem found.
 ///
 /// All or nothing: one bad row anywhere refuses the whole file, so a file is never half
 /// imported and a fixed file can simply be imported again.
 ///
 /// # Errors
 /// [`InvalidFile`] with each problem and the line (or item) it is on.
-pub fn entries(table: &RawTable) -> Result<Vec<CatalogEntry>, InvalidFile> {
+pub fn catalog(table: &RawTable) -> Result<Catalog, InvalidFile> {
     let columns = columns(table).map_err(InvalidFile)?;
+    // Checked here, not with the other columns: a file whose rows are all categories (an export
+    // of a store with no products) needs no price.
+    let has_variants = table.rows.iter().any(|raw| category_cells(raw, &columns).is_none());
+    if has_variants && !columns.iter().any(|c| matches!(c, Column::Price(_))) {
+        let reason = "no price column: add one per currency, such as `price_eur`".to_owned();
+        return Err(InvalidFile(vec![TableError { unit: table.unit, line: table.header_line, reason }]));
+    }
     let mut errors = Vec::new();
     let error = |line, reason: String| TableError { unit: table.unit, line, reason };
+    let mut categories: Vec<CategoryEntry> = Vec::new();
     let mut products: Vec<(usize, Vec<Row<'_>>)> = Vec::new();
     let mut by_slug: HashMap<String, usize> = HashMap::new();
     let mut sku_lines: HashMap<String, usize> = HashMap::new();
     for raw in &table.rows {
+        if let Some(cell) = category_cells(raw, &columns) {
+            let filled: Vec<&str> = table
+                .header
+                .iter()
+                .zip(&raw.cells)
+                .filter(|(name, value)| {
+                    !value.trim().is_empty() && !CATEGORY_COLUMNS.contains(&name.to_ascii_lowercase().as_str())
+                })
+                .map(|(name, _)| name.as_str())
+                .collect();
+            match categories::read_row(cell, &filled) {
+                Ok(category) => categories.push(CategoryEntry { line: raw.line, category }),
+                Err(reasons) => errors.extend(reasons.into_iter().map(|r| error(raw.line, r))),
+            }
+            continue;
+        }
         match read_row(raw, &columns) {
             Err(reasons) => errors.extend(reasons.into_iter().map(|r| error(raw.line, r))),
             Ok(row) => {
@@ -83,8 +109,9 @@ pub fn entries(table: &RawTable) -> Result<Vec<CatalogEntry>, InvalidFile> {
             Err(reasons) => errors.extend(reasons),
         }
     }
+    errors.extend(categories::file_problems(&categories, table.unit));
     if errors.is_empty() {
-        Ok(entries)
+        Ok(Catalog { unit: table.unit, categories, products: entries })
     } else {
         errors.sort_by_key(|e| e.line);
         Err(InvalidFile(errors))
@@ -97,7 +124,7 @@ fn columns(table: &RawTable) -> Result<Vec<Column>, Vec<TableError>> {
     let mut columns = Vec::new();
     for name in &table.header {
         let lower = name.to_ascii_lowercase();
-        if let Some(known) = COLUMNS.iter().find(|c| **c == lower) {
+        if let Some(known) = COLUMNS.iter().chain(&CATEGORY_COLUMNS).find(|c| **c == lower) {
             columns.push(Column::Field(known));
         } else if let Some(code) = lower.strip_prefix(PRICE_PREFIX) {
             match code.to_ascii_uppercase().parse::<Currency>() {
@@ -105,7 +132,11 @@ fn columns(table: &RawTable) -> Result<Vec<Column>, Vec<TableError>> {
                 Err(e) => at(format!("column `{name}`: {e}")),
             }
         } else {
-            at(format!("unknown column `{name}`: the columns are {} and price_<currency>", COLUMNS.join(", ")));
+            at(format!(
+                "unknown column `{name}`: the columns are {}, {} and price_<currency>",
+                COLUMNS.join(", "),
+                CATEGORY_COLUMNS.join(", ")
+            ));
         }
     }
     let mut seen = Vec::new();
@@ -116,15 +147,38 @@ fn columns(table: &RawTable) -> Result<Vec<Column>, Vec<TableError>> {
         }
         seen.push(lower);
     }
-    for required in REQUIRED.into_iter().chain(REQUIRED_FIRST) {
+    // A file of categories alone (only category columns) needs none of the product columns.
+    let only_categories = !seen.is_empty() && seen.iter().all(|s| CATEGORY_COLUMNS.contains(&s.as_str()));
+    let has_categories = seen.iter().any(|s| CATEGORY_COLUMNS.contains(&s.as_str()));
+    let mut required: Vec<&str> = Vec::new();
+    if !only_categories {
+        required.extend(REQUIRED.into_iter().chain(REQUIRED_FIRST));
+    }
+    if has_categories {
+        required.extend(&CATEGORY_COLUMNS[..2]);
+    }
+    for required in required {
         if !seen.iter().any(|s| s == required) {
             at(format!("the column `{required}` is missing"));
         }
     }
-    if !columns.iter().any(|c| matches!(c, Column::Price(_))) {
-        at("no price column: add one per currency, such as `price_eur`".to_owned());
-    }
     if errors.is_empty() { Ok(columns) } else { Err(errors) }
+}
+
+/// A category row's cells, by column name, or `None` for a variant's row. A row that is not a
+/// well-formed row at all is left to [`read_row`] to report.
+fn category_cells<'a>(raw: &'a RawRow, columns: &[Column]) -> Option<impl Fn(&str) -> &'a str + Copy> {
+    if raw.bad_encoding || raw.cells.len() != columns.len() {
+        return None;
+    }
+    let cell = move |name: &str| {
+        columns
+            .iter()
+            .zip(&raw.cells)
+            .find(|(column, _)| matches!(column, Column::Field(field) if *field == name))
+            .map_or("", |(_, value)| value.as_str())
+    };
+    categories::is_category_row(cell).then_some(cell)
 }
 
 /// One row's cells by column, each checked on its own.

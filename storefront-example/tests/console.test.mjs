@@ -311,3 +311,62 @@ test("signed in with a pasted token, the merchant sees an order's flags, cancels
     await context.close();
   }
 });
+
+test('shipping zones: edited through a form, with each field error beside its field', async () => {
+  const { context, page } = await merchant();
+  try {
+    await page.getByRole('button', { name: 'Sign in as the local admin' }).click();
+    await heading(page, 'Orders');
+    await page.goto('/admin/#/settings');
+    await heading(page, 'Store settings');
+    const eu = page.locator('[data-zone="0"]');
+    assert.equal(await eu.getByLabel('Zone name').inputValue(), 'EU');
+    assert.equal(await eu.getByLabel('Countries').inputValue(), 'DE, FR, NL, AT');
+    const standard = eu.locator('[data-rate="0"]');
+    assert.equal(await standard.getByLabel('Price per currency').inputValue(), '4.90 EUR, 5.50 USD');
+
+    // The EU's standard rate goes up; a new zone gets one rate, and a country the EU already has.
+    await standard.getByLabel('Price per currency').fill('5.90 EUR, 6.50 USD');
+    await page.getByRole('button', { name: 'Add a shipping zone' }).click();
+    const nordics = page.locator('[data-zone="2"]');
+    await nordics.getByLabel('Zone name').fill('Nordics');
+    await nordics.getByLabel('Countries').fill('se, dk, de');
+    const rate = nordics.locator('[data-rate="0"]');
+    await rate.getByLabel('Rate name').fill('Post (2–4 days)');
+    await rate.getByLabel('Rate id').fill('post');
+    await rate.getByLabel('Price per currency').fill('7,50 EUR');
+
+    // A price the form cannot read: refused beside that field, before anything is sent.
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    const priceError = nordics.locator('[data-field="shipping_zones[2].methods[0].prices"] .field-error');
+    await priceError.waitFor();
+    assert.match(await priceError.textContent(), /is not an amount and currency/);
+    assert.equal(await rate.getByLabel('Price per currency').getAttribute('aria-invalid'), 'true');
+
+    // What the API refuses (DE is in the EU zone already) is shown beside the zone's countries.
+    await rate.getByLabel('Price per currency').fill('7.50 EUR');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    const countriesError = nordics.locator('[data-field="shipping_zones[2].countries"] .field-error');
+    await countriesError.waitFor();
+    assert.match(await countriesError.textContent(), /DE is already in another zone/);
+    assert.equal(await priceError.count(), 0, 'the fixed price no longer shows an error');
+    await screenshot(page, 'console-shipping-zone-error');
+
+    await nordics.getByLabel('Countries').fill('SE, DK');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('main').getByText('Settings saved.').first().waitFor();
+    await screenshot(page, 'console-shipping-zones');
+
+    const { body: settings } = await call(server.base, 'GET', '/settings', { token: admin });
+    const zones = Object.fromEntries(settings.shipping_zones.map((z) => [z.name, z]));
+    assert.deepEqual(zones.EU.methods[0].prices, [{ amount: 590, currency: 'EUR' }, { amount: 650, currency: 'USD' }]);
+    assert.deepEqual(zones.EU.methods[0].free_over, [{ amount: 7500, currency: 'EUR' }], 'what was not edited is kept');
+    assert.deepEqual(zones.Nordics, {
+      name: 'Nordics', countries: ['SE', 'DK'],
+      methods: [{ id: 'post', name: 'Post (2–4 days)', prices: [{ amount: 750, currency: 'EUR' }], free_over: [] }],
+    });
+    assert.deepEqual(page.scriptErrors, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -1,10 +1,10 @@
-// Store settings: currencies, whether prices include tax, tax rates, and shipping zones (as JSON:
-// zones nest methods and prices per currency). The whole document is replaced, guarded by its
-// version.
+// Store settings: currencies, whether prices include tax, tax rates, and shipping zones (a form of
+// their own, ./shipping.js). The whole document is replaced, guarded by its version.
 
 import { h, replace, field, formValues, announce } from '../../../js/dom.js';
 import * as admin from '../api.js';
 import { showProblem, conflictBox, list } from '../ui.js';
+import { zonesEditor } from './shipping.js';
 
 export async function settingsView() {
   const root = h('div', {});
@@ -23,13 +23,12 @@ function parseRates(text) {
 
 function draw(root, settings, notice = null) {
   const conflict = h('div', {});
+  const zonesForm = zonesEditor(settings.shipping_zones);
   const save = async (ifMatch) => {
     const v = formValues(form);
-    let zones;
-    try {
-      zones = JSON.parse(v.shipping_zones || '[]');
-    } catch (e) {
-      showProblem(form, { code: 'validation_failed', detail: 'the shipping zones are not JSON', errors: [{ field: 'shipping_zones', message: `not valid JSON (${e.message})` }] });
+    const { zones, errors } = zonesForm.read();
+    if (errors.length) {
+      showProblem(form, { code: 'validation_failed', detail: 'Some shipping rates need fixing before saving.', errors });
       return;
     }
     const body = {
@@ -64,9 +63,8 @@ function draw(root, settings, notice = null) {
   h('div', { class: 'field', 'data-field': 'tax_rates' }, h('label', { for: 'tax_rates' }, 'Tax rates'),
     h('p', { class: 'hint' }, 'One per line: country, optional region, rate, e.g. DE 0.19 or US CA 0.0725'),
     h('textarea', { id: 'tax_rates', name: 'tax_rates' }, ratesText(settings.tax_rates))),
-  h('div', { class: 'field', 'data-field': 'shipping_zones' }, h('label', { for: 'shipping_zones' }, 'Shipping zones (JSON)'),
-    h('p', { class: 'hint' }, 'Each zone: name, countries, methods (id, name, prices, free_over), as in the API reference.'),
-    h('textarea', { id: 'shipping_zones', name: 'shipping_zones', class: 'json', spellcheck: 'false' }, JSON.stringify(settings.shipping_zones ?? [], null, 2))),
+  h('h2', {}, 'Shipping zones'),
+  zonesForm.element,
   conflict,
   h('button', { class: 'button button--primary', type: 'submit' }, 'Save settings'));
   replace(root, h('h1', {}, 'Store settings'),
