@@ -10,7 +10,9 @@ mod counts;
 mod privacy;
 mod profile;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -18,9 +20,9 @@ use nanoshop_api::testing::{TestAuth, TestRequest, assert_admin_only, assert_ser
 use nanoshop_api::with_common_layers;
 use nanoshop_domain::ids::OrderId;
 use nanoshop_domain::order::Order;
-use nanoshop_store::Store;
 use nanoshop_store::counting::CountingStore;
 use nanoshop_store::embedded::EmbeddedStore;
+use nanoshop_store::{Condition, Item, Key, Query, QueryPage, Store, StoreResult, Table, Update, Write};
 use serde_json::{Value, json};
 
 use crate::{CustomersDeps, ROUTES, router};
@@ -113,5 +115,63 @@ async fn customer_routes_need_a_bearer_token() {
         cart_token.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
         let forged = TestRequest::new(method, &path).bearer("not.a.jwt").send(&shop.app).await;
         forged.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+}
+
+/// Another writer's change, made just before this function's next write of its kind reaches the
+/// store: between its read and its write, the race every conditional write must survive.
+#[derive(Debug)]
+enum Interloper {
+    Update(Update),
+    Transact(Vec<Write>),
+}
+
+/// The embedded store, with an [`Interloper`] waiting for the next write.
+#[derive(Debug)]
+struct RacingStore {
+    inner: Arc<EmbeddedStore>,
+    interloper: Mutex<Option<Interloper>>,
+}
+
+impl RacingStore {
+    fn new(inner: Arc<EmbeddedStore>) -> Self {
+        Self { inner, interloper: Mutex::new(None) }
+    }
+
+    fn before_next(&self, change: Interloper) {
+        *self.interloper.lock().unwrap() = Some(change);
+    }
+}
+
+#[async_trait]
+impl Store for RacingStore {
+    async fn get(&self, table: Table, key: &Key) -> StoreResult<Option<Item>> {
+        self.inner.get(table, key).await
+    }
+    async fn batch_get(&self, table: Table, keys: &[Key]) -> StoreResult<Vec<Item>> {
+        self.inner.batch_get(table, keys).await
+    }
+    async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
+        self.inner.query(query).await
+    }
+    async fn put(&self, table: Table, item: Item, condition: Option<Condition>) -> StoreResult<()> {
+        self.inner.put(table, item, condition).await
+    }
+    async fn update(&self, table: Table, update: Update) -> StoreResult<Item> {
+        let taken = self.interloper.lock().unwrap().take_if(|i| matches!(i, Interloper::Update(_)));
+        if let Some(Interloper::Update(other)) = taken {
+            self.inner.update(table, other).await?;
+        }
+        self.inner.update(table, update).await
+    }
+    async fn delete(&self, table: Table, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
+        self.inner.delete(table, key, condition).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
+        let taken = self.interloper.lock().unwrap().take_if(|i| matches!(i, Interloper::Transact(_)));
+        if let Some(Interloper::Transact(other)) = taken {
+            self.inner.transact(other).await?;
+        }
+        self.inner.transact(writes).await
     }
 }

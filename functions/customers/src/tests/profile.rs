@@ -1,9 +1,8 @@
 //! `GET/PATCH /me`: the empty profile, changes and clears, field errors, `If-Match`, a race that
 //! must merge, and the e-mail index kept in step.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::http::StatusCode;
 use nanoshop_api::testing::TestRequest;
 use nanoshop_domain::customer::Profile;
@@ -11,10 +10,10 @@ use nanoshop_schema::customers::profile_key;
 use nanoshop_schema::{DOC, encode};
 use nanoshop_store::embedded::EmbeddedStore;
 use nanoshop_store::port::VERSION;
-use nanoshop_store::{Condition, Item, Key, Query, QueryPage, Store, StoreResult, Table, Update, Write};
+use nanoshop_store::{Table, Update};
 use serde_json::json;
 
-use super::{shop, shop_over};
+use super::{Interloper, RacingStore, shop, shop_over};
 
 #[tokio::test]
 async fn a_customer_without_a_profile_has_an_empty_one_at_version_0() {
@@ -91,47 +90,10 @@ async fn a_stale_if_match_is_412_and_a_current_one_applies() {
     assert_eq!(shop.me(&token).await["name"], "Ada L.");
 }
 
-/// A store that, just before the first profile update reaches it, lets another writer change the
-/// profile: the race `PATCH /me` must survive.
-#[derive(Debug)]
-struct RacingStore {
-    inner: Arc<EmbeddedStore>,
-    interloper: Mutex<Option<Update>>,
-}
-
-#[async_trait]
-impl Store for RacingStore {
-    async fn get(&self, table: Table, key: &Key) -> StoreResult<Option<Item>> {
-        self.inner.get(table, key).await
-    }
-    async fn batch_get(&self, table: Table, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        self.inner.batch_get(table, keys).await
-    }
-    async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
-        self.inner.query(query).await
-    }
-    async fn put(&self, table: Table, item: Item, condition: Option<Condition>) -> StoreResult<()> {
-        self.inner.put(table, item, condition).await
-    }
-    async fn update(&self, table: Table, update: Update) -> StoreResult<Item> {
-        let interloper = self.interloper.lock().unwrap().take();
-        if let Some(other) = interloper {
-            self.inner.update(table, other).await?;
-        }
-        self.inner.update(table, update).await
-    }
-    async fn delete(&self, table: Table, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
-        self.inner.delete(table, key, condition).await
-    }
-    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
-        self.inner.transact(writes).await
-    }
-}
-
 #[tokio::test]
 async fn a_change_that_races_another_merges_and_loses_neither_field() {
     let embedded = Arc::new(EmbeddedStore::in_memory());
-    let racing = Arc::new(RacingStore { inner: embedded.clone(), interloper: Mutex::new(None) });
+    let racing = Arc::new(RacingStore::new(embedded.clone()));
     let shop = shop_over(racing.clone(), embedded);
     let token = shop.customer("cust_1");
     TestRequest::patch("/me")
@@ -143,7 +105,7 @@ async fn a_change_that_races_another_merges_and_loses_neither_field() {
     // Between this request's read and its write, another device sets the phone.
     let theirs = Profile { name: Some("Ada".into()), phone: Some("+49 30 1".into()), ..Profile::default() };
     let other = Update::new(profile_key("cust_1")).set(DOC, encode(&theirs).unwrap()).add(VERSION, 1);
-    *racing.interloper.lock().unwrap() = Some(other);
+    racing.before_next(Interloper::Update(other));
 
     let reply =
         TestRequest::patch("/me").bearer(&token).json(&json!({"marketing_consent": true})).send(&shop.app).await;
@@ -159,7 +121,7 @@ async fn a_change_that_races_another_merges_and_loses_neither_field() {
     // With `If-Match`, the same race is the client's to resolve: 412, and theirs stands.
     let again = Profile { phone: Some("+49 30 2".into()), ..theirs };
     let other = Update::new(profile_key("cust_1")).set(DOC, encode(&again).unwrap()).add(VERSION, 1);
-    *racing.interloper.lock().unwrap() = Some(other);
+    racing.before_next(Interloper::Update(other));
     let reply = TestRequest::patch("/me")
         .bearer(&token)
         .header("if-match", "\"3\"")
