@@ -163,7 +163,6 @@ pub const ACCESS: &[TableAccess] = &[
             Action::PutItem,
             Action::UpdateItem,
             Action::DeleteItem,
-            Action::ConditionCheckItem,
             Action::DescribeTable,
         ],
         index: true,
