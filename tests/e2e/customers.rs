@@ -72,3 +72,54 @@ async fn a_customer_keeps_a_profile_and_an_address_book_exports_and_erases_them(
     assert_eq!(bought.status, StatusCode::CREATED, "{}", bought.body);
     customers_scenario(&t).await;
 }
+
+/// Four changes of the profile at once, each of another field, and 22 additions to the address
+/// book at once: every field lands, and the book never holds more than 20. (On DynamoDB Local,
+/// where the requests really interleave between their reads and writes.)
+pub async fn concurrent_account_changes(t: std::sync::Arc<TestApp>) {
+    let changes = [
+        json!({"name": "Ada"}),
+        json!({"email": "ada@example.com"}),
+        json!({"phone": "+49 30 1"}),
+        json!({"marketing_consent": true}),
+    ];
+    let patches: Vec<_> = changes
+        .into_iter()
+        .map(|change| {
+            let t = t.clone();
+            tokio::spawn(async move { t.json(Method::PATCH, "/me", Some(&t.customer), &change).await.status })
+        })
+        .collect();
+    for patch in patches {
+        assert_eq!(patch.await.unwrap(), StatusCode::OK);
+    }
+    let me = t.get("/me", Some(&t.customer)).await;
+    let fields = (&me.body["name"], &me.body["email"], &me.body["phone"], &me.body["marketing_consent"]);
+    assert_eq!(fields, (&json!("Ada"), &json!("ada@example.com"), &json!("+49 30 1"), &json!(true)), "{}", me.body);
+
+    let adds: Vec<_> = (0..22)
+        .map(|i| {
+            let t = t.clone();
+            let body = json!({"label": format!("A{i}"), "address": address("Paris")});
+            tokio::spawn(async move {
+                let reply = t.json(Method::POST, "/me/addresses", Some(&t.customer), &body).await;
+                (reply.status, reply.code().to_owned())
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for add in adds {
+        match add.await.unwrap() {
+            (StatusCode::CREATED, _) => created += 1,
+            (StatusCode::CONFLICT, code) if code == "address_book_full" || code == "account_changed" => {}
+            other => panic!("an addition answered {other:?}"),
+        }
+    }
+    let book = t.get("/me/addresses", Some(&t.customer)).await;
+    let stored = book.body["items"].as_array().unwrap().len();
+    assert!(created <= 20 && stored == created, "{created} created, {stored} stored");
+    // The first addition took both defaults, and they name a stored address.
+    let me = t.get("/me", Some(&t.customer)).await;
+    let ids: Vec<&Value> = book.body["items"].as_array().unwrap().iter().map(|a| &a["id"]).collect();
+    assert!(ids.contains(&&me.body["default_shipping_address_id"]), "{}", me.body);
+}
