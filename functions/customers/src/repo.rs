@@ -15,13 +15,13 @@ use nanoshop_domain::cart::Cart;
 use nanoshop_domain::customer::{Profile, SavedAddress};
 use nanoshop_domain::ids::{AddressId, CartId, OrderId};
 use nanoshop_domain::order::Order;
-use nanoshop_schema::carts::{CART_ID, cart_key};
+use nanoshop_schema::carts::{CART_ID, cart_key, customer_cart_key};
 use nanoshop_schema::customers::{
     ADDRESS_COUNT, ADDRESS_PREFIX, address_key, customer_pk, email_index_pk, profile_key,
 };
 use nanoshop_schema::orders::{ORDER_ID, customer_listing, email_listing, order_key, order_writes};
 use nanoshop_schema::{CorruptItem, DOC, decode, encode};
-use nanoshop_store::port::{GSI1_PK, GSI1_SK, MAX_QUERY_LIMIT, MAX_TRANSACTION_OPS, SK, VERSION};
+use nanoshop_store::port::{GSI1_PK, GSI1_SK, MAX_QUERY_LIMIT, MAX_TRANSACTION_OPS, VERSION};
 use nanoshop_store::{Condition, Index, Item, Key, Query, Store, StoreError, Table, Update, Value, Write};
 
 use crate::erase::anonymised;
@@ -177,17 +177,18 @@ impl CustomerRepository {
     /// most the 20 addresses and two items more, well within a page).
     pub async fn account(&self, sub: &str) -> Result<Account> {
         let mut account = Account::default();
+        let (profile_sk, pointer_sk) = (profile_key(sub).sk, customer_cart_key(sub).sk);
         let mut query = Query::new(Table::Carts, customer_pk(sub));
         query.limit = MAX_QUERY_LIMIT;
         loop {
             let page = self.store.query(&query).await?;
             for item in &page.items {
                 let Some(key) = item.key() else { continue };
-                if key.sk == profile_key(sub).sk {
+                if key.sk == profile_sk {
                     account.profile = StoredProfile::of(item)?;
                 } else if key.sk.starts_with(ADDRESS_PREFIX) {
                     account.addresses.push(decode(item)?);
-                } else if item.s(SK) == Some("CART") {
+                } else if key.sk == pointer_sk {
                     account.cart_id = item.s(CART_ID).and_then(|id| id.parse().ok());
                 }
                 account.keys.push(key);
