@@ -17,7 +17,9 @@ use nanoshop_domain::customer::{MAX_ADDRESSES, Profile, SavedAddress};
 use nanoshop_domain::ids::AddressId;
 use serde::Deserialize;
 
-use super::{AddressBookHttpResponse, CHANGE_ATTEMPTS, Me, SavedAddressHttpResponse, kept_changing, present, text};
+use super::{
+    AddressBookHttpResponse, CHANGE_ATTEMPTS, Me, ObjectJson, SavedAddressHttpResponse, kept_changing, present, text,
+};
 use crate::CustomersState;
 use crate::repo::{BookChange, RepoError};
 
@@ -158,7 +160,7 @@ pub async fn list(State(state): State<CustomersState>, Me(sub): Me) -> Result<Js
 pub async fn add(
     State(state): State<CustomersState>,
     Me(sub): Me,
-    Json(body): Json<NewAddressHttpBody>,
+    ObjectJson(body): ObjectJson<NewAddressHttpBody>,
 ) -> Result<Response> {
     let NewAddress { saved, change } = NewAddress::try_from(body)?;
     for _ in 0..CHANGE_ATTEMPTS {
@@ -190,7 +192,7 @@ pub async fn change(
     State(state): State<CustomersState>,
     Me(sub): Me,
     Path(id): Path<String>,
-    Json(body): Json<AddressPatchHttpBody>,
+    ObjectJson(body): ObjectJson<AddressPatchHttpBody>,
 ) -> Result<Json<SavedAddressHttpResponse>> {
     let id = parse_id(&id)?;
     let change = AddressChange::try_from(body)?;

@@ -107,6 +107,35 @@ impl AddressBookHttpResponse {
     }
 }
 
+/// A JSON object body read into `T`, as [`nanoshop_api::Json`] reads one (content type, syntax,
+/// size and whole numbers alike), but refusing any other JSON value: serde reads a struct from an
+/// array too, by position, and a body whose every field is optional would then take `[null]` as
+/// "change nothing" (or `[null, null]` as "clear the name and the e-mail").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ObjectJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ObjectJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let nanoshop_api::Json(value) = nanoshop_api::Json::<serde_json::Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::unprocessable("invalid_body", "the body must be a JSON object"));
+        }
+        // Read again through axum's reader, whose errors name the field's path (`address.city: …`).
+        let bytes = serde_json::to_vec(&value).map_err(ApiError::internal)?;
+        axum::Json::<T>::from_bytes(&bytes).map(|axum::Json(body)| Self(body)).map_err(|rejection| {
+            let detail =
+                std::error::Error::source(&rejection).map_or_else(|| rejection.body_text(), ToString::to_string);
+            ApiError::unprocessable("invalid_body", detail)
+        })
+    }
+}
+
 /// For a field of a change body: `Some(None)` when sent as `null` (clear it), `Some(value)` when
 /// sent, and, with `#[serde(default)]`, `None` when left out (keep it).
 pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>

@@ -13,7 +13,7 @@ use nanoshop_domain::customer::Profile;
 use nanoshop_domain::email::Email;
 use serde::Deserialize;
 
-use super::{CHANGE_ATTEMPTS, Me, ProfileHttpResponse, kept_changing, present, text};
+use super::{CHANGE_ATTEMPTS, Me, ObjectJson, ProfileHttpResponse, kept_changing, present, text};
 use crate::CustomersState;
 use crate::repo::RepoError;
 
@@ -117,7 +117,7 @@ pub async fn patch(
     State(state): State<CustomersState>,
     Me(sub): Me,
     if_match: IfMatch,
-    Json(body): Json<ProfilePatchHttpBody>,
+    ObjectJson(body): ObjectJson<ProfilePatchHttpBody>,
 ) -> Result<Response> {
     let change = ProfileChange::try_from(body)?;
     for _ in 0..CHANGE_ATTEMPTS {

@@ -156,3 +156,29 @@ async fn the_email_index_follows_the_profile() {
     TestRequest::patch("/me").bearer(&token).json(&json!({"email": null})).send(&shop.app).await;
     assert!(find("lovelace@example.com").await.is_empty());
 }
+
+/// serde reads a struct from an array by position: a change body must be an object, or
+/// `[null, null]` would clear the name and the e-mail.
+#[tokio::test]
+async fn a_body_that_is_not_an_object_changes_nothing() {
+    let shop = shop().await;
+    let token = shop.customer("cust_1");
+    TestRequest::patch("/me")
+        .bearer(&token)
+        .json(&json!({"name": "Ada", "email": "ada@example.com"}))
+        .send(&shop.app)
+        .await;
+    for body in [json!([null, null]), json!([]), json!("Ada"), json!(null)] {
+        for (method, path) in [("PATCH", "/me"), ("POST", "/me/addresses")] {
+            let method = axum::http::Method::from_bytes(method.as_bytes()).unwrap();
+            let reply = TestRequest::new(method, path).bearer(&token).json(&body).send(&shop.app).await;
+            reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        }
+    }
+    let me = shop.me(&token).await;
+    assert_eq!((me["name"].as_str(), me["email"].as_str()), (Some("Ada"), Some("ada@example.com")));
+    let nested =
+        TestRequest::post("/me/addresses").bearer(&token).json(&json!({"address": {"name": 5}})).send(&shop.app).await;
+    nested.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    assert!(nested.body["detail"].as_str().unwrap().starts_with("address.name"), "{}", nested.body);
+}
