@@ -373,18 +373,32 @@ impl CustomerRepository {
 
     /// Deletes everything in the customer's item collection, and the cart its pointer names: one
     /// transaction (at most 20 addresses, the profile, the pointer and the cart), none when there
-    /// is nothing.
-    pub async fn erase(&self, account: &Account) -> Result<()> {
+    /// is nothing. The profile goes on condition that it is as `account` read it, so an address
+    /// saved meanwhile (which moves the profile's count) is not left behind.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the account changed since it was read.
+    pub async fn erase(&self, sub: &str, account: &Account) -> Result<()> {
+        let read = &account.profile;
+        let guard = Condition::And(vec![
+            Condition::VersionIs(version(read.version)),
+            Condition::Equals(ADDRESS_COUNT.into(), Value::N(read.address_count)),
+        ]);
+        let profile = profile_key(sub);
         let mut writes: Vec<Write> = account
             .keys
             .iter()
-            .map(|key| Write::Delete { table: Table::Carts, key: key.clone(), condition: None })
+            .map(|key| {
+                let condition = (*key == profile).then(|| guard.clone());
+                Write::Delete { table: Table::Carts, key: key.clone(), condition }
+            })
             .collect();
         if let Some(cart) = &account.cart_id {
             writes.push(Write::Delete { table: Table::Carts, key: cart_key(cart), condition: None });
         }
-        for transaction in packed(writes.into_iter().map(|w| vec![w]).collect()) {
-            self.store.transact(transaction).await?;
+        // Never more than one transaction: 20 addresses, the profile, the pointer and the cart.
+        if !writes.is_empty() {
+            self.store.transact(writes).await.map_err(conflict_on_condition)?;
         }
         Ok(())
     }

@@ -46,10 +46,19 @@ pub async fn erase(State(state): State<CustomersState>, Me(sub): Me) -> Result<S
         }
     }
     let Some(orders) = anonymised else { return Err(kept_changing()) };
-    let account = state.repo.account(&sub).await?;
-    state.repo.erase(&account).await?;
-    tracing::info!(orders, addresses = account.addresses.len(), "customer erased");
-    Ok(StatusCode::NO_CONTENT)
+    for _ in 0..CHANGE_ATTEMPTS {
+        let account = state.repo.account(&sub).await?;
+        match state.repo.erase(&sub, &account).await {
+            Ok(()) => {
+                tracing::info!(orders, addresses = account.addresses.len(), "customer erased");
+                return Ok(StatusCode::NO_CONTENT);
+            }
+            // An address saved or a profile changed meanwhile: read the account again.
+            Err(RepoError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(kept_changing())
 }
 
 /// `GET /me/export`: one query of the account, one query and one batch read per 100 orders, and
