@@ -12,9 +12,9 @@ if bad=$(deps nanoshop-domain | grep -E '^(tokio|mio|hyper|axum|aws-|reqwest|red
   problem "nanoshop-domain depends on I/O crates: $(echo $bad)"
 fi
 
-# 2. Cart and catalog never link Stripe (nor the payments crate); only checkout, payments-webhook
-#    and orders may.
-for crate in nanoshop-catalog nanoshop-cart; do
+# 2. Cart, catalog and customers never link Stripe (nor the payments crate); only checkout,
+#    payments-webhook and orders may.
+for crate in nanoshop-catalog nanoshop-cart nanoshop-customers; do
   if bad=$(deps "$crate" | grep -E '^(async-stripe|stripe|nanoshop-payments)'); then
     problem "$crate links Stripe: $(echo $bad)"
   fi
@@ -23,7 +23,7 @@ done
 # 3. No function depends on another function's crate: they share the domain and table schemas.
 for manifest in functions/*/Cargo.toml; do
   own=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
-  if others=$(grep -oE '^nanoshop-(catalog|cart|checkout|payments-webhook|orders)[. ]' "$manifest" | tr -d '. ' | grep -vx "$own"); then
+  if others=$(grep -oE '^nanoshop-(catalog|cart|checkout|payments-webhook|orders|customers)[. ]' "$manifest" | tr -d '. ' | grep -vx "$own"); then
     problem "$own depends on another function: $(echo $others)"
   fi
 done

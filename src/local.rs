@@ -351,6 +351,10 @@ impl LocalApp {
             cursors: CursorCodec::new(&config.cursor_key),
             personal_data_window: nanoshop_orders::DEFAULT_PERSONAL_DATA_WINDOW,
         });
+        let customers = nanoshop_customers::router(nanoshop_customers::CustomersDeps {
+            store: store("customers"),
+            verifier: config.verifier.clone(),
+        });
         let dev = if config.dev_routes {
             let token = if config.verifier.mints_local_tokens() {
                 Router::new().route("/dev/token", post(dev_token)).with_state(config.verifier.clone())
@@ -367,6 +371,7 @@ impl LocalApp {
             .merge(checkout)
             .merge(webhook)
             .merge(orders)
+            .merge(customers)
             .merge(dev)
             .merge(health_router("nanoshop", env!("CARGO_PKG_VERSION")))
             .route("/openapi.json", get(openapi))

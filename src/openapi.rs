@@ -29,6 +29,7 @@ pub fn routes() -> Vec<(&'static str, &'static [Route])> {
         (nanoshop_checkout::FUNCTION, nanoshop_checkout::ROUTES),
         (nanoshop_payments_webhook::FUNCTION, nanoshop_payments_webhook::ROUTES),
         (nanoshop_orders::FUNCTION, nanoshop_orders::ROUTES),
+        (nanoshop_customers::FUNCTION, nanoshop_customers::ROUTES),
     ]
 }
 

@@ -208,6 +208,10 @@ async fn every_function_uses_exactly_the_tables_and_actions_it_declares() {
     let bought = t.customer_checkout(&fresh.body, "audit-3").await;
     assert_eq!(bought.status, StatusCode::CREATED, "{}", bought.body);
 
+    // Customers: a profile, an address book, the admin's lookup, an export and an erasure of the
+    // customer who just bought (their orders anonymised).
+    crate::customers::customers_scenario(&t).await;
+
     // The provider failing: checkout gives back a once-per-customer discount and the key;
     // a refund gives back its key.
     let down = {
@@ -279,6 +283,7 @@ async fn every_function_uses_exactly_the_tables_and_actions_it_declares() {
         ("payments-webhook", nanoshop_payments_webhook::ACCESS),
         ("orders", nanoshop_orders::ACCESS),
         ("orders-expirer", nanoshop_orders::EXPIRER_ACCESS),
+        ("customers", nanoshop_customers::ACCESS),
     ] {
         let allowed = declared(access);
         let actual = used.get(function).cloned().unwrap_or_default();

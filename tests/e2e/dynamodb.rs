@@ -100,3 +100,21 @@ async fn a_mixed_shopping_load_keeps_every_invariant_on_dynamodb_local() {
         crate::load::mixed_load(Arc::new(t), "DynamoDB Local", crate::load::ops_per_client(10)).await;
     }
 }
+
+#[tokio::test]
+async fn customer_accounts_work_end_to_end_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("customers").await {
+        crate::cart::shop(&t, 1).await;
+        let cart = t.customer_cart().await;
+        let bought = t.customer_checkout(&cart.body, "customers-ddb").await;
+        assert_eq!(bought.status, axum::http::StatusCode::CREATED, "{}", bought.body);
+        crate::customers::customers_scenario(&t).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_account_changes_lose_nothing_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("accounts").await {
+        crate::customers::concurrent_account_changes(Arc::new(t)).await;
+    }
+}

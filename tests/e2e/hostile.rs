@@ -174,6 +174,8 @@ struct World {
     intruder_order_token: String,
     product_id: String,
     discount_id: String,
+    /// The customer's saved addresses (their profile holds their e-mail and name too).
+    addresses: Vec<Target>,
 }
 
 async fn world() -> World {
@@ -233,8 +235,18 @@ async fn world() -> World {
             &json!({"code": "TEN", "kind": "percentage", "percentage": "0.10"}),
         )
         .await;
+    // The customer's profile and address book.
+    let profile = json!({"name": SECRETS[1], "email": SECRETS[0], "phone": "+49 30 5550199"});
+    let saved = t.json(Method::PATCH, "/me", Some(&victim_jwt), &profile).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let saved =
+        t.json(Method::POST, "/me/addresses", Some(&victim_jwt), &json!({"label": "Home", "address": vera})).await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.body);
+    let addresses = vec![Target { what: "the customer's address", id: saved.body["id"].as_str().unwrap().to_owned() }];
+
     let products = t.get("/products", None).await;
     World {
+        addresses,
         victim_jwt,
         carts: vec![
             Target { what: "the customer's cart", id: victim_cart },
@@ -304,8 +316,9 @@ fn allowed(access: Access, intruder: Intruder) -> &'static [u16] {
         // no cart.
         Access::CustomerAndCartToken if matches!(intruder, Intruder::CustomerWithTokens) => &[404],
         Access::CustomerAndCartToken => &[401],
-        // Reading one's own (empty) cart.
-        Access::Customer if jwt => &[200, 404],
+        // One's own (empty) cart; one's own account: reading it, saving to it, erasing it. Another
+        // customer's saved address is not found.
+        Access::Customer if jwt => &[200, 201, 204, 404],
         Access::Customer => &[401],
         Access::CustomerOrAdmin if jwt => &[200],
         Access::CustomerOrAdmin => &[401],
@@ -337,6 +350,11 @@ fn body_for(method: &str, path: &str, cart_id: &str) -> Option<Value> {
         ("POST", "/orders/{id}/fulfillments") => json!({}),
         ("POST", "/orders/{id}/refunds") => json!({"amount": {"amount": 100, "currency": "EUR"}}),
         ("POST", "/orders/{id}/cancel") => json!({}),
+        ("PATCH", "/me") => json!({"name": "Mallory"}),
+        // Without the phone `address` gives every address: it is one of the victim's secrets.
+        ("POST", "/me/addresses") => json!({"address": {"name": "Mallory", "line1": "1 Evil Street",
+            "city": "Berlin", "postal_code": "10117", "country": "DE"}}),
+        ("PATCH", "/me/addresses/{id}") => json!({"label": "Defaced", "default_shipping": true}),
         ("POST" | "PUT" | "PATCH", _) => json!({}),
         _ => return None,
     })
@@ -345,7 +363,8 @@ fn body_for(method: &str, path: &str, cart_id: &str) -> Option<Value> {
 /// What a refused request must never change: the catalog, the victims' carts and orders, and
 /// anything filed under the victim customer.
 fn victims(w: &World) -> Vec<(Table, nanoshop_store::Item)> {
-    let ids: Vec<&str> = w.carts.iter().chain(&w.orders).map(|t| t.id.as_str()).chain(["cust_victim"]).collect();
+    let ids: Vec<&str> =
+        w.carts.iter().chain(&w.orders).chain(&w.addresses).map(|t| t.id.as_str()).chain(["cust_victim"]).collect();
     w.t.embedded
         .as_ref()
         .unwrap()
@@ -384,6 +403,8 @@ async fn every_route_refuses_intruders_as_api_md_says_and_leaks_nothing() {
                 w.carts.iter().map(|c| (c.what, route.path.replace("{id}", &c.id), c.id.clone())).collect()
             } else if route.path.starts_with("/orders/{id}") {
                 w.orders.iter().map(|o| (o.what, route.path.replace("{id}", &o.id), String::new())).collect()
+            } else if route.path.starts_with("/me/addresses/{id}") {
+                w.addresses.iter().map(|a| (a.what, route.path.replace("{id}", &a.id), String::new())).collect()
             } else if route.path == "/checkout" {
                 w.carts.iter().map(|c| (c.what, route.path.to_owned(), c.id.clone())).collect()
             } else {
@@ -392,6 +413,7 @@ async fn every_route_refuses_intruders_as_api_md_says_and_leaks_nothing() {
                     .replace("{id_or_slug}", "p-0")
                     .replace("{slug}", "shirts")
                     .replace("{sku}", "P0")
+                    .replace("{sub}", "cust_victim")
                     .replace("/discounts/{id}", &format!("/discounts/{}", w.discount_id))
                     .replace("{id}", &w.product_id);
                 vec![("the shop", path, String::new())]
@@ -848,6 +870,37 @@ fn fuzzed_bodies_never_get_a_5xx_or_change_anything_when_refused() {
             Ok(reply)
         },
     );
+    // The customer's account: a profile, an address book (past 20, a refusal), one address changed.
+    let me = Some(t.customer.as_str());
+    fuzz(
+        "PATCH /me",
+        bodies(
+            json!({"name": "Ada", "email": "ada@example.com", "phone": "+49 30 1", "marketing_consent": true}),
+            &["name", "email", "phone", "marketing_consent"],
+        ),
+        |doc| rt.block_on(probe(t, Method::PATCH, "/me", me, &[], Some(doc.render()), &[])),
+    );
+    let book_keys: &[&str] = &[
+        "label",
+        "address",
+        "default_shipping",
+        "default_billing",
+        "name",
+        "line1",
+        "city",
+        "postal_code",
+        "country",
+        "phone",
+    ];
+    let saved_address = json!({"label": "Home", "address": addr, "default_shipping": true, "default_billing": false});
+    fuzz("POST /me/addresses", bodies(saved_address.clone(), book_keys), |doc| {
+        rt.block_on(probe(t, Method::POST, "/me/addresses", me, &[], Some(doc.render()), &[]))
+    });
+    let saved = rt.block_on(t.get("/me/addresses", me));
+    let path = format!("/me/addresses/{}", saved.body["items"][0]["id"].as_str().unwrap());
+    fuzz("PATCH /me/addresses/{id}", bodies(saved_address, book_keys), |doc| {
+        rt.block_on(probe(t, Method::PATCH, &path, me, &[], Some(doc.render()), &[]))
+    });
     fuzz(
         "POST /orders/{id}/refunds",
         bodies(
@@ -883,8 +936,8 @@ fn fuzzed_query_strings_never_get_a_5xx() {
     });
     let t = &t;
     let tokens = [None, Some(t.admin.as_str()), Some(t.customer.as_str())];
-    // Anyone lists products; orders are listed by customers and admins.
-    for (path, callers) in [("/products", 0usize..3), ("/orders", 1..3)] {
+    // Anyone lists products; orders are listed by customers and admins; admins look customers up.
+    for (path, callers) in [("/products", 0usize..3), ("/orders", 1..3), ("/customers", 1..3)] {
         fuzz(&format!("GET {path}"), (queries(), callers), |(query, caller)| {
             let token = tokens[caller];
             // The generator keeps to URI characters; anything else cannot be sent at all.

@@ -436,8 +436,16 @@ async fn cold_starts_under_the_lambda_runtime() {
     let tables = TableNames::with_prefix(&format!("bench-{}", std::process::id()));
     DynamoStore::new(local_client(&aws).await, tables.clone()).create_tables().await.unwrap();
 
-    let functions =
-        ["catalog", "cart", "checkout", "payments-webhook", "orders", "orders-expirer", "orders-events-relay"];
+    let functions = [
+        "catalog",
+        "cart",
+        "checkout",
+        "payments-webhook",
+        "orders",
+        "orders-expirer",
+        "orders-events-relay",
+        "customers",
+    ];
     // What each is first asked to do: the HTTP functions answer /health (their init already made
     // the warm-up call), the expirer sweeps the empty tables, the relay takes an empty batch.
     let first_event = |name: &str, run: usize| match name {

@@ -10,6 +10,7 @@ mod bad_input;
 mod cart;
 mod catalog;
 mod checkout;
+mod customers;
 mod deployed;
 mod docs;
 mod dynamodb;

@@ -2,7 +2,7 @@
 //!
 //! | item            | pk               | sk               | attributes                                   |
 //! |-----------------|------------------|------------------|----------------------------------------------|
-//! | profile         | `CUSTOMER#{sub}` | `PROFILE`        | `doc`: [`Profile`]; `version`; `gsi1pk` `CUSTOMER_EMAIL#{email}`, `gsi1sk` `{sub}` when it has an e-mail |
+//! | profile         | `CUSTOMER#{sub}` | `PROFILE`        | `doc`: [`Profile`]; `version`; `address_count`; `gsi1pk` `CUSTOMER_EMAIL#{email}`, `gsi1sk` `{sub}` when it has an e-mail |
 //! | saved address   | `CUSTOMER#{sub}` | `ADDRESS#{id}`   | `doc`: [`SavedAddress`]                      |
 //!
 //! One item collection per customer (with `carts::customer_cart_key`), so the whole account is
@@ -33,6 +33,11 @@ pub const ADDRESS_PREFIX: &str = "ADDRESS#";
 pub fn address_key(sub: &str, id: &AddressId) -> Key {
     Key::new(customer_pk(sub), format!("{ADDRESS_PREFIX}{id}"))
 }
+
+/// The profile's count of saved addresses. Every change to the address book adds to it on
+/// condition of the count read, so two additions at once cannot both take the 20th place; it
+/// is apart from `version` so that adding an address does not change the profile's `ETag`.
+pub const ADDRESS_COUNT: &str = "address_count";
 
 /// The index partition that finds a customer by their (normalised) e-mail address.
 pub fn email_index_pk(email: &str) -> String {

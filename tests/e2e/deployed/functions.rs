@@ -226,11 +226,13 @@ async fn exited(child: &mut KillOnDrop) {
 }
 
 /// The API Gateway (HTTP API, payload 2.0) event the template's route for `call` sends: its
-/// route key and path parameters, and, on a route with the JWT authorizer, the claims the
-/// authorizer verified. The route must reach function `id` through its integration.
+/// route key, path parameters and query string, and, on a route with the JWT authorizer, the
+/// claims the authorizer verified. The route must reach function `id` through its integration.
 fn route_event(deployed: &Deployed<'_>, id: &str, call: &Call<'_>, number: usize) -> Value {
     let stack = deployed.stack;
-    let segments: Vec<&str> = call.path.split('/').collect();
+    // API Gateway routes on the path; the query string travels beside it.
+    let (path, query) = call.path.split_once('?').unwrap_or((call.path, ""));
+    let segments: Vec<&str> = path.split('/').collect();
     let (route_id, route) = stack
         .resources_of("AWS::ApiGatewayV2::Route")
         .map(|(route_id, r)| (route_id, &r["Properties"]))
@@ -268,8 +270,12 @@ fn route_event(deployed: &Deployed<'_>, id: &str, call: &Call<'_>, number: usize
         headers.push(("authorization", format!("Bearer {token}")));
     }
     let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let mut event =
-        lambda::event_with_body(call.method, call.path, number, &headers, &call.body_text().unwrap_or_default());
+    let mut event = lambda::event_with_body(call.method, path, number, &headers, &call.body_text().unwrap_or_default());
+    if !query.is_empty() {
+        event["rawQueryString"] = json!(query);
+        let parameters: BTreeMap<&str, &str> = query.split('&').filter_map(|p| p.split_once('=')).collect();
+        event["queryStringParameters"] = json!(parameters);
+    }
     if call.body.is_none() {
         event.as_object_mut().unwrap().remove("body");
     }

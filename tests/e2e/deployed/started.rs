@@ -59,7 +59,8 @@ impl Started {
     /// A purchase through the functions: the admin sets up the store and a product with stock
     /// (catalog), a guest fills a cart (cart) and checks out (checkout, a PaymentIntent at
     /// localstripe), Stripe's signed `payment_intent.succeeded` arrives (payments-webhook), and
-    /// the guest reads the paid order with its order token (orders). Returns the order's id.
+    /// the guest reads the paid order with its order token (orders); a customer saves a profile
+    /// that the admin finds by e-mail (customers). Returns the order's id.
     pub(crate) async fn purchase(&mut self, key: &str) -> String {
         let admin = self.deployed.token("admin-1", &["admin"]);
         let stripe = self.deployed.stripe.clone();
@@ -120,6 +121,18 @@ impl Started {
         let reply = self.call("orders", Call::new("GET", &path).header("x-order-token", order_token)).await;
         assert_eq!(reply.status, 200, "orders GET {path}: {}", reply.body);
         assert_eq!(reply.body["status"], "paid", "{}", reply.body);
+
+        // A signed-in customer keeps a profile (customers, the carts table), and the admin finds
+        // them by its e-mail (the carts table's index).
+        let customer = self.deployed.token(&format!("cust-{}", key.to_lowercase()), &[]);
+        let email = format!("{}@example.com", key.to_lowercase());
+        let call = Call::new("PATCH", "/me").token(&customer).json(json!({"email": email.to_uppercase()}));
+        let reply = self.call("customers", call).await;
+        assert_eq!(reply.status, 200, "customers PATCH /me: {}", reply.body);
+        let path = format!("/customers?email={email}");
+        let reply = self.call("customers", Call::new("GET", &path).token(&admin)).await;
+        assert_eq!(reply.status, 200, "customers GET {path}: {}", reply.body);
+        assert_eq!(reply.body["items"][0]["email"], json!(email), "{}", reply.body);
         order
     }
 }

@@ -172,6 +172,15 @@ const FUNCTIONS: &[Function] = &[
         // batch that kept failing to the dead-letter queue with the function's role.
         other_actions: &["events:PutEvents", "sqs:SendMessage"],
     },
+    Function {
+        bin: "customers",
+        trigger: Trigger::Api,
+        routes: nanoshop_customers::ROUTES,
+        access: nanoshop_customers::ACCESS,
+        variables: nanoshop_customers::config::variables,
+        unset_in_aws: &["AUTH_JWKS_FILE"],
+        other_actions: &[],
+    },
 ];
 
 // ------------------------------------------------------------------------------------------------

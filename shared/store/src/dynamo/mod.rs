@@ -87,8 +87,10 @@ impl DynamoStore {
             .timeout_config(
                 aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder().operation_timeout(WARM_TIMEOUT).build(),
             );
-        let result =
-            self.client.describe_table().table_name(&self.names.catalog).customize().config_override(once).send().await;
+        // The first table the function was given (the catalog, for every function that reads it):
+        // a function is granted `DescribeTable` only on a table it has.
+        let table = Table::ALL.into_iter().map(|t| self.names.name(t)).find(|n| !n.is_empty()).unwrap_or_default();
+        let result = self.client.describe_table().table_name(table).customize().config_override(once).send().await;
         if let Err(err) = result {
             tracing::debug!(error = %DisplayErrorContext(&err), "warm-up DescribeTable failed");
         }
