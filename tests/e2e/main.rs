@@ -27,6 +27,7 @@ mod metrics;
 mod oidc;
 mod orders;
 mod secrets;
+mod scale;
 mod serve;
 mod support;
 mod transfer;
