@@ -10,6 +10,8 @@ import math
 import sys
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+# Dashed lines for the searches, whose calls are equal: both stay visible where they overlap.
+DASHES = ["", "", "6 3", "2 3"]
 
 
 def table(figures):
@@ -57,9 +59,10 @@ def panel(x0, title, unit, sizes, series, value):
     for size in sizes:
         out.append(f'<text x="{px(size):.1f}" y="{top + ph + 16}" text-anchor="middle">{size:,}</text>')
     out.append(f'<text x="{x0 + left + pw / 2}" y="{h - 4}" text-anchor="middle">products (log scale)</text>')
-    for colour, rows in zip(COLOURS, series):
+    for colour, dash, rows in zip(COLOURS, DASHES, series):
         points = " ".join(f"{px(s):.1f},{py(value(r)):.1f}" for s, r in zip(sizes, rows))
-        out.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        dashed = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"{dashed}/>')
         for s, r in zip(sizes, rows):
             out.append(f'<circle cx="{px(s):.1f}" cy="{py(value(r)):.1f}" r="3" fill="{colour}"/>')
     return out

@@ -170,7 +170,10 @@ reads the table) costs 1 unit per 4 KB of each item and 1 per missing key, an in
 three title words (the common word `cotton` is in one product of ten), one of 20 categories, one
 variant and no stock item (a missing stock item is a strongly consistent read of a missing key:
 1 unit). The rare word `zephyr` is only in the oldest product, the last a newest-first listing
-reaches. [`catalog-scale.svg`](catalog-scale.svg) plots latency and calls against size.
+reaches. [`catalog-scale.svg`](catalog-scale.svg) plots latency and calls against size. The
+times are of the e2e test's debug build against DynamoDB Local (a JVM) on the same shared two
+cores, so they move by tens of milliseconds between runs and sizes with the machine's load; the
+calls and read units are exact, and they are what does or does not grow with the catalog.
 
 A search reads the word index (`shared/schema/src/catalog.rs`): one query of only the index items
 whose word starts with the needle, one batch read of those products, one of their stock, so its

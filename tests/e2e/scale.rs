@@ -113,7 +113,8 @@ impl Store for CapacityStore {
 
 const ADJECTIVES: [&str; 10] = ["classic", "light", "heavy", "soft", "slim", "wide", "warm", "cool", "bold", "plain"];
 /// `cotton` is one product's material in ten: the common word.
-const MATERIALS: [&str; 10] = ["cotton", "linen", "wool", "silk", "denim", "leather", "canvas", "hemp", "fleece", "jersey"];
+const MATERIALS: [&str; 10] =
+    ["cotton", "linen", "wool", "silk", "denim", "leather", "canvas", "hemp", "fleece", "jersey"];
 const NOUNS: [&str; 10] = ["shirt", "scarf", "jacket", "bag", "cap", "sock", "dress", "coat", "belt", "glove"];
 const CATEGORIES: usize = 20;
 
@@ -145,8 +146,8 @@ async fn seed(repo: &CatalogRepository, from: usize, to: usize) {
     const CHUNK: usize = 160;
     // Ids are made in order, so product 0 is the oldest.
     let products: Vec<Product> = (from..to).map(product).collect();
-    let mut writes = futures_util::stream::iter(products.chunks(CHUNK).map(|chunk| repo.create_products(chunk)))
-        .buffer_unordered(4);
+    let mut writes =
+        futures_util::stream::iter(products.chunks(CHUNK).map(|chunk| repo.create_products(chunk))).buffer_unordered(4);
     while let Some(result) = writes.next().await {
         result.unwrap();
     }
@@ -218,7 +219,8 @@ async fn catalog_at_scale() {
             }
             times.sort_by(f64::total_cmp);
             let (calls, read_units, items, has_next) = last;
-            let measured = Measured { name, path, median_ms: times[times.len() / 2], calls, read_units, items, has_next };
+            let measured =
+                Measured { name, path, median_ms: times[times.len() / 2], calls, read_units, items, has_next };
             eprintln!(
                 "  {size:>7} {name:<22} {:>8.1} ms  {calls} calls  {read_units:>6.1} RCU  {items} items{}",
                 measured.median_ms,
