@@ -14,6 +14,17 @@ COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
 DASHES = ["", "", "6 3", "2 3"]
 
 
+def normalise(figures):
+    """Milliseconds and read units from the test's integers (microseconds, half units)."""
+    for size in figures["sizes"]:
+        for row in size["rows"]:
+            if "median_us" in row:
+                row["median_ms"] = row.pop("median_us") / 1000
+            if "read_half_units" in row:
+                row["read_units"] = row.pop("read_half_units") / 2
+    return figures
+
+
 def table(figures):
     lines = [
         "| products | request | median latency | DynamoDB calls | read capacity (RCU) | items |",
@@ -87,7 +98,7 @@ def svg(figures):
 def main():
     figures_path, svg_path = sys.argv[1:3]
     with open(figures_path) as f:
-        figures = json.load(f)
+        figures = normalise(json.load(f))
     with open(svg_path, "w") as f:
         f.write(svg(figures))
     print(table(figures))

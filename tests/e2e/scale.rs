@@ -58,10 +58,9 @@ impl CapacityStore {
         Self { inner, halves: AtomicU64::new(0) }
     }
 
-    /// Read capacity units consumed since the last call.
-    fn take(&self) -> f64 {
-        let halves = self.halves.swap(0, Ordering::Relaxed);
-        f64::from(u32::try_from(halves).unwrap_or(u32::MAX)) / 2.0
+    /// Read capacity consumed since the last call, in half units (integers: no floats here).
+    fn take(&self) -> u64 {
+        self.halves.swap(0, Ordering::Relaxed)
     }
 
     fn strong(&self, items: &[Item], keys: usize) {
@@ -157,9 +156,10 @@ async fn seed(repo: &CatalogRepository, from: usize, to: usize) {
 struct Measured {
     name: &'static str,
     path: &'static str,
-    median_ms: f64,
+    median_us: u64,
     calls: u64,
-    read_units: f64,
+    /// In half units.
+    read_half_units: u64,
     items: usize,
     has_next: bool,
 }
@@ -194,12 +194,12 @@ async fn catalog_at_scale() {
         let started = Instant::now();
         seed(&repo, seeded, size).await;
         let seeding = started.elapsed();
-        eprintln!("seeded {} products in {:.1} s", size - seeded, seeding.as_secs_f64());
+        eprintln!("seeded {} products in {} s", size - seeded, seeding.as_secs());
         seeded = size;
         let mut rows = Vec::new();
         for (name, path) in probes {
             let mut times = Vec::new();
-            let mut last = (0, 0.0, 0, false);
+            let mut last = (0, 0, 0, false);
             // One run unmeasured first, so each is timed warm.
             for run in 0..=runs {
                 t.counting.take();
@@ -214,23 +214,25 @@ async fn catalog_at_scale() {
                 let items = page["items"].as_array().map_or(0, Vec::len);
                 last = (t.counting.take().total(), capacity.take(), items, page["next_cursor"].is_string());
                 if run > 0 {
-                    times.push(elapsed.as_secs_f64() * 1000.0);
+                    times.push(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
                 }
             }
-            times.sort_by(f64::total_cmp);
-            let (calls, read_units, items, has_next) = last;
+            times.sort_unstable();
+            let (calls, read_half_units, items, has_next) = last;
             let measured =
-                Measured { name, path, median_ms: times[times.len() / 2], calls, read_units, items, has_next };
+                Measured { name, path, median_us: times[times.len() / 2], calls, read_half_units, items, has_next };
             eprintln!(
-                "  {size:>7} {name:<22} {:>8.1} ms  {calls} calls  {read_units:>6.1} RCU  {items} items{}",
-                measured.median_ms,
+                "  {size:>7} {name:<22} {:>8} µs  {calls} calls  {:>4}.{} RCU  {items} items{}",
+                measured.median_us,
+                read_half_units / 2,
+                if read_half_units % 2 == 1 { 5 } else { 0 },
                 if has_next { " + cursor" } else { "" }
             );
             rows.push(measured);
         }
         assert_eq!(rows[3].items, 1, "the rare word is found at {size}");
         assert_eq!(rows[2].items, 20, "a full page of the common word at {size}");
-        report.push(json!({"size": size, "seeding_s": seeding.as_secs_f64(), "rows": rows}));
+        report.push(json!({"size": size, "seeding_s": seeding.as_secs(), "rows": rows}));
     }
     if let Ok(out) = std::env::var("NANOSHOP_SCALE_OUT") {
         std::fs::write(out, serde_json::to_string_pretty(&json!({"runs": runs, "sizes": report})).unwrap()).unwrap();
