@@ -43,6 +43,11 @@ bench:
 bench-peers:
 	scripts/bench.sh peers
 
+.PHONY: bench-scale
+## Only the catalog at 10,000 and 100,000 products on DynamoDB Local (BENCH_SCALE_SIZES), in about 15 minutes
+bench-scale:
+	scripts/bench.sh scale
+
 ## Formatting and lints, as CI would
 lint:
 	$(CARGO) fmt --all -- --check

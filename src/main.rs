@@ -1,4 +1,4 @@
-//! The `nanoshop` command: `serve`, `seed`, `import`, `export`, `token`, `openapi`.
+//! The `nanoshop` command: `serve`, `seed`, `reindex`, `import`, `export`, `token`, `openapi`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -117,6 +117,15 @@ enum Command {
         storefront: PathBuf,
         #[command(flatten)]
         issuer: Issuer,
+    },
+    /// Put the search words of products stored before search had its word index (an older
+    /// version's data) into the index: the data dir's store, or DynamoDB tables. Safe to run
+    /// again and while serving; a deployed shop gets the same by saving each product.
+    Reindex {
+        #[command(flatten)]
+        data: DataDir,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Seed the demo catalog into the data dir's store, if it has no products yet.
     Seed {
@@ -289,6 +298,13 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(target: "nanoshop::serving", %addr, data_dir = %data.data_dir.display(), "nanoshop is serving at http://{addr}");
             nanoshop_api::serve(listener, app, nanoshop_api::shutdown_signal()).await;
             drop(local.secrets);
+        }
+        Command::Reindex { data, store } => {
+            std::fs::create_dir_all(&data.data_dir)
+                .with_context(|| format!("creating the data dir {}", data.data_dir.display()))?;
+            let store = store.location().open(&data.data_dir).await?;
+            let done = nanoshop_catalog::repo::CatalogRepository::new(store).reindex_all().await?;
+            eprintln!("{} products, {} of them indexed now", done.products, done.indexed);
         }
         Command::Seed { data } => {
             let local = open(&data.data_dir, &StoreLocation::Embedded, "http://127.0.0.1:3000", None, false).await?;

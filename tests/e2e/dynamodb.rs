@@ -6,7 +6,7 @@ use std::sync::Arc;
 use nanoshop_store::dynamo::{DynamoStore, TableNames, local_client};
 
 use crate::cart::{cart_scenario, concurrent_adds};
-use crate::catalog::catalog_scenario;
+use crate::catalog::{catalog_scenario, search_scenario};
 use crate::support::TestApp;
 
 /// The backend on fresh tables in DynamoDB Local, or `None` when the caller knowingly runs
@@ -34,6 +34,13 @@ pub(crate) async fn dynamodb_local(name: &str) -> Option<Arc<DynamoStore>> {
 async fn catalog_works_end_to_end_on_dynamodb_local() {
     if let Some(t) = on_dynamodb_local("catalog").await {
         catalog_scenario(&t).await;
+    }
+}
+
+#[tokio::test]
+async fn search_finds_a_rare_word_in_one_query_and_fills_its_pages_on_dynamodb_local() {
+    if let Some(t) = on_dynamodb_local("search").await {
+        search_scenario(&t).await;
     }
 }
 

@@ -27,6 +27,7 @@ mod log_filter;
 mod metrics;
 mod oidc;
 mod orders;
+mod scale;
 mod secrets;
 mod serve;
 mod support;

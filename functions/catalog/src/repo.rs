@@ -8,6 +8,13 @@
 //! variant item, which also carries what pricing needs, so every product write rewrites it. Stock is created
 //! lazily (a missing stock item is zero on hand), so a product write stays within one transaction.
 //! The stock item's `available` is what checkout decrements on condition `available >= qty`.
+//!
+//! Search's index items (one per search word of the product) are written in the product's own
+//! transaction too: a create puts them all, a change puts the words it adds and deletes the ones
+//! it drops (all of them re-put when the status moves them to another listing), so the index
+//! never names a word the product lost. The product item carries `search_indexed` once its words
+//! are in the index; a product stored before the index existed has none, and its next save (any
+//! change, or `PATCH` with `{}`, or [`CatalogRepository::reindex_all`]) puts all of its words.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -20,8 +27,9 @@ use nanoshop_store::port::{GSI1_PK, GSI1_SK, VERSION};
 use nanoshop_store::{Condition, Index, Item, Key, PageKey, Query, Store, StoreError, Table, Update, Value, Write};
 
 use nanoshop_schema::catalog::{
-    AVAILABLE, CATEGORIES, CODE, DISCOUNTS, ON_HAND, PRODUCT_ID, RESERVED, TIMES_USED, category_key, decode_discount,
-    discount_id_key, discount_key, product_key, products_by_status, settings_key, slug_key, stock_key, variant_key,
+    AVAILABLE, CATEGORIES, CODE, DISCOUNTS, ON_HAND, PRODUCT_ID, RESERVED, SEARCH_WORD_PREFIX, TIMES_USED,
+    category_key, decode_discount, discount_id_key, discount_key, product_key, products_by_status, search_partition,
+    search_sort, search_word_key, settings_key, slug_key, stock_key, variant_key,
 };
 use nanoshop_schema::{CorruptItem, DOC, decode, encode};
 
@@ -40,6 +48,10 @@ pub enum CatalogError {
     CategoryConflict,
     #[error("the discount code `{0}` is taken")]
     CodeTaken(String),
+    /// The change would rewrite more items than one transaction may (DynamoDB's 100): only a
+    /// change swapping most SKUs and most search words at once gets here.
+    #[error("the change rewrites {writes} items, more than one transaction's {max}")]
+    TooManyWrites { writes: usize, max: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -52,12 +64,41 @@ fn version(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// On the product item once its search words are in the index (see the module docs).
+const SEARCH_INDEXED: &str = "search_indexed";
+
 fn product_item(p: &Product) -> Result<Item> {
     Ok(Item::new(&product_key(&p.id))
         .with(GSI1_PK, products_by_status(p.status))
         .with(GSI1_SK, p.id.as_str())
         .with(VERSION, version(p.version))
+        .with(SEARCH_INDEXED, true)
         .with(DOC, encode(p)?))
+}
+
+/// The index item of one of `p`'s search words.
+fn search_word(p: &Product, word: &str) -> Write {
+    let item = Item::new(&search_word_key(&p.id, word))
+        .with(PRODUCT_ID, p.id.as_str())
+        .with(GSI1_PK, search_partition(p.status, word))
+        .with(GSI1_SK, search_sort(word, &p.id));
+    Write::Put { table: Table::Catalog, item, condition: None }
+}
+
+/// The index writes that take `old`'s words (as indexed, or none) to `new`'s: its added words
+/// put (all of them when the status moves them to another listing), its dropped ones deleted.
+fn search_writes(old: Option<&Product>, new: &Product) -> Vec<Write> {
+    let before: Vec<String> = old.map(Product::search_words).unwrap_or_default();
+    let after = new.search_words();
+    let moved = old.is_some_and(|o| o.status != new.status);
+    let mut writes: Vec<Write> =
+        after.iter().filter(|w| moved || !before.contains(w)).map(|w| search_word(new, w)).collect();
+    writes.extend(before.iter().filter(|w| !after.contains(w)).map(|w| Write::Delete {
+        table: Table::Catalog,
+        key: search_word_key(&new.id, w),
+        condition: None,
+    }));
+    writes
 }
 
 fn claim(key: Key, id: &ProductId) -> Write {
@@ -92,6 +133,38 @@ pub struct ProductPage {
     pub next: Option<PageKey>,
 }
 
+/// A product as stored, read to be changed: whether its search words are in the index decides
+/// what its next save writes.
+#[derive(Debug, Clone)]
+pub struct StoredProduct {
+    pub product: Product,
+    indexed: bool,
+}
+
+/// A product found by one of its search words, and where a search resumes after it.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub product_id: ProductId,
+    /// The indexed word that starts with the needle.
+    pub word: String,
+    pub resume: PageKey,
+}
+
+/// One page of a word's index items and where the next starts.
+#[derive(Debug)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    pub next: Option<PageKey>,
+}
+
+/// What [`CatalogRepository::reindex_all`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reindexed {
+    pub products: usize,
+    /// Of those, the ones whose words were not in the index yet.
+    pub indexed: usize,
+}
+
 /// The stock of a SKU as stored, with the item's version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredStock {
@@ -124,6 +197,8 @@ impl CatalogRepository {
         for (sku, doc) in &variants {
             writes.push(variant(sku, doc, true)?);
         }
+        // Unconditional, after the claims: a failed condition still names a claim by position.
+        writes.extend(search_writes(None, p));
         self.store.transact(writes).await.map_err(|e| match e.failed_condition() {
             Some(0) => CatalogError::VersionConflict,
             Some(1) => CatalogError::SlugTaken(p.slug.clone()),
@@ -134,13 +209,51 @@ impl CatalogRepository {
         })
     }
 
+    /// Creates many products in as few transactions as hold them whole (each product's writes
+    /// in one, at most 100 writes a transaction): how a large catalog is seeded quickly through
+    /// the store port. All or nothing per transaction.
+    ///
+    /// # Errors
+    /// [`CatalogError::VersionConflict`] when a transaction met a taken id, slug or SKU (which
+    /// is not said), or the store's error.
+    pub async fn create_products(&self, products: &[Product]) -> Result<()> {
+        let mut batch: Vec<Write> = Vec::new();
+        for p in products {
+            let mut writes = vec![
+                Write::Put { table: Table::Catalog, item: product_item(p)?, condition: Some(Condition::NotExists) },
+                claim(slug_key(&p.slug), &p.id),
+            ];
+            for (sku, doc) in &VariantSnapshot::of(p) {
+                writes.push(variant(sku, doc, true)?);
+            }
+            writes.extend(search_writes(None, p));
+            if batch.len() + writes.len() > nanoshop_store::port::MAX_TRANSACTION_OPS {
+                self.transact_batch(std::mem::take(&mut batch)).await?;
+            }
+            batch.extend(writes);
+        }
+        if !batch.is_empty() {
+            self.transact_batch(batch).await?;
+        }
+        Ok(())
+    }
+
+    async fn transact_batch(&self, writes: Vec<Write>) -> Result<()> {
+        self.store.transact(writes).await.map_err(|e| {
+            if e.failed_condition().is_some() { CatalogError::VersionConflict } else { CatalogError::Store(e) }
+        })
+    }
+
     /// Replaces `old` by `new` (its next version), moving the slug claim, claiming new SKUs,
-    /// rewriting kept variants and releasing removed ones, all or nothing.
+    /// rewriting kept variants, releasing removed ones and bringing the search index to `new`'s
+    /// words, all or nothing.
     ///
     /// # Errors
     /// [`CatalogError::VersionConflict`] if the product changed since `old` was read;
-    /// [`CatalogError::SlugTaken`] / [`CatalogError::SkuTaken`] for claims held by others.
-    pub async fn replace_product(&self, old: &Product, new: &Product) -> Result<()> {
+    /// [`CatalogError::SlugTaken`] / [`CatalogError::SkuTaken`] for claims held by others;
+    /// [`CatalogError::TooManyWrites`] when all that exceeds one transaction.
+    pub async fn replace_product(&self, stored: &StoredProduct, new: &Product) -> Result<()> {
+        let old = &stored.product;
         let mut writes = vec![Write::Put {
             table: Table::Catalog,
             item: product_item(new)?,
@@ -165,6 +278,13 @@ impl CatalogRepository {
             writes.push(release(variant_key(sku), &old.id));
             meaning.push(None);
         }
+        writes.extend(search_writes(stored.indexed.then_some(old), new));
+        if writes.len() > nanoshop_store::port::MAX_TRANSACTION_OPS {
+            return Err(CatalogError::TooManyWrites {
+                writes: writes.len(),
+                max: nanoshop_store::port::MAX_TRANSACTION_OPS,
+            });
+        }
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) => match e.failed_condition() {
@@ -175,7 +295,106 @@ impl CatalogRepository {
     }
 
     pub async fn product(&self, id: &ProductId) -> Result<Option<Product>> {
-        self.store.get(Table::Catalog, &product_key(id)).await?.as_ref().map(decode).transpose().map_err(Into::into)
+        Ok(self.stored_product(id).await?.map(|s| s.product))
+    }
+
+    /// The product as stored, to be changed by [`CatalogRepository::replace_product`].
+    pub async fn stored_product(&self, id: &ProductId) -> Result<Option<StoredProduct>> {
+        let Some(item) = self.store.get(Table::Catalog, &product_key(id)).await? else { return Ok(None) };
+        Ok(Some(StoredProduct { product: decode(&item)?, indexed: item.bool(SEARCH_INDEXED) == Some(true) }))
+    }
+
+    /// The products with these ids that exist, in one batch read (duplicates read once).
+    pub async fn products(&self, ids: &[&ProductId]) -> Result<Vec<Product>> {
+        let unique: BTreeSet<&ProductId> = ids.iter().copied().collect();
+        let keys: Vec<Key> = unique.into_iter().map(product_key).collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self.store.batch_get(Table::Catalog, &keys).await?;
+        items.iter().map(|i| decode(i).map_err(Into::into)).collect()
+    }
+
+    /// Up to `limit` index items of products of `status` with a search word starting with
+    /// `needle` (a lower-case word), by word and then newest first, after `after`: one query,
+    /// reading only matching items whatever the catalog's size.
+    pub async fn search(
+        &self,
+        status: ProductStatus,
+        needle: &str,
+        limit: u32,
+        after: Option<PageKey>,
+    ) -> Result<SearchPage> {
+        let mut query = Query::new(Table::Catalog, search_partition(status, needle));
+        query.index = Some(Index::Gsi1);
+        query.sort_prefix = Some(needle.to_owned());
+        query.limit = limit;
+        query.after = after;
+        let page = self.store.query(&query).await?;
+        let hits = page
+            .items
+            .iter()
+            .map(|item| {
+                let corrupt = |reason: &str| CorruptItem {
+                    key: item.key().map(|k| k.to_string()).unwrap_or_default(),
+                    reason: reason.into(),
+                };
+                let product_id =
+                    item.s(PRODUCT_ID).and_then(|s| s.parse().ok()).ok_or_else(|| corrupt("no product id"))?;
+                let word = item
+                    .s(nanoshop_store::port::SK)
+                    .and_then(|sk| sk.strip_prefix(SEARCH_WORD_PREFIX))
+                    .ok_or_else(|| corrupt("not a search word"))?
+                    .to_owned();
+                Ok(SearchHit { product_id, word, resume: PageKey::after(item, Some(Index::Gsi1)) })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SearchPage { hits, next: page.next })
+    }
+
+    /// Puts the search words of every product whose words are not in the index yet (stored
+    /// before the index existed), each in a transaction on condition that the product is still
+    /// the version read; a product changed meanwhile was indexed by that change. Safe to run
+    /// again, and while the shop serves.
+    ///
+    /// # Errors
+    /// The store failed, or an item is corrupt.
+    pub async fn reindex_all(&self) -> Result<Reindexed> {
+        let mut done = Reindexed::default();
+        for status in [ProductStatus::Draft, ProductStatus::Active, ProductStatus::Archived] {
+            let mut after = None;
+            loop {
+                let mut query = Query::new(Table::Catalog, products_by_status(status));
+                query.index = Some(Index::Gsi1);
+                query.limit = nanoshop_store::port::MAX_QUERY_LIMIT;
+                query.after = after.take();
+                let page = self.store.query(&query).await?;
+                for item in &page.items {
+                    done.products += 1;
+                    if item.bool(SEARCH_INDEXED) == Some(true) {
+                        continue;
+                    }
+                    let product: Product = decode(item)?;
+                    let mut writes = vec![Write::Update {
+                        table: Table::Catalog,
+                        update: Update::new(product_key(&product.id))
+                            .set(SEARCH_INDEXED, true)
+                            .when(Condition::VersionIs(version(product.version))),
+                    }];
+                    writes.extend(search_writes(None, &product));
+                    match self.store.transact(writes).await {
+                        Ok(()) => done.indexed += 1,
+                        Err(e) if e.failed_condition().is_some() => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Ok(done)
     }
 
     /// The product that holds `slug`, if any: two reads, the claim and then the product.

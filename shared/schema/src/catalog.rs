@@ -3,6 +3,7 @@
 //! | item          | pk                  | sk          | attributes                                                  |
 //! |---------------|---------------------|-------------|-------------------------------------------------------------|
 //! | product       | `PRODUCT#{id}`      | `PRODUCT`   | `doc`: `Product`; `gsi1pk = PRODUCTS#{status}`, `gsi1sk = {id}` |
+//! | search word   | `PRODUCT#{id}`      | `WORD#{word}` | `product_id`; `gsi1pk = SEARCH#{status}#{first char}`, `gsi1sk = {word}#{newest-first id}` |
 //! | slug claim    | `SLUG#{slug}`       | `SLUG`      | `product_id`                                                |
 //! | variant       | `SKU#{sku}`         | `SKU`       | `product_id`; `doc`: `VariantSnapshot`                      |
 //! | stock         | `STOCK#{sku}`       | `STOCK`     | `on_hand`, `reserved`, `available`, `version`               |
@@ -15,6 +16,16 @@
 //! The variant item is both the SKU's uniqueness claim and a denormalised copy of what pricing
 //! needs (product status, titles, prices), rewritten in the same transaction as its product, so a
 //! cart is priced from one batch read of variants, stock, settings and discount.
+//!
+//! Search is a word-prefix index: one item per word of [`Product::search_words`] (at most
+//! `MAX_SEARCH_WORDS`), in the product's own item collection and written in the product's own
+//! transaction (added words put, removed ones deleted, all re-put when the status moves them to
+//! another listing). In `gsi1` a word's items sit in the partition of its status and first
+//! character, sorted by the word and then newest product first, so the products whose words start
+//! with `lin` are one `begins_with` query of `SEARCH#active#l`, reading only the items that match
+//! however large the catalog.
+//!
+//! [`Product::search_words`]: nanoshop_domain::catalog::Product::search_words
 //!
 //! Stock changes only by a [`StockMove`] (reserve, commit, release, restock): checkout, the
 //! payments webhook and the orders function write a stock item through it and nothing else.
@@ -41,6 +52,37 @@ pub fn product_key(id: &ProductId) -> Key {
 /// The index partition that lists products of one status, newest first.
 pub fn products_by_status(status: ProductStatus) -> String {
     format!("PRODUCTS#{}", status.as_str())
+}
+
+/// The sort-key prefix of a product's search words in its item collection.
+pub const SEARCH_WORD_PREFIX: &str = "WORD#";
+
+/// The index item of `word` (one of the product's search words).
+pub fn search_word_key(id: &ProductId, word: &str) -> Key {
+    Key::new(format!("PRODUCT#{id}"), format!("{SEARCH_WORD_PREFIX}{word}"))
+}
+
+/// The index partition of the words of products of `status` that start like `word` (its first
+/// character; `word` is not empty).
+pub fn search_partition(status: ProductStatus, word: &str) -> String {
+    let first = word.chars().next().map(String::from).unwrap_or_default();
+    format!("SEARCH#{}#{first}", status.as_str())
+}
+
+/// The index sort key of `word` of product `id`: the word, then the id with its time-sortable
+/// part inverted, so an ascending query reads a word's products newest first, and a prefix reads
+/// shorter words (`linen`) before the longer ones they start (`linens`).
+pub fn search_sort(word: &str, id: &ProductId) -> String {
+    format!("{word}#{}", newest_first(id))
+}
+
+/// The ULID of `id` with every base-32 digit mirrored, so ids sort in reverse.
+fn newest_first(id: &ProductId) -> String {
+    const DIGITS: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let ulid = id.as_str().rsplit('_').next().unwrap_or_default();
+    ulid.bytes()
+        .map(|b| DIGITS.iter().position(|d| *d == b).map_or(char::from(b), |i| char::from(DIGITS[31 - i])))
+        .collect()
 }
 
 pub fn slug_key(slug: &Slug) -> Key {
@@ -244,6 +286,16 @@ mod tests {
         use nanoshop_domain::order::StockMove as Decided;
         assert_eq!(StockMove::from(Decided::Commit), StockMove::Commit);
         assert_eq!(StockMove::from(Decided::Release), StockMove::Release);
+    }
+
+    #[test]
+    fn a_words_index_items_sort_newest_product_first_and_shorter_words_first() {
+        let older: ProductId = "prod_01J00000000000000000000000".parse().expect("an id");
+        let newer: ProductId = "prod_01J00000000000000000000001".parse().expect("an id");
+        assert!(search_sort("linen", &newer) < search_sort("linen", &older));
+        assert!(search_sort("linen", &older) < search_sort("linens", &newer));
+        assert_eq!(search_partition(ProductStatus::Active, "linen"), "SEARCH#active#l");
+        assert_eq!(search_partition(ProductStatus::Draft, "élan"), "SEARCH#draft#é");
     }
 
     #[test]

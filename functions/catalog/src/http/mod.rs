@@ -38,6 +38,15 @@ impl From<CatalogError> for ApiError {
             CatalogError::CategoryConflict => {
                 ApiError::conflict("category_changed", "a category changed at the same time; retry")
             }
+            CatalogError::TooManyWrites { writes, max } => {
+                ApiError::validation(nanoshop_domain::ValidationErrors::single(
+                    "variants",
+                    format!(
+                        "this change rewrites {writes} items and one change may rewrite {max}: \
+                         change fewer SKUs, or the title and tags, in a separate change"
+                    ),
+                ))
+            }
             e @ CatalogError::Store(StoreError::Unavailable(_)) => ApiError::unavailable(e),
             other => ApiError::internal(other),
         }

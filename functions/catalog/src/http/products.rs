@@ -10,7 +10,7 @@ use nanoshop_api::{Admin, ApiError, Caller, IfMatch, Json, Page, Pagination, Que
 use nanoshop_domain::ValidationErrors;
 use nanoshop_domain::catalog::{
     Category, Image, MAX_IMAGES, Product, ProductOption, ProductStatus, Slug, StockLevel, UncheckedProduct,
-    UncheckedVariant,
+    UncheckedVariant, words_of,
 };
 use nanoshop_domain::ids::{ImageId, ProductId};
 use nanoshop_store::PageKey;
@@ -19,13 +19,14 @@ use serde::{Deserialize, Serialize};
 use super::merge_patch::MergePatch;
 use crate::CatalogState;
 use crate::images::{ALLOWED_CONTENT_TYPES, MAX_IMAGE_BYTES, UPLOAD_URL_LIFETIME};
-use crate::repo::{CatalogError, CatalogRepository};
+use crate::repo::{CatalogError, CatalogRepository, StoredProduct};
 use nanoshop_api::bodies::MoneyHttpBody;
 
 /// The longest `?q=` accepted.
 pub const MAX_QUERY_LEN: usize = 100;
-/// A filtered listing reads at most this many index pages per request, then returns what it
-/// found with a cursor, so a rare filter costs bounded time instead of a scan.
+/// A listing by category, or a search of several words, reads at most this many index pages per
+/// request, then returns what it found with a cursor, so a rare combination costs bounded time
+/// instead of a scan. (A search of one word reads only its own hits, and fills its page in one.)
 const MAX_FILTER_ROUNDS: usize = 5;
 /// Index page size while filtering.
 const FILTER_PAGE: u32 = 100;
@@ -232,7 +233,8 @@ pub struct ListProductsHttpQuery {
     /// A category slug: its products and its descendants'.
     #[schemars(length(min = 1, max = 96), extend("pattern" = "^[a-z0-9]+(-[a-z0-9]+)*$"))]
     pub category: Option<String>,
-    /// Words to find in titles, tags and SKUs.
+    /// Words to find: each must start one of the product's search words (the first 32 distinct
+    /// words of its title and tags), in any case.
     #[schemars(length(max = 100))]
     pub q: Option<String>,
     /// Admins only.
@@ -268,15 +270,45 @@ pub async fn list(
         Some(slug) => Some(descendants(&state.repo.categories().await?, slug)),
         None => None,
     };
+    let words: Vec<String> = words_of(&q).collect();
     let matches = |p: &Product| {
         in_category.as_ref().is_none_or(|set| p.categories.iter().any(|c| set.contains(c)))
-            && (q.trim().is_empty() || p.matches_query(&q))
+            && (words.is_empty() || p.matches_query(&q))
     };
-    let filtered = in_category.is_some() || !q.trim().is_empty();
 
-    let context = format!("products|{}|{}|{}", status.as_str(), category.as_ref().map_or("", Slug::as_str), q);
-    let mut after: Option<PageKey> = state.cursors.decode_opt(&context, page.cursor.as_deref()).await?;
-    let limit = page.limit;
+    // A search's cursor resumes in the word index, a listing's in the status listing: bound to
+    // different listings, neither is accepted for the other.
+    let listing = if words.is_empty() { "products" } else { "product-search" };
+    let context = format!("{listing}|{}|{}|{}", status.as_str(), category.as_ref().map_or("", Slug::as_str), q);
+    let after: Option<PageKey> = state.cursors.decode_opt(&context, page.cursor.as_deref()).await?;
+    let (found, next) = match words.iter().reduce(|longest, w| if w.len() > longest.len() { w } else { longest }) {
+        Some(needle) => {
+            let narrowed = words.len() > 1 || in_category.is_some();
+            search(&state, status, needle, narrowed, &matches, page.limit, after).await?
+        }
+        None => scan(&state, status, in_category.is_some(), &matches, page.limit, after).await?,
+    };
+    let skus: Vec<_> = found.iter().flat_map(Product::skus).collect();
+    let stock = if skus.is_empty() { Vec::new() } else { state.repo.stock_levels(&skus).await? };
+    let items = found.into_iter().map(|p| ProductHttpResponse::new(&state, p, &stock)).collect();
+    let next_cursor = match next {
+        Some(n) => Some(state.cursors.encode(&context, &n).await?),
+        None => None,
+    };
+    Ok(Json(Page { items, next_cursor }).into_response())
+}
+
+/// The newest products of `status` that `matches`, read through the status listing: at most
+/// [`MAX_FILTER_ROUNDS`] index pages when `filtered` (by category), then what was found with a
+/// cursor.
+async fn scan(
+    state: &CatalogState,
+    status: ProductStatus,
+    filtered: bool,
+    matches: &impl Fn(&Product) -> bool,
+    limit: usize,
+    mut after: Option<PageKey>,
+) -> Result<(Vec<Product>, Option<PageKey>)> {
     let mut found = Vec::new();
     let mut next = None;
     for round in 1..=MAX_FILTER_ROUNDS {
@@ -304,14 +336,61 @@ pub async fn list(
             next = after.take();
         }
     }
-    let skus: Vec<_> = found.iter().flat_map(Product::skus).collect();
-    let stock = if skus.is_empty() { Vec::new() } else { state.repo.stock_levels(&skus).await? };
-    let items = found.into_iter().map(|p| ProductHttpResponse::new(&state, p, &stock)).collect();
-    let next_cursor = match next {
-        Some(n) => Some(state.cursors.encode(&context, &n).await?),
-        None => None,
-    };
-    Ok(Json(Page { items, next_cursor }).into_response())
+    Ok((found, next))
+}
+
+/// The products of `status` with a search word starting with `needle` (the query's longest
+/// word) that `matches` the whole query, through the word index: by matching word, then newest
+/// first. Each product shows once, at the first of its words the needle starts, so a product
+/// with `linen` and `linens` is one hit for `lin`.
+///
+/// A query of one word and no category reads `limit + 1` index items, so its page is full (and
+/// its cursor says whether more follow) in one round: one query, one batch read of the products,
+/// however large the catalog. More words or a category narrow the needle's hits; those read up
+/// to [`MAX_FILTER_ROUNDS`] pages of [`FILTER_PAGE`] hits, then answer what they found with a
+/// cursor.
+async fn search(
+    state: &CatalogState,
+    status: ProductStatus,
+    needle: &str,
+    narrowed: bool,
+    matches: &impl Fn(&Product) -> bool,
+    limit: usize,
+    mut after: Option<PageKey>,
+) -> Result<(Vec<Product>, Option<PageKey>)> {
+    let mut found: Vec<Product> = Vec::new();
+    let mut next = None;
+    for round in 1..=MAX_FILTER_ROUNDS {
+        let wanted = limit - found.len() + 1;
+        let fetch = if narrowed { FILTER_PAGE } else { u32::try_from(wanted).unwrap_or(FILTER_PAGE) };
+        let batch = state.repo.search(status, needle, fetch, after.take()).await?;
+        let ids: Vec<&ProductId> = batch.hits.iter().map(|h| &h.product_id).collect();
+        let products = state.repo.products(&ids).await?;
+        let count = batch.hits.len();
+        for (i, hit) in batch.hits.iter().enumerate() {
+            // The index is read eventually consistent: the product itself decides.
+            let Some(product) = products.iter().find(|p| p.id == hit.product_id) else { continue };
+            let first_match = product.search_words().into_iter().filter(|w| w.starts_with(needle)).min();
+            if product.status != status || first_match.as_ref() != Some(&hit.word) || !matches(product) {
+                continue;
+            }
+            found.push(product.clone());
+            if found.len() == limit {
+                if i + 1 < count || batch.next.is_some() {
+                    next = Some(hit.resume.clone());
+                }
+                break;
+            }
+        }
+        if found.len() == limit || batch.next.is_none() {
+            break;
+        }
+        after = batch.next;
+        if round == MAX_FILTER_ROUNDS {
+            next = after.take();
+        }
+    }
+    Ok((found, next))
 }
 
 /// Every category at or below `root`.
@@ -375,8 +454,8 @@ fn parse_id(id: &str) -> Result<ProductId> {
     id.parse().map_err(|_| ApiError::not_found("product"))
 }
 
-async fn load(state: &CatalogState, id: &ProductId) -> Result<Product> {
-    state.repo.product(id).await?.ok_or_else(|| ApiError::not_found("product"))
+async fn load(state: &CatalogState, id: &ProductId) -> Result<StoredProduct> {
+    state.repo.stored_product(id).await?.ok_or_else(|| ApiError::not_found("product"))
 }
 
 /// `PATCH /products/{id}`: a JSON merge patch (RFC 7396) of the editable fields. Without
@@ -390,15 +469,16 @@ pub async fn patch(
 ) -> Result<Response> {
     let id = parse_id(&id)?;
     for attempt in 1..=WRITE_ATTEMPTS {
-        let current = load(&state, &id).await?;
+        let stored = load(&state, &id).await?;
+        let current = &stored.product;
         if_match.check(current.version)?;
-        let body = patch.apply(&ProductHttpBody::of(&current), "product")?;
+        let body = patch.apply(&ProductHttpBody::of(current), "product")?;
         let images = body.images.clone();
         let mut revised = current.revise(body.into_unchecked(), Utc::now())?;
         if let Some(images) = images {
             revised.images = reorder_images(&current.images, images)?;
         }
-        match state.repo.replace_product(&current, &revised).await {
+        match state.repo.replace_product(&stored, &revised).await {
             Ok(()) => return respond(&state, StatusCode::OK, revised).await,
             Err(CatalogError::VersionConflict) if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => {
                 continue;
@@ -440,7 +520,8 @@ pub async fn archive(
 ) -> Result<Response> {
     let id = parse_id(&id)?;
     for attempt in 1..=WRITE_ATTEMPTS {
-        let current = load(&state, &id).await?;
+        let stored = load(&state, &id).await?;
+        let current = &stored.product;
         if_match.check(current.version)?;
         if current.status == ProductStatus::Archived {
             return Ok(StatusCode::NO_CONTENT.into_response());
@@ -451,7 +532,7 @@ pub async fn archive(
             updated_at: Utc::now(),
             ..current.clone()
         };
-        match state.repo.replace_product(&current, &archived).await {
+        match state.repo.replace_product(&stored, &archived).await {
             Ok(()) => return Ok((StatusCode::NO_CONTENT, [etag(archived.version)]).into_response()),
             Err(CatalogError::VersionConflict) if if_match.0.is_none() && attempt < WRITE_ATTEMPTS => {}
             Err(e) => return Err(e.into()),
@@ -508,7 +589,8 @@ pub async fn add_image(
     let extension = errors.into_result(extension.unwrap_or_default())?;
     let id = parse_id(&id)?;
     for attempt in 1..=WRITE_ATTEMPTS {
-        let current = load(&state, &id).await?;
+        let stored = load(&state, &id).await?;
+        let current = &stored.product;
         if current.images.len() >= MAX_IMAGES {
             return Err(ApiError::conflict("too_many_images", format!("a product has at most {MAX_IMAGES} images")));
         }
@@ -522,7 +604,7 @@ pub async fn add_image(
         let image = Image { id: image_id, key, alt: body.alt.clone() };
         let mut updated = Product { version: current.version + 1, updated_at: Utc::now(), ..current.clone() };
         updated.images.push(image.clone());
-        match state.repo.replace_product(&current, &updated).await {
+        match state.repo.replace_product(&stored, &updated).await {
             Ok(()) => {
                 let response = ImageUploadHttpResponse {
                     upload: UploadHttpResponse {

@@ -5,6 +5,7 @@
 
 mod admin;
 mod products;
+mod search;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,9 +59,14 @@ struct Catalog {
 }
 
 fn catalog() -> Catalog {
+    catalog_on(Arc::new(EmbeddedStore::in_memory()))
+}
+
+/// The catalog on `store` (a counting one, or one seeded beforehand).
+fn catalog_on(store: Arc<dyn nanoshop_store::Store>) -> Catalog {
     let auth = TestAuth::new();
     let routes = health_router(FUNCTION, VERSION).merge(router(CatalogDeps {
-        store: Arc::new(EmbeddedStore::in_memory()),
+        store,
         images: Arc::new(FakeImages),
         verifier: auth.verifier.clone(),
         cursors: CursorCodec::new(&[7; 32]),

@@ -20,7 +20,9 @@ mod snapshot;
 mod stock;
 
 pub use category::Category;
-pub use product::{Image, Product, ProductOption, ProductStatus, UncheckedProduct, UncheckedVariant, Variant};
+pub use product::{
+    Image, Product, ProductOption, ProductStatus, UncheckedProduct, UncheckedVariant, Variant, words_of,
+};
 pub use snapshot::VariantSnapshot;
 pub use stock::{StockError, StockLevel};
 
@@ -37,6 +39,11 @@ pub const MAX_OPTION_VALUES: usize = 50;
 /// the product, two slug claims, 48 new SKU claims and 48 released ones.
 pub const MAX_VARIANTS: usize = 48;
 pub const MAX_IMAGES: usize = 20;
+/// The words of a product search finds: its first 32 distinct words, title before tags. Each is
+/// one index item written in the product's own transaction, so the bound keeps a product write
+/// within 100 writes: a create is at most 1 + 1 + 48 + 32 = 82, an archive 1 + 48 + 32 = 81.
+/// Only a change that swaps most SKUs *and* most words at once can exceed it, and is refused.
+pub const MAX_SEARCH_WORDS: usize = 32;
 /// Ten billion minor units (100 million EUR): a price above this is a typo, not a product.
 pub const MAX_PRICE_AMOUNT: i64 = 10_000_000_000;
 /// The most units of one SKU a store can hold; keeps every stock sum far from overflow.

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    MAX_CATEGORIES_PER_PRODUCT, MAX_DESCRIPTION_LEN, MAX_OPTION_VALUES, MAX_OPTIONS, MAX_PRICE_AMOUNT, MAX_TAG_LEN,
-    MAX_TAGS, MAX_TITLE_LEN, MAX_VARIANTS, Sku, Slug,
+    MAX_CATEGORIES_PER_PRODUCT, MAX_DESCRIPTION_LEN, MAX_OPTION_VALUES, MAX_OPTIONS, MAX_PRICE_AMOUNT,
+    MAX_SEARCH_WORDS, MAX_TAG_LEN, MAX_TAGS, MAX_TITLE_LEN, MAX_VARIANTS, Sku, Slug,
 };
 use crate::ids::{ImageId, ProductId};
 use crate::money::{Currency, Money};
@@ -200,21 +200,34 @@ impl Product {
         self.status == ProductStatus::Active
     }
 
-    /// Whether every word of `query` (case-insensitive) starts a word of the title or a tag.
-    pub fn matches_query(&self, query: &str) -> bool {
-        let haystack: Vec<String> = self
-            .title
-            .split(|c: char| !c.is_alphanumeric())
-            .chain(self.tags.iter().flat_map(|t| t.split(|c: char| !c.is_alphanumeric())))
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect();
-        query
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .all(|needle| haystack.iter().any(|w| w.starts_with(&needle)))
+    /// The words search finds this product by: lower-case runs of letters and digits of the
+    /// title, then of the tags, each once, the first [`MAX_SEARCH_WORDS`] of them. These, and
+    /// only these, are the product's index items, so what the index finds and what
+    /// [`Product::matches_query`] accepts are the same words.
+    pub fn search_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = Vec::new();
+        for word in std::iter::once(self.title.as_str()).chain(self.tags.iter().map(String::as_str)).flat_map(words_of)
+        {
+            if words.len() == MAX_SEARCH_WORDS {
+                break;
+            }
+            if !words.contains(&word) {
+                words.push(word);
+            }
+        }
+        words
     }
+
+    /// Whether every word of `query` (case-insensitive) starts one of [`Product::search_words`].
+    pub fn matches_query(&self, query: &str) -> bool {
+        let haystack = self.search_words();
+        words_of(query).all(|needle| haystack.iter().any(|w| w.starts_with(&needle)))
+    }
+}
+
+/// The words of `text` as search sees them: lower-case runs of letters and digits.
+pub fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase)
 }
 
 fn check_product(input: UncheckedProduct) -> Result<CheckedProduct, ValidationErrors> {
@@ -477,5 +490,23 @@ mod tests {
         assert!(!p.matches_query("wool"));
         assert!(!p.matches_query("inen"));
         assert!(p.matches_query("  "));
+    }
+
+    #[test]
+    fn search_words_are_distinct_lower_case_title_words_then_tags_and_bounded() {
+        let mut input = shirt();
+        input.title = "Linen shirt, LINEN-blend".into();
+        input.tags = vec!["Summer sale".into(), "shirt".into()];
+        let p = Product::create(ProductId::generate(), input, Utc::now()).expect("valid");
+        assert_eq!(p.search_words(), ["linen", "shirt", "blend", "summer", "sale"]);
+
+        let mut input = shirt();
+        input.title = (0..40).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        input.tags = vec!["late".into()];
+        let p = Product::create(ProductId::generate(), input, Utc::now()).expect("valid");
+        let words = p.search_words();
+        assert_eq!(words.len(), MAX_SEARCH_WORDS);
+        assert_eq!(words.last().map(String::as_str), Some("w31"));
+        assert!(p.matches_query("w31") && !p.matches_query("w32") && !p.matches_query("late"), "past the bound");
     }
 }
