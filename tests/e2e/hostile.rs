@@ -812,7 +812,7 @@ fn fuzzed_bodies_never_get_a_5xx_or_change_anything_when_refused() {
             ))
         },
     );
-    let checkout_body = |cart_id: &str| json!({"cart_id": cart_id, "email": "ada@example.com", "shipping_address": addr, "shipping_method": "standard"});
+    let checkout_body = |cart_id: &str| json!({"cart_id": cart_id, "email": "ada@example.com", "shipping_address": addr, "billing_address": addr, "shipping_method": "standard"});
     // Final 4xx answers of checkout and refunds are kept under their key for replays (docs/api.md):
     // the idempotency table is the one place a refusal writes to.
     fuzz(
@@ -823,6 +823,7 @@ fn fuzzed_bodies_never_get_a_5xx_or_change_anything_when_refused() {
                 "cart_id",
                 "email",
                 "shipping_address",
+                "billing_address",
                 "shipping_method",
                 "name",
                 "line1",

@@ -24,8 +24,9 @@ use nanoshop_api::idempotency::{self, Begin, Guard};
 use nanoshop_api::{ApiError, Caller, Json, Result};
 use nanoshop_domain::address::Address;
 use nanoshop_domain::cart::{Cart, CartStatus, MaxUnitsPerSku};
+use nanoshop_domain::customer::SavedAddress;
 use nanoshop_domain::email::Email;
-use nanoshop_domain::ids::{CartId, OrderId};
+use nanoshop_domain::ids::{AddressId, CartId, OrderId};
 use nanoshop_domain::order::{
     ChosenShipping, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentStatus, StockState,
 };
@@ -53,12 +54,30 @@ impl From<RepoError> for ApiError {
     }
 }
 
+/// The body of `POST /checkout`. Each address is given in full or by the id of one saved in the
+/// signed-in customer's address book, never both. Absent fields are left out when the body is
+/// re-serialised for its idempotency fingerprint, so a body written before the saved-address
+/// fields existed fingerprints as it did.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutHttpRequest {
     pub cart_id: String,
     pub email: String,
-    pub shipping_address: AddressHttpBody,
+    /// Where the order is shipped; required unless `shipping_address_id` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<AddressHttpBody>,
+    /// The id (`addr_…`) of a saved address of the signed-in customer to ship to, instead of
+    /// `shipping_address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address_id: Option<String>,
+    /// Where the invoice goes; the shipping address when neither this nor `billing_address_id`
+    /// is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<AddressHttpBody>,
+    /// The id (`addr_…`) of a saved address of the signed-in customer to bill, instead of
+    /// `billing_address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address_id: Option<String>,
     pub shipping_method: String,
 }
 
@@ -77,16 +96,125 @@ pub struct CheckoutHttpResponse<'a> {
     pub payment: PaymentHttpResponse,
 }
 
+/// An address as a checkout names it: in full (checked), or by a saved address's id, looked up in
+/// the caller's own address book.
+#[derive(Debug, Clone)]
+enum AddressChoice {
+    Given(Address),
+    Saved(AddressId),
+}
+
+/// The two roles an address plays in a checkout, by the field names the body uses for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Shipping,
+    Billing,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Shipping => "shipping",
+            Role::Billing => "billing",
+        }
+    }
+
+    fn address_field(self) -> &'static str {
+        match self {
+            Role::Shipping => "shipping_address",
+            Role::Billing => "billing_address",
+        }
+    }
+
+    fn id_field(self) -> &'static str {
+        match self {
+            Role::Shipping => "shipping_address_id",
+            Role::Billing => "billing_address_id",
+        }
+    }
+}
+
 /// A checked checkout request.
 struct CheckoutCommand {
     cart_id: CartId,
     email: Email,
-    address: Address,
+    shipping: AddressChoice,
+    /// `None`: billed to the shipping address.
+    billing: Option<AddressChoice>,
     method: String,
 }
 
-fn invalid_address(errors: ValidationErrors) -> ApiError {
-    ApiError::unprocessable("invalid_address", "the shipping address is incomplete or malformed").with_errors(errors.0)
+impl CheckoutCommand {
+    /// The saved addresses the request names, each once, with the role (field) that named it first.
+    fn saved_ids(&self) -> Vec<(Role, AddressId)> {
+        let mut ids: Vec<(Role, AddressId)> = Vec::new();
+        for (role, choice) in [(Role::Shipping, Some(&self.shipping)), (Role::Billing, self.billing.as_ref())] {
+            if let Some(AddressChoice::Saved(id)) = choice
+                && !ids.iter().any(|(_, seen)| seen == id)
+            {
+                ids.push((role, id.clone()));
+            }
+        }
+        ids
+    }
+}
+
+fn invalid_address(role: Role, errors: ValidationErrors) -> ApiError {
+    ApiError::unprocessable("invalid_address", format!("the {} address is incomplete or malformed", role.name()))
+        .with_errors(errors.0)
+}
+
+/// 404 for a saved address that is not the caller's (unknown, malformed, deleted, or another
+/// customer's: the same answer for all, so ids cannot be probed), naming the field.
+fn unknown_address(role: Role) -> ApiError {
+    ApiError::not_found("saved address")
+        .with_errors(vec![FieldError { field: role.id_field().into(), message: "no such saved address".into() }])
+}
+
+/// One role's address: in full or by id, not both; `required` says whether neither is an error.
+fn choice(
+    role: Role,
+    address: Option<AddressHttpBody>,
+    id: Option<String>,
+    required: bool,
+) -> Result<Option<AddressChoice>> {
+    match (address, id) {
+        (Some(_), Some(_)) => Err(ApiError::validation(ValidationErrors::single(
+            role.id_field(),
+            format!("give `{}` or `{}`, not both", role.address_field(), role.id_field()),
+        ))),
+        (Some(address), None) => {
+            Ok(Some(AddressChoice::Given(address.parse(role.address_field()).map_err(|e| invalid_address(role, e))?)))
+        }
+        (None, Some(id)) => Ok(Some(AddressChoice::Saved(id.parse().map_err(|_| unknown_address(role))?))),
+        (None, None) if required => Err(ApiError::validation(ValidationErrors::single(
+            role.address_field(),
+            format!("required: an address, or a saved address's `{}`", role.id_field()),
+        ))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// 422 naming the saved-address field a guest sent: an address book needs a signed-in customer.
+/// A 422 rather than a 401, because the request is fine with the address written out, and the
+/// field tells the client which one to replace.
+fn saved_addresses_need_sign_in(request: &CheckoutHttpRequest, caller: &Caller) -> Result<()> {
+    if caller.subject().is_some() {
+        return Ok(());
+    }
+    let fields = [(Role::Shipping, &request.shipping_address_id), (Role::Billing, &request.billing_address_id)];
+    let errors: Vec<FieldError> = fields
+        .into_iter()
+        .filter(|(_, id)| id.is_some())
+        .map(|(role, _)| FieldError {
+            field: role.id_field().into(),
+            message: "saved addresses need a signed-in customer; send the address itself".into(),
+        })
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::validation(ValidationErrors(errors)))
 }
 
 impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
@@ -98,8 +226,39 @@ impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
             .email
             .parse::<Email>()
             .map_err(|e| ApiError::validation(ValidationErrors::single("email", e.to_string())))?;
-        let address = body.shipping_address.parse("shipping_address").map_err(invalid_address)?;
-        Ok(Self { cart_id, email, address, method: body.shipping_method })
+        let shipping = choice(Role::Shipping, body.shipping_address, body.shipping_address_id, true)?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a required address came back absent")))?;
+        let billing = choice(Role::Billing, body.billing_address, body.billing_address_id, false)?;
+        Ok(Self { cart_id, email, shipping, billing, method: body.shipping_method })
+    }
+}
+
+/// Who the order is for and where it goes: the checkout's e-mail and addresses, the saved ones
+/// read from the caller's address book.
+struct Recipient {
+    email: Email,
+    shipping: Address,
+    billing: Address,
+}
+
+impl Recipient {
+    /// Resolves `command`'s addresses against `saved` (what the store holds of the ids it names).
+    ///
+    /// # Errors
+    /// 404 naming the first field whose saved address was not found.
+    fn resolve(command: &CheckoutCommand, saved: &[SavedAddress]) -> Result<Self> {
+        let pick = |role: Role, choice: &AddressChoice| match choice {
+            AddressChoice::Given(address) => Ok(address.clone()),
+            AddressChoice::Saved(id) => {
+                saved.iter().find(|s| s.id == *id).map(|s| s.address.clone()).ok_or_else(|| unknown_address(role))
+            }
+        };
+        let shipping = pick(Role::Shipping, &command.shipping)?;
+        let billing = match &command.billing {
+            Some(choice) => pick(Role::Billing, choice)?,
+            None => shipping.clone(),
+        };
+        Ok(Self { email: command.email.clone(), shipping, billing })
     }
 }
 
@@ -128,7 +287,9 @@ pub async fn checkout(
         (None, None) => String::new(),
     };
     let fingerprint = idempotency::fingerprint(ROUTE, &asker, &canonical);
+    saved_addresses_need_sign_in(&request, &caller)?;
     let command = CheckoutCommand::try_from(request)?;
+    let customer = caller.subject().map(str::to_owned);
     // Nothing is reserved while no usable Stripe key can be read: the order could not be paid.
     state.payments.ready().await.map_err(|e| match e {
         e if e.is_not_configured() => not_configured(&e),
@@ -141,7 +302,7 @@ pub async fn checkout(
         Begin::Replay(response) => return Ok(response),
         Begin::Run(guard) => guard,
     };
-    let outcome = run(&state, credentials, &command, &mut guard).await;
+    let outcome = run(&state, credentials, customer.as_deref(), &command, &mut guard).await;
     match outcome {
         Ok(response) => Ok(response),
         // A final answer about this request is kept for replays; a transient one is not.
@@ -160,6 +321,7 @@ pub async fn checkout(
 async fn run(
     state: &CheckoutState,
     credentials: CartCredentials<'_>,
+    customer: Option<&str>,
     command: &CheckoutCommand,
     guard: &mut Guard,
 ) -> Result<Response> {
@@ -176,12 +338,9 @@ async fn run(
         }
     }
     for _ in 0..ATTEMPTS {
-        let cart = state
-            .repo
-            .cart(&command.cart_id)
-            .await?
-            .filter(|c| credentials.open(c))
-            .ok_or_else(|| ApiError::not_found("cart"))?;
+        let saved_ids: Vec<AddressId> = command.saved_ids().into_iter().map(|(_, id)| id).collect();
+        let (cart, saved) = state.repo.cart_and_addresses(&command.cart_id, customer, &saved_ids).await?;
+        let cart = cart.filter(|c| credentials.open(c)).ok_or_else(|| ApiError::not_found("cart"))?;
         match cart.status {
             CartStatus::Active => {}
             CartStatus::CheckedOut => {
@@ -193,8 +352,9 @@ async fn run(
             return Err(ApiError::conflict("cart_empty", "the cart has no items"));
         }
         check_limit(&cart, state.max_units_per_sku)?;
+        let recipient = Recipient::resolve(command, &saved)?;
         let priced_cart = Cart {
-            shipping_address: Some(command.address.clone()),
+            shipping_address: Some(recipient.shipping.clone()),
             shipping_method: Some(command.method.clone()),
             ..cart.clone()
         };
@@ -204,7 +364,7 @@ async fn run(
 
         let now = Utc::now();
         let number = state.repo.next_order_number().await?;
-        let order = new_order(&priced_cart, &catalog, &quote, command, number, now, state.payment_window)?;
+        let order = new_order(&priced_cart, &catalog, &quote, &recipient, number, now, state.payment_window)?;
         let checked_out = Cart { status: CartStatus::CheckedOut, ..priced_cart.clone() }.touched(now);
         let extras = extras(&priced_cart, &catalog, command, guard.attach(&order.id)?);
         match state.repo.reserve(&order, &cart, &checked_out, &extras).await? {
@@ -254,10 +414,10 @@ fn check_limit(cart: &Cart, limit: MaxUnitsPerSku) -> Result<()> {
 fn check_quote(cart: &Cart, catalog: &CatalogSnapshot, quote: &Quote) -> Result<()> {
     let ships = cart.shipping_address.as_ref().is_some_and(|a| catalog.settings.zone_for(&a.country).is_some());
     if !ships {
-        return Err(invalid_address(ValidationErrors::single(
-            "shipping_address.country",
-            "the store does not ship to this country",
-        )));
+        return Err(invalid_address(
+            Role::Shipping,
+            ValidationErrors::single("shipping_address.country", "the store does not ship to this country"),
+        ));
     }
     if quote.method(cart).is_none() {
         let offered: Vec<&str> = quote.options.iter().map(|(_, m)| m.id.as_str()).collect();
@@ -334,7 +494,7 @@ fn new_order(
     cart: &Cart,
     catalog: &CatalogSnapshot,
     quote: &Quote,
-    command: &CheckoutCommand,
+    recipient: &Recipient,
     number: u64,
     now: chrono::DateTime<Utc>,
     window: chrono::TimeDelta,
@@ -369,7 +529,7 @@ fn new_order(
         status: OrderStatus::PendingPayment,
         payment_status: PaymentStatus::Pending,
         fulfillment_status: FulfillmentStatus::Unfulfilled,
-        email: command.email.as_str().to_owned(),
+        email: recipient.email.as_str().to_owned(),
         customer_id: cart.customer_id.clone(),
         currency: cart.currency,
         lines,
@@ -381,8 +541,8 @@ fn new_order(
             total: p.total,
             refunded: Money::zero(cart.currency),
         },
-        shipping_address: command.address.clone(),
-        billing_address: None,
+        shipping_address: recipient.shipping.clone(),
+        billing_address: Some(recipient.billing.clone()),
         shipping_method: ChosenShipping { id: method.id.clone(), name: method.name.clone(), price: p.shipping },
         discount_code: cart.discount_code.clone().filter(|_| catalog.discount.is_some()),
         payment: Payment {

@@ -69,7 +69,11 @@ pub const ACCESS: &[TableAccess] = &[
         ],
         index: false,
     },
-    TableAccess { table: Table::Carts, actions: &[Action::GetItem, Action::PutItem, Action::DeleteItem], index: false },
+    TableAccess {
+        table: Table::Carts,
+        actions: &[Action::BatchGetItem, Action::PutItem, Action::DeleteItem],
+        index: false,
+    },
     TableAccess {
         table: Table::Orders,
         actions: &[Action::GetItem, Action::PutItem, Action::UpdateItem, Action::DeleteItem],

@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use nanoshop_domain::cart::{Cart, CartStatus};
 use nanoshop_domain::catalog::Sku;
-use nanoshop_domain::ids::{CartId, OrderId};
+use nanoshop_domain::customer::SavedAddress;
+use nanoshop_domain::ids::{AddressId, CartId, OrderId};
 use nanoshop_domain::order::Order;
 use nanoshop_domain::quote::CatalogSnapshot;
 use nanoshop_schema::carts::{CART_ID, cart_key, customer_cart_key};
 use nanoshop_schema::catalog::{StockMove, TIMES_USED, discount_key, discount_use_key, read_snapshot};
+use nanoshop_schema::customers::address_key;
 use nanoshop_schema::orders::{ORDER_ID, VALUE, intent_key, order_key, order_number_key, order_writes};
 use nanoshop_schema::{CorruptItem, DOC, ReadError, decode, encode};
 use nanoshop_store::port::{EXPIRES_AT, VERSION};
@@ -84,8 +86,31 @@ impl CheckoutRepository {
         self.store.as_ref()
     }
 
-    pub async fn cart(&self, id: &CartId) -> Result<Option<Cart>> {
-        Ok(self.store.get(Table::Carts, &cart_key(id)).await?.as_ref().map(decode).transpose()?)
+    /// The cart, and the saved addresses among `ids` that are in `customer`'s address book, in
+    /// one batch read: the address book lives in the carts table (`nanoshop_schema::customers`).
+    /// An id of another customer's address is looked up under `customer` and so never found.
+    pub async fn cart_and_addresses(
+        &self,
+        id: &CartId,
+        customer: Option<&str>,
+        ids: &[AddressId],
+    ) -> Result<(Option<Cart>, Vec<SavedAddress>)> {
+        let cart = cart_key(id);
+        let mut keys = vec![cart.clone()];
+        if let Some(customer) = customer {
+            keys.extend(ids.iter().map(|a| address_key(customer, a)));
+        }
+        let items = self.store.batch_get(Table::Carts, &keys).await?;
+        let mut found = None;
+        let mut saved = Vec::new();
+        for item in &items {
+            if item.key().as_ref() == Some(&cart) {
+                found = Some(decode(item)?);
+            } else {
+                saved.push(decode::<SavedAddress>(item)?);
+            }
+        }
+        Ok((found, saved))
     }
 
     pub async fn order(&self, id: &OrderId) -> Result<Option<Order>> {

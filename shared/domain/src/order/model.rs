@@ -171,8 +171,10 @@ pub struct Order {
     /// `null` to a guest whose order token is older than the personal-data window.
     #[schemars(with = "Option<Address>")]
     pub shipping_address: Address,
-    /// Where the invoice goes, when the shopper gave one apart from the shipping address. Orders
-    /// stored before billing addresses existed read as `null`: billed to the shipping address.
+    /// Where the invoice goes: the billing address given at checkout, or a copy of the shipping
+    /// address when none was. Orders stored before billing addresses existed read as `null`:
+    /// billed to the shipping address. `null` to a guest whose order token is older than the
+    /// personal-data window.
     #[serde(default)]
     pub billing_address: Option<Address>,
     pub shipping_method: ChosenShipping,
