@@ -1,18 +1,23 @@
-//! `POST /checkout`: a cart becomes an order.
+//! `POST /checkout`: a cart becomes an order, in four round trips to the store.
 //!
-//! 1. The `Idempotency-Key` is taken (or the first response replayed).
-//! 2. The cart is read, its lines checked against the store's limit per SKU (it may have been
-//!    filled before the limit was lowered), and re-priced from the catalog, with the address and
-//!    shipping method given.
-//! 3. One transaction reserves every line's stock, creates the order `pending_payment`, marks the
-//!    cart checked out, counts the discount's use and names the order in the idempotency record.
+//! 1. One batch read across tables: the `Idempotency-Key`'s record (a finished request is
+//!    replayed from it, another request under the key refused), the cart, and the saved addresses
+//!    the body names, from the caller's own address book.
+//! 2. The cart's lines are checked against the store's limit per SKU (it may have been filled
+//!    before the limit was lowered), and re-priced from one catalog batch read, with the address
+//!    and shipping method given.
+//! 3. One transaction claims the key (on condition that no request under it did, so of two
+//!    concurrent requests one wins and the other is told the key is in use), reserves every
+//!    line's stock, creates the order `pending_payment` and claims its number, marks the cart
+//!    checked out and counts the discount's use.
 //! 4. The PaymentIntent is created with a key derived from the order id. If the provider fails,
-//!    one transaction gives everything back and the answer is 502; nothing stays reserved.
+//!    one transaction gives everything back, the key included, and the answer is 502; nothing
+//!    stays reserved.
 //! 5. The intent is recorded on the order and the response stored for replays, in one transaction.
 //!
 //! A transient failure after step 3 may have left an order behind (a write whose answer was
 //! lost); the key is then handed over rather than given back, so the client's retry with the same
-//! key continues with that order.
+//! key continues with that order. A key whose request died is taken over with one write more.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -38,7 +43,7 @@ use nanoshop_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use crate::CheckoutState;
-use crate::repo::{Extras, RepoError, ReserveFailure};
+use crate::repo::{Extras, FirstRead, RepoError, ReserveFailure};
 
 const ROUTE: &str = "POST /checkout";
 /// Attempts of a checkout whose transaction lost a race it can win on a second try (the cart or a
@@ -145,14 +150,14 @@ struct CheckoutCommand {
 }
 
 impl CheckoutCommand {
-    /// The saved addresses the request names, each once, with the role (field) that named it first.
-    fn saved_ids(&self) -> Vec<(Role, AddressId)> {
-        let mut ids: Vec<(Role, AddressId)> = Vec::new();
-        for (role, choice) in [(Role::Shipping, Some(&self.shipping)), (Role::Billing, self.billing.as_ref())] {
+    /// The saved addresses the request names, each once.
+    fn saved_ids(&self) -> Vec<AddressId> {
+        let mut ids: Vec<AddressId> = Vec::new();
+        for choice in [Some(&self.shipping), self.billing.as_ref()] {
             if let Some(AddressChoice::Saved(id)) = choice
-                && !ids.iter().any(|(_, seen)| seen == id)
+                && !ids.contains(id)
             {
-                ids.push((role, id.clone()));
+                ids.push(id.clone());
             }
         }
         ids
@@ -298,11 +303,18 @@ pub async fn checkout(
     // The answer holds the client secret, the order token and the shopper's address: stored
     // sealed, so the idempotency table holds none of them in clear.
     let sealer = state.order_tokens.record_sealer().await?;
-    let mut guard = match idempotency::begin(state.repo.store(), ROUTE, &key, fingerprint, Some(&sealer)).await? {
-        Begin::Replay(response) => return Ok(response),
-        Begin::Run(guard) => guard,
-    };
-    let outcome = run(&state, credentials, customer.as_deref(), &command, &mut guard).await;
+    // One round trip: the key's record, the cart and the saved addresses named. A fresh key is
+    // claimed by the reservation's transaction, not by a write of its own.
+    let record = idempotency::record_key(ROUTE, &key);
+    let saved_ids = command.saved_ids();
+    let first = state.repo.first_read(Some(&record), &command.cart_id, customer.as_deref(), &saved_ids).await?;
+    let store = state.repo.store();
+    let mut guard =
+        match idempotency::begin_read(store, ROUTE, &key, fingerprint, Some(&sealer), first.record.as_ref()).await? {
+            Begin::Replay(response) => return Ok(response),
+            Begin::Run(guard) => guard,
+        };
+    let outcome = run(&state, credentials, customer.as_deref(), &command, &mut guard, first).await;
     match outcome {
         Ok(response) => Ok(response),
         // A final answer about this request is kept for replays; a transient one is not.
@@ -324,6 +336,7 @@ async fn run(
     customer: Option<&str>,
     command: &CheckoutCommand,
     guard: &mut Guard,
+    first: FirstRead,
 ) -> Result<Response> {
     // A retry that took over from a request that died or failed after reserving continues with
     // its order, while the order still waits for its payment. One that was given back (the
@@ -337,9 +350,14 @@ async fn run(
             return pay(state, order, None, guard).await;
         }
     }
+    let mut read = Some(first);
     for _ in 0..ATTEMPTS {
-        let saved_ids: Vec<AddressId> = command.saved_ids().into_iter().map(|(_, id)| id).collect();
-        let (cart, saved) = state.repo.cart_and_addresses(&command.cart_id, customer, &saved_ids).await?;
+        // The first attempt uses the request's first read; a retry after a lost race reads the
+        // cart (and the addresses with it) again.
+        let FirstRead { cart, saved, .. } = match read.take() {
+            Some(first) => first,
+            None => state.repo.first_read(None, &command.cart_id, customer, &command.saved_ids()).await?,
+        };
         let cart = cart.filter(|c| credentials.open(c)).ok_or_else(|| ApiError::not_found("cart"))?;
         match cart.status {
             CartStatus::Active => {}
@@ -363,20 +381,25 @@ async fn run(
         check_quote(&priced_cart, &catalog, &quote)?;
 
         let now = Utc::now();
-        let number = state.repo.next_order_number().await?;
-        let order = new_order(&priced_cart, &catalog, &quote, &recipient, number, now, state.payment_window)?;
+        let order = new_order(&priced_cart, &catalog, &quote, &recipient, now, state.payment_window)?;
         let checked_out = Cart { status: CartStatus::CheckedOut, ..priced_cart.clone() }.touched(now);
         let extras = extras(&priced_cart, &catalog, command, guard.attach(&order.id)?);
         match state.repo.reserve(&order, &cart, &checked_out, &extras).await? {
-            Ok(()) => return pay(state, order, Some((checked_out, extras)), guard).await,
+            Ok(()) => {
+                guard.confirm();
+                return pay(state, order, Some((checked_out, extras)), guard).await;
+            }
             Err(ReserveFailure::OutOfStock(_)) => return Err(out_of_stock(state, &cart).await),
             Err(ReserveFailure::LeaseLost) => {
                 return Err(ApiError::conflict(
                     "request_in_progress",
-                    "this request took too long and was retried; check the retry's answer",
+                    "another request with this Idempotency-Key holds it (a concurrent one, or a retry after this \
+                     one took too long); check that request's answer",
                 ));
             }
-            Err(ReserveFailure::CartChanged | ReserveFailure::DiscountChanged) => continue,
+            Err(ReserveFailure::CartChanged | ReserveFailure::DiscountChanged | ReserveFailure::NumberTaken) => {
+                continue;
+            }
         }
     }
     Err(ApiError::conflict("cart_changed", "the cart or its discount kept changing during checkout; retry"))
@@ -495,7 +518,6 @@ fn new_order(
     catalog: &CatalogSnapshot,
     quote: &Quote,
     recipient: &Recipient,
-    number: u64,
     now: chrono::DateTime<Utc>,
     window: chrono::TimeDelta,
 ) -> Result<Order> {
@@ -523,9 +545,10 @@ fn new_order(
         .collect();
     let (_, method) =
         quote.method(cart).ok_or_else(|| ApiError::internal(anyhow::anyhow!("checked method vanished")))?;
+    let id = OrderId::generate();
     Ok(Order {
-        id: OrderId::generate(),
-        number: number.to_string(),
+        number: order_number(&id, now),
+        id,
         status: OrderStatus::PendingPayment,
         payment_status: PaymentStatus::Pending,
         fulfillment_status: FulfillmentStatus::Unfulfilled,
@@ -564,6 +587,31 @@ fn new_order(
     })
 }
 
+/// When order numbers start counting: 2025-01-01T00:00:00Z.
+const NUMBER_EPOCH: i64 = 1_735_689_600;
+/// Crockford's base 32: digits and capitals without I, L, O and U, so a number read out over the
+/// phone is not misheard, in ascending ASCII order, so numbers sort as they are written.
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The number people use for an order: ten characters (`1RVXQ8K3ZP`), the second it was placed
+/// since 2025 (six characters, until 2059) and the last four of its id (the lowest 20 bits of the
+/// id's randomness, which differ between ids of one process even within a millisecond). Later
+/// orders have greater numbers, to the second. No counter is read or written for it: a
+/// sequential number would cost a round trip of its own (a transaction cannot return a value,
+/// and a counter every checkout updates in its transaction would make concurrent checkouts
+/// conflict). The transaction claims the number, so two orders never share one; drawing one
+/// already taken (the same second and the same 20 bits) retries the checkout.
+pub(crate) fn order_number(id: &OrderId, now: chrono::DateTime<Utc>) -> String {
+    let mut seconds = u64::try_from(now.timestamp().saturating_sub(NUMBER_EPOCH)).unwrap_or(0);
+    let mut digits = Vec::with_capacity(7);
+    while seconds > 0 || digits.len() < 6 {
+        digits.push(char::from(CROCKFORD[usize::try_from(seconds % 32).unwrap_or(0)]));
+        seconds /= 32;
+    }
+    let id = id.as_str();
+    digits.into_iter().rev().chain(id[id.len() - 4..].chars()).collect()
+}
+
 /// 503 `not_configured`: the Stripe keys are missing, placeholders or refused; an operator must
 /// put them in place (they are read again without a restart).
 fn not_configured(e: &PaymentError) -> ApiError {
@@ -580,7 +628,7 @@ async fn give_back(
     guard: &mut Guard,
 ) -> Result<()> {
     if let (Some((checked_out, extras)), Some(abandoned)) = (reserved, order.abandon(Utc::now())) {
-        state.repo.release(order, &abandoned, checked_out, extras).await?;
+        state.repo.release(order, &abandoned, checked_out, extras, guard.release_write()).await?;
         guard.detach();
     }
     Ok(())

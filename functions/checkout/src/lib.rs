@@ -76,10 +76,14 @@ pub const ACCESS: &[TableAccess] = &[
     },
     TableAccess {
         table: Table::Orders,
-        actions: &[Action::GetItem, Action::PutItem, Action::UpdateItem, Action::DeleteItem],
+        actions: &[Action::GetItem, Action::PutItem, Action::DeleteItem],
         index: false,
     },
-    TableAccess { table: Table::Idempotency, actions: &[Action::PutItem, Action::DeleteItem], index: false },
+    TableAccess {
+        table: Table::Idempotency,
+        actions: &[Action::BatchGetItem, Action::PutItem, Action::DeleteItem],
+        index: false,
+    },
 ];
 
 /// What the checkout needs, built once at start-up.
