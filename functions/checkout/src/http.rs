@@ -60,9 +60,9 @@ impl From<RepoError> for ApiError {
 }
 
 /// The body of `POST /checkout`. Each address is given in full or by the id of one saved in the
-/// signed-in customer's address book, never both. Absent fields are left out when the body is
-/// re-serialised for its idempotency fingerprint, so a body written before the saved-address
-/// fields existed fingerprints as it did.
+/// signed-in customer's address book, never both.
+// Absent fields are left out when the body is re-serialised for its idempotency fingerprint, so
+// a body written before the saved-address fields existed fingerprints as it did.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutHttpRequest {

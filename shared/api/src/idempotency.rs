@@ -7,6 +7,12 @@
 //! record says was done (the order it created). Every write of the record is conditional on its
 //! owner, so a request that lost its lease can never overwrite a newer owner's record.
 //!
+//! A route that reads the record in a batch with what else it needs ([`begin_read`]) claims a
+//! fresh key in its own transaction instead: [`Guard::attach`]'s write then creates the record on
+//! condition that none exists, so of two requests under one key only one transaction lands, and
+//! the request costs no round trip for its key. Until that transaction lands nothing of the
+//! request is stored, and nothing needs giving back.
+//!
 //! A request that fails with a transient error ends in one of two ways: [`Guard::release`] gives
 //! the key back when nothing was done, and [`Guard::hand_over`] ends the lease at once when the
 //! record may name an order, so the client's retry continues with that order instead of finding

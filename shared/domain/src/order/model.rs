@@ -156,7 +156,8 @@ pub enum OrderFlag {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Order {
     pub id: OrderId,
-    /// A short, sequential number for people ("1042"); the id is what systems use.
+    /// A short number for people (`1T4BG4KZ6F`: the second the order was placed, then four
+    /// characters of its id; older orders have counted ones, "1042"); the id is what systems use.
     pub number: String,
     pub status: OrderStatus,
     pub payment_status: PaymentStatus,
