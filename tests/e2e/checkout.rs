@@ -406,7 +406,7 @@ async fn wrong_amounts_foreign_intents_and_unknown_types_do_not_pay() {
 }
 
 /// Saves `address` in customer `sub`'s address book as the account routes store it; its id.
-async fn save_address(t: &TestApp, sub: &str, address: Value) -> String {
+pub async fn save_address(t: &TestApp, sub: &str, address: Value) -> String {
     use nanoshop_store::Store;
     let id = nanoshop_domain::ids::AddressId::generate();
     let body: nanoshop_api::bodies::AddressHttpBody = serde_json::from_value(address).unwrap();
