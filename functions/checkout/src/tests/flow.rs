@@ -78,3 +78,17 @@ fn order_numbers_are_ten_readable_characters_that_sort_by_the_second_placed() {
     let (a, b) = (OrderId::generate(), OrderId::generate());
     assert_ne!(order_number(&a, at(5)), order_number(&b, at(5)));
 }
+
+/// A refusal is final and kept under its key, though no transaction claimed the key: the same
+/// request again is answered from the record, not run again.
+#[tokio::test]
+async fn a_refusal_is_kept_under_its_key_and_replayed() {
+    let shop = shop().await;
+    let empty = shop.cart(None, &[]).await;
+    let first = shop.checkout(&empty, "refused", &body(&empty)).await;
+    first.assert_problem(StatusCode::CONFLICT, "cart_empty");
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let again = shop.checkout(&empty, "refused", &body(&empty)).await;
+    again.assert_problem(StatusCode::CONFLICT, "cart_empty");
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}
