@@ -49,6 +49,12 @@ impl Store for Recorder {
         self.note(table, Action::BatchGetItem, false);
         self.inner.batch_get(table, keys).await
     }
+    async fn batch_get_across(&self, keys: &[(Table, Key)]) -> StoreResult<Vec<(Table, Item)>> {
+        for (table, _) in keys {
+            self.note(*table, Action::BatchGetItem, false);
+        }
+        self.inner.batch_get_across(keys).await
+    }
     async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
         self.note(query.table, Action::Query, query.index.is_some());
         self.inner.query(query).await

@@ -266,6 +266,46 @@ async fn world() -> World {
     }
 }
 
+/// A saved address is its owner's alone: another customer naming its id at checkout finds
+/// nothing (404, as for an unknown id, so ids cannot be probed), a guest is told ids need a
+/// signed-in customer (422); neither learns anything of it, and nothing is reserved or ordered.
+#[tokio::test]
+async fn another_customers_saved_address_is_not_found_at_checkout_and_nothing_changes() {
+    let t = TestApp::new();
+    shop(&t, 1).await;
+    let victims = crate::checkout::save_address(&t, "cust_victim", address(SECRETS[1], SECRETS[2])).await;
+    let cart = t.customer_cart().await;
+    let guest = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}])).await;
+    let before = t.stock("P0").await;
+    let mine = address("Me", "1 My Street");
+    for (n, (field, jwt)) in
+        [("shipping_address_id", true), ("billing_address_id", true), ("shipping_address_id", false)]
+            .into_iter()
+            .enumerate()
+    {
+        let cart_id = if jwt { cart.body["id"].clone() } else { json!(guest.id) };
+        let mut body = json!({"cart_id": cart_id, "email": "me@example.com", "shipping_method": "standard"});
+        body[field] = json!(victims);
+        if field == "billing_address_id" {
+            body["shipping_address"] = mine.clone();
+        }
+        let key = format!("probe-{n}");
+        let mut headers = vec![("idempotency-key", key.as_str())];
+        if !jwt {
+            headers.push(("x-cart-token", guest.token.as_str()));
+        }
+        let token = jwt.then_some(t.customer.as_str());
+        let reply = t.send(Method::POST, "/checkout", token, &headers, Some(body.to_string().into())).await;
+        let (status, code) = if jwt { (404, "not_found") } else { (422, "validation_failed") };
+        assert_eq!((reply.status.as_u16(), reply.code()), (status, code), "{field}: {}", reply.body);
+        let text = reply.body.to_string();
+        assert!(SECRETS.iter().all(|secret| !text.contains(secret)), "{field} leaked: {text}");
+    }
+    assert_eq!(t.stock("P0").await, before, "nothing reserved");
+    let orders = t.get("/orders", Some(&t.admin)).await;
+    assert_eq!(orders.body["items"], json!([]), "no order");
+}
+
 /// Who is knocking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Intruder {
@@ -834,7 +874,7 @@ fn fuzzed_bodies_never_get_a_5xx_or_change_anything_when_refused() {
             ))
         },
     );
-    let checkout_body = |cart_id: &str| json!({"cart_id": cart_id, "email": "ada@example.com", "shipping_address": addr, "shipping_method": "standard"});
+    let checkout_body = |cart_id: &str| json!({"cart_id": cart_id, "email": "ada@example.com", "shipping_address": addr, "billing_address": addr, "shipping_method": "standard"});
     // Final 4xx answers of checkout and refunds are kept under their key for replays (docs/api.md):
     // the idempotency table is the one place a refusal writes to.
     fuzz(
@@ -845,6 +885,7 @@ fn fuzzed_bodies_never_get_a_5xx_or_change_anything_when_refused() {
                 "cart_id",
                 "email",
                 "shipping_address",
+                "billing_address",
                 "shipping_method",
                 "name",
                 "line1",

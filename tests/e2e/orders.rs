@@ -748,7 +748,15 @@ async fn the_owner_replaces_the_token_of_their_own_order() {
 async fn an_order_token_past_its_personal_data_window_shows_the_order_but_not_who_or_where() {
     let t = TestApp::new();
     shop(&t, 1).await;
-    let (id, token, _) = order(&t, 1, true).await;
+    // Billed to an address of its own, so hiding it is seen apart from the shipping address.
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}])).await;
+    let mut body = crate::checkout::checkout_body(&cart);
+    body["billing_address"] = json!({"name": "Lovelace Ltd", "line1": "12 Strand", "city": "London", "postal_code": "WC2N 5HR", "country": "GB"});
+    let headers = [("x-cart-token", cart.token.as_str()), ("idempotency-key", "billed")];
+    let placed = t.send(Method::POST, "/checkout", None, &headers, Some(body.to_string().into())).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    let token = placed.body["order_token"].as_str().unwrap().to_owned();
     let tokens = nanoshop_api::capability::OrderTokens::new(&t.order_token_key);
     let order_id: nanoshop_domain::ids::OrderId = id.parse().unwrap();
     let window = nanoshop_orders::DEFAULT_PERSONAL_DATA_WINDOW;
@@ -759,16 +767,21 @@ async fn an_order_token_past_its_personal_data_window_shows_the_order_but_not_wh
     let recent = read_with(&t, &id, &token).await;
     assert_eq!(recent.body["email"], "ada@example.com");
     assert_eq!(recent.body["shipping_address"]["line1"], "Unter den Linden 1");
+    assert_eq!(recent.body["billing_address"]["line1"], "12 Strand");
     let inside = read_with(&t, &id, &issued(window - chrono::TimeDelta::hours(1)).await).await;
     assert_eq!(inside.body, recent.body, "everything within the window");
 
     let old = read_with(&t, &id, &issued(window + chrono::TimeDelta::hours(1)).await).await;
     assert_eq!(old.status, StatusCode::OK, "{}", old.body);
     let text = old.body.to_string();
-    for personal in ["ada@example.com", "Ada Lovelace", "Unter den Linden", "Berlin", "10117"] {
+    for personal in
+        ["ada@example.com", "Ada Lovelace", "Unter den Linden", "Berlin", "10117", "Lovelace Ltd", "Strand", "London"]
+    {
         assert!(!text.contains(personal), "{personal} in {text}");
     }
-    assert_eq!((old.body["email"].clone(), old.body["shipping_address"].clone()), (Value::Null, Value::Null));
+    for hidden in ["email", "shipping_address", "billing_address"] {
+        assert_eq!(old.body[hidden], Value::Null, "{hidden}");
+    }
     for shown in ["id", "status", "payment_status", "fulfillment_status", "lines", "totals", "fulfillments"] {
         assert_eq!(old.body[shown], recent.body[shown], "{shown} is still shown");
     }

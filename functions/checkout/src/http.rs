@@ -1,18 +1,23 @@
-//! `POST /checkout`: a cart becomes an order.
+//! `POST /checkout`: a cart becomes an order, in four round trips to the store.
 //!
-//! 1. The `Idempotency-Key` is taken (or the first response replayed).
-//! 2. The cart is read, its lines checked against the store's limit per SKU (it may have been
-//!    filled before the limit was lowered), and re-priced from the catalog, with the address and
-//!    shipping method given.
-//! 3. One transaction reserves every line's stock, creates the order `pending_payment`, marks the
-//!    cart checked out, counts the discount's use and names the order in the idempotency record.
+//! 1. One batch read across tables: the `Idempotency-Key`'s record (a finished request is
+//!    replayed from it, another request under the key refused), the cart, and the saved addresses
+//!    the body names, from the caller's own address book.
+//! 2. The cart's lines are checked against the store's limit per SKU (it may have been filled
+//!    before the limit was lowered), and re-priced from one catalog batch read, with the address
+//!    and shipping method given.
+//! 3. One transaction claims the key (on condition that no request under it did, so of two
+//!    concurrent requests one wins and the other is told the key is in use), reserves every
+//!    line's stock, creates the order `pending_payment` and claims its number, marks the cart
+//!    checked out and counts the discount's use.
 //! 4. The PaymentIntent is created with a key derived from the order id. If the provider fails,
-//!    one transaction gives everything back and the answer is 502; nothing stays reserved.
+//!    one transaction gives everything back, the key included, and the answer is 502; nothing
+//!    stays reserved.
 //! 5. The intent is recorded on the order and the response stored for replays, in one transaction.
 //!
 //! A transient failure after step 3 may have left an order behind (a write whose answer was
 //! lost); the key is then handed over rather than given back, so the client's retry with the same
-//! key continues with that order.
+//! key continues with that order. A key whose request died is taken over with one write more.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -24,8 +29,9 @@ use nanoshop_api::idempotency::{self, Begin, Guard};
 use nanoshop_api::{ApiError, Caller, Json, Result};
 use nanoshop_domain::address::Address;
 use nanoshop_domain::cart::{Cart, CartStatus, MaxUnitsPerSku};
+use nanoshop_domain::customer::SavedAddress;
 use nanoshop_domain::email::Email;
-use nanoshop_domain::ids::{CartId, OrderId};
+use nanoshop_domain::ids::{AddressId, CartId, OrderId};
 use nanoshop_domain::order::{
     ChosenShipping, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentStatus, StockState,
 };
@@ -37,7 +43,7 @@ use nanoshop_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use crate::CheckoutState;
-use crate::repo::{Extras, RepoError, ReserveFailure};
+use crate::repo::{Extras, FirstRead, RepoError, ReserveFailure};
 
 const ROUTE: &str = "POST /checkout";
 /// Attempts of a checkout whose transaction lost a race it can win on a second try (the cart or a
@@ -53,12 +59,30 @@ impl From<RepoError> for ApiError {
     }
 }
 
+/// The body of `POST /checkout`. Each address is given in full or by the id of one saved in the
+/// signed-in customer's address book, never both.
+// Absent fields are left out when the body is re-serialised for its idempotency fingerprint, so
+// a body written before the saved-address fields existed fingerprints as it did.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutHttpRequest {
     pub cart_id: String,
     pub email: String,
-    pub shipping_address: AddressHttpBody,
+    /// Where the order is shipped; required unless `shipping_address_id` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<AddressHttpBody>,
+    /// The id (`addr_…`) of a saved address of the signed-in customer to ship to, instead of
+    /// `shipping_address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address_id: Option<String>,
+    /// Where the invoice goes; the shipping address when neither this nor `billing_address_id`
+    /// is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<AddressHttpBody>,
+    /// The id (`addr_…`) of a saved address of the signed-in customer to bill, instead of
+    /// `billing_address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address_id: Option<String>,
     pub shipping_method: String,
 }
 
@@ -77,16 +101,125 @@ pub struct CheckoutHttpResponse<'a> {
     pub payment: PaymentHttpResponse,
 }
 
+/// An address as a checkout names it: in full (checked), or by a saved address's id, looked up in
+/// the caller's own address book.
+#[derive(Debug, Clone)]
+enum AddressChoice {
+    Given(Address),
+    Saved(AddressId),
+}
+
+/// The two roles an address plays in a checkout, by the field names the body uses for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Shipping,
+    Billing,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Shipping => "shipping",
+            Role::Billing => "billing",
+        }
+    }
+
+    fn address_field(self) -> &'static str {
+        match self {
+            Role::Shipping => "shipping_address",
+            Role::Billing => "billing_address",
+        }
+    }
+
+    fn id_field(self) -> &'static str {
+        match self {
+            Role::Shipping => "shipping_address_id",
+            Role::Billing => "billing_address_id",
+        }
+    }
+}
+
 /// A checked checkout request.
 struct CheckoutCommand {
     cart_id: CartId,
     email: Email,
-    address: Address,
+    shipping: AddressChoice,
+    /// `None`: billed to the shipping address.
+    billing: Option<AddressChoice>,
     method: String,
 }
 
-fn invalid_address(errors: ValidationErrors) -> ApiError {
-    ApiError::unprocessable("invalid_address", "the shipping address is incomplete or malformed").with_errors(errors.0)
+impl CheckoutCommand {
+    /// The saved addresses the request names, each once.
+    fn saved_ids(&self) -> Vec<AddressId> {
+        let mut ids: Vec<AddressId> = Vec::new();
+        for choice in [Some(&self.shipping), self.billing.as_ref()] {
+            if let Some(AddressChoice::Saved(id)) = choice
+                && !ids.contains(id)
+            {
+                ids.push(id.clone());
+            }
+        }
+        ids
+    }
+}
+
+fn invalid_address(role: Role, errors: ValidationErrors) -> ApiError {
+    ApiError::unprocessable("invalid_address", format!("the {} address is incomplete or malformed", role.name()))
+        .with_errors(errors.0)
+}
+
+/// 404 for a saved address that is not the caller's (unknown, malformed, deleted, or another
+/// customer's: the same answer for all, so ids cannot be probed), naming the field.
+fn unknown_address(role: Role) -> ApiError {
+    ApiError::not_found("saved address")
+        .with_errors(vec![FieldError { field: role.id_field().into(), message: "no such saved address".into() }])
+}
+
+/// One role's address: in full or by id, not both; `required` says whether neither is an error.
+fn choice(
+    role: Role,
+    address: Option<AddressHttpBody>,
+    id: Option<String>,
+    required: bool,
+) -> Result<Option<AddressChoice>> {
+    match (address, id) {
+        (Some(_), Some(_)) => Err(ApiError::validation(ValidationErrors::single(
+            role.id_field(),
+            format!("give `{}` or `{}`, not both", role.address_field(), role.id_field()),
+        ))),
+        (Some(address), None) => {
+            Ok(Some(AddressChoice::Given(address.parse(role.address_field()).map_err(|e| invalid_address(role, e))?)))
+        }
+        (None, Some(id)) => Ok(Some(AddressChoice::Saved(id.parse().map_err(|_| unknown_address(role))?))),
+        (None, None) if required => Err(ApiError::validation(ValidationErrors::single(
+            role.address_field(),
+            format!("required: an address, or a saved address's `{}`", role.id_field()),
+        ))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// 422 naming the saved-address field a guest sent: an address book needs a signed-in customer.
+/// A 422 rather than a 401, because the request is fine with the address written out, and the
+/// field tells the client which one to replace.
+fn saved_addresses_need_sign_in(request: &CheckoutHttpRequest, caller: &Caller) -> Result<()> {
+    if caller.subject().is_some() {
+        return Ok(());
+    }
+    let fields = [(Role::Shipping, &request.shipping_address_id), (Role::Billing, &request.billing_address_id)];
+    let errors: Vec<FieldError> = fields
+        .into_iter()
+        .filter(|(_, id)| id.is_some())
+        .map(|(role, _)| FieldError {
+            field: role.id_field().into(),
+            message: "saved addresses need a signed-in customer; send the address itself".into(),
+        })
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::validation(ValidationErrors(errors)))
 }
 
 impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
@@ -98,8 +231,39 @@ impl TryFrom<CheckoutHttpRequest> for CheckoutCommand {
             .email
             .parse::<Email>()
             .map_err(|e| ApiError::validation(ValidationErrors::single("email", e.to_string())))?;
-        let address = body.shipping_address.parse("shipping_address").map_err(invalid_address)?;
-        Ok(Self { cart_id, email, address, method: body.shipping_method })
+        let shipping = choice(Role::Shipping, body.shipping_address, body.shipping_address_id, true)?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a required address came back absent")))?;
+        let billing = choice(Role::Billing, body.billing_address, body.billing_address_id, false)?;
+        Ok(Self { cart_id, email, shipping, billing, method: body.shipping_method })
+    }
+}
+
+/// Who the order is for and where it goes: the checkout's e-mail and addresses, the saved ones
+/// read from the caller's address book.
+struct Recipient {
+    email: Email,
+    shipping: Address,
+    billing: Address,
+}
+
+impl Recipient {
+    /// Resolves `command`'s addresses against `saved` (what the store holds of the ids it names).
+    ///
+    /// # Errors
+    /// 404 naming the first field whose saved address was not found.
+    fn resolve(command: &CheckoutCommand, saved: &[SavedAddress]) -> Result<Self> {
+        let pick = |role: Role, choice: &AddressChoice| match choice {
+            AddressChoice::Given(address) => Ok(address.clone()),
+            AddressChoice::Saved(id) => {
+                saved.iter().find(|s| s.id == *id).map(|s| s.address.clone()).ok_or_else(|| unknown_address(role))
+            }
+        };
+        let shipping = pick(Role::Shipping, &command.shipping)?;
+        let billing = match &command.billing {
+            Some(choice) => pick(Role::Billing, choice)?,
+            None => shipping.clone(),
+        };
+        Ok(Self { email: command.email.clone(), shipping, billing })
     }
 }
 
@@ -128,7 +292,9 @@ pub async fn checkout(
         (None, None) => String::new(),
     };
     let fingerprint = idempotency::fingerprint(ROUTE, &asker, &canonical);
+    saved_addresses_need_sign_in(&request, &caller)?;
     let command = CheckoutCommand::try_from(request)?;
+    let customer = caller.subject().map(str::to_owned);
     // Nothing is reserved while no usable Stripe key can be read: the order could not be paid.
     state.payments.ready().await.map_err(|e| match e {
         e if e.is_not_configured() => not_configured(&e),
@@ -137,11 +303,18 @@ pub async fn checkout(
     // The answer holds the client secret, the order token and the shopper's address: stored
     // sealed, so the idempotency table holds none of them in clear.
     let sealer = state.order_tokens.record_sealer().await?;
-    let mut guard = match idempotency::begin(state.repo.store(), ROUTE, &key, fingerprint, Some(&sealer)).await? {
-        Begin::Replay(response) => return Ok(response),
-        Begin::Run(guard) => guard,
-    };
-    let outcome = run(&state, credentials, &command, &mut guard).await;
+    // One round trip: the key's record, the cart and the saved addresses named. A fresh key is
+    // claimed by the reservation's transaction, not by a write of its own.
+    let record = idempotency::record_key(ROUTE, &key);
+    let saved_ids = command.saved_ids();
+    let first = state.repo.first_read(Some(&record), &command.cart_id, customer.as_deref(), &saved_ids).await?;
+    let store = state.repo.store();
+    let mut guard =
+        match idempotency::begin_read(store, ROUTE, &key, fingerprint, Some(&sealer), first.record.as_ref()).await? {
+            Begin::Replay(response) => return Ok(response),
+            Begin::Run(guard) => guard,
+        };
+    let outcome = run(&state, credentials, customer.as_deref(), &command, &mut guard, first).await;
     match outcome {
         Ok(response) => Ok(response),
         // A final answer about this request is kept for replays; a transient one is not.
@@ -160,8 +333,10 @@ pub async fn checkout(
 async fn run(
     state: &CheckoutState,
     credentials: CartCredentials<'_>,
+    customer: Option<&str>,
     command: &CheckoutCommand,
     guard: &mut Guard,
+    first: FirstRead,
 ) -> Result<Response> {
     // A retry that took over from a request that died or failed after reserving continues with
     // its order, while the order still waits for its payment. One that was given back (the
@@ -175,13 +350,15 @@ async fn run(
             return pay(state, order, None, guard).await;
         }
     }
+    let mut read = Some(first);
     for _ in 0..ATTEMPTS {
-        let cart = state
-            .repo
-            .cart(&command.cart_id)
-            .await?
-            .filter(|c| credentials.open(c))
-            .ok_or_else(|| ApiError::not_found("cart"))?;
+        // The first attempt uses the request's first read; a retry after a lost race reads the
+        // cart (and the addresses with it) again.
+        let FirstRead { cart, saved, .. } = match read.take() {
+            Some(first) => first,
+            None => state.repo.first_read(None, &command.cart_id, customer, &command.saved_ids()).await?,
+        };
+        let cart = cart.filter(|c| credentials.open(c)).ok_or_else(|| ApiError::not_found("cart"))?;
         match cart.status {
             CartStatus::Active => {}
             CartStatus::CheckedOut => {
@@ -193,8 +370,9 @@ async fn run(
             return Err(ApiError::conflict("cart_empty", "the cart has no items"));
         }
         check_limit(&cart, state.max_units_per_sku)?;
+        let recipient = Recipient::resolve(command, &saved)?;
         let priced_cart = Cart {
-            shipping_address: Some(command.address.clone()),
+            shipping_address: Some(recipient.shipping.clone()),
             shipping_method: Some(command.method.clone()),
             ..cart.clone()
         };
@@ -203,20 +381,25 @@ async fn run(
         check_quote(&priced_cart, &catalog, &quote)?;
 
         let now = Utc::now();
-        let number = state.repo.next_order_number().await?;
-        let order = new_order(&priced_cart, &catalog, &quote, command, number, now, state.payment_window)?;
+        let order = new_order(&priced_cart, &catalog, &quote, &recipient, now, state.payment_window)?;
         let checked_out = Cart { status: CartStatus::CheckedOut, ..priced_cart.clone() }.touched(now);
         let extras = extras(&priced_cart, &catalog, command, guard.attach(&order.id)?);
         match state.repo.reserve(&order, &cart, &checked_out, &extras).await? {
-            Ok(()) => return pay(state, order, Some((checked_out, extras)), guard).await,
+            Ok(()) => {
+                guard.confirm();
+                return pay(state, order, Some((checked_out, extras)), guard).await;
+            }
             Err(ReserveFailure::OutOfStock(_)) => return Err(out_of_stock(state, &cart).await),
             Err(ReserveFailure::LeaseLost) => {
                 return Err(ApiError::conflict(
                     "request_in_progress",
-                    "this request took too long and was retried; check the retry's answer",
+                    "another request with this Idempotency-Key holds it (a concurrent one, or a retry after this \
+                     one took too long); check that request's answer",
                 ));
             }
-            Err(ReserveFailure::CartChanged | ReserveFailure::DiscountChanged) => continue,
+            Err(ReserveFailure::CartChanged | ReserveFailure::DiscountChanged | ReserveFailure::NumberTaken) => {
+                continue;
+            }
         }
     }
     Err(ApiError::conflict("cart_changed", "the cart or its discount kept changing during checkout; retry"))
@@ -254,10 +437,10 @@ fn check_limit(cart: &Cart, limit: MaxUnitsPerSku) -> Result<()> {
 fn check_quote(cart: &Cart, catalog: &CatalogSnapshot, quote: &Quote) -> Result<()> {
     let ships = cart.shipping_address.as_ref().is_some_and(|a| catalog.settings.zone_for(&a.country).is_some());
     if !ships {
-        return Err(invalid_address(ValidationErrors::single(
-            "shipping_address.country",
-            "the store does not ship to this country",
-        )));
+        return Err(invalid_address(
+            Role::Shipping,
+            ValidationErrors::single("shipping_address.country", "the store does not ship to this country"),
+        ));
     }
     if quote.method(cart).is_none() {
         let offered: Vec<&str> = quote.options.iter().map(|(_, m)| m.id.as_str()).collect();
@@ -334,8 +517,7 @@ fn new_order(
     cart: &Cart,
     catalog: &CatalogSnapshot,
     quote: &Quote,
-    command: &CheckoutCommand,
-    number: u64,
+    recipient: &Recipient,
     now: chrono::DateTime<Utc>,
     window: chrono::TimeDelta,
 ) -> Result<Order> {
@@ -363,13 +545,14 @@ fn new_order(
         .collect();
     let (_, method) =
         quote.method(cart).ok_or_else(|| ApiError::internal(anyhow::anyhow!("checked method vanished")))?;
+    let id = OrderId::generate();
     Ok(Order {
-        id: OrderId::generate(),
-        number: number.to_string(),
+        number: order_number(&id, now),
+        id,
         status: OrderStatus::PendingPayment,
         payment_status: PaymentStatus::Pending,
         fulfillment_status: FulfillmentStatus::Unfulfilled,
-        email: command.email.as_str().to_owned(),
+        email: recipient.email.as_str().to_owned(),
         customer_id: cart.customer_id.clone(),
         currency: cart.currency,
         lines,
@@ -381,8 +564,8 @@ fn new_order(
             total: p.total,
             refunded: Money::zero(cart.currency),
         },
-        shipping_address: command.address.clone(),
-        billing_address: None,
+        shipping_address: recipient.shipping.clone(),
+        billing_address: Some(recipient.billing.clone()),
         shipping_method: ChosenShipping { id: method.id.clone(), name: method.name.clone(), price: p.shipping },
         discount_code: cart.discount_code.clone().filter(|_| catalog.discount.is_some()),
         payment: Payment {
@@ -404,6 +587,31 @@ fn new_order(
     })
 }
 
+/// When order numbers start counting: 2025-01-01T00:00:00Z.
+const NUMBER_EPOCH: i64 = 1_735_689_600;
+/// Crockford's base 32: digits and capitals without I, L, O and U, so a number read out over the
+/// phone is not misheard, in ascending ASCII order, so numbers sort as they are written.
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The number people use for an order: ten characters (`1RVXQ8K3ZP`), the second it was placed
+/// since 2025 (six characters, until 2059) and the last four of its id (the lowest 20 bits of the
+/// id's randomness, which differ between ids of one process even within a millisecond). Later
+/// orders have greater numbers, to the second. No counter is read or written for it: a
+/// sequential number would cost a round trip of its own (a transaction cannot return a value,
+/// and a counter every checkout updates in its transaction would make concurrent checkouts
+/// conflict). The transaction claims the number, so two orders never share one; drawing one
+/// already taken (the same second and the same 20 bits) retries the checkout.
+pub(crate) fn order_number(id: &OrderId, now: chrono::DateTime<Utc>) -> String {
+    let mut seconds = u64::try_from(now.timestamp().saturating_sub(NUMBER_EPOCH)).unwrap_or(0);
+    let mut digits = Vec::with_capacity(7);
+    while seconds > 0 || digits.len() < 6 {
+        digits.push(char::from(CROCKFORD[usize::try_from(seconds % 32).unwrap_or(0)]));
+        seconds /= 32;
+    }
+    let id = id.as_str();
+    digits.into_iter().rev().chain(id[id.len() - 4..].chars()).collect()
+}
+
 /// 503 `not_configured`: the Stripe keys are missing, placeholders or refused; an operator must
 /// put them in place (they are read again without a restart).
 fn not_configured(e: &PaymentError) -> ApiError {
@@ -420,7 +628,7 @@ async fn give_back(
     guard: &mut Guard,
 ) -> Result<()> {
     if let (Some((checked_out, extras)), Some(abandoned)) = (reserved, order.abandon(Utc::now())) {
-        state.repo.release(order, &abandoned, checked_out, extras).await?;
+        state.repo.release(order, &abandoned, checked_out, extras, guard.release_write()).await?;
         guard.detach();
     }
     Ok(())

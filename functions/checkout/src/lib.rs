@@ -69,13 +69,21 @@ pub const ACCESS: &[TableAccess] = &[
         ],
         index: false,
     },
-    TableAccess { table: Table::Carts, actions: &[Action::GetItem, Action::PutItem, Action::DeleteItem], index: false },
     TableAccess {
-        table: Table::Orders,
-        actions: &[Action::GetItem, Action::PutItem, Action::UpdateItem, Action::DeleteItem],
+        table: Table::Carts,
+        actions: &[Action::BatchGetItem, Action::PutItem, Action::DeleteItem],
         index: false,
     },
-    TableAccess { table: Table::Idempotency, actions: &[Action::PutItem, Action::DeleteItem], index: false },
+    TableAccess {
+        table: Table::Orders,
+        actions: &[Action::GetItem, Action::PutItem, Action::DeleteItem],
+        index: false,
+    },
+    TableAccess {
+        table: Table::Idempotency,
+        actions: &[Action::BatchGetItem, Action::PutItem, Action::DeleteItem],
+        index: false,
+    },
 ];
 
 /// What the checkout needs, built once at start-up.

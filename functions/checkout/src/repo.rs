@@ -1,19 +1,25 @@
-//! The checkout's reads and writes: the cart, the catalog snapshot, the order number, and the two
-//! transactions that matter: reserve-and-create, and give-it-all-back.
+//! The checkout's reads and writes: the idempotency record, cart and saved addresses in one batch,
+//! the catalog snapshot in another, and the three transactions: reserve-and-create (which also
+//! claims the idempotency key and the order number), give-it-all-back, and the intent recorded
+//! with the answer.
 
 use std::sync::Arc;
 
 use nanoshop_domain::cart::{Cart, CartStatus};
 use nanoshop_domain::catalog::Sku;
-use nanoshop_domain::ids::{CartId, OrderId};
+use nanoshop_domain::customer::SavedAddress;
+use nanoshop_domain::ids::{AddressId, CartId, OrderId};
 use nanoshop_domain::order::Order;
 use nanoshop_domain::quote::CatalogSnapshot;
 use nanoshop_schema::carts::{CART_ID, cart_key, customer_cart_key};
 use nanoshop_schema::catalog::{StockMove, TIMES_USED, discount_key, discount_use_key, read_snapshot};
-use nanoshop_schema::orders::{ORDER_ID, VALUE, intent_key, order_key, order_number_key, order_writes};
+use nanoshop_schema::customers::address_key;
+use nanoshop_schema::orders::{
+    ORDER_ID, ORDER_NUMBER_CLAIM_SECS, intent_key, order_key, order_number_key, order_writes,
+};
 use nanoshop_schema::{CorruptItem, DOC, ReadError, decode, encode};
-use nanoshop_store::port::{EXPIRES_AT, VERSION};
-use nanoshop_store::{Condition, Item, Store, StoreError, Table, Update, Value, Write};
+use nanoshop_store::port::{EXPIRES_AT, VERSION, now_unix};
+use nanoshop_store::{Condition, Item, Key, Store, StoreError, Table, Update, Value, Write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -55,8 +61,19 @@ pub enum ReserveFailure {
     CartChanged,
     /// The discount's use count changed (a limited code), or this customer used it meanwhile.
     DiscountChanged,
-    /// The idempotency lease was lost to a retry.
+    /// The idempotency key was claimed by another request under it, or its lease lost to a retry.
     LeaseLost,
+    /// Another order took this order's number (the same second and the same 20 bits of chance).
+    NumberTaken,
+}
+
+/// The write that makes an order's number its own: the number names the second the order was
+/// placed, so no later order can draw it again and the claim need only outlive clock skew.
+fn number_claim(order: &Order) -> Write {
+    let item = Item::new(&order_number_key(&order.number))
+        .with(ORDER_ID, order.id.as_str())
+        .with(EXPIRES_AT, now_unix() + ORDER_NUMBER_CLAIM_SECS);
+    Write::Put { table: Table::Orders, item, condition: Some(Condition::NotExists) }
 }
 
 /// What the reservation transaction writes besides stock, order and cart.
@@ -68,6 +85,16 @@ pub struct Extras {
     pub discount: Option<(String, Option<u32>)>,
     /// For once-per-customer codes: who used it (customer id or e-mail).
     pub discount_user: Option<String>,
+}
+
+/// What checkout reads first, in one round trip.
+#[derive(Debug, Default)]
+pub struct FirstRead {
+    /// The idempotency record, when asked for and present.
+    pub record: Option<Item>,
+    pub cart: Option<Cart>,
+    /// The saved addresses found of those asked for.
+    pub saved: Vec<SavedAddress>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,8 +111,32 @@ impl CheckoutRepository {
         self.store.as_ref()
     }
 
-    pub async fn cart(&self, id: &CartId) -> Result<Option<Cart>> {
-        Ok(self.store.get(Table::Carts, &cart_key(id)).await?.as_ref().map(decode).transpose()?)
+    /// The idempotency record at `record` (when given), the cart, and the saved addresses among
+    /// `ids` that are in `customer`'s address book: one batch read across the idempotency and
+    /// carts tables (the address book lives beside the carts, `nanoshop_schema::customers`). An
+    /// id of another customer's address is looked up under `customer` and so never found.
+    pub async fn first_read(
+        &self,
+        record: Option<&Key>,
+        id: &CartId,
+        customer: Option<&str>,
+        ids: &[AddressId],
+    ) -> Result<FirstRead> {
+        let cart = cart_key(id);
+        let mut keys: Vec<(Table, Key)> = record.map(|k| (Table::Idempotency, k.clone())).into_iter().collect();
+        keys.push((Table::Carts, cart.clone()));
+        if let Some(customer) = customer {
+            keys.extend(ids.iter().map(|a| (Table::Carts, address_key(customer, a))));
+        }
+        let mut read = FirstRead::default();
+        for (table, item) in self.store.batch_get_across(&keys).await? {
+            match table {
+                Table::Idempotency => read.record = Some(item),
+                _ if item.key().as_ref() == Some(&cart) => read.cart = Some(decode(&item)?),
+                _ => read.saved.push(decode::<SavedAddress>(&item)?),
+            }
+        }
+        Ok(read)
     }
 
     pub async fn order(&self, id: &OrderId) -> Result<Option<Order>> {
@@ -98,17 +149,11 @@ impl CheckoutRepository {
         Ok(read_snapshot(self.store.as_ref(), &skus, cart.discount_code.as_deref(), customer).await?)
     }
 
-    /// The next order number: an atomic counter, so numbers are unique; a checkout that fails
-    /// after taking one leaves a gap, which is fine for numbers people read.
-    pub async fn next_order_number(&self) -> Result<u64> {
-        let item = self.store.update(Table::Orders, Update::new(order_number_key()).add(VALUE, 1)).await?;
-        Ok(item.n(VALUE).and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
-    }
-
-    /// The one transaction of a checkout: every line's stock reserved on condition it is
-    /// available, the order created, the cart marked checked out on condition of the version
-    /// priced, the discount's use counted, the customer's cart pointer cleared, and the
-    /// idempotency record naming the order. All of it, or none.
+    /// The one transaction of a checkout: the idempotency record naming the order (first, so a
+    /// request that lost the key to another under it is told so whatever else changed), every
+    /// line's stock reserved on condition it is available, the order created with its number
+    /// claimed, the cart marked checked out on condition of the version priced, the discount's
+    /// use counted, the customer's cart pointer cleared. All of it, or none.
     ///
     /// # Errors
     /// `Ok(Err(failure))` names the first condition that failed.
@@ -119,8 +164,10 @@ impl CheckoutRepository {
         checked_out: &Cart,
         extras: &Extras,
     ) -> Result<Result<(), ReserveFailure>> {
-        let mut writes = Vec::with_capacity(order.lines.len() + 6);
+        let mut writes = Vec::with_capacity(order.lines.len() + 7);
         let mut meaning = Vec::with_capacity(writes.capacity());
+        writes.push(extras.attach.clone());
+        meaning.push(ReserveFailure::LeaseLost);
         for line in &order.lines {
             writes.push(StockMove::Reserve.write(&line.sku, line.quantity));
             meaning.push(ReserveFailure::OutOfStock(line.sku.clone()));
@@ -130,10 +177,10 @@ impl CheckoutRepository {
             writes.push(write);
             meaning.push(ReserveFailure::LeaseLost);
         }
+        writes.push(number_claim(order));
+        meaning.push(ReserveFailure::NumberTaken);
         writes.push(cart_write(checked_out, cart.version)?);
         meaning.push(ReserveFailure::CartChanged);
-        writes.push(extras.attach.clone());
-        meaning.push(ReserveFailure::LeaseLost);
         if let Some((code, times_used)) = &extras.discount {
             let mut count = Update::new(discount_key(code)).add(TIMES_USED, 1);
             // Only limited codes need the count they were checked against; others just count.
@@ -178,8 +225,11 @@ impl CheckoutRepository {
         abandoned: &Order,
         checked_out: &Cart,
         extras: &Extras,
+        key: Option<Write>,
     ) -> Result<()> {
         let mut writes = StockMove::Release.of_order(reserved);
+        // The idempotency key given back in the same breath, so a retry starts afresh.
+        writes.extend(key);
         writes.extend(order_writes(Some(reserved), abandoned)?);
         let reopened = Cart { status: CartStatus::Active, ..checked_out.clone() }.touched(chrono::Utc::now());
         writes.push(cart_write(&reopened, checked_out.version)?);

@@ -7,6 +7,12 @@
 //! record says was done (the order it created). Every write of the record is conditional on its
 //! owner, so a request that lost its lease can never overwrite a newer owner's record.
 //!
+//! A route that reads the record in a batch with what else it needs ([`begin_read`]) claims a
+//! fresh key in its own transaction instead: [`Guard::attach`]'s write then creates the record on
+//! condition that none exists, so of two requests under one key only one transaction lands, and
+//! the request costs no round trip for its key. Until that transaction lands nothing of the
+//! request is stored, and nothing needs giving back.
+//!
 //! A request that fails with a transient error ends in one of two ways: [`Guard::release`] gives
 //! the key back when nothing was done, and [`Guard::hand_over`] ends the lease at once when the
 //! record may name an order, so the client's retry continues with that order instead of finding
@@ -143,6 +149,10 @@ pub struct Guard {
     record: IdempotencyRecord,
     /// Seals the final answer, when the route stores answers sealed.
     sealer: Option<Sealer>,
+    /// Whether the store holds the record as this request's. A key taken with [`begin_read`] is
+    /// not claimed until the transaction holding [`Guard::attach`]'s write lands
+    /// ([`Guard::confirm`]): its writes then claim it on condition that no record exists.
+    claimed: bool,
 }
 
 fn owner_token() -> String {
@@ -196,18 +206,68 @@ pub async fn begin(
         response: None,
     };
     let current = match store.put(Table::Idempotency, item(&key, &fresh)?, Some(Condition::NotExists)).await {
-        Ok(()) => return Ok(Begin::Run(Guard { key, record: fresh, sealer })),
+        Ok(()) => return Ok(Begin::Run(Guard { key, record: fresh, sealer, claimed: true })),
         Err(StoreError::ConditionFailed { current: Some(current) }) => current,
         // Gone between the failed write and now (expired): try once more from the start.
         Err(StoreError::ConditionFailed { current: None }) => {
             return match store.put(Table::Idempotency, item(&key, &fresh)?, Some(Condition::NotExists)).await {
-                Ok(()) => Ok(Begin::Run(Guard { key, record: fresh, sealer })),
+                Ok(()) => Ok(Begin::Run(Guard { key, record: fresh, sealer, claimed: true })),
                 Err(_) => Err(in_progress()),
             };
         }
         Err(e) => return Err(store_error(e)),
     };
-    let existing: IdempotencyRecord = decode(&current).map_err(ApiError::internal)?;
+    decide(store, key, fingerprint, sealer, &current).await
+}
+
+/// The record's key for `route` and the client's `key`, for a route that reads it in a batch of
+/// its own ([`begin_read`]).
+pub fn record_key(route: &str, key: &str) -> Key {
+    idempotency_key(route, key)
+}
+
+/// As [`begin`], for a route that read the key's record itself (`found`: the item at
+/// [`record_key`], read in one batch with what else the request needs) and claims a fresh key in
+/// its own transaction: [`Guard::attach`]'s write creates the record on condition that none
+/// exists, so of two requests under one key only one transaction lands. A fresh key costs no
+/// call here; a finished request is replayed; a key whose owner died is taken over with one
+/// write, as [`begin`] does.
+///
+/// # Errors
+/// As [`begin`].
+pub async fn begin_read(
+    store: &dyn Store,
+    route: &str,
+    key: &str,
+    fingerprint: String,
+    sealer: Option<&Sealer>,
+    found: Option<&Item>,
+) -> Result<Begin, ApiError> {
+    let key = idempotency_key(route, key);
+    let sealer = sealer.cloned();
+    let Some(current) = found else {
+        let fresh = IdempotencyRecord {
+            request_hash: fingerprint,
+            owner: owner_token(),
+            lease_until: now_unix() + LEASE_SECS,
+            order_id: None,
+            response: None,
+        };
+        return Ok(Begin::Run(Guard { key, record: fresh, sealer, claimed: false }));
+    };
+    decide(store, key, fingerprint, sealer, current).await
+}
+
+/// What an existing record under the key means for a request with this fingerprint: another
+/// request, a replay, a request still running, or one that died and is taken over here.
+async fn decide(
+    store: &dyn Store,
+    key: Key,
+    fingerprint: String,
+    sealer: Option<Sealer>,
+    current: &Item,
+) -> Result<Begin, ApiError> {
+    let existing: IdempotencyRecord = decode(current).map_err(ApiError::internal)?;
     if existing.request_hash != fingerprint {
         return Err(ApiError::unprocessable(
             "idempotency_key_reused",
@@ -235,7 +295,7 @@ pub async fn begin(
         .put(Table::Idempotency, item(&key, &takeover)?, Some(Condition::Equals(OWNER.into(), existing.owner.into())))
         .await
     {
-        Ok(()) => Ok(Begin::Run(Guard { key, record: takeover, sealer })),
+        Ok(()) => Ok(Begin::Run(Guard { key, record: takeover, sealer, claimed: true })),
         Err(StoreError::ConditionFailed { .. }) => Err(in_progress()),
         Err(e) => Err(store_error(e)),
     }
@@ -264,10 +324,31 @@ impl Guard {
         self.record.order_id.as_ref()
     }
 
+    /// The condition of every write of the record: this request's own, or, not yet claimed,
+    /// no record at all (another request under the key claimed it first).
+    fn mine(&self) -> Condition {
+        if self.claimed {
+            Condition::Equals(OWNER.into(), self.record.owner.as_str().into())
+        } else {
+            Condition::NotExists
+        }
+    }
+
     fn write(&self, record: &IdempotencyRecord) -> Result<Write, ApiError> {
-        Ok(Write::Put {
+        Ok(Write::Put { table: Table::Idempotency, item: item(&self.key, record)?, condition: Some(self.mine()) })
+    }
+
+    /// The transaction holding [`Guard::attach`]'s write landed: the record is this request's.
+    pub fn confirm(&mut self) {
+        self.claimed = true;
+    }
+
+    /// The write that gives the key back, for the transaction that undoes what the request did
+    /// (then [`Guard::detach`]): a retry starts afresh. Nothing when the key was never claimed.
+    pub fn release_write(&self) -> Option<Write> {
+        self.claimed.then(|| Write::Delete {
             table: Table::Idempotency,
-            item: item(&self.key, record)?,
+            key: self.key.clone(),
             condition: Some(Condition::Equals(OWNER.into(), self.record.owner.as_str().into())),
         })
     }
@@ -283,9 +364,11 @@ impl Guard {
     }
 
     /// Forgets the order [attached](Guard::attach) to this request, once it was given back (its
-    /// reservation released): a retry then starts afresh instead of continuing with it.
+    /// reservation released, and the key with it when [`Guard::release_write`] was written): a
+    /// retry then starts afresh instead of continuing with it.
     pub fn detach(&mut self) {
         self.record.order_id = None;
+        self.claimed = false;
     }
 
     /// The write that stores the final response, for the transaction that finishes the request.
@@ -329,6 +412,8 @@ impl Guard {
     /// over as from a request that died.
     pub async fn hand_over(&self, store: &dyn Store) -> Result<(), ApiError> {
         let Some(order) = &self.record.order_id else { return self.release(store).await };
+        // Whether or not this request knows it claimed the key: a transaction whose answer was
+        // lost may have claimed it.
         let ended = IdempotencyRecord { lease_until: 0, ..self.record.clone() };
         let mine = Condition::And(vec![
             Condition::Equals(OWNER.into(), self.record.owner.as_str().into()),
@@ -347,6 +432,11 @@ impl Guard {
     /// # Errors
     /// Store failures; a lost lease is fine (someone else holds the key now).
     pub async fn release(&self, store: &dyn Store) -> Result<(), ApiError> {
+        if !self.claimed {
+            // Nothing of this request's is stored (`hand_over` has already checked for a record
+            // a lost answer may have left).
+            return Ok(());
+        }
         match store
             .delete(
                 Table::Idempotency,

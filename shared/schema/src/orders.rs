@@ -4,7 +4,7 @@
 //! |--------------|-------------------|--------------------------|-------------|---------------------------------------------------|
 //! | orders       | order             | `ORDER#{id}`             | `ORDER`     | `doc`: `Order`; `version`; while pending: `gsi1pk = ORDERS#PENDING`, `gsi1sk = {due}#{id}` (`due`: `expires_at`, or `next_attempt_at` once the sweep backs off), `next_attempt_at`, `sweep_attempts` |
 //! | orders       | intent pointer    | `PAYMENT#{intent id}`    | `PAYMENT`   | `order_id`: finds the order of a charge event     |
-//! | orders       | order number      | `COUNTER`                | `ORDER_NUMBER` | `value`: the last order number handed out      |
+//! | orders       | order number      | `ORDER_NUMBER#{number}`  | `ORDER_NUMBER` | `order_id`; `expires_at` (1 day): the number is taken |
 //! | orders       | listing entry     | `ORDERS#{listing}`       | `{order id}` | `order_id`; listings `ALL`, `CUSTOMER#{sub}`, `EMAIL#{email}`, `STATUS#{status}` |
 //! | orders       | outbox event      | `OUTBOX`                 | `{event id}` | `doc`: `OrderEvent`; `expires_at` (7 days)     |
 //! | idempotency  | API request       | `IDEM#{route}#{key}`     | `IDEM`      | `doc`: `IdempotencyRecord`; `expires_at` (24 h)   |
@@ -27,7 +27,6 @@ use nanoshop_store::{Item, Key};
 use serde::{Deserialize, Serialize};
 
 pub const ORDER_ID: &str = "order_id";
-pub const VALUE: &str = "value";
 pub const PENDING: &str = "ORDERS#PENDING";
 /// When the expiry sweep looks at a pending order again after it failed to close it (RFC 3339).
 pub const NEXT_ATTEMPT_AT: &str = "next_attempt_at";
@@ -46,9 +45,14 @@ pub fn intent_key(intent_id: &str) -> Key {
     Key::new(format!("PAYMENT#{intent_id}"), "PAYMENT")
 }
 
-pub fn order_number_key() -> Key {
-    Key::new("COUNTER", "ORDER_NUMBER")
+/// The claim of an order number, written with the order so two orders never share one.
+pub fn order_number_key(number: &str) -> Key {
+    Key::new(format!("ORDER_NUMBER#{number}"), "ORDER_NUMBER")
 }
+
+/// How long an order number's claim is kept. A number names the second its order was placed, so
+/// only an order placed within clock skew of it could draw it again; a day is far beyond that.
+pub const ORDER_NUMBER_CLAIM_SECS: i64 = 24 * 3600;
 
 pub fn idempotency_key(route: &str, key: &str) -> Key {
     Key::new(format!("IDEM#{route}#{key}"), "IDEM")

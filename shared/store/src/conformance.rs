@@ -45,6 +45,7 @@ cases![
     query_pages_through_a_partition_both_ways,
     query_pages_through_the_index,
     batch_get_handles_more_than_100_keys,
+    batch_get_across_reads_several_tables_at_once,
     expired_items_are_never_returned_and_count_as_absent,
 ];
 
@@ -491,6 +492,45 @@ async fn query_pages_through_the_index(store: Arc<dyn Store>, p: String) -> Case
     }
     let want: Vec<String> = (0..17).rev().map(|i| format!("2026-11-{:02}", i + 1)).collect();
     ensure!(days == want, "index pages newest first gave {days:?}");
+    Ok(())
+}
+
+async fn batch_get_across_reads_several_tables_at_once(store: Arc<dyn Store>, p: String) -> CaseResult {
+    // The same key in two tables is two items; more than 100 keys in all; some missing.
+    let keys: Vec<(Table, Key)> = (0..120)
+        .map(|i| (if i % 2 == 0 { Table::Carts } else { Table::Idempotency }, Key::new(format!("{p}-{}", i / 2), "x")))
+        .collect();
+    for chunk in keys.chunks(100) {
+        let writes = chunk
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 7 != 5)
+            .map(|(_, (table, key))| Write::Put {
+                table: *table,
+                item: Item::new(key).with("table", table.as_str()),
+                condition: None,
+            })
+            .collect();
+        store.transact(writes).await.map_err(err)?;
+    }
+    let expired = (Table::Carts, Key::new(format!("{p}-expired"), "x"));
+    let item = Item::new(&expired.1).with(EXPIRES_AT, now_unix() - 10);
+    store.put(Table::Carts, item, None).await.map_err(err)?;
+    let mut asked = keys.clone();
+    asked.reverse();
+    asked.push(expired);
+    let got = store.batch_get_across(&asked).await.map_err(err)?;
+    let want: Vec<(Table, Key)> = asked
+        .iter()
+        .filter(|(t, k)| keys.iter().position(|x| x == &(*t, k.clone())).is_some_and(|i| i % 100 % 7 != 5))
+        .cloned()
+        .collect();
+    let got_keys: Vec<(Table, Key)> = got.iter().filter_map(|(t, i)| Some((*t, i.key()?))).collect();
+    ensure!(got_keys == want, "read {} of {} items across tables, or out of order", got_keys.len(), want.len());
+    let labelled = got.iter().all(|(t, i)| i.s("table") == Some(t.as_str()));
+    ensure!(labelled, "an item was answered as another table's");
+    let dup = store.batch_get_across(&[keys[0].clone(), keys[0].clone()]).await;
+    ensure!(matches!(dup, Err(StoreError::Invalid(_))), "a key asked twice was not refused: {dup:?}");
     Ok(())
 }
 

@@ -100,6 +100,12 @@ impl Store for CountingStore {
         self.inner.batch_get(table, keys).await
     }
 
+    /// One call, as one `BatchGetItem` across tables is one round trip.
+    async fn batch_get_across(&self, keys: &[(Table, Key)]) -> StoreResult<Vec<(Table, Item)>> {
+        bump(&self.counters.batch_get);
+        self.inner.batch_get_across(keys).await
+    }
+
     async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
         bump(&self.counters.query);
         self.inner.query(query).await

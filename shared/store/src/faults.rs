@@ -219,6 +219,10 @@ impl Store for FaultyStore {
         self.run(Op::BatchGet, self.inner.batch_get(table, keys)).await
     }
 
+    async fn batch_get_across(&self, keys: &[(Table, Key)]) -> StoreResult<Vec<(Table, Item)>> {
+        self.run(Op::BatchGet, self.inner.batch_get_across(keys)).await
+    }
+
     async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
         self.run(Op::Query, self.inner.query(query)).await
     }

@@ -449,6 +449,25 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// [`StoreError::Invalid`] for duplicate keys; otherwise as [`Store::get`].
     async fn batch_get(&self, table: Table, keys: &[Key]) -> StoreResult<Vec<Item>>;
 
+    /// The live items among `keys`, which may be of several tables, in the order of `keys`,
+    /// missing ones left out: what one DynamoDB `BatchGetItem` reads across tables, so a request
+    /// that needs items of two tables (checkout's idempotency record and cart) pays one round
+    /// trip. This default asks each table in turn with [`Store::batch_get`]; the DynamoDB
+    /// adapter asks once, and wrappers pass the call on whole.
+    ///
+    /// # Errors
+    /// As [`Store::batch_get`].
+    async fn batch_get_across(&self, keys: &[(Table, Key)]) -> StoreResult<Vec<(Table, Item)>> {
+        let mut found: Vec<(Table, Item)> = Vec::with_capacity(keys.len());
+        for table in Table::ALL {
+            let of: Vec<Key> = keys.iter().filter(|(t, _)| *t == table).map(|(_, k)| k.clone()).collect();
+            if !of.is_empty() {
+                found.extend(self.batch_get(table, &of).await?.into_iter().map(|item| (table, item)));
+            }
+        }
+        Ok(in_order_of(keys, found))
+    }
+
     /// One page of a partition, in sort-key order (or reversed).
     ///
     /// # Errors
@@ -480,6 +499,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// [`StoreError::TransactionCancelled`] naming each failed condition;
     /// [`StoreError::Invalid`] for an empty or oversized transaction, or two writes on one item.
     async fn transact(&self, writes: Vec<Write>) -> StoreResult<()>;
+}
+
+/// `found` (items of several tables) in the order of `keys`, for [`Store::batch_get_across`].
+pub fn in_order_of(keys: &[(Table, Key)], found: Vec<(Table, Item)>) -> Vec<(Table, Item)> {
+    let mut by_key: BTreeMap<(Table, Key), Item> =
+        found.into_iter().filter_map(|(table, item)| Some(((table, item.key()?), item))).collect();
+    keys.iter().filter_map(|(table, key)| by_key.remove(&(*table, key.clone())).map(|item| (*table, item))).collect()
 }
 
 /// Checks what every adapter refuses before talking to its backend.

@@ -4,12 +4,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::http::StatusCode;
-use nanoshop_api::testing::seed;
+use nanoshop_api::capability::OrderTokens;
+use nanoshop_api::testing::{TestRequest, seed};
+use nanoshop_api::with_common_layers;
 use nanoshop_domain::Money;
+use nanoshop_domain::cart::MaxUnitsPerSku;
+use nanoshop_payments::simulator::Simulator;
 use nanoshop_payments::{CreateIntent, Intent, NotConfigured, PaymentError, PaymentGateway, Refund};
+use nanoshop_schema::orders::IdempotencyRecord;
+use nanoshop_store::{Condition, Item, Key, Query, QueryPage, StoreResult, Table, Update, Write};
 use serde_json::json;
 
 use super::{body, shop, shop_paying_with};
+use crate::{CheckoutDeps, router};
 
 #[tokio::test]
 async fn a_bad_email_or_address_is_422_naming_the_field() {
@@ -107,4 +114,76 @@ async fn payments_without_a_key_are_503_not_configured_before_anything_is_reserv
     let reply = shop.checkout(&cart, "k", &body(&cart)).await;
     reply.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "not_configured");
     assert_eq!(seed::stock(shop.store.as_ref(), "P0").await, (5, 0, 5));
+}
+
+/// The embedded store, but right after checkout's first read another request under the same key
+/// claims it: what two concurrent requests look like to the one whose transaction comes second.
+#[derive(Debug)]
+struct ClaimedMeanwhile {
+    inner: Arc<nanoshop_store::embedded::EmbeddedStore>,
+    key: nanoshop_store::Key,
+}
+
+#[async_trait]
+impl nanoshop_store::Store for ClaimedMeanwhile {
+    async fn get(&self, t: Table, k: &Key) -> StoreResult<Option<Item>> {
+        self.inner.get(t, k).await
+    }
+    async fn batch_get(&self, t: Table, keys: &[Key]) -> StoreResult<Vec<Item>> {
+        self.inner.batch_get(t, keys).await
+    }
+    async fn batch_get_across(&self, keys: &[(Table, Key)]) -> StoreResult<Vec<(Table, Item)>> {
+        let read = self.inner.batch_get_across(keys).await;
+        let record = IdempotencyRecord {
+            request_hash: "the same request".into(),
+            owner: "the other request".into(),
+            lease_until: nanoshop_store::port::now_unix() + 30,
+            order_id: None,
+            response: None,
+        };
+        let item = Item::new(&self.key).with(nanoshop_schema::DOC, nanoshop_schema::encode(&record).unwrap());
+        self.inner.put(Table::Idempotency, item, None).await?;
+        read
+    }
+    async fn query(&self, q: &Query) -> StoreResult<QueryPage> {
+        self.inner.query(q).await
+    }
+    async fn put(&self, t: Table, item: Item, c: Option<Condition>) -> StoreResult<()> {
+        self.inner.put(t, item, c).await
+    }
+    async fn update(&self, t: Table, u: Update) -> StoreResult<Item> {
+        self.inner.update(t, u).await
+    }
+    async fn delete(&self, t: Table, k: &Key, c: Option<Condition>) -> StoreResult<()> {
+        self.inner.delete(t, k, c).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
+        self.inner.transact(writes).await
+    }
+}
+
+/// The claim of a fresh key rides in the reservation's transaction, on condition that no record
+/// exists: a request that lost the key between its read and its transaction reserves nothing,
+/// creates no intent, and is told the key is in use.
+#[tokio::test]
+async fn a_key_claimed_by_another_request_after_the_first_read_reserves_nothing() {
+    let shop = shop().await;
+    let key = nanoshop_schema::orders::idempotency_key("POST /checkout", "contended");
+    let contended = with_common_layers(router(CheckoutDeps {
+        store: Arc::new(ClaimedMeanwhile { inner: shop.store.clone(), key }),
+        payments: Arc::new(Simulator::new("whsec_unused".into())),
+        verifier: shop.auth.verifier.clone(),
+        order_tokens: OrderTokens::new(&[9; 32]),
+        payment_window: chrono::TimeDelta::minutes(30),
+        max_units_per_sku: MaxUnitsPerSku::DEFAULT,
+    }));
+    let cart = shop.cart(None, &[("P0", 1)]).await;
+    let reply = TestRequest::post("/checkout")
+        .header("x-cart-token", &cart.token)
+        .header("idempotency-key", "contended")
+        .json(&body(&cart))
+        .send(&contended)
+        .await;
+    reply.assert_problem(StatusCode::CONFLICT, "request_in_progress");
+    assert_eq!(seed::stock(shop.store.as_ref(), "P0").await, (5, 0, 5), "nothing reserved");
 }

@@ -2,6 +2,7 @@
 //! the `Idempotency-Key` that makes a retry safe.
 
 use axum::http::StatusCode;
+use chrono::Utc;
 use nanoshop_api::testing::{TestRequest, seed};
 use serde_json::json;
 
@@ -56,4 +57,38 @@ async fn a_checkout_without_an_idempotency_key_is_400() {
     let reply =
         TestRequest::post("/checkout").header("x-cart-token", &cart.token).json(&body(&cart)).send(&shop.app).await;
     reply.assert_problem(StatusCode::BAD_REQUEST, "idempotency_key_required");
+}
+
+#[test]
+fn order_numbers_are_ten_readable_characters_that_sort_by_the_second_placed() {
+    use chrono::TimeZone;
+    use nanoshop_domain::ids::OrderId;
+
+    use crate::http::order_number;
+
+    let at = |s: i64| Utc.timestamp_opt(1_735_689_600 + s, 0).single().unwrap();
+    let id: OrderId = "ord_01JF8ZD4Q7RB2WZ9N3K5M6T8VX".parse().unwrap();
+    assert_eq!(order_number(&id, at(0)), "000000T8VX", "the second since 2025, then the id's last four");
+    assert_eq!(order_number(&id, at(33)), "000011T8VX");
+    let now = order_number(&id, Utc::now());
+    assert_eq!(now.len(), 10, "{now}");
+    assert!(now.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() && !"ILOU".contains(c)), "{now}");
+    assert!(order_number(&id, at(86_400)) > order_number(&id, at(86_399)), "later orders sort later");
+    // Two ids of one millisecond in one process differ in their last characters.
+    let (a, b) = (OrderId::generate(), OrderId::generate());
+    assert_ne!(order_number(&a, at(5)), order_number(&b, at(5)));
+}
+
+/// A refusal is final and kept under its key, though no transaction claimed the key: the same
+/// request again is answered from the record, not run again.
+#[tokio::test]
+async fn a_refusal_is_kept_under_its_key_and_replayed() {
+    let shop = shop().await;
+    let empty = shop.cart(None, &[]).await;
+    let first = shop.checkout(&empty, "refused", &body(&empty)).await;
+    first.assert_problem(StatusCode::CONFLICT, "cart_empty");
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let again = shop.checkout(&empty, "refused", &body(&empty)).await;
+    again.assert_problem(StatusCode::CONFLICT, "cart_empty");
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
 }

@@ -4,6 +4,7 @@
 //! cart out here; the flow, idempotency and the errors in their modules.
 #![allow(clippy::unwrap_used)]
 
+mod addresses;
 mod errors;
 mod flow;
 
@@ -12,14 +13,18 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::StatusCode;
 use chrono::{TimeDelta, Utc};
+use nanoshop_api::bodies::AddressHttpBody;
 use nanoshop_api::capability::{OrderTokens, cart_token_hash, new_cart_token};
 use nanoshop_api::testing::{CUSTOMER, Reply, TestAuth, TestRequest, assert_serves_every_route, seed};
 use nanoshop_api::with_common_layers;
 use nanoshop_domain::cart::{Cart, MaxUnitsPerSku, Quantity};
+use nanoshop_domain::customer::SavedAddress;
+use nanoshop_domain::ids::AddressId;
 use nanoshop_domain::money::Currency;
 use nanoshop_payments::PaymentGateway;
 use nanoshop_payments::simulator::Simulator;
 use nanoshop_schema::carts::{CART_ID, cart_key, customer_cart_key};
+use nanoshop_schema::customers::address_key;
 use nanoshop_schema::{DOC, encode};
 use nanoshop_store::embedded::EmbeddedStore;
 use nanoshop_store::port::{EXPIRES_AT, VERSION};
@@ -88,6 +93,29 @@ impl Shop {
             self.store.put(Table::Carts, pointer, None).await.unwrap();
         }
         SeededCart { id: cart.id.to_string(), token }
+    }
+
+    /// Saves a German address in `city` in `customer`'s address book, as the account routes
+    /// store it, and returns its id.
+    async fn saved_address(&self, customer: &str, city: &str) -> String {
+        let id = AddressId::generate();
+        let mut fields = address();
+        fields["city"] = json!(city);
+        let body: AddressHttpBody = serde_json::from_value(fields).unwrap();
+        let saved = SavedAddress { id: id.clone(), label: Some(city.into()), address: body.parse("address").unwrap() };
+        let item = Item::new(&address_key(customer, &id)).with(DOC, encode(&saved).unwrap());
+        self.store.put(Table::Carts, item, None).await.unwrap();
+        id.to_string()
+    }
+
+    /// `POST /checkout` of `body` as the signed-in `customer`, under the `Idempotency-Key` `key`.
+    async fn checkout_as(&self, customer: &str, key: &str, body: &Value) -> Reply {
+        TestRequest::post("/checkout")
+            .bearer(&self.auth.customer(customer))
+            .header("idempotency-key", key)
+            .json(body)
+            .send(&self.app)
+            .await
     }
 
     /// `POST /checkout` of `body` with the `Idempotency-Key` `key` and the cart's token.

@@ -156,7 +156,8 @@ pub enum OrderFlag {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Order {
     pub id: OrderId,
-    /// A short, sequential number for people ("1042"); the id is what systems use.
+    /// A short number for people (`1T4BG4KZ6F`: the second the order was placed, then four
+    /// characters of its id; older orders have counted ones, "1042"); the id is what systems use.
     pub number: String,
     pub status: OrderStatus,
     pub payment_status: PaymentStatus,
@@ -171,8 +172,10 @@ pub struct Order {
     /// `null` to a guest whose order token is older than the personal-data window.
     #[schemars(with = "Option<Address>")]
     pub shipping_address: Address,
-    /// Where the invoice goes, when the shopper gave one apart from the shipping address. Orders
-    /// stored before billing addresses existed read as `null`: billed to the shipping address.
+    /// Where the invoice goes: the billing address given at checkout, or a copy of the shipping
+    /// address when none was. Orders stored before billing addresses existed read as `null`:
+    /// billed to the shipping address. `null` to a guest whose order token is older than the
+    /// personal-data window.
     #[serde(default)]
     pub billing_address: Option<Address>,
     pub shipping_method: ChosenShipping,

@@ -264,6 +264,69 @@ impl Store for DynamoStore {
         Ok(keys.iter().filter_map(|k| found.remove(k)).filter(|i: &Item| !i.is_expired(now)).collect())
     }
 
+    /// One `BatchGetItem` naming every table asked (per 100 keys), its unprocessed keys asked
+    /// again as [`Store::batch_get`] does.
+    async fn batch_get_across(&self, keys: &[(Table, Key)]) -> StoreResult<Vec<(Table, Item)>> {
+        let asked: Vec<Table> = Table::ALL.into_iter().filter(|t| keys.iter().any(|(k, _)| k == t)).collect();
+        for table in &asked {
+            let of: Vec<Key> = keys.iter().filter(|(t, _)| t == table).map(|(_, k)| k.clone()).collect();
+            check_batch(&of)?;
+        }
+        let table_of = |name: &str| asked.iter().copied().find(|t| self.names.name(*t) == name);
+        // Two roles attached to one physical table would make an answer's table ambiguous.
+        let distinct: std::collections::BTreeSet<&str> = asked.iter().map(|t| self.names.name(*t)).collect();
+        if distinct.len() != asked.len() {
+            let mut found = Vec::new();
+            for table in asked {
+                let of: Vec<Key> = keys.iter().filter(|(t, _)| *t == table).map(|(_, k)| k.clone()).collect();
+                found.extend(self.batch_get(table, &of).await?.into_iter().map(|item| (table, item)));
+            }
+            return Ok(crate::port::in_order_of(keys, found));
+        }
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH_GET_MAX_KEYS) {
+            let mut pending: HashMap<String, Vec<HashMap<String, AttributeValue>>> = HashMap::new();
+            for (table, key) in chunk {
+                pending.entry(self.names.name(*table).to_owned()).or_default().push(key_attributes(key));
+            }
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                if attempt == MAX_ATTEMPTS {
+                    return Err(StoreError::Unavailable(
+                        format!("DynamoDB left keys unprocessed {MAX_ATTEMPTS} times").into(),
+                    ));
+                }
+                if attempt > 0 {
+                    BACKOFF.sleep(attempt - 1).await;
+                }
+                let mut request = HashMap::with_capacity(pending.len());
+                for (name, keys) in pending.drain() {
+                    let asked = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build();
+                    request.insert(name, asked.map_err(backend)?);
+                }
+                let out =
+                    self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(sdk_error)?;
+                for (name, items) in out.responses.unwrap_or_default() {
+                    let table = table_of(&name).ok_or_else(|| malformed(format!("an answer from unasked {name}")))?;
+                    for attrs in items {
+                        found.push((table, item_from(&attrs)?));
+                    }
+                }
+                pending = out
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(name, k)| (name, k.keys))
+                    .filter(|(_, k)| !k.is_empty())
+                    .collect();
+                attempt += 1;
+            }
+        }
+        let now = now_unix();
+        found.retain(|(_, item)| !item.is_expired(now));
+        Ok(crate::port::in_order_of(keys, found))
+    }
+
     async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
         check_query(query)?;
         let mut x = Expr::new(now_unix());
