@@ -43,6 +43,11 @@ bench:
 bench-peers:
 	scripts/bench.sh peers
 
+.PHONY: bench-size
+## Only the arm64 Lambda packages: each one's zipped size and what the largest holds per crate (tens of minutes here)
+bench-size:
+	scripts/bench.sh size
+
 ## Formatting and lints, as CI would
 lint:
 	$(CARGO) fmt --all -- --check

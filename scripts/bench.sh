@@ -12,6 +12,9 @@
 #     merchant would deploy instead, under one stand-in Runtime API, as ratios (bench/peers/).
 # `scripts/bench.sh peers` (`make bench-peers`) runs only the last, in minutes, and rewrites only its
 # section of docs/benchmarks.md.
+# `scripts/bench.sh size` (`make bench-size`) builds the Lambda packages as `make lambdas ARCH=arm64`
+# does and writes their zipped sizes and what the largest holds, per crate, into its own section
+# (the full run keeps that section as it is: the arm64 build takes tens of minutes here).
 # Like `make test`, it installs what it needs, then runs inside a loopback-only network namespace
 # with the services started. Load runs are bounded. Client and server share the machine.
 set -euo pipefail
@@ -24,8 +27,8 @@ RUNS=${BENCH_STARTUP_RUNS:-20}
 LOAD_OPS=${BENCH_LOAD_OPS:-200}
 MODE=${1:-all}
 case $MODE in
-  all | peers) ;;
-  *) echo "usage: scripts/bench.sh [peers]" >&2; exit 2 ;;
+  all | peers | size) ;;
+  *) echo "usage: scripts/bench.sh [peers | size]" >&2; exit 2 ;;
 esac
 # The peers live in the cache with their pinned dependencies, never in the clone.
 PEERS=${NANOSHOP_CACHE:-$HOME/.cache/nanoshop}/peers
@@ -54,6 +57,71 @@ install_peers() {
   fi
   cp bench/peers/node/app.mjs "$node/"
 }
+
+# --- the arm64 packages -------------------------------------------------------------------------
+SIZE_BEGIN='<!-- size: begin, written by scripts/bench.sh size -->'
+SIZE_END='<!-- size: end -->'
+# Puts `figures` between the markers `begin` and `end` of docs/benchmarks.md, leaving the rest as it is.
+write_section() { # begin end figures
+  python3 - docs/benchmarks.md "$1" "$2" "$3" <<'PY'
+import sys
+path, begin, end, figures = sys.argv[1:]
+text = open(path).read()
+if begin not in text or end not in text:
+    sys.exit(f"bench: {path} has no section {begin!r}; run `make bench` once")
+head, rest = text.split(begin, 1)
+tail = rest.split(end, 1)[1]
+open(path, "w").write(f"{head}{begin}\n\n```\n{figures}\n```\n\n{end}{tail}")
+PY
+}
+# Every function binary, as `make lambdas` builds it: cargo-lambda, --arm64, the release profile (and
+# what cargo-lambda adds to it: panic = "abort", target-cpu=neoverse-n1). Symbols are kept for the
+# per-crate breakdown, so each package is measured on a copy stripped here, as `strip = true` would
+# (llvm-strip --strip-all; 256 bytes apart on a test binary). Zipped as Lambda ships it, `bootstrap`,
+# at deflate level 9.
+mib2() { awk -v b="$1" 'BEGIN{printf "%.2f", b/1048576}'; }
+size_figures() {
+  local tools=${NANOSHOP_CACHE:-$HOME/.cache/nanoshop}/venv/bin triple=aarch64-unknown-linux-gnu
+  local bins b largest="" largest_zip=0 out
+  bins=$(sed -n '/^\[\[bin\]\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
+  scripts/services.sh tools >/dev/null
+  rustup target list --installed | grep -qx $triple || rustup target add $triple >/dev/null
+  command -v llvm-strip >/dev/null || { apt-get update -qq && apt-get install -y -qq llvm >/dev/null; }
+  if [ "${BENCH_NO_BUILD:-}" != 1 ]; then
+    # Niced: it takes tens of minutes here. STRIP=false also changes the dependencies' build, so
+    # `make lambdas` after it builds everything again.
+    CARGO_PROFILE_RELEASE_STRIP=false PATH="$tools:$PATH" nice -n 19 cargo lambda build --release --arm64 \
+      --workspace $(printf -- '--bin %s ' $bins) >&2
+  fi
+  out=$(mktemp -d /tmp/nanoshop-size.XXXXXX)
+  printf 'arm64 Lambda packages (cargo lambda build --release --arm64, as make lambdas ARCH=arm64; stripped, zipped):\n'
+  for b in $bins; do
+    llvm-strip --strip-all -o "$out/$b" "$TARGET/lambda/$b/bootstrap"
+    local zipped raw
+    raw=$(stat -c %s "$out/$b")
+    zipped=$(python3 - "$out/$b" "$out/$b.zip" <<'PY'
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    z.write(sys.argv[1], "bootstrap")
+print(os.path.getsize(sys.argv[2]))
+PY
+)
+    printf '  %-22s %6s MiB stripped, %5s MiB zipped%s\n' "$b" "$(mib2 "$raw")" "$(mib2 "$zipped")" \
+      "$([ "$zipped" -le 3145728 ] || echo '   (over 3 MiB)')"
+    if [ "$zipped" -gt "$largest_zip" ]; then largest=$b largest_zip=$zipped; fi
+  done
+  rm -rf "$out"
+  printf '\nWhat the largest, %s, holds per crate (scripts/size_breakdown.py, as cargo bloat --crates):\n' "$largest"
+  python3 scripts/size_breakdown.py "$TARGET/lambda/$largest/bootstrap" --deps "$TARGET/$triple/release/deps" \
+    --target $triple --rows 25
+}
+if [ "$MODE" = size ]; then
+  figures="nanoshop packages — $(date -u +%F) (\`make bench-size\`)
+$(size_figures)"
+  printf '%s\n' "$figures"
+  write_section "$SIZE_BEGIN" "$SIZE_END" "$figures"
+  exit 0
+fi
 
 if [ "${NANOSHOP_IN_NETNS:-}" != 1 ]; then
   scripts/services.sh install
@@ -304,6 +372,17 @@ TABLE
 )
 printf '%s\n' "$table"
 
+# The arm64 packages' section is `make bench-size`'s: kept as it is.
+size_block=$(python3 - docs/benchmarks.md "$SIZE_BEGIN" "$SIZE_END" <<'PY'
+import sys
+path, begin, end = sys.argv[1:]
+text = open(path).read()
+if begin in text and end in text:
+    print(begin + text.split(begin, 1)[1].split(end, 1)[0] + end)
+else:
+    print(f"{begin}\n\nNot measured yet: run `make bench-size`.\n\n{end}")
+PY
+)
 # The report, with the published figures each one should beat beside it.
 cat >docs/benchmarks.md <<REPORT
 # nanoshop benchmarks
@@ -374,6 +453,19 @@ so the peer uses 3.3.0, the newest release that supports Node 20 (AWS's \`nodejs
 
 $PEERS_BEGIN
 $PEERS_END
+
+## Package size on arm64
+
+What AWS fetches on a cold start is the zipped package; the goal is at most 3 MiB for every
+function. \`make bench-size\` (\`scripts/bench.sh size\`) builds every function binary as
+\`make lambdas ARCH=arm64\` does (cargo-lambda, which links with zig and adds \`panic = "abort"\` and
+\`target-cpu=neoverse-n1\` to the release profile) and rewrites only the block below: each package's
+size, stripped and zipped, and what the largest binary holds per crate, grouped as
+\`cargo bloat --crates\` groups it (\`scripts/size_breakdown.py\`; cargo-bloat itself cannot link for
+aarch64 here). The x86_64 sizes at the top come from the plain \`cargo build --release\` of the full
+run, which keeps unwinding, so they are larger.
+
+$size_block
 REPORT
 write_peers_section "nanoshop peers — $(nproc) cores, $(uname -m), $(date -u +%F) (\`make bench\`)
 $peer_figures"
