@@ -465,6 +465,54 @@ size, stripped and zipped, and what the largest binary holds per crate, grouped 
 aarch64 here). The x86_64 sizes at the top come from the plain \`cargo build --release\` of the full
 run, which keeps unwinding, so they are larger.
 
+### What issue 19's cuts did (measured 2026-12-07)
+
+Before is the merge base the cuts started from (3499c3d), after is the branch with them, both
+built as above (before: \`cargo lambda build --release --arm64 -p …\` per function crate, symbols
+kept; after: \`make bench-size\`'s build); zipped MiB, stripped MiB in brackets:
+
+| package | before | after |
+|---|---|---|
+| checkout | 4.80 (11.86) | 4.47 (10.73) |
+| payments-webhook | 4.77 (11.89) | 4.25 (10.26) |
+| orders | 4.77 (11.80) | 4.44 (10.67) |
+| orders-expirer | 4.21 (10.71) | 3.89 (9.59) |
+
+What each cut took out of \`.text\`, read from the per-crate rows of the two builds
+(\`scripts/size_breakdown.py\`; before: checkout's largest rows stripe_shared 2246 KiB, std 971,
+aws_sdk_dynamodb 373, aws_lc_sys 290, rustls 251, stripe 218, regex_automata 89, regex_syntax 87):
+
+- \`RUST_LOG\` read by \`tracing_subscriber::filter::Targets\` instead of \`EnvFilter\`: regex-automata
+  and regex-syntax (176 KiB) and \`EnvFilter\` itself (51 KiB of tracing-subscriber), in every
+  function.
+- async-stripe's \`redact-generated-debug\`: the derived \`Debug\` of the Stripe error type's object
+  graph, which the error's \`Display\` prints (the \`stripe\` crate's row, 218 KiB to 0–17 KiB), in
+  every function that links Stripe. std's row also fell by 181 KiB in each of them: formatting
+  code these two cuts left unused, which the two builds cannot split between them.
+- The webhook's \`Stripe-Signature\` checked without \`Webhook::construct_event\`, which went on to
+  parse the event into the generated type of every event's object: 358 KiB of stripe_shared and
+  33 KiB of std, in payments-webhook.
+
+Not cut:
+
+- Duplicate crates. \`rand\` 0.8 (rust_decimal's optional \`rand\`, never enabled), \`rand\` 0.10
+  (proptest, tests only) and \`ring\` (rustls-webpki's optional backend, never enabled) are in
+  \`Cargo.lock\` but in no function binary (\`cargo tree -e normal --target aarch64-unknown-linux-gnu
+  -i <crate>\`): one \`rand\`, and aws-lc-rs as the only crypto library. The duplicates that are
+  linked (base64 0.22/0.23, sha2/hmac/digest 0.10/0.11, getrandom 0.3/0.4) come to under 10 KiB.
+- The AWS SDK's features are already off (\`default-features = false\`; rustls on aws-lc-rs). What it
+  links is what it reaches: h2 (110 KiB; its HTTPS client always offers HTTP/2) and aws-sdk-sts
+  (98 KiB; the default credential chain's web-identity provider, which IRSA in containers needs).
+- The largest row left, stripe_shared (2.2 MiB of checkout's 7.0 MiB of \`.text\`, the same in
+  payments-webhook, orders and orders-expirer): async-stripe's client reads every error answer into
+  its \`ApiErrors\`, which holds a whole PaymentIntent, PaymentMethod, SetupIntent and payment source,
+  so the parsers of most of Stripe's objects are linked although nanoshop reads only the error's
+  \`message\`, \`code\` and \`type\` (stripe/wire.rs). Only async-stripe can drop that parse.
+- Layout: the binaries are position-independent (\`.rela.dyn\`, 1.2 MiB in checkout, 0.2 MiB
+  deflated) and keep unwind tables (\`.eh_frame\`, 1.3 MiB, 0.35 MiB deflated). cart (3.09 MiB) and
+  catalog (3.42 MiB) link no Stripe code and are still over 3 MiB: AWS SDK, rustls, AWS-LC and std
+  are most of them.
+
 $size_block
 REPORT
 write_peers_section "nanoshop peers — $(nproc) cores, $(uname -m), $(date -u +%F) (\`make bench\`)
