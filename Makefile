@@ -48,6 +48,11 @@ bench-peers:
 bench-scale:
 	scripts/bench.sh scale
 
+.PHONY: bench-size
+## Only the arm64 Lambda packages: each one's zipped size and what the largest holds per crate (tens of minutes here)
+bench-size:
+	scripts/bench.sh size
+
 ## Formatting and lints, as CI would
 lint:
 	$(CARGO) fmt --all -- --check

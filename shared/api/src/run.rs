@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use axum::Router;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Set by the Lambda runtime in every function's environment; its presence is how we know.
 pub(crate) const LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
@@ -75,21 +77,23 @@ pub async fn shutdown_signal() {
 }
 
 /// Installs the process' tracing subscriber: JSON lines in Lambda (CloudWatch stamps each line,
-/// so no timestamp of our own), human-readable elsewhere. `RUST_LOG` filters, default `info`.
+/// so no timestamp of our own), human-readable elsewhere. `RUST_LOG` filters, default `info`
+/// (see [`log_filter`] for what it accepts).
 ///
 /// Does nothing if a subscriber is already installed, so tests and a local server that hosts
 /// several functions can call it freely.
 pub fn init_tracing() {
     let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let registry = tracing_subscriber::registry().with(filter);
     // Already installed is fine (see above); there is nothing else `try_init` can fail on.
     let _already_installed = if in_lambda() {
-        builder.json().with_current_span(true).with_span_list(false).without_time().with_ansi(false).try_init()
+        let lines = tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false);
+        registry.with(lines.without_time().with_ansi(false)).try_init()
     } else {
         // Colour only for a person at a terminal: not in pipes, files or container logs, and not
         // when NO_COLOR is set to anything but the empty string (no-color.org).
         let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        builder.with_ansi(colour).try_init()
+        registry.with(tracing_subscriber::fmt::layer().with_ansi(colour)).try_init()
     };
 }
 
@@ -97,31 +101,73 @@ pub fn init_tracing() {
 /// which is every event rendered for another Stripe API version (and every localstripe event). Our
 /// own parser reads those (`nanoshop_payments::webhook`), so that ERROR is noise that would train
 /// an operator to ignore errors. Kept off unless `RUST_LOG` names the crate.
-const QUIET_BY_DEFAULT: &str = "stripe_webhook::webhook=off";
+const QUIET_BY_DEFAULT: (&str, LevelFilter) = ("stripe_webhook::webhook", LevelFilter::OFF);
 
 /// `RUST_LOG` (default `info`), with [`QUIET_BY_DEFAULT`] unless it names that crate itself.
-fn log_filter(rust_log: Option<&str>) -> EnvFilter {
-    let filter =
-        rust_log.and_then(|directives| EnvFilter::try_new(directives).ok()).unwrap_or_else(|| EnvFilter::new("info"));
-    match QUIET_BY_DEFAULT.parse() {
-        Ok(quiet) if !rust_log.is_some_and(|d| d.contains("stripe_webhook")) => filter.add_directive(quiet),
-        _ => filter,
+///
+/// `RUST_LOG` is a comma-separated list of `target=level` directives and at most one bare `level`
+/// (the default for every other target), as env_logger and tracing's `EnvFilter` read them: the
+/// longest matching target prefix decides. Empty directives are skipped; a list that does not parse
+/// (or is blank) falls back to `info`. Filters on spans or field values (`target[span]=level`)
+/// are not supported: `tracing_subscriber::filter::Targets` reads these directives without a regex
+/// engine, which `EnvFilter` would add to every function's package (issue 19).
+fn log_filter(rust_log: Option<&str>) -> Targets {
+    let directives =
+        rust_log.map(|d| d.split(',').map(str::trim).filter(|d| !d.is_empty()).collect::<Vec<_>>().join(","));
+    let filter = directives
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .and_then(|d| d.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    if rust_log.is_some_and(|d| d.contains("stripe_webhook")) {
+        filter
+    } else {
+        filter.with_target(QUIET_BY_DEFAULT.0, QUIET_BY_DEFAULT.1)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tracing::Level;
+
     use super::*;
+
+    /// Whether `RUST_LOG=rust_log` lets an event of `level` from `target` through.
+    fn shows(rust_log: Option<&str>, target: &str, level: Level) -> bool {
+        log_filter(rust_log).would_enable(target, &level)
+    }
 
     #[test]
     fn the_stripe_librarys_parse_errors_are_quiet_unless_asked_for() {
-        let shown = |rust_log: Option<&str>| log_filter(rust_log).to_string();
         for rust_log in [None, Some("info"), Some("debug,aws_smithy_runtime=warn"), Some("not a filter ===")] {
-            assert!(shown(rust_log).contains(QUIET_BY_DEFAULT), "{rust_log:?}: {}", shown(rust_log));
+            assert!(!shows(rust_log, "stripe_webhook::webhook", Level::ERROR), "{rust_log:?}");
+            assert!(shows(rust_log, "nanoshop_api", Level::INFO), "{rust_log:?}");
         }
-        assert!(shown(Some("not a filter ===")).contains("info"), "a bad RUST_LOG falls back to info");
-        let asked = shown(Some("info,stripe_webhook=debug"));
-        assert!(asked.contains("stripe_webhook=debug") && !asked.contains(QUIET_BY_DEFAULT), "{asked}");
+        assert!(shows(Some("info,stripe_webhook=debug"), "stripe_webhook::webhook", Level::DEBUG));
+        assert!(shows(Some("stripe_webhook::webhook=error"), "stripe_webhook::webhook", Level::ERROR));
+    }
+
+    #[test]
+    fn rust_log_sets_a_default_level_and_levels_per_target_prefix() {
+        // Unset, blank or unreadable: `info`.
+        for rust_log in [None, Some(""), Some(" , "), Some("not a filter ==="), Some("nanoshop=loud")] {
+            assert!(shows(rust_log, "nanoshop_checkout", Level::INFO), "{rust_log:?}");
+            assert!(!shows(rust_log, "nanoshop_checkout", Level::DEBUG), "{rust_log:?}");
+        }
+        // What the bench and the e2e tests set: the longest matching prefix decides.
+        let serving = Some("warn,nanoshop::serving=info");
+        assert!(shows(serving, "nanoshop::serving", Level::INFO));
+        assert!(!shows(serving, "nanoshop::import", Level::INFO));
+        assert!(shows(serving, "nanoshop::import", Level::WARN));
+        let quiet_sdk = Some("debug,aws_smithy_runtime=warn");
+        assert!(shows(quiet_sdk, "nanoshop_store::dynamo", Level::DEBUG));
+        assert!(!shows(quiet_sdk, "aws_smithy_runtime::client::orchestrator", Level::INFO));
+        // Levels in any case, `off`, and an empty directive skipped rather than read as "trace
+        // for every target" (what `Targets` alone would make of a trailing comma).
+        assert!(!shows(Some("WARN"), "nanoshop_api", Level::INFO));
+        assert!(!shows(Some("off"), "nanoshop_api", Level::ERROR));
+        assert!(!shows(Some("info,"), "nanoshop_api", Level::TRACE));
+        assert!(!shows(Some(",info"), "nanoshop_api", Level::DEBUG));
     }
 
     #[test]

@@ -1,26 +1,28 @@
 //! Stripe's signed webhook events: the `Stripe-Signature` check and the few event shapes nanoshop
 //! acts on.
 //!
-//! [`verify`] gives the raw body and the header to `async-stripe-webhook`'s
-//! `Webhook::construct_event`, which accepts an event when any `v1` signature in the header is the
-//! HMAC-SHA256 of `"{t}.{body}"` under the secret (so secret rotation works while Stripe signs
-//! with the old and the new secret) and `t` is within 300 s of now, in the past or the future.
+//! [`verify`] checks the header as Stripe documents it, and as `async-stripe-webhook`'s
+//! `Webhook::construct_event` does: the event is accepted when any `v1` signature in the header is
+//! the HMAC-SHA256 of `"{t}.{body}"` under the secret (so secret rotation works while Stripe signs
+//! with the old and the new secret) and `t` is within 300 s of now, in the past or the future. A
+//! wrong signature is answered as one before the time is looked at.
 //!
-//! The event is then read by a lenient parser of our own that takes only the fields nanoshop uses,
-//! not by async-stripe's typed objects. Those require every field of the API version async-stripe
-//! is generated for (2026-09-30): an authentic event rendered for an endpoint pinned to another
-//! API version, or sent by localstripe (whose PaymentIntents have no `amount_received` and whose
-//! events have no `pending_webhooks`), fails that parse. `construct_event` reports such a parse
-//! failure only after the signature and the timestamp have passed, and its other errors come
-//! first; the tests (`tests.rs`) pin that order (an unreadable payload with a wrong signature is
-//! [`WebhookError::BadSignature`], with an old one [`WebhookError::Stale`]), because accepting a
-//! parse failure as "authentic" is sound only in that order.
+//! The check is ours (HMAC by aws-lc-rs, which the functions already link, compared in constant
+//! time), not `construct_event`, for the package's size: `construct_event` goes on to read the
+//! event into async-stripe's generated types for every event Stripe has, whose parsers were a
+//! large part of the payments-webhook binary (docs/benchmarks.md), and nanoshop reads none of
+//! them. Those types require every field of the API version async-stripe is generated for
+//! (2026-09-30): an authentic event rendered for an endpoint pinned to another API version, or
+//! sent by localstripe (whose PaymentIntents have no `amount_received` and whose events have no
+//! `pending_webhooks`), fails that parse anyway. The event is read by a lenient parser of our own
+//! that takes only the fields nanoshop uses. The signing side stays async-stripe's
+//! (`Webhook::generate_test_header`, in [`sign`]), so the tests check this verifier against the
+//! library's signatures, and check that the library's `construct_event` accepts every fixture.
 //!
-//! Two guards of our own, both found by the fuzz targets in `fuzz/`:
+//! Two guards, both found by the fuzz targets in `fuzz/` when `construct_event` did the check:
 //! - `construct_event` computes `(now - t).abs()` unchecked: a `t` near `i64::MIN` panics where
 //!   overflow checks are on and, in a release build, wraps so that `t = now + i64::MIN` passes as
-//!   fresh. [`verify`] has the library check a signature with `|t| > 2^62` at `t` itself (so
-//!   nothing can overflow, whatever the clock reads), and answers stale.
+//!   fresh. [`verify`] subtracts with a check, and a difference that does not fit is stale.
 //! - serde's derived `Deserialize` reads a struct from a JSON array too, field by field; the parser
 //!   takes the event, its `data` and its `data.object` only as JSON objects.
 //!
@@ -33,13 +35,14 @@ mod secret;
 #[cfg(test)]
 mod tests;
 
-use stripe_webhook::{Webhook, WebhookError as StripeError};
+use aws_lc_rs::{constant_time, hmac};
+use stripe_webhook::Webhook;
 
 use self::event::parse;
 pub use self::event::{ChargeEvent, DisputeEvent, EventKind, IntentEvent, WebhookEvent};
 pub use self::secret::{MIN_SECRET_CHARS, UnusableSecret, check_signing_secret};
 
-/// How far a signature's timestamp may be from now, either way (enforced by `async-stripe-webhook`).
+/// How far a signature's timestamp may be from now, either way (as `async-stripe-webhook` allows).
 pub const TOLERANCE_SECONDS: i64 = 300;
 
 /// Why an event was refused. Every variant but [`WebhookError::Malformed`] means "not from
@@ -90,23 +93,47 @@ pub fn verify(payload: &str, signature_header: Option<&str>, secret: &str) -> Re
     if secret.is_empty() {
         return Err(WebhookError::BadSignature);
     }
-    if let Some(t) = signed_timestamp(header).filter(|t| t.unsigned_abs() > FAR_TIMESTAMP) {
-        // The library might overflow on this `t` (module doc). Checked "at" `t` itself it cannot,
-        // and it still answers a wrong signature first; a right one is stale.
-        return match Webhook::construct_event_with_timestamp(payload, header, secret, t) {
-            Ok(_) | Err(StripeError::BadParse(_) | StripeError::BadTimestamp(_)) => Err(WebhookError::Stale),
-            Err(StripeError::BadSignature | StripeError::BadHeader(_) | StripeError::BadKey) => {
-                Err(WebhookError::BadSignature)
-            }
-        };
+    let signature = Signature::parse(header).ok_or(WebhookError::BadSignature)?;
+    // Signed as `"{t}.{body}"` with `t` written back from the number, as the library does.
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+    let expected = hmac::sign(&key, format!("{}.{payload}", signature.t).as_bytes());
+    let matches = signature.v1.iter().any(|candidate| {
+        hex::decode(candidate).is_ok_and(|v1| constant_time::verify_slices_are_equal(expected.as_ref(), &v1).is_ok())
+    });
+    if !matches {
+        return Err(WebhookError::BadSignature);
     }
-    match Webhook::construct_event(payload, header, secret) {
-        // A parse failure is reported only once signature and timestamp have passed (module doc).
-        Ok(_) | Err(StripeError::BadParse(_)) => parse(payload),
-        Err(StripeError::BadTimestamp(_)) => Err(WebhookError::Stale),
-        Err(StripeError::BadSignature | StripeError::BadHeader(_) | StripeError::BadKey) => {
-            Err(WebhookError::BadSignature)
+    // A difference that does not fit an `i64` is as stale as one that does and is too large.
+    if unix_now().checked_sub(signature.t).is_none_or(|d| d.unsigned_abs() > TOLERANCE_SECONDS.unsigned_abs()) {
+        return Err(WebhookError::Stale);
+    }
+    parse(payload)
+}
+
+/// A `Stripe-Signature` header: `t=<unix seconds>` and one or more `v1=<hex HMAC>`, comma-separated,
+/// other elements (`v0=`, Stripe's test-mode scheme) ignored.
+#[derive(Debug)]
+struct Signature<'h> {
+    t: i64,
+    v1: Vec<&'h str>,
+}
+
+impl<'h> Signature<'h> {
+    /// `None` for what async-stripe-webhook refuses too: an element without `=`, a `t` that is not
+    /// an `i64` (the last `t` counts), no `t`, or no `v1`.
+    fn parse(header: &'h str) -> Option<Self> {
+        let (mut t, mut v1) = (None, Vec::new());
+        for element in header.split(',') {
+            match element.split_once('=')? {
+                ("t", value) => t = Some(value.parse().ok()?),
+                ("v1", value) => v1.push(value),
+                _ => {}
+            }
         }
+        if v1.is_empty() {
+            return None;
+        }
+        Some(Self { t: t?, v1 })
     }
 }
 
@@ -115,22 +142,6 @@ pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// Timestamps further from the epoch than this (about 146 billion years) are refused before the
-/// library sees them: then `now - t` cannot overflow, whatever its own clock reads by then.
-const FAR_TIMESTAMP: u64 = 1 << 62;
-
-/// The timestamp `construct_event` takes from `header`: the last `t=`, when every `t=` is a
-/// number (otherwise it refuses the header before looking at the time).
-fn signed_timestamp(header: &str) -> Option<i64> {
-    let mut t = None;
-    for pair in header.split(',') {
-        if let Some(("t", value)) = pair.split_once('=') {
-            t = Some(value.parse().ok()?);
-        }
-    }
-    t
 }
 
 /// The `Stripe-Signature` header Stripe would send for `payload` at `timestamp`
