@@ -7,9 +7,13 @@
 //! - [`render`]: the templates (minijinja, HTML auto-escaped), compiled in and overridable from
 //!   a folder, and the context an order gives them ([`render::Templates`]).
 
+pub mod deliver;
+pub mod delivery;
 pub mod message;
 pub mod render;
 
+pub use deliver::{FileMailer, Mailer, SendError};
+pub use delivery::{Notifier, NotifyError, OrderLinks, Outcome};
 pub use message::{Mail, MailKind, Sender};
 
 pub const FUNCTION: &str = "notifications";

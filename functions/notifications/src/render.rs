@@ -366,4 +366,4 @@ impl MailContext {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
