@@ -11,10 +11,12 @@ pub mod deliver;
 pub mod delivery;
 pub mod message;
 pub mod render;
+pub mod smtp;
 
 pub use deliver::{FileMailer, Mailer, SendError};
 pub use delivery::{Notifier, NotifyError, OrderLinks, Outcome};
 pub use message::{Mail, MailKind, Sender};
+pub use smtp::SmtpMailer;
 
 pub const FUNCTION: &str = "notifications";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
