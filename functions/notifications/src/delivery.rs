@@ -120,6 +120,46 @@ pub struct Notifier {
     pub templates: Arc<Templates>,
     pub sender: Sender,
     pub links: Option<OrderLinks>,
+    /// Who this instance is in its claims, and the events it finished (see [`Instance`]).
+    pub instance: Arc<Instance>,
+}
+
+/// What one instance (a Lambda execution environment, a `nanoshop serve` process) knows of its own
+/// deliveries. An instance handles one event at a time, so a claim that names it is its own from
+/// an attempt whose write it could not confirm (a timeout after the write): it may go on with it
+/// instead of waiting out its own lease. And an event it finished whose record could not be
+/// written is remembered here, so a redelivery to it sends nothing again.
+#[derive(Debug)]
+pub struct Instance {
+    id: String,
+    finished: std::sync::Mutex<std::collections::VecDeque<String>>,
+}
+
+/// How many finished events an instance remembers: far more than are redelivered to it.
+const REMEMBERED: usize = 10_000;
+
+impl Default for Instance {
+    fn default() -> Self {
+        Self { id: OrderEventId::generate().to_string(), finished: std::sync::Mutex::default() }
+    }
+}
+
+impl Instance {
+    fn owner(&self, event: &str) -> String {
+        format!("{}:{event}", self.id)
+    }
+
+    fn finished(&self, event: &str) -> bool {
+        self.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().any(|e| e == event)
+    }
+
+    fn finish(&self, event: &str) {
+        let mut finished = self.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if finished.len() == REMEMBERED {
+            finished.pop_front();
+        }
+        finished.push_back(event.to_owned());
+    }
 }
 
 /// The part of an event this function reads; the order itself is read from its table.
@@ -166,7 +206,10 @@ impl Notifier {
             tracing::warn!(event = %head.id, order = %head.order_id, "the event's order no longer exists; no mail");
             return Ok(Outcome::OrderGone);
         };
-        let owner = OrderEventId::generate().to_string();
+        if self.instance.finished(&head.id) {
+            return Ok(Outcome::AlreadyDone);
+        }
+        let owner = self.instance.owner(&head.id);
         match self.claim(&head.id, &owner).await? {
             Claim::Mine => {}
             Claim::Done => {
@@ -184,13 +227,18 @@ impl Notifier {
         };
         match self.mailer.send(&mail).await {
             Ok(()) => {
-                self.record(&head.id, &owner, SENT).await?;
+                self.record(&head.id, &owner, SENT).await;
                 tracing::info!(event = %head.id, order = %order.id, kind = kind.template(), "order e-mail sent");
                 Ok(Outcome::Sent(kind))
             }
             Err(SendError::Refused(reason)) => {
-                self.record(&head.id, &owner, REFUSED).await?;
-                self.flag(&order.id).await?;
+                // The flag first: if it cannot be written the claim is given back, and the retry
+                // (which delivers nothing, the address refusing again) flags the order then.
+                if let Err(e) = self.flag(&order.id).await {
+                    self.release(&head.id, &owner).await;
+                    return Err(e);
+                }
+                self.record(&head.id, &owner, REFUSED).await;
                 tracing::warn!(event = %head.id, order = %order.id, %reason, "order e-mail refused; order flagged");
                 Ok(Outcome::Refused(kind))
             }
@@ -250,6 +298,8 @@ impl Notifier {
                         Err(e) => Err(e.into()),
                     };
                 }
+                // This instance's own earlier attempt, whose write it could not confirm.
+                (Some(SENDING), Some(holder), _) if holder == owner => return Ok(Claim::Mine),
                 (Some(SENDING), _, _) => return Ok(Claim::Busy),
                 _ => return Ok(Claim::Done),
             }
@@ -257,8 +307,17 @@ impl Notifier {
         Ok(Claim::Busy)
     }
 
-    /// Records how the owner's send ended.
-    async fn record(&self, event: &str, owner: &str, state: &str) -> Result<(), NotifyError> {
+    /// Records how the owner's send ended. The send happened whatever this write does: if it fails
+    /// the event is still acknowledged (a retry would send again once the lease lapsed), and this
+    /// instance remembers it; the claim lapses into a takeover only for a redelivery elsewhere.
+    async fn record(&self, event: &str, owner: &str, state: &str) {
+        self.instance.finish(event);
+        if let Err(e) = self.write_record(event, owner, state).await {
+            tracing::error!(event, error = %e, "mail sent but its record not written; a redelivery elsewhere may send it again");
+        }
+    }
+
+    async fn write_record(&self, event: &str, owner: &str, state: &str) -> Result<(), NotifyError> {
         let update = Update::new(mail_key(event))
             .set(STATE, state)
             .remove(LEASE_UNTIL)

@@ -11,11 +11,13 @@ pub mod deliver;
 pub mod delivery;
 pub mod message;
 pub mod render;
+pub mod ses;
 pub mod smtp;
 
 pub use deliver::{FileMailer, Mailer, SendError};
-pub use delivery::{Notifier, NotifyError, OrderLinks, Outcome};
+pub use delivery::{Instance, Notifier, NotifyError, OrderLinks, Outcome};
 pub use message::{Mail, MailKind, Sender};
+pub use ses::SesMailer;
 pub use smtp::SmtpMailer;
 
 pub const FUNCTION: &str = "notifications";

@@ -74,6 +74,7 @@ async fn fixture(mailer: ScriptedMailer) -> Fixture {
             storefront: "https://linen.example/".into(),
             tokens: Some(OrderTokens::new(&[7; 32])),
         }),
+        instance: Default::default(),
     };
     Fixture { notifier, mailer, store, order }
 }

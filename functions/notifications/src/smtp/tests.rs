@@ -113,6 +113,7 @@ async fn fixture(name: &str) -> Fixture {
         templates: Arc::new(Templates::builtin()),
         sender: sender(),
         links: None,
+        instance: Default::default(),
     };
     Fixture { notifier, store, dir, port }
 }
