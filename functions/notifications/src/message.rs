@@ -21,6 +21,11 @@ pub enum MailKind {
     Expired,
 }
 
+/// The `detail-type`s of the order events that send mail: what the function's EventBridge rule
+/// subscribes to (`infra/template.yaml`, checked by `tests/e2e/infra/triggers.rs`).
+pub const EVENT_TYPES: &[&str] =
+    &["order.placed", "order.payment_failed", "order.fulfilled", "order.refunded", "order.cancelled", "order.expired"];
+
 impl MailKind {
     pub const ALL: [MailKind; 6] = [
         MailKind::Placed,
@@ -85,4 +90,28 @@ pub struct Mail {
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subscribed_event_types_are_exactly_those_that_send_mail() {
+        let all = [
+            OrderEventType::Placed,
+            OrderEventType::Paid,
+            OrderEventType::PaymentFailed,
+            OrderEventType::Fulfilled,
+            OrderEventType::Cancelled,
+            OrderEventType::Refunded,
+            OrderEventType::Expired,
+        ];
+        let mailing: Vec<&str> = all.iter().filter(|t| MailKind::of(**t).is_some()).map(|t| t.as_str()).collect();
+        let mut subscribed = EVENT_TYPES.to_vec();
+        let mut mailing = mailing;
+        subscribed.sort_unstable();
+        mailing.sort_unstable();
+        assert_eq!(subscribed, mailing);
+    }
 }

@@ -89,6 +89,9 @@ enum Trigger {
     Schedule,
     /// A batch of the table's stream records, through an event source mapping.
     Stream(Table),
+    /// One order event at a time from the bus, through an EventBridge rule on these
+    /// `detail-type`s (asynchronously: retries, then a dead-letter queue).
+    Events(&'static [&'static str]),
 }
 
 /// Every function binary of the workspace. (The root package depends on every function crate for
@@ -171,6 +174,17 @@ const FUNCTIONS: &[Function] = &[
         // It puts the events on the bus; its event source mapping sends the description of a
         // batch that kept failing to the dead-letter queue with the function's role.
         other_actions: &["events:PutEvents", "sqs:SendMessage"],
+    },
+    Function {
+        bin: "notifications",
+        trigger: Trigger::Events(nanoshop_notifications::EVENT_TYPES),
+        routes: &[],
+        access: nanoshop_notifications::ACCESS,
+        variables: nanoshop_notifications::config::variables,
+        // The key by its secret's id; SMTP and template folders are for containers and serve.
+        unset_in_aws: &["ORDER_TOKEN_SECRET", "SMTP_URL", "TEMPLATES_DIR"],
+        // The mail itself; and Lambda's on-failure destination uses the function's role.
+        other_actions: &["ses:SendEmail", "sqs:SendMessage"],
     },
 ];
 
