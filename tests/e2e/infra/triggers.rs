@@ -111,9 +111,14 @@ fn functions_without_routes_are_invoked_by_their_schedule_or_stream_whoever_runs
                     .unwrap_or_else(|| panic!("{trigger_id}: DeadLetterConfig.Arn !GetAtt <Queue>.Arn"));
                 assert_eq!(template.resource(queue)["Type"], "AWS::SQS::Queue", "{queue}");
                 // What Lambda gives up on goes to the same queue, and someone hears of it.
-                let invoked = template.function_properties(&function_id(function.bin));
+                let config = template
+                    .resources_of("AWS::Lambda::EventInvokeConfig")
+                    .find(|(_, c)| c["Properties"]["FunctionName"] == json!({"Ref": function_id(function.bin)}))
+                    .unwrap_or_else(|| panic!("{trigger_id}: an AWS::Lambda::EventInvokeConfig of the function"));
+                let config = &config.1["Properties"];
+                assert!(config["MaximumRetryAttempts"].as_i64().is_some(), "{trigger_id}: Lambda's retries, bounded");
                 assert_eq!(
-                    invoked["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"],
+                    config["DestinationConfig"]["OnFailure"]["Destination"],
                     json!({"Fn::GetAtt": [queue, "Arn"]}),
                     "{trigger_id}: the function's failed events go to {queue}"
                 );
