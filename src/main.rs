@@ -225,6 +225,11 @@ async fn open(
         simulator,
         payment_window: chrono::TimeDelta::minutes(minutes),
         events_log: Some(data_dir.join("events.jsonl")),
+        mail: Some(nanoshop::events::LocalMail {
+            dir: data_dir.join("mail"),
+            storefront: base_url.to_owned(),
+            templates: data_dir.join("templates"),
+        }),
         images: Arc::new(images),
         storefront,
         max_units_per_sku: nanoshop_domain::cart::MaxUnitsPerSku::DEFAULT,

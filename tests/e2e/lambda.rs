@@ -185,6 +185,7 @@ fn lambda_process(binary: &FsPath, runtime_api: SocketAddr, aws: &str, tables: &
         .env("STRIPE_WEBHOOK_SECRET", "whsec_4fQk9TzL2mWx7RbN3cVh8JpD6yGs1Ea5")
         .env("STRIPE_API_BASE", "http://127.0.0.1:9")
         .env("EVENT_BUS_NAME", "nanoshop")
+        .env("STORE_NAME", "nanoshop")
         .env("AUTH_ISSUER", "https://issuer.example")
         .env("AUTH_AUDIENCE", "e2e")
         .env("AUTH_JWKS", JWKS)
@@ -445,12 +446,19 @@ async fn cold_starts_under_the_lambda_runtime() {
         "orders-expirer",
         "orders-events-relay",
         "customers",
+        "notifications",
     ];
     // What each is first asked to do: the HTTP functions answer /health (their init already made
     // the warm-up call), the expirer sweeps the empty tables, the relay takes an empty batch.
     let first_event = |name: &str, run: usize| match name {
         "orders-expirer" => (json!({"source": "aws.scheduler", "detail-type": "Scheduled Event"}), "one sweep"),
         "orders-events-relay" => (json!({"Records": []}), "an empty stream batch"),
+        // Without MAIL_FROM the store sends no mail: start-up (templates compiled and rendered
+        // once, the clients built) is what this measures.
+        "notifications" => (
+            json!({"detail": {"id": "oevt_01JD0000000000000000000000", "type": "order.paid", "order_id": "ord_01JD0000000000000000000000"}}),
+            "an order event, mail not configured",
+        ),
         _ => (event("GET", "/health", run), "GET /health"),
     };
     // As deployed, the secrets come from Secrets Manager at start (moto here) when it is up; as

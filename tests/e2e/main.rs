@@ -25,6 +25,7 @@ mod load;
 mod localstripe;
 mod log_filter;
 mod metrics;
+mod notifications;
 mod oidc;
 mod orders;
 mod scale;

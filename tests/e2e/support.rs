@@ -118,6 +118,12 @@ impl TestApp {
             simulator: Some(simulator.clone()),
             payment_window: window,
             events_log: None,
+            // The shop's e-mails as `nanoshop serve` writes them (tests/e2e/notifications.rs).
+            mail: Some(nanoshop::events::LocalMail {
+                dir: data_dir.join("mail"),
+                storefront: "http://127.0.0.1:3000".into(),
+                templates: data_dir.join("templates"),
+            }),
             images: Arc::new(LocalImages::new(
                 data_dir.join("images"),
                 "http://127.0.0.1:3000",

@@ -9,6 +9,7 @@
 //! | orders       | outbox event      | `OUTBOX`                 | `{event id}` | `doc`: `OrderEvent`; `expires_at` (7 days)     |
 //! | idempotency  | API request       | `IDEM#{route}#{key}`     | `IDEM`      | `doc`: `IdempotencyRecord`; `expires_at` (24 h)   |
 //! | idempotency  | processed event   | `EVENT#{event id}`       | `EVENT`     | `expires_at` (30 days)                            |
+//! | idempotency  | order e-mail      | `MAIL#{order event id}`  | `MAIL`      | `state` (`sending`, `sent`, `refused`), `owner`, `lease_until`; `expires_at` (30 days) |
 //!
 //! Listings are entries in the table itself, written in the same transaction as the order (see
 //! [`order_writes`]): newest first is a descending query of one partition, then one batch read of
@@ -61,6 +62,17 @@ pub fn idempotency_key(route: &str, key: &str) -> Key {
 pub fn event_key(event_id: &str) -> Key {
     Key::new(format!("EVENT#{event_id}"), "EVENT")
 }
+
+/// The notifications function's record of the e-mail of one order event (see
+/// `nanoshop_notifications::delivery`): claimed before the send, so a redelivered event sends
+/// nothing twice.
+pub fn mail_key(order_event_id: &str) -> Key {
+    Key::new(format!("MAIL#{order_event_id}"), "MAIL")
+}
+
+/// How long an order e-mail's record is kept: far past EventBridge's 24 h of retries and any
+/// replay from the outbox (7 days).
+pub const MAIL_TTL_SECS: i64 = 30 * 24 * 3600;
 
 fn version(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)

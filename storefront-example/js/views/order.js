@@ -9,7 +9,8 @@ import { paymentFor } from '../stripe.js';
 import * as store from '../state.js';
 import { totals } from './parts.js';
 
-const fetchOrder = (id) => getOrder(id, store.orderToken(id) ?? undefined);
+// `token`: the order token from the link in an order e-mail, for a guest on another device.
+const fetchOrder = (id, token) => getOrder(id, token ?? store.orderToken(id) ?? undefined);
 
 function safeUrl(url) {
   try {
@@ -93,9 +94,15 @@ function render(order, { placed }) {
 export async function orderView({ params, query, isCurrent }) {
   const [id] = params;
   const placed = query.get('placed') === '1';
+  const linked = query.get('token');
   let order;
   try {
-    order = await fetchOrder(id);
+    order = await fetchOrder(id, linked ?? undefined);
+    if (linked) {
+      // Kept like a token from checkout, and taken out of the address bar and its history.
+      store.rememberOrder(order, linked);
+      window.history.replaceState(null, '', `#/order/${encodeURIComponent(id)}`);
+    }
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 401)) {
       return {

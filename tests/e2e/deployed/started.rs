@@ -185,7 +185,7 @@ async fn every_function_starts_under_the_lambda_runtime_as_deployed_and_serves_a
     let Some(aws) = LocalAws::from_env() else { return };
     let mut started = Started::start(aws, Mode::Lambda).await;
     for (bin, function) in &mut started.functions {
-        if bin == "orders-expirer" || bin == "orders-events-relay" {
+        if bin == "orders-expirer" || bin == "orders-events-relay" || bin == "notifications" {
             continue;
         }
         let health = function.health().await;
@@ -201,6 +201,12 @@ async fn every_function_starts_under_the_lambda_runtime_as_deployed_and_serves_a
     assert!(sweep.is_ok(), "orders-expirer: {sweep:?}");
     let batch = started.function("orders-events-relay").invoke(json!({"Records": []})).await;
     assert_eq!(batch, Ok(json!({"batchItemFailures": []})), "orders-events-relay");
+    // An order event as the rule delivers it; the stack's MailFrom is empty, so no mail is
+    // configured and the event is acknowledged (sending is proven in functions/notifications).
+    let event = json!({"source": "nanoshop.orders", "detail-type": "order.placed",
+        "detail": {"id": "oevt_01JD0000000000000000000000", "type": "order.placed", "order_id": "ord_01JD0000000000000000000000"}});
+    let mail = started.function("notifications").invoke(event).await;
+    assert_eq!(mail, Ok(json!({"outcome": "MailNotConfigured"})), "notifications");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

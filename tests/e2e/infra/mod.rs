@@ -89,6 +89,9 @@ enum Trigger {
     Schedule,
     /// A batch of the table's stream records, through an event source mapping.
     Stream(Table),
+    /// One order event at a time from the bus, through an EventBridge rule on these
+    /// `detail-type`s (asynchronously: retries, then a dead-letter queue).
+    Events(&'static [&'static str]),
 }
 
 /// Every function binary of the workspace. (The root package depends on every function crate for
@@ -180,6 +183,17 @@ const FUNCTIONS: &[Function] = &[
         variables: nanoshop_customers::config::variables,
         unset_in_aws: &["AUTH_JWKS_FILE"],
         other_actions: &[],
+    },
+    Function {
+        bin: "notifications",
+        trigger: Trigger::Events(nanoshop_notifications::EVENT_TYPES),
+        routes: &[],
+        access: nanoshop_notifications::ACCESS,
+        variables: nanoshop_notifications::config::variables,
+        // The key by its secret's id; SMTP and template folders are for containers and serve.
+        unset_in_aws: &["ORDER_TOKEN_SECRET", "SMTP_URL", "TEMPLATES_DIR"],
+        // The mail itself; and Lambda's on-failure destination uses the function's role.
+        other_actions: &["ses:SendEmail", "sqs:SendMessage"],
     },
 ];
 

@@ -1,4 +1,5 @@
-//! What invokes the binaries without routes: a schedule, or a table's stream.
+//! What invokes the binaries without routes: a schedule, a table's stream, or a rule on the
+//! order-event bus.
 
 use std::collections::BTreeSet;
 
@@ -39,6 +40,14 @@ fn functions_without_routes_are_invoked_by_their_schedule_or_stream_whoever_runs
                     .filter(|(_, m)| m["Properties"]["FunctionName"] == target)
                     .collect();
                 ("AWS::Lambda::EventSourceMapping with FunctionName", target, found)
+            }
+            Trigger::Events(_) => {
+                let target = swappable(&name, json!({"Fn::GetAtt": [id, "Arn"]}));
+                let found: Vec<_> = template
+                    .resources_of("AWS::Events::Rule")
+                    .filter(|(_, r)| one_or_many(&r["Properties"]["Targets"]).iter().any(|t| t["Arn"] == target))
+                    .collect();
+                ("AWS::Events::Rule with a target", target, found)
             }
         };
         assert_eq!(found.len(), 1, "{id}: one {kind} {target}");
@@ -85,6 +94,48 @@ fn functions_without_routes_are_invoked_by_their_schedule_or_stream_whoever_runs
                     "{role_id} may invoke {id} (or the integrator's) only"
                 );
             }
+            Trigger::Events(types) => {
+                assert_eq!(props["EventBusName"], json!({"Ref": "EventBus"}), "{trigger_id}: the order-event bus");
+                let pattern = &props["EventPattern"];
+                assert_eq!(pattern["source"], json!([nanoshop_orders::events::SOURCE]), "{trigger_id} source");
+                let subscribed: BTreeSet<String> =
+                    one_or_many(&pattern["detail-type"]).iter().filter_map(|t| t.as_str().map(str::to_owned)).collect();
+                let declared: BTreeSet<String> = types.iter().map(|t| (*t).to_owned()).collect();
+                assert_eq!(subscribed, declared, "{trigger_id}: the event types the crate subscribes to");
+                let targets = one_or_many(&props["Targets"]);
+                assert_eq!(targets.len(), 1, "{trigger_id}: one target");
+                let t = &targets[0];
+                assert!(t["RetryPolicy"]["MaximumRetryAttempts"].as_i64().is_some(), "{trigger_id}: bounded retries");
+                let queue = t["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{trigger_id}: DeadLetterConfig.Arn !GetAtt <Queue>.Arn"));
+                assert_eq!(template.resource(queue)["Type"], "AWS::SQS::Queue", "{queue}");
+                // What Lambda gives up on goes to the same queue, and someone hears of it.
+                let config = template
+                    .resources_of("AWS::Lambda::EventInvokeConfig")
+                    .find(|(_, c)| c["Properties"]["FunctionName"] == json!({"Ref": function_id(function.bin)}))
+                    .unwrap_or_else(|| panic!("{trigger_id}: an AWS::Lambda::EventInvokeConfig of the function"));
+                let config = &config.1["Properties"];
+                assert!(config["MaximumRetryAttempts"].as_i64().is_some(), "{trigger_id}: Lambda's retries, bounded");
+                assert_eq!(
+                    config["DestinationConfig"]["OnFailure"]["Destination"],
+                    json!({"Fn::GetAtt": [queue, "Arn"]}),
+                    "{trigger_id}: the function's failed events go to {queue}"
+                );
+                let alarmed = template.resources_of("AWS::CloudWatch::Alarm").any(|(_, a)| {
+                    one_or_many(&a["Properties"]["Dimensions"])
+                        .contains(&json!({"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}))
+                });
+                assert!(alarmed, "{queue}: an alarm on its depth");
+                let invoke = swappable(&name, json!({"Ref": function_id(function.bin)}));
+                let permitted = template.resources_of("AWS::Lambda::Permission").any(|(_, p)| {
+                    let p = &p["Properties"];
+                    p["FunctionName"] == invoke
+                        && p["Principal"] == "events.amazonaws.com"
+                        && p["SourceArn"] == json!({"Fn::GetAtt": [trigger_id, "Arn"]})
+                });
+                assert!(permitted, "{trigger_id}: a permission for EventBridge to invoke {invoke} from this rule only");
+            }
             Trigger::Stream(table) => {
                 let id = table_id(table);
                 assert_eq!(props["EventSourceArn"], stream_arn(table), "{trigger_id}");
@@ -128,6 +179,7 @@ fn functions_without_routes_are_invoked_by_their_schedule_or_stream_whoever_runs
     let stray: Vec<&String> = template
         .resources_of("AWS::Scheduler::Schedule")
         .chain(template.resources_of("AWS::Lambda::EventSourceMapping"))
+        .chain(template.resources_of("AWS::Events::Rule"))
         .map(|(id, _)| id)
         .filter(|id| !claimed.contains(*id))
         .collect();

@@ -14,6 +14,9 @@ pub enum OrderEventType {
     Placed,
     #[serde(rename = "order.paid")]
     Paid,
+    /// The processor refused a payment of the still-pending order (it stays payable).
+    #[serde(rename = "order.payment_failed")]
+    PaymentFailed,
     #[serde(rename = "order.fulfilled")]
     Fulfilled,
     #[serde(rename = "order.cancelled")]
@@ -29,6 +32,7 @@ impl OrderEventType {
         match self {
             Self::Placed => "order.placed",
             Self::Paid => "order.paid",
+            Self::PaymentFailed => "order.payment_failed",
             Self::Fulfilled => "order.fulfilled",
             Self::Cancelled => "order.cancelled",
             Self::Refunded => "order.refunded",
@@ -71,6 +75,13 @@ pub fn events(previous: Option<&Order>, next: &Order) -> Vec<OrderEvent> {
                     OrderStatus::Expired => kinds.push(OrderEventType::Expired),
                     OrderStatus::PendingPayment => {}
                 }
+            }
+            // One event each time a payment attempt fails, not for a second message of the same one.
+            if next.status == OrderStatus::PendingPayment
+                && next.payment_status == PaymentStatus::Failed
+                && p.payment_status != PaymentStatus::Failed
+            {
+                kinds.push(OrderEventType::PaymentFailed);
             }
             let settled = |o: &Order| o.refunds.iter().filter(|r| r.state == RefundState::Succeeded).count();
             let paid_after_close =
@@ -119,6 +130,16 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(kinds(Some(&pending), &paid), [OrderEventType::Paid]);
+        let declined = |o: &Order, message: &str| match o
+            .on_payment(&PaymentEvent::Failed { message: Some(message.into()) }, Utc::now())
+            .expect("ok")
+        {
+            PaymentOutcome::Next { order, .. } => *order,
+            other => panic!("{other:?}"),
+        };
+        let failed = declined(&pending, "declined");
+        assert_eq!(kinds(Some(&pending), &failed), [OrderEventType::PaymentFailed]);
+        assert_eq!(kinds(Some(&failed), &declined(&failed, "again")), [], "the same failure told again");
         assert_eq!(kinds(Some(&paid), &paid), [], "no change, no event");
         let (reserved, _) = paid.refund("r".into(), Some(100), None, vec![], Utc::now()).expect("refund");
         assert_eq!(kinds(Some(&paid), &reserved), [], "a reserved refund is not yet an event");

@@ -151,6 +151,9 @@ pub enum OrderFlag {
     PaymentMismatch,
     /// The customer disputed the charge.
     Disputed,
+    /// The shopper's e-mail address refused the store's mail for good (it does not exist, or the
+    /// provider suppresses it): they did not get their order e-mails.
+    EmailRefused,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -215,6 +218,18 @@ impl Order {
         self
     }
 
+    /// The order with `flag` raised for the merchant, or `None` when it already is. Nothing else
+    /// changes, and no event is emitted (the order's state is the same).
+    #[must_use]
+    pub fn with_flag(&self, flag: OrderFlag, now: DateTime<Utc>) -> Option<Order> {
+        if self.flags.contains(&flag) {
+            return None;
+        }
+        let mut next = self.next(now);
+        next.flags.push(flag);
+        Some(next)
+    }
+
     /// The order with its guest tokens revoked: the next token generation, for a fresh token.
     /// Nothing else changes, and no event is emitted (the order's state is the same).
     #[must_use]
@@ -230,6 +245,15 @@ mod tests {
     use super::*;
     use crate::order::events;
     use crate::order::fixtures::order;
+
+    #[test]
+    fn a_flag_is_raised_once_and_emits_no_event() {
+        let o = order(OrderStatus::Paid, PaymentStatus::Succeeded);
+        let flagged = o.with_flag(OrderFlag::EmailRefused, Utc::now()).expect("new flag");
+        assert_eq!((flagged.flags.as_slice(), flagged.version), ([OrderFlag::EmailRefused].as_slice(), 2));
+        assert!(events(Some(&o), &flagged).is_empty());
+        assert_eq!(flagged.with_flag(OrderFlag::EmailRefused, Utc::now()), None, "already raised");
+    }
 
     #[test]
     fn a_new_token_moves_only_the_token_generation_and_emits_no_event() {

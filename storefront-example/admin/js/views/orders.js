@@ -13,6 +13,7 @@ const STATUSES = [['', 'Any status'], ['pending_payment', 'Awaiting payment'], [
 const FLAGS = {
   payment_mismatch: 'Payment mismatch: the amount or currency paid differs from the order. Check the payment with the provider before shipping.',
   paid_after_close: 'Paid after close: the payment arrived after the order expired or was cancelled. Refund it, or honour the order.',
+  email_refused: 'E-mail refused: the shopper\'s address refused the order e-mails. Contact them another way.',
   disputed: 'Disputed: the customer disputed the payment (a chargeback). Answer it with the payment provider before shipping anything.',
 };
 
