@@ -67,6 +67,10 @@ pub enum Outcome {
     NoMail,
     /// The order is gone: nothing to tell.
     OrderGone,
+    /// The customer erased their account (`DELETE /me`), which blanked the order's e-mail: there
+    /// is nobody to write to, and flagging a refusal would tell the merchant of a fault that is not
+    /// one.
+    Erased,
 }
 
 /// Why an event must be delivered again (or, when malformed, set aside).
@@ -206,6 +210,10 @@ impl Notifier {
             tracing::warn!(event = %head.id, order = %head.order_id, "the event's order no longer exists; no mail");
             return Ok(Outcome::OrderGone);
         };
+        if order.email.is_empty() {
+            tracing::info!(event = %head.id, order = %order.id, "the order's customer erased their account; no mail");
+            return Ok(Outcome::Erased);
+        }
         if self.instance.finished(&head.id) {
             return Ok(Outcome::AlreadyDone);
         }

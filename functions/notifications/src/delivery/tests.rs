@@ -157,6 +157,22 @@ async fn unknown_types_mailless_types_and_gone_orders_are_acknowledged_without_m
 }
 
 #[tokio::test]
+async fn an_order_whose_customer_erased_their_account_sends_nothing_and_flags_nothing() {
+    let store = Arc::new(EmbeddedStore::in_memory());
+    let mut erased = order_of(Currency::EUR, "Ada Lovelace", "Linen shirt");
+    // What the customers function's erasure leaves of a pending order that is paid afterwards.
+    erased.email = String::new();
+    store.transact(order_writes(None, &erased).expect("writes")).await.expect("stored");
+    let f = fixture(ScriptedMailer::default()).await;
+    let notifier = Notifier { store: store.clone(), ..f.notifier };
+    let outcome = notifier.handle(&event("order.placed", erased.id.as_str())).await.expect("ack");
+    assert_eq!(outcome, Outcome::Erased);
+    assert_eq!(f.mailer.attempts(), 0, "no mail is tried without an address");
+    let stored = notifier.order(&erased.id).await.expect("read").expect("order");
+    assert!(stored.flags.is_empty(), "no refusal is flagged: {:?}", stored.flags);
+}
+
+#[tokio::test]
 async fn a_malformed_event_is_an_error_for_the_dead_letter_queue() {
     let f = fixture(ScriptedMailer::default()).await;
     let id = f.order.id.to_string();
