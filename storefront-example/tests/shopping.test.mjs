@@ -153,7 +153,7 @@ test('a guest buys two variants with a discount code and a test card; the order 
     await pay(page, PAYS);
 
     await heading(page, 'Thank you for your order!');
-    await page.locator('main').getByText(/Order #\d+ is confirmed and paid/).waitFor();
+    await page.locator('main').getByText(/Order #[0-9A-Z]+ is confirmed and paid/).waitFor();
     await screenshot(page, 'confirmation');
     const orderId = orderIdFromUrl(page);
 

@@ -22,7 +22,8 @@ const badge = (status) => h('span', { class: `badge badge--${status}` }, orderSt
 /** The orders the search asks for: by e-mail through the API, by number by reading the pages. */
 async function findOrders({ q, status, cursor }) {
   if (q.includes('@')) return admin.listOrders({ email: q, status, cursor, limit: 50 });
-  const number = q.replace(/^#/, '');
+  // Numbers are Crockford base 32 (older orders: digits), which reads the same in either case.
+  const number = q.replace(/^#/, '').trim().toUpperCase();
   if (!number) return admin.listOrders({ status, cursor, limit: 50 });
   // The API filters by e-mail and status only: a number is looked for in the newest 1,000 orders.
   let next = cursor || undefined;
