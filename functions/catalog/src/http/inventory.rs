@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use nanoshop_api::{Admin, ApiError, IfMatch, Json, Result, etag};
 use nanoshop_domain::ValidationErrors;
-use nanoshop_domain::catalog::{Sku, StockError};
+use nanoshop_domain::catalog::{Sku, StockError, StockLevel};
 use serde::{Deserialize, Serialize};
 
 use crate::CatalogState;
@@ -38,6 +38,10 @@ fn respond(sku: &Sku, stock: StoredStock) -> Response {
     ([etag(u64::try_from(stock.version).unwrap_or(0))], Json(body)).into_response()
 }
 
+fn out_of_range(e: StockError) -> ApiError {
+    ApiError::validation(ValidationErrors::single("on_hand", e.to_string()))
+}
+
 async fn load(state: &CatalogState, sku: &str) -> Result<(Sku, StoredStock)> {
     let sku: Sku = sku.parse().map_err(|_| ApiError::not_found("SKU"))?;
     let stock = state.repo.stock(&sku).await?.ok_or_else(|| ApiError::not_found("SKU"))?;
@@ -59,11 +63,14 @@ pub async fn put(
     if_match: IfMatch,
     Json(body): Json<InventoryHttpBody>,
 ) -> Result<Response> {
+    // A count no SKU may hold is the request's fault whatever the stock is: 422 before a stale
+    // `If-Match` (412) or an unknown SKU (404) is looked for, so the merchant fixes the field first.
+    StockLevel::check_on_hand(body.on_hand).map_err(out_of_range)?;
     for _ in 0..SET_ATTEMPTS {
         let (sku, current) = load(&state, &sku).await?;
         if_match.check(u64::try_from(current.version).unwrap_or(0))?;
         let level = current.level.with_on_hand(body.on_hand).map_err(|e| match e {
-            StockError::OutOfRange => ApiError::validation(ValidationErrors::single("on_hand", e.to_string())),
+            StockError::OutOfRange => out_of_range(e),
             StockError::BelowReserved { .. } => ApiError::conflict("below_reserved", e.to_string()),
         })?;
         match state.repo.set_on_hand(&sku, current, level).await {

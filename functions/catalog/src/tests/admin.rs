@@ -66,6 +66,16 @@ async fn stock_of_a_known_sku_is_set_and_read_by_admins_and_never_negative() {
         .send(&catalog.app)
         .await;
     stale.assert_problem(StatusCode::PRECONDITION_FAILED, "version_conflict");
+    // A count out of range is named before the stale version or an unknown SKU.
+    for (sku, if_match) in [("LS-S", "\"0\""), ("NO-SUCH", "\"1\"")] {
+        let both = TestRequest::put(format!("/inventory/{sku}"))
+            .bearer(&admin)
+            .header("if-match", if_match)
+            .json(&json!({"on_hand": -1}))
+            .send(&catalog.app)
+            .await;
+        both.assert_field_error("validation_failed", "on_hand");
+    }
 }
 
 #[tokio::test]

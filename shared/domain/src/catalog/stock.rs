@@ -25,14 +25,21 @@ impl StockLevel {
         self.on_hand - self.reserved
     }
 
+    /// Whether `on_hand` is a count of units any SKU may hold, whatever is reserved of it: what
+    /// a request can be refused for before anything is read.
+    ///
+    /// # Errors
+    /// [`StockError::OutOfRange`].
+    pub fn check_on_hand(on_hand: i64) -> Result<(), StockError> {
+        if (0..=MAX_STOCK).contains(&on_hand) { Ok(()) } else { Err(StockError::OutOfRange) }
+    }
+
     /// This level with a new count of units on hand.
     ///
     /// # Errors
     /// A count out of range, or one that would leave reserved units without stock.
     pub fn with_on_hand(self, on_hand: i64) -> Result<Self, StockError> {
-        if !(0..=MAX_STOCK).contains(&on_hand) {
-            return Err(StockError::OutOfRange);
-        }
+        Self::check_on_hand(on_hand)?;
         if on_hand < self.reserved {
             return Err(StockError::BelowReserved { reserved: self.reserved });
         }
