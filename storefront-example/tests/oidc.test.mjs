@@ -106,7 +106,13 @@ test('a guest signs in at the provider, checks out, signs out and finds the orde
   assert.equal(order.status, 200, JSON.stringify(order.body));
   assert.equal(order.body.customer_id, 'ada');
 
-  // An ID token about to expire is renewed by the refresh token before the next call.
+  // An ID token about to expire is renewed by the refresh token before the next call. The provider
+  // signs deterministically (RS256) with second-resolution `iat`, so a token renewed within the
+  // second the first was issued is byte for byte the same: wait for the next second, or the check
+  // below cannot tell a renewal from none (it failed so once, on a fast run).
+  const { iat } = JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url').toString());
+  const wait = (iat + 1) * 1000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   const KEY = 'nanoshop.storefront.oidc.v1';
   await page.evaluate((key) => {
     const session = JSON.parse(sessionStorage.getItem(key));
