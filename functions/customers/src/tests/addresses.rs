@@ -5,29 +5,7 @@ use axum::http::StatusCode;
 use nanoshop_api::testing::TestRequest;
 use serde_json::json;
 
-use std::sync::Arc;
-
-use nanoshop_domain::address::{Address, UncheckedAddress};
-use nanoshop_domain::customer::SavedAddress;
-use nanoshop_domain::ids::AddressId;
-use nanoshop_schema::customers::{ADDRESS_COUNT, address_key, profile_key};
-use nanoshop_schema::{DOC, encode};
-use nanoshop_store::embedded::EmbeddedStore;
-use nanoshop_store::{Condition, Item, Table, Update, Write};
-
-use super::{Interloper, RacingStore, berlin, hamburg, shop, shop_over};
-
-fn sample() -> Address {
-    let input = UncheckedAddress {
-        name: "Bob".into(),
-        line1: "Hauptstr. 1".into(),
-        city: "Bonn".into(),
-        postal_code: "53111".into(),
-        country: "DE".into(),
-        ..Default::default()
-    };
-    Address::new(input).unwrap()
-}
+use super::{another_device_saves_an_address, berlin, hamburg, racing_shop, shop};
 
 #[tokio::test]
 async fn the_first_address_takes_both_defaults_and_another_can_take_one() {
@@ -135,22 +113,12 @@ async fn the_21st_address_is_refused_with_its_own_code() {
 /// wrote reads again, and finds the book full.
 #[tokio::test]
 async fn an_addition_racing_another_for_the_last_place_is_refused() {
-    let embedded = Arc::new(EmbeddedStore::in_memory());
-    let racing = Arc::new(RacingStore::new(embedded.clone()));
-    let shop = shop_over(racing.clone(), embedded);
+    let (shop, racing) = racing_shop();
     let token = shop.customer("cust_1");
     for _ in 0..19 {
         shop.add_address(&token, json!({"address": berlin()})).await;
     }
-    let theirs = SavedAddress { id: AddressId::generate(), label: None, address: sample() };
-    racing.before_next(Interloper::Transact(vec![
-        Write::Put {
-            table: Table::Carts,
-            item: Item::new(&address_key("cust_1", &theirs.id)).with(DOC, encode(&theirs).unwrap()),
-            condition: Some(Condition::NotExists),
-        },
-        Write::Update { table: Table::Carts, update: Update::new(profile_key("cust_1")).add(ADDRESS_COUNT, 1) },
-    ]));
+    racing.before_next(another_device_saves_an_address("cust_1"));
     let reply =
         TestRequest::post("/me/addresses").bearer(&token).json(&json!({"address": hamburg()})).send(&shop.app).await;
     reply.assert_problem(StatusCode::CONFLICT, "address_book_full");

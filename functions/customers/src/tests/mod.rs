@@ -45,6 +45,42 @@ fn shop_over(store: Arc<dyn Store>, embedded: Arc<EmbeddedStore>) -> Shop {
     Shop { app: with_common_layers(routes.clone()), routes, auth, store: embedded, counting }
 }
 
+/// A shop over an embedded store that lets a test change the account between a request's read
+/// and its write ([`RacingStore::before_next`]).
+fn racing_shop() -> (Shop, Arc<RacingStore>) {
+    let embedded = Arc::new(EmbeddedStore::in_memory());
+    let racing = Arc::new(RacingStore::new(embedded.clone()));
+    (shop_over(racing.clone(), embedded), racing)
+}
+
+/// What another device's `POST /me/addresses` writes for customer `sub`: a saved Bonn address and
+/// the count it takes.
+fn another_device_saves_an_address(sub: &str) -> Interloper {
+    use nanoshop_domain::address::{Address, UncheckedAddress};
+    use nanoshop_domain::customer::SavedAddress;
+    use nanoshop_domain::ids::AddressId;
+    use nanoshop_schema::customers::{ADDRESS_COUNT, address_key, profile_key};
+    use nanoshop_schema::{DOC, encode};
+
+    let input = UncheckedAddress {
+        name: "Bob".into(),
+        line1: "Hauptstr. 1".into(),
+        city: "Bonn".into(),
+        postal_code: "53111".into(),
+        country: "DE".into(),
+        ..Default::default()
+    };
+    let theirs = SavedAddress { id: AddressId::generate(), label: None, address: Address::new(input).unwrap() };
+    Interloper::Transact(vec![
+        Write::Put {
+            table: Table::Carts,
+            item: Item::new(&address_key(sub, &theirs.id)).with(DOC, encode(&theirs).unwrap()),
+            condition: Some(Condition::NotExists),
+        },
+        Write::Update { table: Table::Carts, update: Update::new(profile_key(sub)).add(ADDRESS_COUNT, 1) },
+    ])
+}
+
 async fn shop() -> Shop {
     let store = Arc::new(EmbeddedStore::in_memory());
     seed::variant(store.as_ref(), "P0", 1000, 50).await;

@@ -94,40 +94,12 @@ async fn an_erasure_deletes_the_account_and_anonymises_the_orders_once() {
 /// (the erasure reads again), not left behind without its profile.
 #[tokio::test]
 async fn an_address_saved_while_the_account_is_erased_goes_with_it() {
-    use std::sync::Arc;
+    use super::{another_device_saves_an_address, racing_shop};
 
-    use nanoshop_domain::address::{Address, UncheckedAddress};
-    use nanoshop_domain::customer::SavedAddress;
-    use nanoshop_domain::ids::AddressId;
-    use nanoshop_schema::customers::{ADDRESS_COUNT, address_key, profile_key};
-    use nanoshop_schema::{DOC, encode};
-    use nanoshop_store::embedded::EmbeddedStore;
-    use nanoshop_store::{Condition, Item, Update, Write};
-
-    use super::{Interloper, RacingStore, shop_over};
-
-    let embedded = Arc::new(EmbeddedStore::in_memory());
-    let racing = Arc::new(RacingStore::new(embedded.clone()));
-    let shop = shop_over(racing.clone(), embedded);
+    let (shop, racing) = racing_shop();
     let token = shop.customer("cust_1");
     shop.add_address(&token, json!({"address": berlin()})).await;
-    let input = UncheckedAddress {
-        name: "Bob".into(),
-        line1: "Hauptstr. 1".into(),
-        city: "Bonn".into(),
-        postal_code: "53111".into(),
-        country: "DE".into(),
-        ..Default::default()
-    };
-    let theirs = SavedAddress { id: AddressId::generate(), label: None, address: Address::new(input).unwrap() };
-    racing.before_next(Interloper::Transact(vec![
-        Write::Put {
-            table: Table::Carts,
-            item: Item::new(&address_key("cust_1", &theirs.id)).with(DOC, encode(&theirs).unwrap()),
-            condition: Some(Condition::NotExists),
-        },
-        Write::Update { table: Table::Carts, update: Update::new(profile_key("cust_1")).add(ADDRESS_COUNT, 1) },
-    ]));
+    racing.before_next(another_device_saves_an_address("cust_1"));
     let reply = TestRequest::delete("/me").bearer(&token).send(&shop.app).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
     assert!(shop.book(&token).await.is_empty());

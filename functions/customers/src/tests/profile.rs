@@ -1,19 +1,16 @@
 //! `GET/PATCH /me`: the empty profile, changes and clears, field errors, `If-Match`, a race that
 //! must merge, and the e-mail index kept in step.
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use nanoshop_api::testing::TestRequest;
 use nanoshop_domain::customer::Profile;
 use nanoshop_schema::customers::profile_key;
 use nanoshop_schema::{DOC, encode};
-use nanoshop_store::embedded::EmbeddedStore;
 use nanoshop_store::port::VERSION;
 use nanoshop_store::{Table, Update};
 use serde_json::json;
 
-use super::{Interloper, RacingStore, shop, shop_over};
+use super::{Interloper, racing_shop, shop};
 
 #[tokio::test]
 async fn a_customer_without_a_profile_has_an_empty_one_at_version_0() {
@@ -92,9 +89,7 @@ async fn a_stale_if_match_is_412_and_a_current_one_applies() {
 
 #[tokio::test]
 async fn a_change_that_races_another_merges_and_loses_neither_field() {
-    let embedded = Arc::new(EmbeddedStore::in_memory());
-    let racing = Arc::new(RacingStore::new(embedded.clone()));
-    let shop = shop_over(racing.clone(), embedded);
+    let (shop, racing) = racing_shop();
     let token = shop.customer("cust_1");
     TestRequest::patch("/me")
         .bearer(&token)
