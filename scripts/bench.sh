@@ -249,9 +249,12 @@ calls and read units are exact, and they are what does or does not grow with the
 A search reads the word index (`shared/schema/src/catalog.rs`): one query of only the index items
 whose word starts with the needle, one batch read of those products, one of their stock, so its
 calls and read capacity stay the same at any size, and the rare word is found at once. A category
-listing still walks the newest-first listing and filters (up to 5 pages of 100 per request, then a
-cursor), so its cost depends on how common the category is, not on the catalog's size; a rare
-category can answer a short page with a cursor.
+listing reads the category index the same way: the category tree (one query), one query per
+category of the subtree listed (`cat-7` has none below it), each reading only that category's
+entries, newest first, and the products and their stock, so it fills its page in one round at any
+size. (Until 2026-12-07 it walked the newest-first listing and filtered, up to 5 pages of 100 per
+request, so a rare category could answer a short page with a cursor: 6 calls and 48–49 read
+units per page in the table's earlier run.)
 
 Product read by id stays at 2 calls (the product item, then one batch read of its SKUs' stock).
 One query of the product's item collection would need the stock items in that collection

@@ -359,11 +359,19 @@ pub async fn search_scenario(t: &TestApp) {
     use nanoshop_domain::catalog::{Product, ProductStatus, UncheckedProduct, UncheckedVariant};
     use nanoshop_domain::ids::ProductId;
 
-    let shop = |slug: String, title: &str| {
+    // A small tree: `tops` and `scarves` under `clothing`.
+    for (slug, parent) in [("clothing", None), ("tops", Some("clothing")), ("scarves", Some("clothing"))] {
+        let r = t
+            .json(Method::PUT, &format!("/categories/{slug}"), Some(&t.admin), &json!({"name": slug, "parent": parent}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let shop = |slug: String, title: &str, categories: &[&str]| {
         let input = UncheckedProduct {
             slug: slug.clone(),
             title: title.to_owned(),
             status: ProductStatus::Active,
+            categories: categories.iter().map(|c| (*c).to_owned()).collect(),
             variants: vec![UncheckedVariant {
                 sku: slug.to_uppercase(),
                 prices: vec![(4900, "EUR".into())],
@@ -374,9 +382,17 @@ pub async fn search_scenario(t: &TestApp) {
         Product::create(ProductId::generate(), input, chrono::Utc::now()).unwrap()
     };
     let repo = CatalogRepository::new(t.counting.clone());
-    let rare = shop("rare".into(), "Zephyr scarf");
+    let rare = shop("rare".into(), "Zephyr scarf", &["scarves"]);
     repo.create_products(std::slice::from_ref(&rare)).await.unwrap();
-    let shirts: Vec<Product> = (0..600).map(|i| shop(format!("shirt-{i}"), "Cotton shirt")).collect();
+    // Every third shirt is in `tops`, every fifth in `clothing` itself (so some are in both).
+    let categories_of = |i: usize| match (i.is_multiple_of(3), i.is_multiple_of(5)) {
+        (true, true) => vec!["tops", "clothing"],
+        (true, false) => vec!["tops"],
+        (false, true) => vec!["clothing"],
+        (false, false) => vec![],
+    };
+    let shirts: Vec<Product> =
+        (0..600).map(|i| shop(format!("shirt-{i}"), "Cotton shirt", &categories_of(i))).collect();
     repo.create_products(&shirts).await.unwrap();
 
     let slugs = |v: &Value| {
@@ -413,6 +429,36 @@ pub async fn search_scenario(t: &TestApp) {
     let want: Vec<String> = (0..600).rev().map(|i| format!("shirt-{i}")).collect();
     assert_eq!(seen, want, "newest first, each once");
 
+    // A category listing reads the category index: the rare category's one product at once, and
+    // the parent's pages full, merged from its own partition and its children's.
+    t.counting.take();
+    let scarves = t.get("/products?category=scarves", None).await;
+    assert_eq!((slugs(&scarves.body), &scarves.body["next_cursor"]), (vec!["rare".to_owned()], &Value::Null));
+    let calls = t.counting.take();
+    assert_eq!(
+        (calls.query, calls.batch_get, calls.total()),
+        (2, 2, 4),
+        "the tree, the category's index, its products and their stock: {calls:?}"
+    );
+    let mut seen = Vec::new();
+    let mut path = "/products?category=clothing&limit=50".to_owned();
+    loop {
+        let page = t.get(&path, None).await;
+        let page_slugs = slugs(&page.body);
+        assert_eq!(t.counting.take().total(), 6, "the tree, three partitions, products, stock");
+        seen.extend(page_slugs.iter().cloned());
+        let Some(cursor) = page.body["next_cursor"].as_str() else { break };
+        assert_eq!(page_slugs.len(), 50, "a page with a cursor is full");
+        path = format!("/products?category=clothing&limit=50&cursor={cursor}");
+    }
+    let mut want: Vec<String> =
+        (0..600).rev().filter(|i| !categories_of(*i).is_empty()).map(|i| format!("shirt-{i}")).collect();
+    want.push("rare".into());
+    assert_eq!(seen, want, "newest first, each once, a product in a category and its parent too");
+    let listing_cursor = t.get("/products?limit=1", None).await.body["next_cursor"].as_str().unwrap().to_owned();
+    let crossed = t.get(&format!("/products?category=clothing&cursor={listing_cursor}"), None).await;
+    assert_eq!(crossed.status, StatusCode::BAD_REQUEST, "a listing's cursor is not a category listing's");
+
     let id = rare.id.as_str();
     let renamed =
         t.json(Method::PATCH, &format!("/products/{id}"), Some(&t.admin), &json!({"title": "Boreal scarf"})).await;
@@ -422,6 +468,7 @@ pub async fn search_scenario(t: &TestApp) {
     let archived = t.send(Method::DELETE, &format!("/products/{id}"), Some(&t.admin), &[], None).await;
     assert_eq!(archived.status, StatusCode::NO_CONTENT);
     assert!(slugs(&t.get("/products?q=boreal", None).await.body).is_empty(), "archived");
+    assert!(slugs(&t.get("/products?category=scarves", None).await.body).is_empty(), "archived, out of its category");
     let admin = t.get("/products?q=boreal&status=archived", Some(&t.admin)).await;
     assert_eq!(slugs(&admin.body), ["rare"]);
 }

@@ -232,6 +232,7 @@ async fn catalog_at_scale() {
         }
         assert_eq!(rows[3].items, 1, "the rare word is found at {size}");
         assert_eq!(rows[2].items, 20, "a full page of the common word at {size}");
+        assert_eq!(rows[1].items, 20, "a full page of the category at {size}");
         report.push(json!({"size": size, "seeding_s": seeding.as_secs(), "rows": rows}));
     }
     if let Ok(out) = std::env::var("NANOSHOP_SCALE_OUT") {

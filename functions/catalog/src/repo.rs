@@ -15,6 +15,9 @@
 //! never names a word the product lost. The product item carries `search_indexed` once its words
 //! are in the index; a product stored before the index existed has none, and its next save (any
 //! change, or `PATCH` with `{}`, or [`CatalogRepository::reindex_all`]) puts all of its words.
+//!
+//! The category index (one entry per category the product names) is kept the same way, with its
+//! own mark, `categories_indexed`, on the product item.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -28,8 +31,8 @@ use nanoshop_store::{Condition, Index, Item, Key, PageKey, Query, Store, StoreEr
 
 use nanoshop_schema::catalog::{
     AVAILABLE, CATEGORIES, CODE, DISCOUNTS, ON_HAND, PRODUCT_ID, RESERVED, SEARCH_WORD_PREFIX, TIMES_USED,
-    category_key, decode_discount, discount_id_key, discount_key, product_key, products_by_status, search_partition,
-    search_sort, search_word_key, settings_key, slug_key, stock_key, variant_key,
+    category_entry_key, category_key, category_partition, decode_discount, discount_id_key, discount_key, product_key,
+    products_by_status, search_partition, search_sort, search_word_key, settings_key, slug_key, stock_key, variant_key,
 };
 use nanoshop_schema::{CorruptItem, DOC, decode, encode};
 
@@ -66,6 +69,8 @@ fn version(v: u64) -> i64 {
 
 /// On the product item once its search words are in the index (see the module docs).
 const SEARCH_INDEXED: &str = "search_indexed";
+/// On the product item once its categories are in the category index.
+const CATEGORIES_INDEXED: &str = "categories_indexed";
 
 fn product_item(p: &Product) -> Result<Item> {
     Ok(Item::new(&product_key(&p.id))
@@ -73,7 +78,36 @@ fn product_item(p: &Product) -> Result<Item> {
         .with(GSI1_SK, p.id.as_str())
         .with(VERSION, version(p.version))
         .with(SEARCH_INDEXED, true)
+        .with(CATEGORIES_INDEXED, true)
         .with(DOC, encode(p)?))
+}
+
+/// The entry that lists product `id` of `status` in `category`.
+fn category_entry(id: &ProductId, status: ProductStatus, category: &Slug) -> Item {
+    Item::new(&category_entry_key(id, category))
+        .with(PRODUCT_ID, id.as_str())
+        .with(GSI1_PK, category_partition(status, category))
+        .with(GSI1_SK, id.as_str())
+}
+
+/// The category-index writes that take `old`'s entries (as indexed, or none) to `new`'s: its
+/// added categories put (all of them when the status moves them to another listing), its dropped
+/// ones deleted.
+fn category_writes(old: Option<&Product>, new: &Product) -> Vec<Write> {
+    let before: &[Slug] = old.map_or(&[], |o| &o.categories);
+    let moved = old.is_some_and(|o| o.status != new.status);
+    let mut writes: Vec<Write> = new
+        .categories
+        .iter()
+        .filter(|c| moved || !before.contains(c))
+        .map(|c| Write::Put { table: Table::Catalog, item: category_entry(&new.id, new.status, c), condition: None })
+        .collect();
+    writes.extend(before.iter().filter(|c| !new.categories.contains(c)).map(|c| Write::Delete {
+        table: Table::Catalog,
+        key: category_entry_key(&new.id, c),
+        condition: None,
+    }));
+    writes
 }
 
 /// The index item of one of `p`'s search words.
@@ -139,6 +173,7 @@ pub struct ProductPage {
 pub struct StoredProduct {
     pub product: Product,
     indexed: bool,
+    categories_indexed: bool,
 }
 
 /// A product found by one of its search words, and where a search resumes after it.
@@ -161,7 +196,7 @@ pub struct SearchPage {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Reindexed {
     pub products: usize,
-    /// Of those, the ones whose words were not in the index yet.
+    /// Of those, the ones whose words or categories were not in their index yet.
     pub indexed: usize,
 }
 
@@ -199,6 +234,7 @@ impl CatalogRepository {
         }
         // Unconditional, after the claims: a failed condition still names a claim by position.
         writes.extend(search_writes(None, p));
+        writes.extend(category_writes(None, p));
         self.store.transact(writes).await.map_err(|e| match e.failed_condition() {
             Some(0) => CatalogError::VersionConflict,
             Some(1) => CatalogError::SlugTaken(p.slug.clone()),
@@ -227,6 +263,7 @@ impl CatalogRepository {
                 writes.push(variant(sku, doc, true)?);
             }
             writes.extend(search_writes(None, p));
+            writes.extend(category_writes(None, p));
             if batch.len() + writes.len() > nanoshop_store::port::MAX_TRANSACTION_OPS {
                 self.transact_batch(std::mem::take(&mut batch)).await?;
             }
@@ -279,6 +316,7 @@ impl CatalogRepository {
             meaning.push(None);
         }
         writes.extend(search_writes(stored.indexed.then_some(old), new));
+        writes.extend(category_writes(stored.categories_indexed.then_some(old), new));
         if writes.len() > nanoshop_store::port::MAX_TRANSACTION_OPS {
             return Err(CatalogError::TooManyWrites {
                 writes: writes.len(),
@@ -301,7 +339,11 @@ impl CatalogRepository {
     /// The product as stored, to be changed by [`CatalogRepository::replace_product`].
     pub async fn stored_product(&self, id: &ProductId) -> Result<Option<StoredProduct>> {
         let Some(item) = self.store.get(Table::Catalog, &product_key(id)).await? else { return Ok(None) };
-        Ok(Some(StoredProduct { product: decode(&item)?, indexed: item.bool(SEARCH_INDEXED) == Some(true) }))
+        Ok(Some(StoredProduct {
+            product: decode(&item)?,
+            indexed: item.bool(SEARCH_INDEXED) == Some(true),
+            categories_indexed: item.bool(CATEGORIES_INDEXED) == Some(true),
+        }))
     }
 
     /// The products with these ids that exist, in one batch read (duplicates read once).
@@ -352,8 +394,41 @@ impl CatalogRepository {
         Ok(SearchPage { hits, next: page.next })
     }
 
-    /// Puts the search words of every product whose words are not in the index yet (stored
-    /// before the index existed), each in a transaction on condition that the product is still
+    /// Up to `limit` ids of products of `status` that name `category`, newest first, older than
+    /// `before` (a product id, which need not be in this category): one query of the category's
+    /// index partition, reading only its entries however large the catalog. Says whether more
+    /// follow the last id returned.
+    pub async fn category_entries(
+        &self,
+        status: ProductStatus,
+        category: &Slug,
+        limit: u32,
+        before: Option<&ProductId>,
+    ) -> Result<(Vec<ProductId>, bool)> {
+        let mut query = Query::new(Table::Catalog, category_partition(status, category));
+        query.index = Some(Index::Gsi1);
+        query.descending = true;
+        query.limit = limit;
+        // Where the entry of `before` in this category is, or would be.
+        query.after = before.map(|id| PageKey::after(&category_entry(id, status, category), Some(Index::Gsi1)));
+        let page = self.store.query(&query).await?;
+        let ids = page
+            .items
+            .iter()
+            .map(|item| {
+                item.s(PRODUCT_ID).and_then(|s| s.parse().ok()).ok_or_else(|| {
+                    CatalogError::Corrupt(CorruptItem {
+                        key: item.key().map(|k| k.to_string()).unwrap_or_default(),
+                        reason: "no product id".into(),
+                    })
+                })
+            })
+            .collect::<Result<Vec<ProductId>>>()?;
+        Ok((ids, page.next.is_some()))
+    }
+
+    /// Puts the search words and category entries of every product whose words or categories
+    /// are not in their index yet (stored before that index existed), each in a transaction on condition that the product is still
     /// the version read; a product changed meanwhile was indexed by that change. Safe to run
     /// again, and while the shop serves.
     ///
@@ -371,7 +446,9 @@ impl CatalogRepository {
                 let page = self.store.query(&query).await?;
                 for item in &page.items {
                     done.products += 1;
-                    if item.bool(SEARCH_INDEXED) == Some(true) {
+                    let words = item.bool(SEARCH_INDEXED) == Some(true);
+                    let categories = item.bool(CATEGORIES_INDEXED) == Some(true);
+                    if words && categories {
                         continue;
                     }
                     let product: Product = decode(item)?;
@@ -379,9 +456,15 @@ impl CatalogRepository {
                         table: Table::Catalog,
                         update: Update::new(product_key(&product.id))
                             .set(SEARCH_INDEXED, true)
+                            .set(CATEGORIES_INDEXED, true)
                             .when(Condition::VersionIs(version(product.version))),
                     }];
-                    writes.extend(search_writes(None, &product));
+                    if !words {
+                        writes.extend(search_writes(None, &product));
+                    }
+                    if !categories {
+                        writes.extend(category_writes(None, &product));
+                    }
                     match self.store.transact(writes).await {
                         Ok(()) => done.indexed += 1,
                         Err(e) if e.failed_condition().is_some() => {}

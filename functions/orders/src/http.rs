@@ -200,10 +200,7 @@ pub async fn list(
     // An e-mail listing holds every status; the status filter then applies to the page.
     let items: Vec<Order> =
         orders.into_iter().filter(|o| email.is_none() || status.is_none_or(|s| o.status == s)).collect();
-    let next_cursor = match next {
-        Some(n) => Some(state.cursors.encode(&context, &n).await?),
-        None => None,
-    };
+    let next_cursor = state.cursors.encode_opt(&context, next.as_ref()).await?;
     Ok(Json(Page { items, next_cursor }).into_response())
 }
 

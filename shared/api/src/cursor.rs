@@ -102,6 +102,17 @@ impl CursorCodec {
             .ok_or_else(invalid_cursor)
     }
 
+    /// [`CursorCodec::encode`] of where a listing goes on, if it does.
+    ///
+    /// # Errors
+    /// As [`CursorCodec::encode`].
+    pub async fn encode_opt<T: Serialize>(&self, context: &str, value: Option<&T>) -> Result<Option<String>, ApiError> {
+        match value {
+            Some(value) => self.encode(context, value).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// [`CursorCodec::decode`] of an optional cursor.
     ///
     /// # Errors

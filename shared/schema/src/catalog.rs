@@ -4,6 +4,7 @@
 //! |---------------|---------------------|-------------|-------------------------------------------------------------|
 //! | product       | `PRODUCT#{id}`      | `PRODUCT`   | `doc`: `Product`; `gsi1pk = PRODUCTS#{status}`, `gsi1sk = {id}` |
 //! | search word   | `PRODUCT#{id}`      | `WORD#{word}` | `product_id`; `gsi1pk = SEARCH#{status}#{first char}`, `gsi1sk = {word}#{newest-first id}` |
+//! | in category   | `PRODUCT#{id}`      | `CATEGORY#{slug}` | `product_id`; `gsi1pk = CATEGORY#{status}#{slug}`, `gsi1sk = {id}` |
 //! | slug claim    | `SLUG#{slug}`       | `SLUG`      | `product_id`                                                |
 //! | variant       | `SKU#{sku}`         | `SKU`       | `product_id`; `doc`: `VariantSnapshot`                      |
 //! | stock         | `STOCK#{sku}`       | `STOCK`     | `on_hand`, `reserved`, `available`, `version`               |
@@ -26,6 +27,12 @@
 //! however large the catalog.
 //!
 //! [`Product::search_words`]: nanoshop_domain::catalog::Product::search_words
+//!
+//! A category listing has an index of the same kind: one item per category the product names
+//! itself (at most `MAX_CATEGORIES_PER_PRODUCT`), in its item collection and its transaction, in
+//! the `gsi1` partition of its status and that category, sorted by product id as the status
+//! listing is. A category's listing with its descendants merges their partitions, newest first;
+//! the tree is not copied into the index, so moving a category rewrites no product.
 //!
 //! Stock changes only by a [`StockMove`] (reserve, commit, release, restock): checkout, the
 //! payments webhook and the orders function write a stock item through it and nothing else.
@@ -83,6 +90,20 @@ fn newest_first(id: &ProductId) -> String {
     ulid.bytes()
         .map(|b| DIGITS.iter().position(|d| *d == b).map_or(char::from(b), |i| char::from(DIGITS[31 - i])))
         .collect()
+}
+
+/// The sort-key prefix of a product's category entries in its item collection.
+pub const CATEGORY_ENTRY_PREFIX: &str = "CATEGORY#";
+
+/// The index item that lists product `id` in category `slug` (one the product names itself).
+pub fn category_entry_key(id: &ProductId, slug: &Slug) -> Key {
+    Key::new(format!("PRODUCT#{id}"), format!("{CATEGORY_ENTRY_PREFIX}{slug}"))
+}
+
+/// The index partition of the products of `status` that name category `slug`, sorted by id as
+/// the status listing is (a descending query reads them newest first).
+pub fn category_partition(status: ProductStatus, slug: &Slug) -> String {
+    format!("CATEGORY#{}#{slug}", status.as_str())
 }
 
 pub fn slug_key(slug: &Slug) -> Key {

@@ -24,12 +24,17 @@ use nanoshop_api::bodies::MoneyHttpBody;
 
 /// The longest `?q=` accepted.
 pub const MAX_QUERY_LEN: usize = 100;
-/// A listing by category, or a search of several words, reads at most this many index pages per
+/// A listing by a category with more than [`MAX_MERGED_CATEGORIES`] below it, a search narrowed
+/// by a category, or a search of several words, reads at most this many index pages per
 /// request, then returns what it found with a cursor, so a rare combination costs bounded time
 /// instead of a scan. (A search of one word reads only its own hits, and fills its page in one.)
 const MAX_FILTER_ROUNDS: usize = 5;
 /// Index page size while filtering.
 const FILTER_PAGE: u32 = 100;
+/// A category listing (without `q`) merges the index partitions of the category and its
+/// descendants when there are at most this many, one query each; a larger subtree is listed by
+/// the bounded scan, as a search narrowed by a category is.
+const MAX_MERGED_CATEGORIES: usize = 32;
 /// Attempts of a read-modify-write that lost a race to another writer.
 const WRITE_ATTEMPTS: usize = 3;
 
@@ -276,26 +281,82 @@ pub async fn list(
             && (words.is_empty() || p.matches_query(&q))
     };
 
-    // A search's cursor resumes in the word index, a listing's in the status listing: bound to
-    // different listings, neither is accepted for the other.
-    let listing = if words.is_empty() { "products" } else { "product-search" };
+    // A search's cursor resumes in the word index, a category listing's after a product id, a
+    // listing's in the status listing: bound to different listings, none is accepted for another.
+    let merged = in_category.as_ref().filter(|set| words.is_empty() && set.len() <= MAX_MERGED_CATEGORIES);
+    let listing = match (words.is_empty(), merged.is_some()) {
+        (false, _) => "product-search",
+        (true, true) => "products-in-category",
+        (true, false) => "products",
+    };
     let context = format!("{listing}|{}|{}|{}", status.as_str(), category.as_ref().map_or("", Slug::as_str), q);
-    let after: Option<PageKey> = state.cursors.decode_opt(&context, page.cursor.as_deref()).await?;
-    let (found, next) = match words.iter().reduce(|longest, w| if w.len() > longest.len() { w } else { longest }) {
-        Some(needle) => {
-            let narrowed = words.len() > 1 || in_category.is_some();
-            search(&state, status, needle, narrowed, &matches, page.limit, after).await?
-        }
-        None => scan(&state, status, in_category.is_some(), &matches, page.limit, after).await?,
+    let cursor = page.cursor.as_deref();
+    let (found, next_cursor) = if let Some(set) = merged {
+        let before: Option<ProductId> = state.cursors.decode_opt(&context, cursor).await?;
+        let (found, last) = in_categories(&state, status, set, page.limit, before).await?;
+        (found, state.cursors.encode_opt(&context, last.as_ref()).await?)
+    } else {
+        let after: Option<PageKey> = state.cursors.decode_opt(&context, cursor).await?;
+        let (found, next) = match words.iter().reduce(|longest, w| if w.len() > longest.len() { w } else { longest }) {
+            Some(needle) => {
+                let narrowed = words.len() > 1 || in_category.is_some();
+                search(&state, status, needle, narrowed, &matches, page.limit, after).await?
+            }
+            None => scan(&state, status, in_category.is_some(), &matches, page.limit, after).await?,
+        };
+        (found, state.cursors.encode_opt(&context, next.as_ref()).await?)
     };
     let skus: Vec<_> = found.iter().flat_map(Product::skus).collect();
     let stock = if skus.is_empty() { Vec::new() } else { state.repo.stock_levels(&skus).await? };
     let items = found.into_iter().map(|p| ProductHttpResponse::new(&state, p, &stock)).collect();
-    let next_cursor = match next {
-        Some(n) => Some(state.cursors.encode(&context, &n).await?),
-        None => None,
-    };
     Ok(Json(Page { items, next_cursor }).into_response())
+}
+
+/// The newest products of `status` in any of `categories` (a category and its descendants),
+/// older than `before`: one query of each category's index partition (concurrently), their
+/// entries merged newest first, then one read of the products. Each partition reads `limit + 1`
+/// entries, so the page is full whenever more products follow, however large the catalog or
+/// rare the category. Returns the page and the id it ends at when more follow.
+async fn in_categories(
+    state: &CatalogState,
+    status: ProductStatus,
+    categories: &BTreeSet<Slug>,
+    limit: usize,
+    before: Option<ProductId>,
+) -> Result<(Vec<Product>, Option<ProductId>)> {
+    let fetch = u32::try_from(limit + 1).unwrap_or(u32::MAX);
+    let pages = futures_util::future::try_join_all(
+        categories.iter().map(|c| state.repo.category_entries(status, c, fetch, before.as_ref())),
+    )
+    .await?;
+    let (ids, more) = merge_newest_first(pages, limit);
+    let products = state.repo.products(&ids.iter().collect::<Vec<_>>()).await?;
+    // The index is read eventually consistent: the product itself decides.
+    let found = ids
+        .iter()
+        .filter_map(|id| products.iter().find(|p| &p.id == id))
+        .filter(|p| p.status == status && p.categories.iter().any(|c| categories.contains(c)))
+        .cloned()
+        .collect();
+    let last = if more { ids.last().cloned() } else { None };
+    Ok((found, last))
+}
+
+/// The first `limit` ids, newest first and each once, of several partitions' pages (each newest
+/// first, with whether more follow it), and whether more follow those. An id is only taken once
+/// every partition with more to read has been read past it, so none is skipped.
+fn merge_newest_first(pages: Vec<(Vec<ProductId>, bool)>, limit: usize) -> (Vec<ProductId>, bool) {
+    // The oldest id that every partition has been read down to: the newest of the last ids
+    // of the partitions with more.
+    let horizon = pages.iter().filter(|(_, more)| *more).filter_map(|(ids, _)| ids.last()).max().cloned();
+    let any_more = pages.iter().any(|(_, more)| *more);
+    let mut ids: Vec<ProductId> = pages.into_iter().flat_map(|(ids, _)| ids).collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.dedup();
+    ids.retain(|id| horizon.as_ref().is_none_or(|h| id >= h));
+    let more = any_more || ids.len() > limit;
+    ids.truncate(limit);
+    (ids, more)
 }
 
 /// The newest products of `status` that `matches`, read through the status listing: at most
@@ -626,4 +687,39 @@ pub async fn add_image(
         }
     }
     Err(CatalogError::VersionConflict.into())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use nanoshop_domain::ids::ProductId;
+
+    use super::merge_newest_first;
+
+    /// Ids `0..n` as time-sortable product ids (a larger number is newer).
+    fn ids(n: usize) -> Vec<ProductId> {
+        (0..n).map(|_| ProductId::generate()).collect()
+    }
+
+    #[test]
+    fn merged_pages_take_no_id_below_a_partition_that_has_more() {
+        let all = ids(10);
+        let newest_first = |picks: &[usize]| picks.iter().rev().map(|&i| all[i].clone()).collect::<Vec<_>>();
+        // Partition A was read down to 6 and has more; B holds 5, 3 and 1 and is done. Below 6,
+        // only A's unread ids could come before B's 5, so the page stops at 6.
+        let (page, more) =
+            merge_newest_first(vec![(newest_first(&[6, 8, 9]), true), (newest_first(&[1, 3, 5]), false)], 5);
+        assert_eq!(page, newest_first(&[6, 8, 9]));
+        assert!(more);
+        // Both done: everything, each once (8 is in both), and nothing more.
+        let (page, more) =
+            merge_newest_first(vec![(newest_first(&[2, 8]), false), (newest_first(&[1, 8, 9]), false)], 10);
+        assert_eq!(page, newest_first(&[1, 2, 8, 9]));
+        assert!(!more);
+        // Done, but more than a page: the first `limit`, and more follow.
+        let (page, more) = merge_newest_first(vec![(newest_first(&[1, 2, 3]), false), (newest_first(&[4]), false)], 2);
+        assert_eq!(page, newest_first(&[3, 4]));
+        assert!(more);
+    }
 }
