@@ -118,14 +118,17 @@ enum Command {
         #[command(flatten)]
         issuer: Issuer,
     },
-    /// Put the search words of products stored before search had its word index (an older
-    /// version's data) into the index: the data dir's store, or DynamoDB tables. Safe to run
-    /// again and while serving; a deployed shop gets the same by saving each product.
+    /// Put the search words and categories of products stored by an older version (before
+    /// search's word index or the category index) into the indexes: the data dir's store or
+    /// DynamoDB tables directly, or a deployed store's through its API (`--api`, which saves every
+    /// product again, unchanged). Safe to run again and while serving.
     Reindex {
         #[command(flatten)]
         data: DataDir,
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        remote: Remote,
     },
     /// Seed the demo catalog into the data dir's store, if it has no products yet.
     Seed {
@@ -304,7 +307,15 @@ async fn main() -> anyhow::Result<()> {
             nanoshop_api::serve(listener, app, nanoshop_api::shutdown_signal()).await;
             drop(local.secrets);
         }
-        Command::Reindex { data, store } => {
+        Command::Reindex { data, remote, store } if remote.api.is_some() => {
+            anyhow::ensure!(
+                store.dynamodb_endpoint.is_none(),
+                "--api and --dynamodb-endpoint name two stores: give one"
+            );
+            let saved = catalog_api(&data, remote).await?.resave_all().await?;
+            eprintln!("{saved} products saved again, each now in the word and category indexes");
+        }
+        Command::Reindex { data, store, .. } => {
             std::fs::create_dir_all(&data.data_dir)
                 .with_context(|| format!("creating the data dir {}", data.data_dir.display()))?;
             let store = store.location().open(&data.data_dir).await?;

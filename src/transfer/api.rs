@@ -212,6 +212,45 @@ impl CatalogApi {
     }
 }
 
+impl CatalogApi {
+    /// Saves every product (of every status) again, unchanged (`PATCH` with `{}`), so a store
+    /// that ran an older version puts each product's search words and categories into their
+    /// indexes: `nanoshop reindex --api`. Safe to run again and while the shop serves (each save
+    /// is conditional on the version the API read, and retried by it). Returns how many it saved.
+    ///
+    /// # Errors
+    /// A call failed; the products saved before it stay saved.
+    pub async fn resave_all(&self) -> anyhow::Result<usize> {
+        let mut saved = 0;
+        for status in ["draft", "active", "archived"] {
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut path = format!("/products?status={status}&limit=100");
+                if let Some(cursor) = &cursor {
+                    path.push_str("&cursor=");
+                    path.push_str(&percent_encode(cursor));
+                }
+                let page = self.expect_success(Method::GET, &path, None, None).await?.body;
+                for id in page["items"].as_array().into_iter().flatten().filter_map(|p| p["id"].as_str()) {
+                    self.expect_success(
+                        Method::PATCH,
+                        &format!("/products/{id}"),
+                        None,
+                        Some(&Value::Object(Default::default())),
+                    )
+                    .await?;
+                    saved += 1;
+                }
+                match page["next_cursor"].as_str() {
+                    Some(next) => cursor = Some(next.to_owned()),
+                    None => break,
+                }
+            }
+        }
+        Ok(saved)
+    }
+}
+
 fn stored(reply: ApiReply) -> anyhow::Result<StoredProduct> {
     let id = reply.body["id"].as_str().unwrap_or_default().to_owned();
     let etag = reply.etag.clone().unwrap_or_default();

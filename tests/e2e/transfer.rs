@@ -233,3 +233,44 @@ async fn serve_over_http(t: &TestApp) -> (String, tokio::sync::oneshot::Sender<(
     }));
     (format!("http://{addr}"), stop)
 }
+
+#[tokio::test]
+async fn reindex_through_the_api_lists_and_finds_products_an_older_version_stored() {
+    use nanoshop_store::{Query, Store, Table, Update};
+
+    let t = TestApp::new();
+    let api = in_process(&t);
+    import_text(&api, Format::Csv, SAMPLE_WITH_CATEGORIES).await;
+    let listed = |body: &serde_json::Value| body["items"].as_array().unwrap().len();
+    let category =
+        t.get("/products?limit=1", None).await.body["items"][0]["categories"][0].as_str().unwrap().to_owned();
+    let before = listed(&t.get(&format!("/products?category={category}&limit=100"), None).await.body);
+    assert!(before > 0);
+    // As an older version left them: no index items, no marks.
+    let store: &dyn Store = t.counting.as_ref();
+    let mut products = Vec::new();
+    for status in ["draft", "active", "archived"] {
+        let page = t.get(&format!("/products?status={status}&limit=100"), Some(&t.admin)).await;
+        products.extend(page.body["items"].as_array().unwrap().iter().cloned());
+    }
+    for p in &products {
+        let id = p["id"].as_str().unwrap();
+        let page = store.query(&Query::new(Table::Catalog, format!("PRODUCT#{id}"))).await.unwrap();
+        for item in page.items.iter().filter(|i| i.s("sk") != Some("PRODUCT")) {
+            store.delete(Table::Catalog, &item.key().unwrap(), None).await.unwrap();
+        }
+        let key = nanoshop_schema::catalog::product_key(&id.parse().unwrap());
+        store
+            .update(Table::Catalog, Update::new(key).remove("search_indexed").remove("categories_indexed"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(listed(&t.get(&format!("/products?category={category}&limit=100"), None).await.body), 0);
+    let first = t.get("/products?limit=1", None).await;
+    let word = first.body["items"][0]["title"].as_str().unwrap().split(' ').next().unwrap().to_lowercase();
+    assert_eq!(listed(&t.get(&format!("/products?q={word}"), None).await.body), 0);
+
+    assert_eq!(api.resave_all().await.unwrap(), products.len());
+    assert_eq!(listed(&t.get(&format!("/products?category={category}&limit=100"), None).await.body), before);
+    assert!(listed(&t.get(&format!("/products?q={word}"), None).await.body) > 0, "found by `{word}` again");
+}
