@@ -14,17 +14,20 @@ pub struct Config {
     /// The tables of [`ACCESS`] (`ORDERS_TABLE`, `CATALOG_TABLE`, `IDEMPOTENCY_TABLE`).
     #[arg(skip)]
     pub tables: TableNames,
-    /// `STORE_NAME`: the store's name, the mails' sender name and heading.
+    /// `STORE_NAME`: the store's name, the mails' sender name and heading, unless the store
+    /// settings' `store_name` is set (which wins, read with every mail).
     #[arg(long, env = "STORE_NAME")]
     pub store_name: String,
-    /// `STORE_ADDRESS`: the store's postal address for the mails' footer, lines separated by `|`.
+    /// `STORE_ADDRESS`: the store's postal address for the mails' footer, lines separated by `|`,
+    /// unless the store settings' `store_address` is set (which wins).
     #[arg(long, env = "STORE_ADDRESS")]
     pub store_address: Option<String>,
     /// `MAIL_FROM`: the address mail is sent from (an SES-verified identity when deployed). Unset:
     /// the store sends no mail, and every event is acknowledged with a warning.
     #[arg(long, env = "MAIL_FROM")]
     pub mail_from: Option<String>,
-    /// `MAIL_REPLY_TO`: where shoppers' replies go, when not to `MAIL_FROM`.
+    /// `MAIL_REPLY_TO`: where shoppers' replies go, when not to `MAIL_FROM`, unless the store
+    /// settings' `reply_to` is set (which wins).
     #[arg(long, env = "MAIL_REPLY_TO")]
     pub mail_reply_to: Option<String>,
     /// `STOREFRONT_URL`: the storefront, for the link to the order in the mails (none: no link).

@@ -3,6 +3,8 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use nanoshop_api::{Admin, Caller, IfMatch, Json, Result, etag};
+use nanoshop_domain::email::Email;
+use nanoshop_domain::locale::Locale;
 use nanoshop_domain::settings::{CountryCode, ShippingMethod, ShippingZone, StoreSettings, TaxRate};
 use nanoshop_domain::{Currency, ValidationErrors};
 use rust_decimal::Decimal;
@@ -43,6 +45,15 @@ pub struct ShippingZoneHttpBody {
     pub methods: Vec<ShippingMethodHttpBody>,
 }
 
+/// One line with no control character (`store_name`): what the domain's check admits.
+const ONE_LINE: &str = "^[^\\x00-\\x1f\\x7f-\\x9f]*$";
+/// At most six lines (`MAX_STORE_ADDRESS_LINES`) separated by line feeds, no other control
+/// character but tab (`store_address`).
+const SIX_LINES: &str = "^[^\\n\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]*(\\n[^\\n\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]*){0,5}$";
+/// An address the domain's `Email` accepts, kept to printable ASCII so the schema's character
+/// count is its byte count (`MAX_EMAIL_LEN` is in bytes): no `@` before the first, a dot after it.
+const EMAIL: &str = "^[!-?A-~]+@[!-~]*\\.[!-~]*$";
+
 /// The body of `PUT /settings`, and (with `version` and `countries`) what admins read.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +65,24 @@ pub struct SettingsHttpBody {
     pub tax_rates: Vec<TaxRateHttpBody>,
     #[serde(default)]
     pub shipping_zones: Vec<ShippingZoneHttpBody>,
+    /// The store's name in its mails (sender name and heading). Absent, null or blank: not set, and
+    /// the notifications function's `STORE_NAME` is used.
+    #[serde(default)]
+    #[schemars(length(max = 100), extend("pattern" = ONE_LINE))]
+    pub store_name: Option<String>,
+    /// The postal address in the mails' footer: up to 6 lines separated by `\n`, 300 characters.
+    /// Absent, null or blank: `STORE_ADDRESS`.
+    #[serde(default)]
+    #[schemars(length(max = 300), extend("pattern" = SIX_LINES))]
+    pub store_address: Option<String>,
+    /// Where shoppers' replies to the mails go. Absent, null or blank: `MAIL_REPLY_TO`.
+    #[serde(default)]
+    #[schemars(length(max = 254), extend("pattern" = EMAIL))]
+    pub reply_to: Option<String>,
+    /// How the mails write money and dates. Absent or null: `en-US`.
+    #[serde(default)]
+    #[schemars(with = "Option<Locale>")]
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -131,11 +160,25 @@ impl SettingsHttpBody {
                     .collect(),
             })
             .collect();
+        // A form sends its empty fields as "": that is "not set", like null.
+        let filled = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let reply_to = filled(self.reply_to)
+            .and_then(|r| r.parse::<Email>().map_err(|e| errors.add("reply_to", e.to_string())).ok());
+        let locale = match self.locale {
+            Some(l) => l.parse::<Locale>().map_err(|e| errors.add("locale", e.to_string())).unwrap_or_default(),
+            None => Locale::default(),
+        };
         let settings = StoreSettings {
             currencies,
             prices_include_tax: self.prices_include_tax,
             tax_rates,
             shipping_zones,
+            store_name: filled(self.store_name),
+            // Stored as its lines, trimmed, blank ones dropped: what the mails print.
+            store_address: filled(self.store_address)
+                .map(|a| a.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")),
+            reply_to,
+            locale,
             version,
         };
         if !errors.is_empty() {
@@ -175,6 +218,10 @@ impl SettingsHttpBody {
                         .collect(),
                 })
                 .collect(),
+            store_name: s.store_name.clone(),
+            store_address: s.store_address.clone(),
+            reply_to: s.reply_to.as_ref().map(ToString::to_string),
+            locale: Some(s.locale.to_string()),
         }
     }
 }
