@@ -273,7 +273,7 @@ impl Notifier {
         let settings = self.store.get(Table::Catalog, &settings_key()).await?;
         let settings: StoreSettings = settings.map(|i| decode(&i)).transpose()?.unwrap_or_default();
         let sender = self.sender.with_settings(&settings);
-        let context = MailContext::new(order, &sender, settings.prices_include_tax, link);
+        let context = MailContext::new(order, &sender, settings.locale, settings.prices_include_tax, link);
         Ok(self.templates.compose(event, kind, &context)?)
     }
 

@@ -6,10 +6,12 @@
 //! - [`message`]: which events send mail ([`MailKind`]) and the rendered [`Mail`].
 //! - [`render`]: the templates (minijinja, HTML auto-escaped), compiled in and overridable from
 //!   a folder, and the context an order gives them ([`render::Templates`]).
+//! - [`format`]: money and dates as the store's locale writes them, for the templates' filters.
 
 pub mod config;
 pub mod deliver;
 pub mod delivery;
+pub mod format;
 pub mod message;
 pub mod render;
 pub mod ses;

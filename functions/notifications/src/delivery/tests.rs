@@ -224,6 +224,7 @@ async fn the_store_name_address_and_reply_to_come_from_settings_when_set_there()
         store_name: Some("Kaffeehaus Mitte".into()),
         store_address: Some("Torstraße 9\n10119 Berlin".into()),
         reply_to: Some("hilfe@kaffeehaus.example".parse().expect("email")),
+        locale: nanoshop_domain::locale::Locale::DeDe,
         ..StoreSettings::default()
     };
     store_settings(&f.store, &settings).await;
@@ -243,6 +244,7 @@ async fn the_store_name_address_and_reply_to_come_from_settings_when_set_there()
     for part in [&all.text, &all.html] {
         assert!(part.contains("Torstraße 9") && part.contains("10119 Berlin"), "{part}");
         assert!(!part.contains("Hauptstraße 5") && !part.contains("Linen &"), "{part}");
+        assert!(part.contains("39,80\u{a0}€") && part.contains("26. November 2026"), "a German store's mail:\n{part}");
     }
     assert!(all.subject.starts_with("Kaffeehaus Mitte:"), "{}", all.subject);
     assert_eq!((name.from_name.as_str(), name.reply_to.as_deref()), ("Kaffeehaus Mitte", Some("help@linen.example")));
