@@ -8,6 +8,7 @@ use nanoshop_store::dynamo::TableNames;
 
 use crate::ACCESS;
 use crate::message::Sender;
+use crate::overrides::S3Prefix;
 
 #[derive(Debug, Parser)]
 pub struct Config {
@@ -43,9 +44,18 @@ pub struct Config {
     /// `smtps://user:pass@host`); for a container or a mail service other than SES.
     #[arg(long, env = "SMTP_URL")]
     pub smtp_url: Option<String>,
-    /// `TEMPLATES_DIR`: a folder of template overrides, by the built-in templates' names.
+    /// `TEMPLATES_DIR`: a folder of template overrides, by the built-in templates' names (for a
+    /// container or `nanoshop serve`).
     #[arg(long, env = "TEMPLATES_DIR")]
     pub templates_dir: Option<std::path::PathBuf>,
+    /// `TEMPLATES_BUCKET`: the bucket of template overrides when deployed, read at start-up
+    /// (`src/overrides.rs`). Unset or blank: the compiled-in templates.
+    #[arg(long, env = "TEMPLATES_BUCKET")]
+    pub templates_bucket: Option<String>,
+    /// `TEMPLATES_PREFIX`: the key prefix of the overrides in `TEMPLATES_BUCKET` (`mail/`): an
+    /// override is `<prefix><template name>`. Unset: the bucket's root.
+    #[arg(long, env = "TEMPLATES_PREFIX")]
+    pub templates_prefix: Option<String>,
 }
 
 impl Config {
@@ -73,6 +83,21 @@ impl Config {
             from,
             reply_to: self.mail_reply_to.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned),
         })
+    }
+}
+
+impl Config {
+    /// Where the template overrides are read from in S3, if anywhere.
+    ///
+    /// # Errors
+    /// Both a folder and a bucket are set: which one is meant cannot be guessed.
+    pub fn templates_s3(&self) -> anyhow::Result<Option<S3Prefix>> {
+        let Some(bucket) = self.templates_bucket.as_deref().map(str::trim).filter(|b| !b.is_empty()) else {
+            return Ok(None);
+        };
+        anyhow::ensure!(self.templates_dir.is_none(), "set TEMPLATES_DIR or TEMPLATES_BUCKET, not both");
+        let prefix = self.templates_prefix.as_deref().unwrap_or_default().trim().to_owned();
+        Ok(Some(S3Prefix { bucket: bucket.to_owned(), prefix }))
     }
 }
 
