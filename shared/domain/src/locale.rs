@@ -60,10 +60,10 @@ impl Locale {
 impl FromStr for Locale {
     type Err = UnsupportedLocale;
 
-    /// BCP 47 tags are case-insensitive (`de-de` is `de-DE`); `_` is not a BCP 47 separator and is
-    /// refused.
+    /// Only the canonical spelling (`de-DE`): BCP 47 compares tags ignoring case, but one
+    /// spelling keeps the API's schema (an enum of these tags) exactly what is accepted.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Locale::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(s.trim())).ok_or(UnsupportedLocale)
+        Locale::ALL.into_iter().find(|l| l.tag() == s).ok_or(UnsupportedLocale)
     }
 }
 
@@ -78,17 +78,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_supported_tag_parses_to_itself_in_any_case() {
+    fn every_supported_tag_parses_to_itself() {
         for locale in Locale::ALL {
             assert_eq!(locale.tag().parse(), Ok(locale));
-            assert_eq!(locale.tag().to_lowercase().parse(), Ok(locale));
             assert_eq!(serde_json::to_value(locale).ok(), Some(serde_json::json!(locale.tag())));
         }
     }
 
     #[test]
     fn unsupported_or_malformed_tags_are_refused() {
-        for bad in ["", "en", "de_DE", "pt-BR", "en-US-x-twain", "de-AT"] {
+        for bad in ["", "en", "de_DE", "de-de", " de-DE", "pt-BR", "en-US-x-twain", "de-AT"] {
             assert_eq!(bad.parse::<Locale>(), Err(UnsupportedLocale), "{bad}");
         }
     }

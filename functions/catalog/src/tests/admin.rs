@@ -122,7 +122,7 @@ async fn the_mail_fields_of_settings_are_kept_normalised_and_bad_ones_write_noth
     assert_eq!(unset.body["store_name"], json!(null));
 
     let body = with(json!({"store_name": " Kaffeehaus ", "store_address": "Hauptstraße 1\n\n 10115 Berlin \n",
-        "reply_to": "Hilfe@Kaffeehaus.example", "locale": "de-de"}));
+        "reply_to": "Hilfe@Kaffeehaus.example", "locale": "de-DE"}));
     let put = TestRequest::put("/settings").bearer(&admin).json(&body).send(&catalog.app).await;
     let saved = put.assert_status(StatusCode::OK);
     assert_eq!(
@@ -140,6 +140,13 @@ async fn the_mail_fields_of_settings_are_kept_normalised_and_bad_ones_write_noth
     for (bad, field) in [
         (json!({"locale": "pt-BR"}), "locale"),
         (json!({"locale": "de_DE"}), "locale"),
+        (json!({"locale": "de-de"}), "locale"),
+        (json!({"reply_to": "  "}), "reply_to"),
+        (json!({"reply_to": " hilfe@kaffeehaus.example"}), "reply_to"),
+        (json!({"reply_to": "hilfe@käffeehaus.example"}), "reply_to"),
+        (json!({"store_name": "Kaffeehaus\r"}), "store_name"),
+        (json!({"store_name": format!("Kaffeehaus{}", " ".repeat(100))}), "store_name"),
+        (json!({"store_address": "1\n\n\n\n\n\n7"}), "store_address"),
         (json!({"reply_to": "not an address"}), "reply_to"),
         (json!({"store_name": "Kaffee\nhaus"}), "store_name"),
         (json!({"store_name": "x".repeat(101)}), "store_name"),
