@@ -66,6 +66,19 @@ impl Config {
         Ok(Self { tables, ..nanoshop_api::config::from_env()? })
     }
 
+    /// Where the template overrides are read from in S3, if anywhere.
+    ///
+    /// # Errors
+    /// Both a folder and a bucket are set: which one is meant cannot be guessed.
+    pub fn templates_s3(&self) -> anyhow::Result<Option<S3Prefix>> {
+        let Some(bucket) = self.templates_bucket.as_deref().map(str::trim).filter(|b| !b.is_empty()) else {
+            return Ok(None);
+        };
+        anyhow::ensure!(self.templates_dir.is_none(), "set TEMPLATES_DIR or TEMPLATES_BUCKET, not both");
+        let prefix = self.templates_prefix.as_deref().unwrap_or_default().trim().to_owned();
+        Ok(Some(S3Prefix { bucket: bucket.to_owned(), prefix }))
+    }
+
     /// Who the mail comes from; `None` when no `MAIL_FROM` is set.
     pub fn sender(&self) -> Option<Sender> {
         let from = self.mail_from.as_deref().map(str::trim).filter(|f| !f.is_empty())?.to_owned();
@@ -83,21 +96,6 @@ impl Config {
             from,
             reply_to: self.mail_reply_to.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned),
         })
-    }
-}
-
-impl Config {
-    /// Where the template overrides are read from in S3, if anywhere.
-    ///
-    /// # Errors
-    /// Both a folder and a bucket are set: which one is meant cannot be guessed.
-    pub fn templates_s3(&self) -> anyhow::Result<Option<S3Prefix>> {
-        let Some(bucket) = self.templates_bucket.as_deref().map(str::trim).filter(|b| !b.is_empty()) else {
-            return Ok(None);
-        };
-        anyhow::ensure!(self.templates_dir.is_none(), "set TEMPLATES_DIR or TEMPLATES_BUCKET, not both");
-        let prefix = self.templates_prefix.as_deref().unwrap_or_default().trim().to_owned();
-        Ok(Some(S3Prefix { bucket: bucket.to_owned(), prefix }))
     }
 }
 
