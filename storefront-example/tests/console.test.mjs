@@ -353,6 +353,10 @@ test('shipping zones: edited through a form, with each field error beside its fi
     await screenshot(page, 'console-shipping-zone-error');
 
     await nordics.getByLabel('Countries').fill('SE, DK');
+    // What the order e-mails say about the store is saved with the rest.
+    await page.getByLabel('Store name').fill('Linen & Co');
+    await page.getByLabel('Postal address').fill('Hauptstraße 5\n10115 Berlin');
+    await page.getByLabel('Locale').selectOption('de-DE');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('main').getByText('Settings saved.').first().waitFor();
     await screenshot(page, 'console-shipping-zones');
@@ -361,6 +365,8 @@ test('shipping zones: edited through a form, with each field error beside its fi
     const zones = Object.fromEntries(settings.shipping_zones.map((z) => [z.name, z]));
     assert.deepEqual(zones.EU.methods[0].prices, [{ amount: 590, currency: 'EUR' }, { amount: 650, currency: 'USD' }]);
     assert.deepEqual(zones.EU.methods[0].free_over, [{ amount: 7500, currency: 'EUR' }], 'what was not edited is kept');
+    assert.deepEqual([settings.store_name, settings.store_address, settings.reply_to, settings.locale],
+      ['Linen & Co', 'Hauptstraße 5\n10115 Berlin', null, 'de-DE']);
     assert.deepEqual(zones.Nordics, {
       name: 'Nordics', countries: ['SE', 'DK'],
       methods: [{ id: 'post', name: 'Post (2–4 days)', prices: [{ amount: 750, currency: 'EUR' }], free_over: [] }],

@@ -50,7 +50,7 @@ async fn a_shopper_gets_each_order_mail_once_as_a_file_in_serve() {
     assert!(file.ends_with("-order_placed.eml"), "{file}");
     assert_eq!(to, "ada@example.com");
     assert!(subject.contains(&format!("order #{number} received")), "{subject}");
-    assert!(text.contains("14.90 EUR"), "total with shipping: {text}");
+    assert!(text.contains("€14.90"), "total with shipping, for the default locale en-US: {text}");
     // The link in the mail opens the order for the guest who has nothing but the mail.
     let link = text.lines().find_map(|l| l.strip_prefix("View your order: ")).expect("a link").trim();
     let token = link.split_once("?token=").map(|(_, t)| t).expect("a token");
@@ -80,4 +80,33 @@ async fn a_shopper_gets_each_order_mail_once_as_a_file_in_serve() {
     assert_eq!(kinds, ["order_fulfilled", "order_payment_failed", "order_placed"], "order.paid sends none");
     let shipped_mail = mails(&dir).into_iter().find(|(f, ..)| f.ends_with("-order_fulfilled.eml")).unwrap();
     assert!(shipped_mail.3.contains("JJD0099") && shipped_mail.3.contains("DHL"), "{}", shipped_mail.3);
+}
+
+#[tokio::test]
+async fn the_store_settings_name_the_store_and_set_the_locale_of_its_mail() {
+    let t = TestApp::new();
+    let dir = t.data_dir.join("mail");
+    shop(&t, 1).await;
+    let mut settings = t.get("/settings", Some(&t.admin)).await.body;
+    let settings = settings.as_object_mut().unwrap();
+    settings.remove("countries");
+    settings.remove("version");
+    settings.extend([
+        ("store_name".to_owned(), json!("Kaffeehaus Mitte")),
+        ("store_address".to_owned(), json!("Torstraße 9\n10119 Berlin")),
+        ("locale".to_owned(), json!("de-DE")),
+    ]);
+    let put = t.json(Method::PUT, "/settings", Some(&t.admin), &json!(settings)).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    let cart = guest_cart(&t, json!([{"sku": "P0", "quantity": 1}])).await;
+    let placed = checkout(&t, &cart, "mail-de").await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    t.local.tick().await;
+
+    let got = mails(&dir);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let (_, _, subject, text) = &got[0];
+    assert!(subject.starts_with("Kaffeehaus Mitte:"), "{subject}");
+    assert!(text.contains("14,90\u{a0}€") && text.contains("Torstraße 9"), "a German store's mail: {text}");
+    assert!(!text.contains("EUR") && !text.contains("nanoshop (local)"), "{text}");
 }

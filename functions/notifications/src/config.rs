@@ -8,23 +8,27 @@ use nanoshop_store::dynamo::TableNames;
 
 use crate::ACCESS;
 use crate::message::Sender;
+use crate::overrides::S3Prefix;
 
 #[derive(Debug, Parser)]
 pub struct Config {
     /// The tables of [`ACCESS`] (`ORDERS_TABLE`, `CATALOG_TABLE`, `IDEMPOTENCY_TABLE`).
     #[arg(skip)]
     pub tables: TableNames,
-    /// `STORE_NAME`: the store's name, the mails' sender name and heading.
+    /// `STORE_NAME`: the store's name, the mails' sender name and heading, unless the store
+    /// settings' `store_name` is set (which wins, read with every mail).
     #[arg(long, env = "STORE_NAME")]
     pub store_name: String,
-    /// `STORE_ADDRESS`: the store's postal address for the mails' footer, lines separated by `|`.
+    /// `STORE_ADDRESS`: the store's postal address for the mails' footer, lines separated by `|`,
+    /// unless the store settings' `store_address` is set (which wins).
     #[arg(long, env = "STORE_ADDRESS")]
     pub store_address: Option<String>,
     /// `MAIL_FROM`: the address mail is sent from (an SES-verified identity when deployed). Unset:
     /// the store sends no mail, and every event is acknowledged with a warning.
     #[arg(long, env = "MAIL_FROM")]
     pub mail_from: Option<String>,
-    /// `MAIL_REPLY_TO`: where shoppers' replies go, when not to `MAIL_FROM`.
+    /// `MAIL_REPLY_TO`: where shoppers' replies go, when not to `MAIL_FROM`, unless the store
+    /// settings' `reply_to` is set (which wins).
     #[arg(long, env = "MAIL_REPLY_TO")]
     pub mail_reply_to: Option<String>,
     /// `STOREFRONT_URL`: the storefront, for the link to the order in the mails (none: no link).
@@ -40,9 +44,18 @@ pub struct Config {
     /// `smtps://user:pass@host`); for a container or a mail service other than SES.
     #[arg(long, env = "SMTP_URL")]
     pub smtp_url: Option<String>,
-    /// `TEMPLATES_DIR`: a folder of template overrides, by the built-in templates' names.
+    /// `TEMPLATES_DIR`: a folder of template overrides, by the built-in templates' names (for a
+    /// container or `nanoshop serve`).
     #[arg(long, env = "TEMPLATES_DIR")]
     pub templates_dir: Option<std::path::PathBuf>,
+    /// `TEMPLATES_BUCKET`: the bucket of template overrides when deployed, read at start-up
+    /// (`src/overrides.rs`). Unset or blank: the compiled-in templates.
+    #[arg(long, env = "TEMPLATES_BUCKET")]
+    pub templates_bucket: Option<String>,
+    /// `TEMPLATES_PREFIX`: the key prefix of the overrides in `TEMPLATES_BUCKET` (`mail/`): an
+    /// override is `<prefix><template name>`. Unset: the bucket's root.
+    #[arg(long, env = "TEMPLATES_PREFIX")]
+    pub templates_prefix: Option<String>,
 }
 
 impl Config {
@@ -51,6 +64,19 @@ impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let tables = TableNames::from_env(ACCESS)?;
         Ok(Self { tables, ..nanoshop_api::config::from_env()? })
+    }
+
+    /// Where the template overrides are read from in S3, if anywhere.
+    ///
+    /// # Errors
+    /// Both a folder and a bucket are set: which one is meant cannot be guessed.
+    pub fn templates_s3(&self) -> anyhow::Result<Option<S3Prefix>> {
+        let Some(bucket) = self.templates_bucket.as_deref().map(str::trim).filter(|b| !b.is_empty()) else {
+            return Ok(None);
+        };
+        anyhow::ensure!(self.templates_dir.is_none(), "set TEMPLATES_DIR or TEMPLATES_BUCKET, not both");
+        let prefix = self.templates_prefix.as_deref().unwrap_or_default().trim().to_owned();
+        Ok(Some(S3Prefix { bucket: bucket.to_owned(), prefix }))
     }
 
     /// Who the mail comes from; `None` when no `MAIL_FROM` is set.

@@ -267,9 +267,13 @@ impl Notifier {
             Some(links) => Some(links.of(order).await),
             None => None,
         };
+        // One read of the settings per mail, not a cache: a mail is rare next to the price of one
+        // small read, and an admin who fixes the store's address sees it in the very next mail
+        // from every instance, with nothing to invalidate.
         let settings = self.store.get(Table::Catalog, &settings_key()).await?;
         let settings: StoreSettings = settings.map(|i| decode(&i)).transpose()?.unwrap_or_default();
-        let context = MailContext::new(order, &self.sender, settings.prices_include_tax, link);
+        let sender = self.sender.with_settings(&settings);
+        let context = MailContext::new(order, &sender, settings.locale, settings.prices_include_tax, link);
         Ok(self.templates.compose(event, kind, &context)?)
     }
 

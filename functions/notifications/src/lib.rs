@@ -6,11 +6,15 @@
 //! - [`message`]: which events send mail ([`MailKind`]) and the rendered [`Mail`].
 //! - [`render`]: the templates (minijinja, HTML auto-escaped), compiled in and overridable from
 //!   a folder, and the context an order gives them ([`render::Templates`]).
+//! - [`overrides`]: template overrides from an S3 prefix, read and bounded at start-up.
+//! - [`format`]: money and dates as the store's locale writes them, for the templates' filters.
 
 pub mod config;
 pub mod deliver;
 pub mod delivery;
+pub mod format;
 pub mod message;
+pub mod overrides;
 pub mod render;
 pub mod ses;
 pub mod smtp;

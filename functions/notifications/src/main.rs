@@ -8,6 +8,7 @@ use std::sync::Arc;
 use nanoshop_api::capability::OrderTokens;
 use nanoshop_api::startup::Clients;
 use nanoshop_notifications::config::Config;
+use nanoshop_notifications::overrides;
 use nanoshop_notifications::render::Templates;
 use nanoshop_notifications::{Mailer, Notifier, OrderLinks, SesMailer, SmtpMailer};
 
@@ -15,12 +16,23 @@ use nanoshop_notifications::{Mailer, Notifier, OrderLinks, SesMailer, SmtpMailer
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
-    // Overrides compile (and render) now: a broken template stops the function here.
-    let templates = match &config.templates_dir {
-        Some(dir) => Templates::with_overrides(dir)?,
-        None => Templates::builtin(),
-    };
     let clients = Clients::load(config.tables.clone()).await;
+    // Overrides compile (and render) now: a broken template stops the function here.
+    let templates = match (&config.templates_dir, config.templates_s3()?) {
+        (Some(dir), _) => Templates::with_overrides(dir)?,
+        (None, Some(at)) => {
+            let client = aws_sdk_s3::Client::new(&clients.aws);
+            let read = overrides::from_s3(&client, &at).await.map_err(anyhow::Error::from);
+            match read.and_then(|sources| Templates::with_sources(sources).map_err(anyhow::Error::from)) {
+                Ok(templates) => templates,
+                Err(e) => {
+                    tracing::error!(error = %e, bucket = %at.bucket, prefix = %at.prefix, "template overrides unusable; the function stops: fix or remove them");
+                    return Err(e.context(format!("template overrides in s3://{}/{}", at.bucket, at.prefix)));
+                }
+            }
+        }
+        (None, None) => Templates::builtin(),
+    };
     let order_token_keys = config
         .storefront_url
         .as_ref()

@@ -2,6 +2,7 @@
 //! ([`MailKind`]), who sends it ([`Sender`]), and the rendered message ([`Mail`]).
 
 use nanoshop_domain::order::OrderEventType;
+use nanoshop_domain::settings::StoreSettings;
 use serde::{Deserialize, Serialize};
 
 /// The order e-mails. All are transactional: a customer who opted out of marketing still gets
@@ -76,6 +77,23 @@ pub struct Sender {
     pub reply_to: Option<String>,
 }
 
+impl Sender {
+    /// The sender as the store's settings (`PUT /settings`) describe it: the name, address and
+    /// reply-to set there win over the function's `STORE_NAME`, `STORE_ADDRESS` and
+    /// `MAIL_REPLY_TO`, which stay as the fallback for what a store has not set. `from` is never
+    /// taken from settings: it must be an identity the mail service has verified, a deployment's
+    /// business, not an admin's.
+    pub fn with_settings(&self, settings: &StoreSettings) -> Sender {
+        let address = settings.store_address_lines();
+        Sender {
+            name: settings.store_name.clone().unwrap_or_else(|| self.name.clone()),
+            address: if address.is_empty() { self.address.clone() } else { address },
+            from: self.from.clone(),
+            reply_to: settings.reply_to.as_ref().map(ToString::to_string).or_else(|| self.reply_to.clone()),
+        }
+    }
+}
+
 /// One rendered e-mail, ready for a [`crate::deliver::Mailer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
@@ -95,6 +113,41 @@ pub struct Mail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn variables() -> Sender {
+        Sender {
+            name: "From Variables".into(),
+            address: vec!["Variable Street 1".into()],
+            from: "shop@example.com".into(),
+            reply_to: Some("variables@example.com".into()),
+        }
+    }
+
+    #[test]
+    fn what_the_settings_set_wins_over_the_variables_field_by_field() {
+        let settings = StoreSettings {
+            store_name: Some("Kaffeehaus".into()),
+            store_address: Some("Hauptstraße 1\n10115 Berlin".into()),
+            reply_to: Some("hilfe@kaffeehaus.example".parse().expect("email")),
+            ..StoreSettings::default()
+        };
+        let sender = variables().with_settings(&settings);
+        assert_eq!(
+            sender,
+            Sender {
+                name: "Kaffeehaus".into(),
+                address: vec!["Hauptstraße 1".into(), "10115 Berlin".into()],
+                from: "shop@example.com".into(),
+                reply_to: Some("hilfe@kaffeehaus.example".into()),
+            }
+        );
+        let only_name = StoreSettings { store_name: Some("Kaffeehaus".into()), ..StoreSettings::default() };
+        let sender = variables().with_settings(&only_name);
+        assert_eq!(sender.name, "Kaffeehaus");
+        assert_eq!(sender.address, ["Variable Street 1"]);
+        assert_eq!(sender.reply_to.as_deref(), Some("variables@example.com"));
+        assert_eq!(variables().with_settings(&StoreSettings::default()), variables());
+    }
 
     #[test]
     fn the_subscribed_event_types_are_exactly_those_that_send_mail() {

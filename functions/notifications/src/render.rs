@@ -7,14 +7,20 @@
 //!
 //! `.html` templates are auto-escaped: a product title or a customer's name is shown as text and
 //! can never become markup. `.txt` templates (the plain-text part and the subject) are not, since
-//! nothing interprets them. Money is formatted by the domain's [`Money`] (`19.99 EUR`, `1000 JPY`)
-//! in the order's currency before a template sees it, so no template does arithmetic on amounts.
+//! nothing interprets them.
+//!
+//! Amounts reach a template as money (`{amount, currency}` in minor units) and times as RFC 3339
+//! strings; the filters `money`, `date` and `datetime` write them for the store's `locale`
+//! ([`crate::format`]: `{{ order.total | money }}` is `1.234,50 €` for a German store,
+//! `{{ order.placed_on | date }}` `7. Dezember 2026`), so an override can never get a separator
+//! wrong, and no template does arithmetic on amounts.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use minijinja::Environment;
+use minijinja::{Environment, ErrorKind, State, Value};
 use nanoshop_domain::address::Address;
+use nanoshop_domain::locale::Locale;
 use nanoshop_domain::money::Money;
 use nanoshop_domain::order::{Order, PaymentStatus, RefundState};
 use serde::Serialize;
@@ -106,6 +112,9 @@ impl Templates {
     pub fn with_sources(overrides: impl IntoIterator<Item = (String, String)>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_filter("money", money_filter);
+        env.add_filter("date", |state: &State, at: &str| date_filter(state, at, crate::format::date));
+        env.add_filter("datetime", |state: &State, at: &str| date_filter(state, at, crate::format::date_time));
         for (name, source) in BUILTIN {
             env.add_template(name, source).map_err(|source| TemplateError::Compile { name: (*name).into(), source })?;
         }
@@ -164,9 +173,38 @@ impl Templates {
     }
 }
 
-/// A subject is one header line: line breaks and runs of blanks become one space.
+/// The locale a template is rendered for: the context's `locale`, `en-US` if it has none.
+fn locale_of(state: &State) -> Locale {
+    state.lookup("locale").and_then(|l| l.as_str().and_then(|l| l.parse().ok())).unwrap_or_default()
+}
+
+/// `{{ m | money }}`: a `{amount, currency}` money value for the store's locale.
+fn money_filter(state: &State, value: &Value) -> Result<String, minijinja::Error> {
+    let invalid = || minijinja::Error::new(ErrorKind::InvalidOperation, "money expects {amount, currency}");
+    let amount = value.get_attr("amount")?.as_i64().ok_or_else(invalid)?;
+    let currency = value.get_attr("currency")?;
+    let currency = currency.as_str().and_then(|c| c.parse().ok()).ok_or_else(invalid)?;
+    Ok(crate::format::money(Money::new(amount, currency), locale_of(state)))
+}
+
+/// `{{ t | date }}` and `{{ t | datetime }}`: an RFC 3339 time for the store's locale, in UTC.
+fn date_filter(
+    state: &State,
+    at: &str,
+    write: fn(DateTime<Utc>, Locale) -> String,
+) -> Result<String, minijinja::Error> {
+    let at = DateTime::parse_from_rfc3339(at)
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, format!("not an RFC 3339 time: {e}")))?;
+    Ok(write(at.with_timezone(&Utc), locale_of(state)))
+}
+
+/// A subject is one header line: line breaks and runs of blanks become one space. No-break spaces
+/// stay: they are what keeps `39,80 €` together.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    s.split(|c: char| c.is_whitespace() && c != '\u{a0}' && c != '\u{202f}')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Everything a template is given. Every field is always there (empty when it does not apply), so
@@ -176,6 +214,8 @@ pub struct MailContext {
     /// The recipient (not shown by the built-in templates).
     #[serde(skip)]
     pub to: String,
+    /// The store's locale (`de-DE`), which the `money`, `date` and `datetime` filters write for.
+    pub locale: Locale,
     pub store: Sender,
     pub customer: CustomerView,
     pub order: OrderView,
@@ -193,8 +233,8 @@ pub struct LineView {
     pub sku: String,
     pub title: String,
     pub quantity: u32,
-    pub unit_price: String,
-    pub line_total: String,
+    pub unit_price: Money,
+    pub line_total: Money,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -202,20 +242,20 @@ pub struct OrderView {
     pub id: String,
     pub number: String,
     pub lines: Vec<LineView>,
-    pub subtotal: String,
-    /// Empty when there was no discount.
-    pub discount: String,
+    pub subtotal: Money,
+    /// Zero (`discount.amount` false) when there was no discount.
+    pub discount: Money,
     pub discount_code: String,
-    pub shipping: String,
+    pub shipping: Money,
     pub shipping_method: String,
-    pub tax: String,
+    pub tax: Money,
     pub prices_include_tax: bool,
-    pub total: String,
-    pub refunded: String,
+    pub total: Money,
+    pub refunded: Money,
     pub shipping_address: Vec<String>,
-    pub placed_on: String,
+    pub placed_on: DateTime<Utc>,
     /// When an unpaid order expires.
-    pub pay_by: String,
+    pub pay_by: DateTime<Utc>,
     pub paid: bool,
     pub payment_error: String,
     /// The order's page for the shopper, with its order token; empty when no storefront is set.
@@ -234,19 +274,15 @@ pub struct ShipmentView {
 #[derive(Debug, Clone, Serialize)]
 pub struct RefundView {
     /// The latest settled refund.
-    pub amount: String,
+    pub amount: Money,
     /// Everything refunded for the order so far.
-    pub total: String,
+    pub total: Money,
 }
 
 /// A link a template may put in an `href`: only `http` and `https`.
 fn web_link(url: &str) -> String {
     let lower = url.trim().to_ascii_lowercase();
     if lower.starts_with("https://") || lower.starts_with("http://") { url.trim().to_owned() } else { String::new() }
-}
-
-fn date(at: DateTime<Utc>) -> String {
-    at.format("%-d %B %Y").to_string()
 }
 
 fn address_lines(a: &Address) -> Vec<String> {
@@ -259,10 +295,9 @@ fn address_lines(a: &Address) -> Vec<String> {
 }
 
 impl MailContext {
-    /// The context of a mail about `order` as it is now; `link` is the shopper's order page (with
-    /// its token) or `None`.
-    pub fn new(order: &Order, store: &Sender, prices_include_tax: bool, link: Option<String>) -> Self {
-        let money = |m: Money| m.to_string();
+    /// The context of a mail about `order` as it is now, for a store writing in `locale`; `link` is
+    /// the shopper's order page (with its token) or `None`.
+    pub fn new(order: &Order, store: &Sender, locale: Locale, prices_include_tax: bool, link: Option<String>) -> Self {
         let totals = &order.totals;
         let shipment = order.fulfillments.last().map_or_else(ShipmentView::default, |f| ShipmentView {
             carrier: f.carrier.clone().unwrap_or_default(),
@@ -277,6 +312,7 @@ impl MailContext {
             .map_or(totals.refunded, |r| r.amount);
         MailContext {
             to: order.email.clone(),
+            locale,
             store: store.clone(),
             customer: CustomerView { name: order.shipping_address.name.clone() },
             order: OrderView {
@@ -289,22 +325,22 @@ impl MailContext {
                         sku: l.sku.to_string(),
                         title: l.title.clone(),
                         quantity: l.quantity,
-                        unit_price: money(l.unit_price),
-                        line_total: money(l.line_total),
+                        unit_price: l.unit_price,
+                        line_total: l.line_total,
                     })
                     .collect(),
-                subtotal: money(totals.subtotal),
-                discount: if totals.discount.amount == 0 { String::new() } else { money(totals.discount) },
+                subtotal: totals.subtotal,
+                discount: totals.discount,
                 discount_code: order.discount_code.clone().unwrap_or_default(),
-                shipping: money(totals.shipping),
+                shipping: totals.shipping,
                 shipping_method: order.shipping_method.name.clone(),
-                tax: money(totals.tax),
+                tax: totals.tax,
                 prices_include_tax,
-                total: money(totals.total),
-                refunded: money(totals.refunded),
+                total: totals.total,
+                refunded: totals.refunded,
                 shipping_address: address_lines(&order.shipping_address),
-                placed_on: date(order.created_at),
-                pay_by: order.expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+                placed_on: order.created_at,
+                pay_by: order.expires_at,
                 paid: matches!(
                     order.payment_status,
                     PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded
@@ -313,21 +349,24 @@ impl MailContext {
                 link: link.as_deref().map(web_link).unwrap_or_default(),
             },
             shipment,
-            refund: RefundView { amount: money(latest_refund), total: money(totals.refunded) },
+            refund: RefundView { amount: latest_refund, total: totals.refunded },
         }
     }
 
     /// A context with every field filled, to check templates at start-up.
     fn example() -> Self {
+        let eur = |amount| Money::new(amount, nanoshop_domain::Currency::EUR);
+        let at = DateTime::<Utc>::UNIX_EPOCH;
         let line = LineView {
             sku: "SKU-1".into(),
             title: "Product".into(),
             quantity: 1,
-            unit_price: "1.00 EUR".into(),
-            line_total: "1.00 EUR".into(),
+            unit_price: eur(100),
+            line_total: eur(100),
         };
         MailContext {
             to: "shopper@example.com".into(),
+            locale: Locale::default(),
             store: Sender {
                 name: "Store".into(),
                 address: vec!["Street 1".into()],
@@ -339,18 +378,18 @@ impl MailContext {
                 id: "ord_1".into(),
                 number: "1".into(),
                 lines: vec![line],
-                subtotal: "1.00 EUR".into(),
-                discount: "0.10 EUR".into(),
+                subtotal: eur(100),
+                discount: eur(10),
                 discount_code: "CODE".into(),
-                shipping: "1.00 EUR".into(),
+                shipping: eur(100),
                 shipping_method: "Standard".into(),
-                tax: "0.19 EUR".into(),
+                tax: eur(19),
                 prices_include_tax: true,
-                total: "2.00 EUR".into(),
-                refunded: "0.00 EUR".into(),
+                total: eur(200),
+                refunded: eur(0),
                 shipping_address: vec!["Shopper".into(), "Street 2".into()],
-                placed_on: "1 January 2026".into(),
-                pay_by: "1 January 2026, 12:00 UTC".into(),
+                placed_on: at,
+                pay_by: at,
                 paid: true,
                 payment_error: "declined".into(),
                 link: "https://shop.example/#/order/ord_1".into(),
@@ -360,7 +399,7 @@ impl MailContext {
                 tracking_number: "1".into(),
                 tracking_url: "https://track.example/1".into(),
             },
-            refund: RefundView { amount: "1.00 EUR".into(), total: "1.00 EUR".into() },
+            refund: RefundView { amount: eur(100), total: eur(100) },
         }
     }
 }

@@ -7,7 +7,8 @@
 //! - [`catalog`]: products, variants, options, categories and stock levels, valid by construction.
 //! - [`order`]: orders and how payment events and time move them, stock movements included.
 //! - [`quote`]: a cart priced against a catalog snapshot, shared by cart and checkout.
-//! - [`settings`]: currencies, tax rates and shipping zones of a store.
+//! - [`settings`]: currencies, tax rates and shipping zones of a store, and what its mails say.
+//! - [`locale`]: the closed list of locales a store writes to shoppers in.
 //! - [`cart`]: cart lines and their limits, and how a guest cart merges into a customer's.
 //! - [`discount`]: discount codes, their validation, and why a code is refused for a cart.
 //! - [`pricing`]: the one function that prices a cart: discount, shipping, tax and total.
@@ -23,6 +24,7 @@ pub mod customer;
 pub mod discount;
 pub mod email;
 pub mod ids;
+pub mod locale;
 pub mod money;
 pub mod order;
 pub mod pricing;

@@ -1,5 +1,6 @@
 //! Store settings: the currencies a store sells in, tax rates by country and region, whether
-//! prices include tax, and shipping zones with their methods. One document per store.
+//! prices include tax, and shipping zones with their methods; and what the store's mails say
+//! about it: its name, postal address, reply-to address and locale. One document per store.
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
@@ -7,6 +8,8 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::email::Email;
+use crate::locale::Locale;
 use crate::money::{Currency, Money};
 use crate::validation::{ValidationErrors, text};
 
@@ -14,6 +17,12 @@ pub const MAX_CURRENCIES: usize = 20;
 pub const MAX_ZONES: usize = 50;
 pub const MAX_METHODS_PER_ZONE: usize = 20;
 pub const MAX_TAX_RATES: usize = 500;
+/// The store's name, in characters: it is the mails' sender name and heading.
+pub const MAX_STORE_NAME: usize = 100;
+/// The store's postal address, in characters, all lines together.
+pub const MAX_STORE_ADDRESS: usize = 300;
+/// Lines of the postal address: enough for any country's format plus a company line.
+pub const MAX_STORE_ADDRESS_LINES: usize = 6;
 
 /// An ISO 3166-1 alpha-2 country code, upper case (`DE`). The syntax is checked; the code list is
 /// not, so a newly assigned code needs no release.
@@ -75,6 +84,19 @@ pub struct StoreSettings {
     pub prices_include_tax: bool,
     pub tax_rates: Vec<TaxRate>,
     pub shipping_zones: Vec<ShippingZone>,
+    /// The store's name in its mails. `None`: the notifications function's `STORE_NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_name: Option<String>,
+    /// The postal address in the mails' footer, lines separated by `\n`, none blank. `None`: the
+    /// notifications function's `STORE_ADDRESS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_address: Option<String>,
+    /// Where shoppers' replies to the mails go. `None`: `MAIL_REPLY_TO`, else the sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Email>,
+    /// How the mails write money and dates. Documents stored before it existed read as `en-US`.
+    #[serde(default)]
+    pub locale: Locale,
     pub version: u64,
 }
 
@@ -86,6 +108,10 @@ impl Default for StoreSettings {
             prices_include_tax: true,
             tax_rates: Vec::new(),
             shipping_zones: Vec::new(),
+            store_name: None,
+            store_address: None,
+            reply_to: None,
+            locale: Locale::default(),
             version: 0,
         }
     }
@@ -94,7 +120,8 @@ impl Default for StoreSettings {
 impl StoreSettings {
     /// Checks the cross-field rules: unique currencies, rates within 0–100 %, one rate per
     /// country and region, a country in at most one zone, method ids unique within a zone, and
-    /// method prices and thresholds only in the store's currencies, one per currency.
+    /// method prices and thresholds only in the store's currencies, one per currency; a store name
+    /// of one line and an address of at most [`MAX_STORE_ADDRESS_LINES`] lines, neither blank.
     ///
     /// # Errors
     /// Every rule broken, by field.
@@ -173,7 +200,31 @@ impl StoreSettings {
                 }
             }
         }
+        if let Some(name) = &self.store_name {
+            text(&mut errors, "store_name", name, 1, MAX_STORE_NAME);
+            if name.contains(['\n', '\t']) {
+                errors.add("store_name", "must be one line");
+            }
+        }
+        if let Some(address) = &self.store_address {
+            text(&mut errors, "store_address", address, 1, MAX_STORE_ADDRESS);
+            if address.lines().filter(|l| !l.trim().is_empty()).count() > MAX_STORE_ADDRESS_LINES {
+                errors.add("store_address", format!("at most {MAX_STORE_ADDRESS_LINES} lines"));
+            }
+        }
         errors.into_result(self)
+    }
+
+    /// The store's address as its lines, blank ones left out.
+    pub fn store_address_lines(&self) -> Vec<String> {
+        self.store_address
+            .as_deref()
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The zone that ships to `country`, if any ([`StoreSettings::validate`] keeps a country in
@@ -229,6 +280,10 @@ mod tests {
                     free_over: vec![Money::new(5000, Currency::EUR)],
                 }],
             }],
+            store_name: Some("Kaffeehaus".into()),
+            store_address: Some("Hauptstraße 1\n10115 Berlin".into()),
+            reply_to: Some("hilfe@kaffeehaus.example".parse().expect("email")),
+            locale: Locale::DeDe,
             version: 0,
         }
     }
@@ -255,6 +310,32 @@ mod tests {
                 "shipping_zones[1].countries[0]"
             ]
         );
+    }
+
+    #[test]
+    fn the_mail_fields_are_bounded_and_named_when_broken() {
+        let mut s = settings();
+        s.store_name = Some("Kaffee\nhaus".into());
+        s.store_address = Some("1\n2\n3\n4\n5\n6\n7".into());
+        let fields: Vec<String> = s.validate().expect_err("invalid").0.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["store_name", "store_address"]);
+        let mut s = settings();
+        s.store_name = Some("x".repeat(MAX_STORE_NAME + 1));
+        s.store_address = Some(format!("{}\u{7}", "a"));
+        let fields: Vec<String> = s.validate().expect_err("invalid").0.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["store_name", "store_address"]);
+        let mut s = settings();
+        s.store_address = Some("Hauptstraße 1\n\n  \n10115 Berlin\n".into());
+        let s = s.validate().expect("blank lines do not count");
+        assert_eq!(s.store_address_lines(), ["Hauptstraße 1", "10115 Berlin"]);
+    }
+
+    #[test]
+    fn a_document_stored_before_the_mail_fields_reads_as_en_us_with_none_set() {
+        let old = serde_json::json!({"currencies": ["EUR"], "prices_include_tax": true, "tax_rates": [],
+            "shipping_zones": [], "version": 3});
+        let s: StoreSettings = serde_json::from_value(old).expect("old document");
+        assert_eq!((s.store_name, s.store_address, s.reply_to, s.locale), (None, None, None, Locale::EnUs));
     }
 
     #[test]

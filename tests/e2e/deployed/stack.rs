@@ -68,7 +68,7 @@ fn required() -> BTreeMap<String, Value> {
 /// The sets that change which resources exist: as written; each `<Name>FunctionArn` set (that
 /// function swapped for an integrator's); every `Existing<T>Table` set (the tables attached, the
 /// orders table with its stream); and the optional extras on (an alarm e-mail, every reserved
-/// concurrency).
+/// concurrency, template overrides from a bucket).
 fn parameter_sets(template: &Template) -> Vec<(String, BTreeMap<String, Value>)> {
     let names: Vec<&String> = template.0["Parameters"].as_object().expect("Parameters").keys().collect();
     let with = |extra: Vec<(String, Value)>| {
@@ -98,6 +98,10 @@ fn parameter_sets(template: &Template) -> Vec<(String, BTreeMap<String, Value>)>
         .filter(|n| n.ends_with("ReservedConcurrency"))
         .map(|n| ((*n).clone(), json!("5")))
         .chain([("AlarmEmail".to_owned(), json!("ops@example.com"))])
+        .chain([
+            ("TemplatesBucket".to_owned(), json!("shop-mail-templates")),
+            ("TemplatesPrefix".to_owned(), json!("mail/")),
+        ])
         .collect();
     sets.push(("reserved, with an alarm e-mail".to_owned(), with(extras)));
     sets

@@ -305,3 +305,41 @@ fn sub_variables(text: &str) -> Vec<String> {
     }
     names
 }
+
+#[test]
+fn the_notifications_role_reads_template_overrides_only_from_the_prefix_set() {
+    let template = Template::load();
+    for stack in stacks() {
+        let Some(function) = stack.resources.get("NotificationsFunction") else { continue };
+        let role_id = function["Properties"]["Role"]["Fn::GetAtt"][0].as_str().expect("the role");
+        let s3: Vec<Value> = one_or_many(&stack.resources[role_id]["Properties"]["Policies"])
+            .iter()
+            .flat_map(|p| one_or_many(&p["PolicyDocument"]["Statement"]))
+            .filter(|s| one_or_many(&s["Action"]).iter().any(|a| a.as_str().is_some_and(|a| a.starts_with("s3:"))))
+            .collect();
+        let label = format!("{}: NotificationsFunction", stack.name);
+        if stack.parameter("TemplatesBucket") == json!("") {
+            assert!(s3.is_empty(), "{label}: no bucket set, yet it may read S3: {s3:?}");
+            continue;
+        }
+        let vars = &template.function_properties("NotificationsFunction")["Environment"]["Variables"];
+        assert_eq!(vars["TEMPLATES_BUCKET"], json!({"Ref": "TemplatesBucket"}), "{label}");
+        assert_eq!(vars["TEMPLATES_PREFIX"], json!({"Ref": "TemplatesPrefix"}), "{label}");
+        let get = json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${TemplatesBucket}/${TemplatesPrefix}*"});
+        let list = json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${TemplatesBucket}"});
+        let granted: Vec<(Value, Value, Value)> =
+            s3.iter().map(|s| (s["Action"].clone(), s["Resource"].clone(), s["Condition"].clone())).collect();
+        assert_eq!(
+            granted,
+            [
+                (json!("s3:GetObject"), get, Value::Null),
+                (
+                    json!("s3:ListBucket"),
+                    list,
+                    json!({"StringLike": {"s3:prefix": {"Fn::Sub": "${TemplatesPrefix}*"}}})
+                ),
+            ],
+            "{label}: exactly the prefix's objects and its listing"
+        );
+    }
+}

@@ -192,8 +192,9 @@ const FUNCTIONS: &[Function] = &[
         variables: nanoshop_notifications::config::variables,
         // The key by its secret's id; SMTP and template folders are for containers and serve.
         unset_in_aws: &["ORDER_TOKEN_SECRET", "SMTP_URL", "TEMPLATES_DIR"],
-        // The mail itself; and Lambda's on-failure destination uses the function's role.
-        other_actions: &["ses:SendEmail", "sqs:SendMessage"],
+        // The mail itself; Lambda's on-failure destination uses the function's role; the template
+        // overrides' prefix, when one is set.
+        other_actions: &["ses:SendEmail", "sqs:SendMessage", "s3:GetObject", "s3:ListBucket"],
     },
 ];
 

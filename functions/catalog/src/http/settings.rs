@@ -3,7 +3,12 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use nanoshop_api::{Admin, Caller, IfMatch, Json, Result, etag};
-use nanoshop_domain::settings::{CountryCode, ShippingMethod, ShippingZone, StoreSettings, TaxRate};
+use nanoshop_domain::email::Email;
+use nanoshop_domain::locale::Locale;
+use nanoshop_domain::settings::{
+    CountryCode, MAX_STORE_ADDRESS, MAX_STORE_ADDRESS_LINES, MAX_STORE_NAME, ShippingMethod, ShippingZone,
+    StoreSettings, TaxRate,
+};
 use nanoshop_domain::{Currency, ValidationErrors};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -43,6 +48,16 @@ pub struct ShippingZoneHttpBody {
     pub methods: Vec<ShippingMethodHttpBody>,
 }
 
+/// One line with no control character (`store_name`): what the domain's check admits.
+const ONE_LINE: &str = "^[^\\x00-\\x1f\\x7f-\\x9f]*$";
+/// At most six lines (`MAX_STORE_ADDRESS_LINES`) separated by line feeds, no other control
+/// character but tab (`store_address`).
+const SIX_LINES: &str = "^[^\\n\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]*(\\n[^\\n\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]*){0,5}$";
+/// Empty (not set), or an address the domain's `Email` accepts, kept to printable ASCII (a
+/// reply-to goes in a mail header) so the schema's character count is its byte count
+/// (`MAX_EMAIL_LEN` is in bytes): no `@` before the first, a dot after it.
+const EMAIL: &str = "^$|^[!-?A-~]+@[!-~]*\\.[!-~]*$";
+
 /// The body of `PUT /settings`, and (with `version` and `countries`) what admins read.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +69,25 @@ pub struct SettingsHttpBody {
     pub tax_rates: Vec<TaxRateHttpBody>,
     #[serde(default)]
     pub shipping_zones: Vec<ShippingZoneHttpBody>,
+    /// The store's name in its mails (sender name and heading). Absent, null or blank: not set, and
+    /// the notifications function's `STORE_NAME` is used.
+    #[serde(default)]
+    #[schemars(length(max = 100), extend("pattern" = ONE_LINE))]
+    pub store_name: Option<String>,
+    /// The postal address in the mails' footer: up to 6 lines separated by `\n`, 300 characters.
+    /// Absent, null or blank: `STORE_ADDRESS`.
+    #[serde(default)]
+    #[schemars(length(max = 300), extend("pattern" = SIX_LINES))]
+    pub store_address: Option<String>,
+    /// Where shoppers' replies to the mails go, in printable ASCII. Absent, null or `""`:
+    /// `MAIL_REPLY_TO`.
+    #[serde(default)]
+    #[schemars(length(max = 254), extend("pattern" = EMAIL))]
+    pub reply_to: Option<String>,
+    /// How the mails write money and dates. Absent or null: `en-US`.
+    #[serde(default)]
+    #[schemars(with = "Option<Locale>")]
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -131,11 +165,42 @@ impl SettingsHttpBody {
                     .collect(),
             })
             .collect();
+        // What the schema says, checked on the value as sent (before trimming), so nothing the
+        // document refuses is accepted: length, line count, control characters.
+        as_sent(&mut errors, "store_name", self.store_name.as_deref(), MAX_STORE_NAME, 1, &[]);
+        as_sent(
+            &mut errors,
+            "store_address",
+            self.store_address.as_deref(),
+            MAX_STORE_ADDRESS,
+            MAX_STORE_ADDRESS_LINES,
+            &['\n', '\t'],
+        );
+        // A form sends its empty fields as "": that is "not set", like null.
+        let filled = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let reply_to = match self.reply_to.as_deref() {
+            None | Some("") => None,
+            Some(r) if !r.bytes().all(|b| b.is_ascii_graphic()) => {
+                errors.add("reply_to", "must be an e-mail address in printable ASCII, without spaces");
+                None
+            }
+            Some(r) => r.parse::<Email>().map_err(|e| errors.add("reply_to", e.to_string())).ok(),
+        };
+        let locale = match self.locale {
+            Some(l) => l.parse::<Locale>().map_err(|e| errors.add("locale", e.to_string())).unwrap_or_default(),
+            None => Locale::default(),
+        };
         let settings = StoreSettings {
             currencies,
             prices_include_tax: self.prices_include_tax,
             tax_rates,
             shipping_zones,
+            store_name: filled(self.store_name),
+            // Stored as its lines, trimmed, blank ones dropped: what the mails print.
+            store_address: filled(self.store_address)
+                .map(|a| a.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")),
+            reply_to,
+            locale,
             version,
         };
         if !errors.is_empty() {
@@ -175,7 +240,38 @@ impl SettingsHttpBody {
                         .collect(),
                 })
                 .collect(),
+            store_name: s.store_name.clone(),
+            store_address: s.store_address.clone(),
+            reply_to: s.reply_to.as_ref().map(ToString::to_string),
+            locale: Some(s.locale.to_string()),
         }
+    }
+}
+
+/// An optional text field as sent: at most `max` characters and `lines` lines, and no control
+/// character but those `allowed`.
+fn as_sent(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    lines: usize,
+    allowed: &[char],
+) {
+    let Some(value) = value else { return };
+    if value.chars().count() > max {
+        errors.add(field, format!("must be at most {max} characters"));
+    } else if value.chars().any(|c| c.is_control() && !allowed.contains(&c)) {
+        errors.add(
+            field,
+            if lines == 1 {
+                "must be one line without control characters"
+            } else {
+                "must not contain control characters"
+            },
+        );
+    } else if value.split('\n').count() > lines {
+        errors.add(field, format!("at most {lines} lines"));
     }
 }
 

@@ -108,6 +108,69 @@ async fn settings_show_their_public_part_to_everyone_and_all_to_admins() {
 }
 
 #[tokio::test]
+async fn the_mail_fields_of_settings_are_kept_normalised_and_bad_ones_write_nothing() {
+    let catalog = catalog();
+    let admin = catalog.auth.admin();
+    let base = json!({"currencies": ["EUR"], "prices_include_tax": true});
+    let with = |fields: serde_json::Value| {
+        let mut body = base.clone();
+        body.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        body
+    };
+    let unset = TestRequest::get("/settings").bearer(&admin).send(&catalog.app).await;
+    assert_eq!(unset.assert_status(StatusCode::OK)["locale"], "en-US");
+    assert_eq!(unset.body["store_name"], json!(null));
+
+    let body = with(json!({"store_name": " Kaffeehaus ", "store_address": "Hauptstraße 1\n\n 10115 Berlin \n",
+        "reply_to": "Hilfe@Kaffeehaus.example", "locale": "de-DE"}));
+    let put = TestRequest::put("/settings").bearer(&admin).json(&body).send(&catalog.app).await;
+    let saved = put.assert_status(StatusCode::OK);
+    assert_eq!(
+        (&saved["store_name"], &saved["store_address"], &saved["reply_to"], &saved["locale"]),
+        (
+            &json!("Kaffeehaus"),
+            &json!("Hauptstraße 1\n10115 Berlin"),
+            &json!("hilfe@kaffeehaus.example"),
+            &json!("de-DE")
+        )
+    );
+    let public = TestRequest::get("/settings").send(&catalog.app).await;
+    assert!(public.assert_status(StatusCode::OK).get("reply_to").is_none(), "{}", public.body);
+
+    for (bad, field) in [
+        (json!({"locale": "pt-BR"}), "locale"),
+        (json!({"locale": "de_DE"}), "locale"),
+        (json!({"locale": "de-de"}), "locale"),
+        (json!({"reply_to": "  "}), "reply_to"),
+        (json!({"reply_to": " hilfe@kaffeehaus.example"}), "reply_to"),
+        (json!({"reply_to": "hilfe@käffeehaus.example"}), "reply_to"),
+        (json!({"store_name": "Kaffeehaus\r"}), "store_name"),
+        (json!({"store_name": format!("Kaffeehaus{}", " ".repeat(100))}), "store_name"),
+        (json!({"store_address": "1\n\n\n\n\n\n7"}), "store_address"),
+        (json!({"reply_to": "not an address"}), "reply_to"),
+        (json!({"store_name": "Kaffee\nhaus"}), "store_name"),
+        (json!({"store_name": "x".repeat(101)}), "store_name"),
+        (json!({"store_address": "1\n2\n3\n4\n5\n6\n7"}), "store_address"),
+        (json!({"store_address": "a".repeat(301)}), "store_address"),
+    ] {
+        let refused = TestRequest::put("/settings").bearer(&admin).json(&with(bad)).send(&catalog.app).await;
+        refused.assert_field_error("validation_failed", field);
+    }
+    let kept = TestRequest::get("/settings").bearer(&admin).send(&catalog.app).await;
+    assert_eq!(kept.assert_status(StatusCode::OK)["version"], saved["version"]);
+    assert_eq!(kept.body["store_name"], "Kaffeehaus");
+
+    // A form's empty fields are "not set".
+    let blank = with(json!({"store_name": "", "store_address": "  ", "reply_to": "", "locale": null}));
+    let cleared = TestRequest::put("/settings").bearer(&admin).json(&blank).send(&catalog.app).await;
+    let cleared = cleared.assert_status(StatusCode::OK);
+    assert_eq!(
+        (&cleared["store_name"], &cleared["reply_to"], &cleared["locale"]),
+        (&json!(null), &json!(null), &json!("en-US"))
+    );
+}
+
+#[tokio::test]
 async fn discount_codes_are_created_listed_read_and_patched_once_per_code() {
     let catalog = catalog();
     let admin = catalog.auth.admin();

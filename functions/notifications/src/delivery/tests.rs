@@ -210,3 +210,43 @@ async fn a_delivery_in_flight_holds_off_another_and_a_dead_ones_claim_is_taken_o
     assert_eq!(f.notifier.handle(&e).await.expect("done"), Outcome::AlreadyDone);
     assert_eq!(f.mailer.accepted().len(), 1);
 }
+
+/// Stores `settings` as `PUT /settings` does.
+async fn store_settings(store: &EmbeddedStore, settings: &StoreSettings) {
+    let item = Item::new(&settings_key()).with(nanoshop_schema::DOC, nanoshop_schema::encode(settings).expect("doc"));
+    store.put(Table::Catalog, item, None).await.expect("settings stored");
+}
+
+#[tokio::test]
+async fn the_store_name_address_and_reply_to_come_from_settings_when_set_there() {
+    let f = fixture(ScriptedMailer::default()).await;
+    let settings = StoreSettings {
+        store_name: Some("Kaffeehaus Mitte".into()),
+        store_address: Some("Torstraße 9\n10119 Berlin".into()),
+        reply_to: Some("hilfe@kaffeehaus.example".parse().expect("email")),
+        locale: nanoshop_domain::locale::Locale::DeDe,
+        ..StoreSettings::default()
+    };
+    store_settings(&f.store, &settings).await;
+    f.notifier.handle(&event("order.placed", f.order.id.as_str())).await.expect("sent");
+    // Only the name set: address and reply-to fall back to the function's variables.
+    let name_only = StoreSettings { store_name: Some("Kaffeehaus Mitte".into()), ..StoreSettings::default() };
+    store_settings(&f.store, &name_only).await;
+    f.notifier.handle(&event("order.cancelled", f.order.id.as_str())).await.expect("sent");
+
+    let sent = f.mailer.accepted();
+    let (all, name) = (&sent[0], &sent[1]);
+    assert_eq!(
+        (all.from_name.as_str(), all.reply_to.as_deref()),
+        ("Kaffeehaus Mitte", Some("hilfe@kaffeehaus.example"))
+    );
+    assert_eq!(all.from, "orders@linen.example", "the sending identity is the deployment's, never the settings'");
+    for part in [&all.text, &all.html] {
+        assert!(part.contains("Torstraße 9") && part.contains("10119 Berlin"), "{part}");
+        assert!(!part.contains("Hauptstraße 5") && !part.contains("Linen &"), "{part}");
+        assert!(part.contains("39,80\u{a0}€") && part.contains("26. November 2026"), "a German store's mail:\n{part}");
+    }
+    assert!(all.subject.starts_with("Kaffeehaus Mitte:"), "{}", all.subject);
+    assert_eq!((name.from_name.as_str(), name.reply_to.as_deref()), ("Kaffeehaus Mitte", Some("help@linen.example")));
+    assert!(name.text.contains("Hauptstraße 5"), "{}", name.text);
+}

@@ -1,6 +1,7 @@
 use chrono::{TimeZone, Utc};
 use nanoshop_domain::address::{Address, UncheckedAddress};
 use nanoshop_domain::ids::OrderId;
+use nanoshop_domain::locale::Locale;
 use nanoshop_domain::money::{Currency, Money};
 use nanoshop_domain::order::{
     ChosenShipping, Fulfillment, FulfillmentStatus, Order, OrderLine, OrderStatus, OrderTotals, Payment, PaymentStatus,
@@ -95,7 +96,12 @@ pub(crate) fn sender() -> Sender {
 }
 
 fn render(kind: MailKind, order: &Order) -> Mail {
-    let context = MailContext::new(order, &sender(), true, Some("https://linen.example/#/order/x?token=t".into()));
+    render_in(Locale::EnUs, kind, order)
+}
+
+fn render_in(locale: Locale, kind: MailKind, order: &Order) -> Mail {
+    let link = Some("https://linen.example/#/order/x?token=t".into());
+    let context = MailContext::new(order, &sender(), locale, true, link);
     Templates::builtin().compose("oevt_1", kind, &context).expect("renders")
 }
 
@@ -138,15 +144,15 @@ fn the_confirmation_lists_lines_totals_tax_shipping_and_the_order_link() {
         "#1042",
         "Linen shirt — S",
         "LS-S",
-        "12.50 EUR",
-        "25.00 EUR",
-        "9.90 EUR",
-        "34.90 EUR",
-        "4.90 EUR",
+        "€12.50",
+        "€25.00",
+        "€9.90",
+        "€34.90",
+        "€4.90",
         "Standard",
-        "5.57 EUR",
-        "39.80 EUR",
-        "26 November 2026",
+        "€5.57",
+        "€39.80",
+        "November 26, 2026",
         "Unter den Linden 1",
         "https://linen.example/#/order/x?token=t",
         "Hauptstraße 5",
@@ -160,10 +166,42 @@ fn the_confirmation_lists_lines_totals_tax_shipping_and_the_order_link() {
 #[test]
 fn money_follows_the_orders_currency() {
     let yen = render(MailKind::Placed, &order(Currency::JPY, "Ada", "Shirt"));
-    both(&yen, "3980 JPY");
-    both(&yen, "1250 JPY");
+    both(&yen, "¥3,980");
+    both(&yen, "¥1,250");
     let dinar = render(MailKind::Placed, &order("KWD".parse().expect("currency"), "Ada", "Shirt"));
-    both(&dinar, "3.980 KWD");
+    both(&dinar, "KWD\u{a0}3.980");
+}
+
+#[test]
+fn a_german_store_s_mail_writes_money_and_dates_the_german_way_in_both_parts() {
+    let mut o = order(Currency::EUR, "Ada", "Shirt");
+    o.totals.total = money(123_450, Currency::EUR);
+    let mail = render_in(Locale::DeDe, MailKind::Placed, &o);
+    both(&mail, "1.234,50\u{a0}€");
+    both(&mail, "12,50\u{a0}€");
+    both(&mail, "26. November 2026");
+    assert!(!mail.text.contains("EUR") && !mail.html.contains("EUR"), "{}", mail.text);
+    (o.status, o.payment_status) = (OrderStatus::PendingPayment, PaymentStatus::Failed);
+    let failed = render_in(Locale::FrFr, MailKind::PaymentFailed, &o);
+    both(&failed, "1\u{202f}234,50\u{a0}€");
+    both(&failed, "26 novembre 2026 à 10:00 UTC");
+    let yen = render_in(Locale::DeDe, MailKind::Placed, &order(Currency::JPY, "Ada", "Shirt"));
+    both(&yen, "3.980\u{a0}¥");
+}
+
+#[test]
+fn a_merchants_template_formats_with_the_filters_and_a_bad_value_fails_at_start() {
+    let ok = Templates::with_sources([(
+        "order_placed.subject.txt".to_owned(),
+        "{{ order.total | money }} am {{ order.placed_on | date }}".to_owned(),
+    )])
+    .expect("compiles and renders");
+    let context = MailContext::new(&order(Currency::EUR, "Ada", "Shirt"), &sender(), Locale::DeDe, true, None);
+    let mail = ok.compose("oevt_1", MailKind::Placed, &context).expect("renders");
+    assert_eq!(mail.subject, "39,80\u{a0}€ am 26. November 2026");
+    let broken =
+        Templates::with_sources([("order_placed.subject.txt".to_owned(), "{{ order.number | money }}".to_owned())]);
+    assert!(broken.expect_err("money of a string").to_string().contains("order_placed.subject.txt"));
 }
 
 #[test]
@@ -174,8 +212,8 @@ fn a_failed_payment_says_why_and_until_when_the_order_can_be_paid() {
     let mail = render(MailKind::PaymentFailed, &o);
     assert_eq!(mail.subject, "Linen & Co: the payment for order #1042 did not go through");
     both(&mail, "Your card was declined.");
-    both(&mail, "39.80 EUR");
-    both(&mail, "26 November 2026, 10:00 UTC");
+    both(&mail, "€39.80");
+    both(&mail, "November 26, 2026 at 10:00\u{a0}AM UTC");
     both(&mail, "https://linen.example/#/order/x?token=t");
 }
 
@@ -231,8 +269,8 @@ fn the_refund_mail_gives_the_amount_refunded() {
     o.totals.refunded = money(1490, Currency::EUR);
     let mail = render(MailKind::Refunded, &o);
     assert_eq!(mail.subject, "Linen & Co: refund for order #1042");
-    both(&mail, "We have refunded 5.00 EUR");
-    both(&mail, "14.90 EUR of 39.80 EUR");
+    both(&mail, "We have refunded €5.00");
+    both(&mail, "€14.90 of €39.80");
 }
 
 #[test]
@@ -285,7 +323,7 @@ fn a_merchants_template_replaces_the_builtin_one_of_the_same_name() {
     std::fs::write(dir.join("order_placed.subject.txt"), "Danke! Bestellung {{ order.number }}").expect("write");
     std::fs::write(dir.join("unknown.html"), "{{ nothing }}").expect("write");
     let templates = Templates::with_overrides(&dir).expect("compiles");
-    let context = MailContext::new(&order(Currency::EUR, "Ada", "Shirt"), &sender(), true, None);
+    let context = MailContext::new(&order(Currency::EUR, "Ada", "Shirt"), &sender(), Locale::EnUs, true, None);
     let mail = templates.compose("oevt_1", MailKind::Placed, &context).expect("renders");
     assert_eq!(mail.subject, "Danke! Bestellung 1042");
     assert!(mail.html.contains("Ada"), "the other templates stay the built-in ones");

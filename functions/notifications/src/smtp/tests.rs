@@ -136,8 +136,8 @@ async fn each_event_delivered_three_times_reaches_the_smtp_server_once_with_its_
     let _server = SmtpServer::start(f.port, &f.dir);
     let o = stored_order(&f.store, "ada@example.com").await;
     let kinds = [
-        ("order.placed", MailKind::Placed, "order #1042 received", "34.90 EUR"),
-        ("order.payment_failed", MailKind::PaymentFailed, "did not go through", "39.80 EUR"),
+        ("order.placed", MailKind::Placed, "order #1042 received", "€34.90"),
+        ("order.payment_failed", MailKind::PaymentFailed, "did not go through", "€39.80"),
         ("order.fulfilled", MailKind::Fulfilled, "is on its way", "has shipped"),
         ("order.refunded", MailKind::Refunded, "refund for order #1042", "We have refunded"),
         ("order.cancelled", MailKind::Cancelled, "order #1042 cancelled", "has been cancelled"),

@@ -1,7 +1,8 @@
-// Store settings: currencies, whether prices include tax, tax rates, and shipping zones (a form of
-// their own, ./shipping.js). The whole document is replaced, guarded by its version.
+// Store settings: currencies, whether prices include tax, tax rates, shipping zones (a form of
+// their own, ./shipping.js), and what the order e-mails say: name, address, reply-to, locale. The
+// whole document is replaced, guarded by its version, so every field is sent back as it was read.
 
-import { h, replace, field, formValues, announce } from '../../../js/dom.js';
+import { h, replace, field, selectField, formValues, announce } from '../../../js/dom.js';
 import * as admin from '../api.js';
 import { showProblem, conflictBox, list } from '../ui.js';
 import { zonesEditor } from './shipping.js';
@@ -11,6 +12,9 @@ export async function settingsView() {
   draw(root, await admin.getSettings());
   return root;
 }
+
+/** The locales `PUT /settings` accepts (docs/api.md). */
+const LOCALES = [['en-US', 'English (US)'], ['en-GB', 'English (UK)'], ['de-DE', 'Deutsch'], ['fr-FR', 'Français'], ['nl-NL', 'Nederlands'], ['es-ES', 'Español'], ['it-IT', 'Italiano']];
 
 /** 'DE 0.19' / 'US CA 0.0725' lines ↔ tax rates. */
 const ratesText = (rates) => (rates ?? []).map((r) => [r.country, r.region, r.rate].filter(Boolean).join(' ')).join('\n');
@@ -36,6 +40,11 @@ function draw(root, settings, notice = null) {
       prices_include_tax: v.prices_include_tax === 'on',
       tax_rates: parseRates(v.tax_rates),
       shipping_zones: zones,
+      // Empty means "not set": the notifications function's own variables are used.
+      store_name: v.store_name ?? '',
+      store_address: v.store_address ?? '',
+      reply_to: v.reply_to ?? '',
+      locale: v.locale || 'en-US',
     };
     replace(conflict);
     try {
@@ -63,6 +72,13 @@ function draw(root, settings, notice = null) {
   h('div', { class: 'field', 'data-field': 'tax_rates' }, h('label', { for: 'tax_rates' }, 'Tax rates'),
     h('p', { class: 'hint' }, 'One per line: country, optional region, rate, e.g. DE 0.19 or US CA 0.0725'),
     h('textarea', { id: 'tax_rates', name: 'tax_rates' }, ratesText(settings.tax_rates))),
+  h('h2', {}, 'Order e-mails'),
+  field({ label: 'Store name', name: 'store_name', value: settings.store_name ?? '', hint: 'The sender name and heading of the e-mails' }),
+  h('div', { class: 'field', 'data-field': 'store_address' }, h('label', { for: 'store_address' }, 'Postal address', h('span', { class: 'optional' }, ' (optional)')),
+    h('p', { class: 'hint' }, 'Up to 6 lines, shown at the foot of every e-mail'),
+    h('textarea', { id: 'store_address', name: 'store_address', rows: 4 }, settings.store_address ?? '')),
+  field({ label: 'Reply-to address', name: 'reply_to', type: 'email', value: settings.reply_to ?? '', hint: 'Where shoppers\' replies go' }),
+  selectField({ label: 'Locale', name: 'locale', options: LOCALES, value: settings.locale ?? 'en-US' }),
   h('h2', {}, 'Shipping zones'),
   zonesForm.element,
   conflict,
