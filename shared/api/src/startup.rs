@@ -28,9 +28,11 @@ impl Clients {
         Self { aws, store, secrets }
     }
 
-    /// Both during init, which Lambda does not bill: the table's TLS connection, and the first
-    /// read of every secret opened so far (a failure is logged; requests then answer 503 until a
-    /// read succeeds). A function with no secrets opened warms only the table.
+    /// Both during init, before the first request is taken: the table's TLS connection, and the
+    /// first read of every secret opened so far (a failure is logged; requests then answer 503
+    /// until a read succeeds). A function with no secrets opened warms only the table. Init is
+    /// billed like the rest of the invocation for a custom runtime, so this moves the work ahead
+    /// of a request rather than making it free (docs/benchmarks.md measures what it costs).
     pub async fn warm(&self) {
         tokio::join!(self.store.warm(), self.secrets.load());
     }
