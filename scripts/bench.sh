@@ -553,9 +553,10 @@ waiting on DynamoDB Local's three round trips. Two changes were measured and not
   no call before their first event. It stays: on AWS it keeps the handshake out of the first
   request whenever init runs ahead of one.
 
-The first-answer goals need about 12–16 ms against peers that answered in 175–580 ms across this
+The first-answer goals need about 6–12 ms against peers that answered in 118–580 ms across this
 day's runs (their start-up is CPU-bound, so they slow down more than the catalog on a loaded
-machine, and the ratios moved between 11× and 17.5× from run to run). What is left is DynamoDB
+machine; the ratios moved between 8× and 17.5× from run to run, and the block below is from the
+quietest run, with no build beside it). What is left is DynamoDB
 Local's latency and the product read's two calls (see the round trips below).
 
 Both runtime clients build native code. awslambdaric is installed from its manylinux wheel on PyPI,
