@@ -551,16 +551,19 @@ run, which keeps unwinding, so they are larger.
 
 ### What issue 19's cuts did (measured 2026-12-07)
 
-Before is the merge base the cuts started from (3499c3d), after is the branch with them, both
-built as above (before: \`cargo lambda build --release --arm64 -p …\` per function crate, symbols
-kept; after: \`make bench-size\`'s build); zipped MiB, stripped MiB in brackets:
+Before is the merge base the cuts started from (3499c3d); "first cuts" is the branch with the
+first three cuts below, "patched client" adds the last (async-stripe's client patched in
+\`vendor/async-stripe/\`). All built as above (before and patched client: \`cargo lambda build
+--release --arm64 -p …\` per function crate, symbols kept; first cuts: \`make bench-size\`'s build,
+which the same \`-p\` build of checkout matched to the byte count); zipped MiB, stripped MiB in
+brackets:
 
-| package | before | after |
-|---|---|---|
-| checkout | 4.80 (11.86) | 4.47 (10.73) |
-| payments-webhook | 4.77 (11.89) | 4.25 (10.26) |
-| orders | 4.77 (11.80) | 4.44 (10.67) |
-| orders-expirer | 4.21 (10.71) | 3.89 (9.59) |
+| package | before | first cuts | patched client |
+|---|---|---|---|
+| checkout | 4.80 (11.86) | 4.47 (10.73) | 3.29 (7.17) |
+| payments-webhook | 4.77 (11.89) | 4.25 (10.26) | 3.05 (6.70) |
+| orders | 4.77 (11.80) | 4.44 (10.67) | 3.25 (7.11) |
+| orders-expirer | 4.21 (10.71) | 3.89 (9.59) | 2.69 (6.03) |
 
 What each cut took out of \`.text\`, read from the per-crate rows of the two builds
 (\`scripts/size_breakdown.py\`; before: checkout's largest rows stripe_shared 2246 KiB, std 971,
@@ -576,6 +579,19 @@ aws_sdk_dynamodb 373, aws_lc_sys 290, rustls 251, stripe 218, regex_automata 89,
 - The webhook's \`Stripe-Signature\` checked without \`Webhook::construct_event\`, which went on to
   parse the event into the generated type of every event's object: 358 KiB of stripe_shared and
   33 KiB of std, in payments-webhook.
+- async-stripe's client patched (\`vendor/async-stripe/\`, put in place by \`[patch.crates-io]\` in
+  \`Cargo.toml\`) to read an error answer into the error's own fields (\`ApiErrorFields\`: message,
+  code, decline code, type, param) instead of \`ApiErrors\`, which holds a whole PaymentIntent,
+  PaymentMethod, SetupIntent and payment source: the parsers of most of Stripe's generated
+  objects went, 2197 KiB of stripe_shared and 218 KiB of std (the float parsing and formatting
+  only they used) in checkout, whose \`.text\` fell from 7142 to 4724 KiB; as much in the three
+  others. async-stripe stays the client of every call; what the patch changes, and how to drop it
+  when upstream changes, is in \`vendor/async-stripe/README.md\`. Checkout's largest rows after it:
+  std 574 KiB, aws_sdk_dynamodb 377, aws_lc_sys 290, rustls 251, nanoshop_checkout 216,
+  nanoshop_api 198, C code 184, aws_smithy_runtime 177, aws_smithy_http_client 171, aws_config
+  159, nanoshop_store 134, lambda_runtime_api_client 131, h2 111, clap_builder 106,
+  nanoshop_payments 105, aws_sdk_sts 99, checkout (its \`main\`) 91, stripe_core 80, stripe_shared
+  13.
 
 Not cut:
 
@@ -587,13 +603,6 @@ Not cut:
 - The AWS SDK's features are already off (\`default-features = false\`; rustls on aws-lc-rs). What it
   links is what it reaches: h2 (110 KiB; its HTTPS client always offers HTTP/2) and aws-sdk-sts
   (98 KiB; the default credential chain's web-identity provider, which IRSA in containers needs).
-- The largest row left, stripe_shared (2.2 MiB of checkout's 7.0 MiB of \`.text\`, the same in
-  payments-webhook, orders and orders-expirer): async-stripe's client reads every error answer into
-  its \`ApiErrors\`, which holds a whole PaymentIntent, PaymentMethod, SetupIntent and payment source,
-  so the parsers of most of Stripe's objects are linked although nanoshop reads only the error's
-  \`message\`, \`code\` and \`type\` (stripe/wire.rs). Only async-stripe can drop that parse: built with
-  a local \`[patch]\` of async-stripe whose client reads the error body into those fields alone (an
-  experiment, not in the tree), checkout was 3.35 MiB zipped (7.33 MiB stripped) instead of 4.47.
 - Unwinding. cargo-lambda adds \`panic = "abort"\` because \`[profile.release]\` does not name \`panic\`,
   although Cargo.toml's comment there says unwinding stays on (a panic in one request is to become
   that request's 500): the packages above abort on a panic. With \`panic = "unwind"\` in the
