@@ -603,14 +603,41 @@ Not cut:
 - The AWS SDK's features are already off (\`default-features = false\`; rustls on aws-lc-rs). What it
   links is what it reaches: h2 (110 KiB; its HTTPS client always offers HTTP/2) and aws-sdk-sts
   (98 KiB; the default credential chain's web-identity provider, which IRSA in containers needs).
+- What is still over 3 MiB after the patched client, and what would bring it under, each measured
+  as an experiment on a copy of the tree (same \`cargo lambda build -p …\`, nothing of it committed):
+  - The default credential chain (\`aws_config::load_defaults\` in \`nanoshop_api::startup\`): profile
+    files, web identity through STS (whose XML protocol brings aws-smithy-xml and xmlparser), ECS
+    and IMDS providers. In Lambda the credentials and region are environment variables; an
+    \`SdkConfig\` built from those alone (\`EnvironmentVariableCredentialsProvider\`, \`AWS_REGION\`)
+    took checkout from 3.29 to 3.03 MiB zipped (7.17 to 6.56 stripped; \`.text\` −393 KiB:
+    aws_config 156, aws_sdk_sts 99, std 42, aws_runtime 35, XML 34, aws_smithy_types 17), and
+    every function has the same start-up. Not taken: the same binaries run as containers
+    (\`Containerfile\`), where IRSA, ECS or IMDS credentials are the norm, and \`load_defaults\` also
+    reads \`AWS_ENDPOINT_URL*\`, retry and profile settings that the narrow loader would ignore. It
+    wants a build-time switch that only the Lambda builds turn on (\`make lambdas\`, \`sam build\`
+    through \`[workspace.metadata.lambda.build]\`) and a test of that loader.
+  - encoding_rs, in every function through lambda_http 1.3.2 (the newest): it turns each text
+    response body into a string with \`Encoding::for_label(charset)\`, which reaches every legacy
+    encoding's tables (122 KiB of \`.rodata\`, 25 KiB of code), although every answer here is
+    UTF-8. With lambda_http patched to decode UTF-8 alone, on top of the previous experiment,
+    checkout went from 3.03 to 2.90 MiB zipped (6.40 stripped). That would be a second vendored
+    patch; lambda_http has no feature for it.
+  - aws-sdk-s3 in catalog, used for one presigned PUT (\`images.rs\`): catalog without it was
+    3.25 MiB zipped instead of 3.44 (7.06 stripped instead of 7.55; aws_sdk_s3 224 KiB, std 42,
+    crc-fast and aws-smithy-checksums 31, aws_smithy_types 18). That is the most a presign by
+    aws-sigv4 (already linked for DynamoDB) could save, against a signer of our own to keep
+    in step with S3's (path style for SeaweedFS, checksum headers).
+  - clap (clap_builder, 106 KiB in every function): the functions' configuration is read by clap
+    from the environment (\`nanoshop_api::config\`), by design.
 - Unwinding. cargo-lambda adds \`panic = "abort"\` because \`[profile.release]\` does not name \`panic\`,
   although Cargo.toml's comment there says unwinding stays on (a panic in one request is to become
   that request's 500): the packages above abort on a panic. With \`panic = "unwind"\` in the
   profile, checkout was 5.11 MiB zipped (12.19 MiB stripped) instead of 4.47.
-- Layout: the binaries are position-independent (\`.rela.dyn\`, 1.2 MiB in checkout, 0.2 MiB
-  deflated) and keep unwind tables (\`.eh_frame\`, 1.3 MiB, 0.35 MiB deflated). cart (3.09 MiB) and
-  catalog (3.42 MiB) link no Stripe code and are still over 3 MiB: AWS SDK, rustls, AWS-LC and std
-  are most of them.
+- Layout: the binaries are position-independent (\`.rela.dyn\`: before the patched client 1.2 MiB in
+  checkout, 0.2 MiB deflated; after it 0.57 MiB, 0.10 deflated) and keep unwind tables
+  (\`.eh_frame\` and its index: before 1.3 MiB, 0.35 MiB deflated; after 0.68 MiB, 0.21 deflated).
+  cart (3.09 MiB) and catalog (3.42 MiB) link no Stripe code and are still over 3 MiB: AWS SDK,
+  rustls, AWS-LC and std are most of them.
 
 $size_block
 REPORT
