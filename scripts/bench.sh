@@ -581,16 +581,26 @@ run, which keeps unwinding, so they are larger.
 
 ### What issue 19's cuts did (measured 2026-12-07)
 
-Before is the merge base the cuts started from (3499c3d), after is the branch with them, both
-built as above (before: \`cargo lambda build --release --arm64 -p …\` per function crate, symbols
-kept; after: \`make bench-size\`'s build); zipped MiB, stripped MiB in brackets:
+Before is the merge base the cuts started from (3499c3d); "first cuts" is the branch with the
+first three cuts below, "patched client" adds the last (async-stripe's client patched in
+\`vendor/async-stripe/\`). All built as above (before and patched client: \`cargo lambda build
+--release --arm64 -p …\` per function crate, symbols kept; first cuts: \`make bench-size\`'s build,
+which the same \`-p\` build of checkout matched to the byte count); zipped MiB, stripped MiB in
+brackets:
 
-| package | before | after |
-|---|---|---|
-| checkout | 4.80 (11.86) | 4.47 (10.73) |
-| payments-webhook | 4.77 (11.89) | 4.25 (10.26) |
-| orders | 4.77 (11.80) | 4.44 (10.67) |
-| orders-expirer | 4.21 (10.71) | 3.89 (9.59) |
+| package | before | first cuts | patched client |
+|---|---|---|---|
+| checkout | 4.80 (11.86) | 4.47 (10.73) | 3.29 (7.17) |
+| payments-webhook | 4.77 (11.89) | 4.25 (10.26) | 3.05 (6.70) |
+| orders | 4.77 (11.80) | 4.44 (10.67) | 3.25 (7.11) |
+| orders-expirer | 4.21 (10.71) | 3.89 (9.59) | 2.69 (6.03) |
+
+The block below is \`make bench-size\`'s build after the patched client: all nine function
+binaries in one cargo call (customers and notifications are new since the first cuts were
+measured), whose features unify across them (aws-sdk-s3's event-stream signing reaches
+aws-sigv4 and aws-runtime in every function, for one). That gives each Stripe function
+0.03–0.04 MiB more than its own \`-p\` build above: checkout 3.32, orders 3.28, payments-webhook
+3.09, orders-expirer 2.73.
 
 What each cut took out of \`.text\`, read from the per-crate rows of the two builds
 (\`scripts/size_breakdown.py\`; before: checkout's largest rows stripe_shared 2246 KiB, std 971,
@@ -606,6 +616,19 @@ aws_sdk_dynamodb 373, aws_lc_sys 290, rustls 251, stripe 218, regex_automata 89,
 - The webhook's \`Stripe-Signature\` checked without \`Webhook::construct_event\`, which went on to
   parse the event into the generated type of every event's object: 358 KiB of stripe_shared and
   33 KiB of std, in payments-webhook.
+- async-stripe's client patched (\`vendor/async-stripe/\`, put in place by \`[patch.crates-io]\` in
+  \`Cargo.toml\`) to read an error answer into the error's own fields (\`ApiErrorFields\`: message,
+  code, decline code, type, param) instead of \`ApiErrors\`, which holds a whole PaymentIntent,
+  PaymentMethod, SetupIntent and payment source: the parsers of most of Stripe's generated
+  objects went, 2197 KiB of stripe_shared and 218 KiB of std (the float parsing and formatting
+  only they used) in checkout, whose \`.text\` fell from 7142 to 4724 KiB; as much in the three
+  others. async-stripe stays the client of every call; what the patch changes, and how to drop it
+  when upstream changes, is in \`vendor/async-stripe/README.md\`. Checkout's largest rows after it:
+  std 574 KiB, aws_sdk_dynamodb 377, aws_lc_sys 290, rustls 251, nanoshop_checkout 216,
+  nanoshop_api 198, C code 184, aws_smithy_runtime 177, aws_smithy_http_client 171, aws_config
+  159, nanoshop_store 134, lambda_runtime_api_client 131, h2 111, clap_builder 106,
+  nanoshop_payments 105, aws_sdk_sts 99, checkout (its \`main\`) 91, stripe_core 80, stripe_shared
+  13.
 
 Not cut:
 
@@ -617,21 +640,41 @@ Not cut:
 - The AWS SDK's features are already off (\`default-features = false\`; rustls on aws-lc-rs). What it
   links is what it reaches: h2 (110 KiB; its HTTPS client always offers HTTP/2) and aws-sdk-sts
   (98 KiB; the default credential chain's web-identity provider, which IRSA in containers needs).
-- The largest row left, stripe_shared (2.2 MiB of checkout's 7.0 MiB of \`.text\`, the same in
-  payments-webhook, orders and orders-expirer): async-stripe's client reads every error answer into
-  its \`ApiErrors\`, which holds a whole PaymentIntent, PaymentMethod, SetupIntent and payment source,
-  so the parsers of most of Stripe's objects are linked although nanoshop reads only the error's
-  \`message\`, \`code\` and \`type\` (stripe/wire.rs). Only async-stripe can drop that parse: built with
-  a local \`[patch]\` of async-stripe whose client reads the error body into those fields alone (an
-  experiment, not in the tree), checkout was 3.35 MiB zipped (7.33 MiB stripped) instead of 4.47.
+- What is still over 3 MiB after the patched client, and what would bring it under, each measured
+  as an experiment on a copy of the tree (same \`cargo lambda build -p …\`, nothing of it committed):
+  - The default credential chain (\`aws_config::load_defaults\` in \`nanoshop_api::startup\`): profile
+    files, web identity through STS (whose XML protocol brings aws-smithy-xml and xmlparser), ECS
+    and IMDS providers. In Lambda the credentials and region are environment variables; an
+    \`SdkConfig\` built from those alone (\`EnvironmentVariableCredentialsProvider\`, \`AWS_REGION\`)
+    took checkout from 3.29 to 3.03 MiB zipped (7.17 to 6.56 stripped; \`.text\` −393 KiB:
+    aws_config 156, aws_sdk_sts 99, std 42, aws_runtime 35, XML 34, aws_smithy_types 17), and
+    every function has the same start-up. Not taken: the same binaries run as containers
+    (\`Containerfile\`), where IRSA, ECS or IMDS credentials are the norm, and \`load_defaults\` also
+    reads \`AWS_ENDPOINT_URL*\`, retry and profile settings that the narrow loader would ignore. It
+    wants a build-time switch that only the Lambda builds turn on (\`make lambdas\`, \`sam build\`
+    through \`[workspace.metadata.lambda.build]\`) and a test of that loader.
+  - encoding_rs, in every function through lambda_http 1.3.2 (the newest): it turns each text
+    response body into a string with \`Encoding::for_label(charset)\`, which reaches every legacy
+    encoding's tables (122 KiB of \`.rodata\`, 25 KiB of code), although every answer here is
+    UTF-8. With lambda_http patched to decode UTF-8 alone, on top of the previous experiment,
+    checkout went from 3.03 to 2.90 MiB zipped (6.40 stripped). That would be a second vendored
+    patch; lambda_http has no feature for it.
+  - aws-sdk-s3 in catalog, used for one presigned PUT (\`images.rs\`): catalog without it was
+    3.25 MiB zipped instead of 3.44 (7.06 stripped instead of 7.55; aws_sdk_s3 224 KiB, std 42,
+    crc-fast and aws-smithy-checksums 31, aws_smithy_types 18). That is the most a presign by
+    aws-sigv4 (already linked for DynamoDB) could save, against a signer of our own to keep
+    in step with S3's (path style for SeaweedFS, checksum headers).
+  - clap (clap_builder, 106 KiB in every function): the functions' configuration is read by clap
+    from the environment (\`nanoshop_api::config\`), by design.
 - Unwinding. cargo-lambda adds \`panic = "abort"\` because \`[profile.release]\` does not name \`panic\`,
   although Cargo.toml's comment there says unwinding stays on (a panic in one request is to become
   that request's 500): the packages above abort on a panic. With \`panic = "unwind"\` in the
   profile, checkout was 5.11 MiB zipped (12.19 MiB stripped) instead of 4.47.
-- Layout: the binaries are position-independent (\`.rela.dyn\`, 1.2 MiB in checkout, 0.2 MiB
-  deflated) and keep unwind tables (\`.eh_frame\`, 1.3 MiB, 0.35 MiB deflated). cart (3.09 MiB) and
-  catalog (3.42 MiB) link no Stripe code and are still over 3 MiB: AWS SDK, rustls, AWS-LC and std
-  are most of them.
+- Layout: the binaries are position-independent (\`.rela.dyn\`: before the patched client 1.2 MiB in
+  checkout, 0.2 MiB deflated; after it 0.57 MiB, 0.10 deflated) and keep unwind tables
+  (\`.eh_frame\` and its index: before 1.3 MiB, 0.35 MiB deflated; after 0.68 MiB, 0.21 deflated).
+  cart (3.11 MiB), customers (3.08), notifications (3.06) and catalog (3.45) link no Stripe code
+  and are still over 3 MiB: AWS SDK, rustls, AWS-LC and std are most of them.
 
 $size_block
 REPORT

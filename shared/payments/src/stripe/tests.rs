@@ -310,3 +310,69 @@ fn a_bad_base_url_is_a_configuration_error() {
     assert!(!format!("{gateway:?}").contains("sk_test_secret_value"));
     assert_eq!(gateway.publishable_key(), "pk_test_1");
 }
+
+/// The port's error for one error answer to a create, and how many requests the gateway sent
+/// (the next answer, a success, is there for a retry to find).
+async fn refusal(status: u16, body: &str) -> (PaymentError, usize) {
+    let (gateway, script) = fake_stripe(vec![(status, body), (200, INTENT)]).await;
+    let err = gateway.create_intent(&request()).await.expect_err("an error answer");
+    let sent = script.lock().expect("lock").seen.len();
+    (err, sent)
+}
+
+#[tokio::test]
+async fn a_card_decline_is_refused_with_stripes_message_whatever_else_the_error_holds() {
+    // A decline as Stripe writes it: beside its own fields, the error carries the objects it
+    // concerns. Those are not read (vendor/async-stripe), so one of a shape the generated
+    // types would not parse still leaves the error readable.
+    let decline = r#"{"error": {"type": "card_error", "code": "card_declined",
+        "decline_code": "insufficient_funds", "message": "Your card has insufficient funds.",
+        "charge": "ch_1", "advice_code": "try_again_later", "network_decline_code": "51",
+        "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+        "request_log_url": "https://dashboard.stripe.com/test/logs/req_1",
+        "payment_intent": {"id": "pi_1", "object": "payment_intent", "status": "requires_payment_method"},
+        "payment_method": {"id": "pm_1", "object": "payment_method", "type": "card"}}}"#;
+    let (err, sent) = refusal(402, decline).await;
+    let PaymentError::Refused(message) = err else { panic!("{err:?}") };
+    assert_eq!((message.as_str(), sent), ("Your card has insufficient funds.", 1));
+}
+
+#[tokio::test]
+async fn an_error_without_a_message_is_refused_with_its_code_else_its_type() {
+    let missing = r#"{"error": {"type": "invalid_request_error", "code": "parameter_missing", "param": "amount"}}"#;
+    let (err, sent) = refusal(400, missing).await;
+    let PaymentError::Refused(message) = err else { panic!("{err:?}") };
+    assert_eq!((message.as_str(), sent), ("parameter_missing", 1));
+
+    // A code this release of async-stripe does not know is kept as Stripe wrote it.
+    let unknown = r#"{"error": {"type": "invalid_request_error", "code": "brand_new_code", "param": "x"}}"#;
+    let (err, _) = refusal(400, unknown).await;
+    assert!(matches!(&err, PaymentError::Refused(m) if m == "brand_new_code"), "{err:?}");
+
+    let bare = r#"{"error": {"type": "idempotency_error", "message": null}}"#;
+    let (err, _) = refusal(400, bare).await;
+    assert!(matches!(&err, PaymentError::Refused(m) if m == "idempotency_error"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_transient_with_stripes_status_and_message() {
+    let busy = r#"{"error": {"type": "invalid_request_error", "code": "rate_limit", "message": "Too many requests"}}"#;
+    let (gateway, script) = fake_stripe(vec![(429, busy), (200, INTENT)]).await;
+    assert_eq!(gateway.create_intent(&request()).await.expect("the retry succeeds").id, "pi_1");
+    assert_eq!(script.lock().expect("lock").seen.len(), 2);
+
+    let (gateway, _) = fake_stripe(vec![(429, busy); 3]).await;
+    let err = gateway.create_intent(&request()).await.expect_err("gives up");
+    let PaymentError::Unavailable(source) = err else { panic!("{err:?}") };
+    assert_eq!(source.to_string(), "Stripe answered 429: Too many requests");
+}
+
+#[tokio::test]
+async fn an_error_body_without_a_type_is_not_a_stripe_error_and_is_retried() {
+    // As upstream: `type` is the one field an error must have; without it the answer is taken
+    // as a server error (a proxy, a crashed emulator).
+    let (gateway, script) =
+        fake_stripe(vec![(400, r#"{"error": {"message": "no type"}}"#), (502, "{}"), (200, INTENT)]).await;
+    assert_eq!(gateway.create_intent(&request()).await.expect("the third attempt succeeds").id, "pi_1");
+    assert_eq!(script.lock().expect("lock").seen.len(), 3);
+}
