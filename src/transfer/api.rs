@@ -201,18 +201,21 @@ impl CatalogApi {
         status: &str,
         cursor: Option<&str>,
     ) -> anyhow::Result<(Vec<ProductDoc>, Option<String>)> {
+        let page = self.listing_page(status, cursor).await?;
+        let items = serde_json::from_value(page["items"].clone())?;
+        Ok((items, page["next_cursor"].as_str().map(str::to_owned)))
+    }
+
+    /// One page (up to 100) of `GET /products` with `status`, as the API answered it.
+    async fn listing_page(&self, status: &str, cursor: Option<&str>) -> anyhow::Result<Value> {
         let mut path = format!("/products?status={status}&limit=100");
         if let Some(cursor) = cursor {
             path.push_str("&cursor=");
             path.push_str(&percent_encode(cursor));
         }
-        let reply = self.expect_success(Method::GET, &path, None, None).await?;
-        let items = serde_json::from_value(reply.body["items"].clone())?;
-        Ok((items, reply.body["next_cursor"].as_str().map(str::to_owned)))
+        Ok(self.expect_success(Method::GET, &path, None, None).await?.body)
     }
-}
 
-impl CatalogApi {
     /// Saves every product (of every status) again, unchanged (`PATCH` with `{}`), so a store
     /// that ran an older version puts each product's search words and categories into their
     /// indexes: `nanoshop reindex --api`. Safe to run again and while the shop serves (each save
@@ -221,24 +224,14 @@ impl CatalogApi {
     /// # Errors
     /// A call failed; the products saved before it stay saved.
     pub async fn resave_all(&self) -> anyhow::Result<usize> {
+        let unchanged = Value::Object(serde_json::Map::new());
         let mut saved = 0;
         for status in ["draft", "active", "archived"] {
             let mut cursor: Option<String> = None;
             loop {
-                let mut path = format!("/products?status={status}&limit=100");
-                if let Some(cursor) = &cursor {
-                    path.push_str("&cursor=");
-                    path.push_str(&percent_encode(cursor));
-                }
-                let page = self.expect_success(Method::GET, &path, None, None).await?.body;
+                let page = self.listing_page(status, cursor.as_deref()).await?;
                 for id in page["items"].as_array().into_iter().flatten().filter_map(|p| p["id"].as_str()) {
-                    self.expect_success(
-                        Method::PATCH,
-                        &format!("/products/{id}"),
-                        None,
-                        Some(&Value::Object(Default::default())),
-                    )
-                    .await?;
+                    self.expect_success(Method::PATCH, &format!("/products/{id}"), None, Some(&unchanged)).await?;
                     saved += 1;
                 }
                 match page["next_cursor"].as_str() {

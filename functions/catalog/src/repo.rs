@@ -135,6 +135,14 @@ fn search_writes(old: Option<&Product>, new: &Product) -> Vec<Write> {
     writes
 }
 
+/// The product a claim, search word or category entry names (its `product_id`).
+fn product_id_of(item: &Item) -> Result<ProductId, CorruptItem> {
+    item.s(PRODUCT_ID).and_then(|s| s.parse().ok()).ok_or_else(|| CorruptItem {
+        key: item.key().map(|k| k.to_string()).unwrap_or_default(),
+        reason: "no product id".into(),
+    })
+}
+
 fn claim(key: Key, id: &ProductId) -> Write {
     Write::Put {
         table: Table::Catalog,
@@ -377,16 +385,14 @@ impl CatalogRepository {
             .items
             .iter()
             .map(|item| {
-                let corrupt = |reason: &str| CorruptItem {
-                    key: item.key().map(|k| k.to_string()).unwrap_or_default(),
-                    reason: reason.into(),
-                };
-                let product_id =
-                    item.s(PRODUCT_ID).and_then(|s| s.parse().ok()).ok_or_else(|| corrupt("no product id"))?;
+                let product_id = product_id_of(item)?;
                 let word = item
                     .s(nanoshop_store::port::SK)
                     .and_then(|sk| sk.strip_prefix(SEARCH_WORD_PREFIX))
-                    .ok_or_else(|| corrupt("not a search word"))?
+                    .ok_or_else(|| CorruptItem {
+                        key: item.key().map(|k| k.to_string()).unwrap_or_default(),
+                        reason: "not a search word".into(),
+                    })?
                     .to_owned();
                 Ok(SearchHit { product_id, word, resume: PageKey::after(item, Some(Index::Gsi1)) })
             })
@@ -412,25 +418,14 @@ impl CatalogRepository {
         // Where the entry of `before` in this category is, or would be.
         query.after = before.map(|id| PageKey::after(&category_entry(id, status, category), Some(Index::Gsi1)));
         let page = self.store.query(&query).await?;
-        let ids = page
-            .items
-            .iter()
-            .map(|item| {
-                item.s(PRODUCT_ID).and_then(|s| s.parse().ok()).ok_or_else(|| {
-                    CatalogError::Corrupt(CorruptItem {
-                        key: item.key().map(|k| k.to_string()).unwrap_or_default(),
-                        reason: "no product id".into(),
-                    })
-                })
-            })
-            .collect::<Result<Vec<ProductId>>>()?;
+        let ids = page.items.iter().map(product_id_of).collect::<Result<Vec<ProductId>, _>>()?;
         Ok((ids, page.next.is_some()))
     }
 
     /// Puts the search words and category entries of every product whose words or categories
-    /// are not in their index yet (stored before that index existed), each in a transaction on condition that the product is still
-    /// the version read; a product changed meanwhile was indexed by that change. Safe to run
-    /// again, and while the shop serves.
+    /// are not in their index yet (stored before that index existed), each in a transaction on
+    /// condition that the product is still the version read; a product changed meanwhile was
+    /// indexed by that change. Safe to run again, and while the shop serves.
     ///
     /// # Errors
     /// The store failed, or an item is corrupt.
@@ -485,11 +480,7 @@ impl CatalogRepository {
         let Some(claim) = self.store.get(Table::Catalog, &slug_key(slug)).await? else {
             return Ok(None);
         };
-        let id = claim
-            .s(PRODUCT_ID)
-            .and_then(|s| s.parse::<ProductId>().ok())
-            .ok_or_else(|| CorruptItem { key: slug_key(slug).to_string(), reason: "no product id".into() })?;
-        self.product(&id).await
+        self.product(&product_id_of(&claim)?).await
     }
 
     /// Up to `limit` products of one status, newest first, after `after`.
