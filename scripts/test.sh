@@ -90,6 +90,8 @@ rm -f "$sam_log"
 "$TOOLS/actionlint" -oneline
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# What only `cargo lambda build` compiles (Cargo.toml, [workspace.metadata.lambda.build]).
+cargo clippy -p nanoshop-api --features lambda-env --all-targets --quiet -- -D warnings
 
 if [ $netns = 1 ]; then
   host_loopback_check

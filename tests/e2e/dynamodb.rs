@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use nanoshop_store::dynamo::{DynamoStore, TableNames, local_client};
+use nanoshop_store::{Key, Store, Table};
 
 use crate::cart::{cart_scenario, concurrent_adds};
 use crate::catalog::{catalog_scenario, search_scenario};
@@ -17,6 +18,14 @@ async fn on_dynamodb_local(name: &str) -> Option<TestApp> {
 
 /// Fresh tables in DynamoDB Local, or `None` when the caller knowingly runs without services.
 pub(crate) async fn dynamodb_local(name: &str) -> Option<Arc<DynamoStore>> {
+    let endpoint = dynamodb_local_endpoint()?;
+    let store = DynamoStore::new(local_client(&endpoint).await, tables(name));
+    store.create_tables().await.unwrap();
+    Some(Arc::new(store))
+}
+
+/// DynamoDB Local's URL, or `None` when the caller knowingly runs without services.
+fn dynamodb_local_endpoint() -> Option<String> {
     let Ok(endpoint) = std::env::var("NANOSHOP_DYNAMODB_LOCAL") else {
         assert!(
             std::env::var("NANOSHOP_SKIP_SERVICES").is_ok_and(|v| v == "1"),
@@ -24,10 +33,33 @@ pub(crate) async fn dynamodb_local(name: &str) -> Option<Arc<DynamoStore>> {
         );
         return None;
     };
-    let prefix = format!("e2e-{name}-{}", std::process::id());
-    let store = DynamoStore::new(local_client(&endpoint).await, TableNames::with_prefix(&prefix));
-    store.create_tables().await.unwrap();
-    Some(Arc::new(store))
+    Some(endpoint)
+}
+
+fn tables(name: &str) -> TableNames {
+    TableNames::with_prefix(&format!("e2e-{name}-{}", std::process::id()))
+}
+
+/// The AWS configuration of a function built for Lambda (feature `lambda-env`, every
+/// `cargo lambda build`) is made from Lambda's variables alone; the store built on it signs and
+/// sends real requests: it creates its tables and reads from them.
+#[tokio::test]
+async fn the_lambda_builds_aws_configuration_reaches_dynamodb() {
+    let Some(endpoint) = dynamodb_local_endpoint() else { return };
+    let lambda = [
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIALAMBDA"),
+        ("AWS_SECRET_ACCESS_KEY", "lambda-secret"),
+        ("AWS_SESSION_TOKEN", "lambda-session"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+    ];
+    let aws = nanoshop_api::startup::from_lambda_environment(|name| {
+        lambda.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+    });
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), tables("lambda-env"));
+    store.create_tables().await.expect("tables created with the Lambda build's configuration");
+    let missing = Key::new("PRODUCT#none", "PRODUCT");
+    assert_eq!(store.get(Table::Catalog, &missing).await.unwrap(), None);
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //! init. Kept in one place so a change to how functions start (a timeout, a client setting, what
 //! is warmed) reaches all five.
 
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use nanoshop_store::dynamo::{DynamoStore, TableNames};
 
 use crate::Secrets;
@@ -12,7 +14,7 @@ use crate::secrets::secrets_manager_client;
 /// further client, such as the catalog's S3), the table store, and the secrets reader.
 #[derive(Debug)]
 pub struct Clients {
-    pub aws: aws_config::SdkConfig,
+    pub aws: SdkConfig,
     pub store: DynamoStore,
     /// Opens the function's secrets; [`Clients::warm`] reads those opened before it.
     pub secrets: Secrets,
@@ -22,7 +24,7 @@ impl Clients {
     /// The AWS configuration from the environment (region, credentials, endpoint overrides), and
     /// the clients of `tables` and of Secrets Manager built from it. Nothing is sent yet.
     pub async fn load(tables: TableNames) -> Self {
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws = aws_config().await;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), tables);
         let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
         Self { aws, store, secrets }
@@ -35,5 +37,102 @@ impl Clients {
     /// of a request rather than making it free (docs/benchmarks.md measures what it costs).
     pub async fn warm(&self) {
         tokio::join!(self.store.warm(), self.secrets.load());
+    }
+}
+
+/// The AWS configuration every client of a function is built from.
+///
+/// Built for Lambda (feature `lambda-env`, which `cargo lambda build` turns on for every build,
+/// `make lambdas` and `make deploy`, through `[workspace.metadata.lambda.build]` in Cargo.toml):
+/// [`from_lambda_environment`], because Lambda hands a function its region and credentials as
+/// variables, and the default chain's other providers (profile files, web identity through STS,
+/// ECS, IMDS) are 0.26 MiB of every zipped package that would never run there
+/// (docs/benchmarks.md). Built otherwise (containers, `nanoshop serve`, tests): the SDK's default
+/// chain, which containers need for IRSA, ECS task roles or instance profiles.
+pub async fn aws_config() -> SdkConfig {
+    #[cfg(feature = "lambda-env")]
+    {
+        let config = from_lambda_environment(|name| std::env::var(name).ok());
+        if config.credentials_provider().is_none() || config.region().is_none() {
+            tracing::error!(
+                "built for Lambda: AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set, \
+                 as Lambda sets them; outside Lambda, run a build without the feature lambda-env"
+            );
+        }
+        config
+    }
+    #[cfg(not(feature = "lambda-env"))]
+    {
+        aws_config::load_defaults(BehaviorVersion::latest()).await
+    }
+}
+
+/// The AWS configuration from the variables Lambda sets for a function, and nothing else: region
+/// (`AWS_REGION`, else `AWS_DEFAULT_REGION`), the execution role's credentials
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`: Lambda sets them once for
+/// the life of the instance, so they are read once) and `AWS_ENDPOINT_URL`, the one endpoint
+/// override honoured (the per-service `AWS_ENDPOINT_URL_<SERVICE>` variables need the default
+/// chain's configuration loader). A blank variable counts as unset. Retries, timeouts, the HTTPS
+/// client and the identity cache are each SDK client's defaults for the behaviour version, as
+/// with the default chain.
+pub fn from_lambda_environment(var: impl Fn(&str) -> Option<String>) -> SdkConfig {
+    let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+    let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => Some(SharedCredentialsProvider::new(Credentials::new(
+            id,
+            secret,
+            var("AWS_SESSION_TOKEN"),
+            None,
+            "lambda-environment",
+        ))),
+        _ => None,
+    };
+    let mut config = SdkConfig::builder().behavior_version(BehaviorVersion::latest());
+    config.set_region(var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).map(Region::new));
+    config.set_credentials_provider(credentials);
+    config.set_endpoint_url(var("AWS_ENDPOINT_URL"));
+    config.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::config::ProvideCredentials;
+
+    use super::from_lambda_environment;
+
+    fn lambda(vars: &[(&str, &str)]) -> aws_config::SdkConfig {
+        from_lambda_environment(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[tokio::test]
+    async fn lambdas_variables_give_region_credentials_and_endpoint() {
+        let config = lambda(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:8000"),
+        ]);
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:8000"));
+        let credentials = config.credentials_provider().expect("credentials").provide_credentials().await.unwrap();
+        assert_eq!(credentials.access_key_id(), "ASIAEXAMPLE");
+        assert_eq!(credentials.secret_access_key(), "secret");
+        assert_eq!(credentials.session_token(), Some("token"));
+    }
+
+    #[test]
+    fn the_default_region_is_the_fallback_and_blank_is_unset() {
+        let config = lambda(&[
+            ("AWS_REGION", " "),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_ENDPOINT_URL", ""),
+        ]);
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert!(config.credentials_provider().is_none(), "a key id without its secret is no credentials");
+        assert_eq!(config.endpoint_url(), None);
     }
 }
