@@ -24,6 +24,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${CARGO_TARGET_DIR:-target}
+# The features every `cargo lambda build` turns on (Cargo.toml, [workspace.metadata.lambda.build]),
+# so the release binaries timed in Lambda mode start as the deployed ones do.
+LAMBDA_FEATURES=$(python3 -c 'import tomllib; print(" ".join("--features " + f for f in tomllib.load(open("Cargo.toml", "rb"))["workspace"]["metadata"]["lambda"]["build"].get("features", [])))')
 DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 RUNS=${BENCH_STARTUP_RUNS:-20}
@@ -134,11 +137,11 @@ if [ "${NANOSHOP_IN_NETNS:-}" != 1 ]; then
     cargo test --quiet --test e2e --no-run
   elif [ "$MODE" = peers ]; then
     # Only the catalog binary is compared; niced, as its release build takes ten minutes here.
-    [ "${BENCH_NO_BUILD:-}" = 1 ] || nice -n 19 cargo build --release --quiet -p nanoshop-catalog --bin catalog
+    [ "${BENCH_NO_BUILD:-}" = 1 ] || nice -n 19 cargo build --release --quiet $LAMBDA_FEATURES -p nanoshop-catalog --bin catalog
   else
     command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
     # BENCH_NO_BUILD=1 measures the release binaries already built (a rebuild takes tens of minutes here).
-    [ "${BENCH_NO_BUILD:-}" = 1 ] || cargo build --release --quiet --workspace --bins
+    [ "${BENCH_NO_BUILD:-}" = 1 ] || cargo build --release --quiet $LAMBDA_FEATURES --workspace --bins
     cargo test --quiet --test e2e --no-run
   fi
   exec unshare --net env NANOSHOP_IN_NETNS=1 "$0" "$@"
