@@ -30,7 +30,7 @@ use nanoshop_store::port::{GSI1_PK, GSI1_SK, VERSION};
 use nanoshop_store::{Condition, Index, Item, Key, PageKey, Query, Store, StoreError, Table, Update, Value, Write};
 
 use nanoshop_schema::catalog::{
-    AVAILABLE, CATEGORIES, CODE, DISCOUNTS, ON_HAND, PRODUCT_ID, RESERVED, SEARCH_WORD_PREFIX, TIMES_USED,
+    AVAILABLE, CATEGORIES, CODE, DISCOUNTS, ON_HAND, PRODUCT_ID, RESERVED, SEARCH_WORD_PREFIX, SKUS, TIMES_USED,
     category_entry_key, category_key, category_partition, decode_discount, discount_id_key, discount_key, product_key,
     products_by_status, search_partition, search_sort, search_word_key, settings_key, slug_key, stock_key, variant_key,
 };
@@ -143,12 +143,13 @@ fn product_id_of(item: &Item) -> Result<ProductId, CorruptItem> {
     })
 }
 
-fn claim(key: Key, id: &ProductId) -> Write {
-    Write::Put {
-        table: Table::Catalog,
-        item: Item::new(&key).with(PRODUCT_ID, id.as_str()),
-        condition: Some(Condition::NotExists),
-    }
+/// The claim of `p`'s slug, listing its SKUs for the read by slug: put where none is (`new`), or
+/// over `p`'s own.
+fn slug_claim(p: &Product, new: bool) -> Write {
+    let skus = p.skus().map(Sku::as_str).collect::<Vec<_>>().join(" ");
+    let item = Item::new(&slug_key(&p.slug)).with(PRODUCT_ID, p.id.as_str()).with(SKUS, skus);
+    let condition = if new { Condition::NotExists } else { Condition::Equals(PRODUCT_ID.into(), p.id.as_str().into()) };
+    Write::Put { table: Table::Catalog, item, condition: Some(condition) }
 }
 
 /// The variant item: the SKU's claim for `doc.product_id`, with the document pricing reads.
@@ -235,7 +236,7 @@ impl CatalogRepository {
         let variants = VariantSnapshot::of(p);
         let mut writes = vec![
             Write::Put { table: Table::Catalog, item: product_item(p)?, condition: Some(Condition::NotExists) },
-            claim(slug_key(&p.slug), &p.id),
+            slug_claim(p, true),
         ];
         for (sku, doc) in &variants {
             writes.push(variant(sku, doc, true)?);
@@ -265,7 +266,7 @@ impl CatalogRepository {
         for p in products {
             let mut writes = vec![
                 Write::Put { table: Table::Catalog, item: product_item(p)?, condition: Some(Condition::NotExists) },
-                claim(slug_key(&p.slug), &p.id),
+                slug_claim(p, true),
             ];
             for (sku, doc) in &VariantSnapshot::of(p) {
                 writes.push(variant(sku, doc, true)?);
@@ -306,8 +307,12 @@ impl CatalogRepository {
         }];
         // What each write's failed condition means, by position; `None` is a lost race.
         let mut meaning: Vec<Option<CatalogError>> = vec![None];
-        if old.slug != new.slug {
-            writes.push(claim(slug_key(&new.slug), &new.id));
+        if old.slug == new.slug {
+            // Put again, so it lists the SKUs as they are now.
+            writes.push(slug_claim(new, false));
+            meaning.push(None);
+        } else {
+            writes.push(slug_claim(new, true));
             meaning.push(Some(CatalogError::SlugTaken(new.slug.clone())));
             writes.push(release(slug_key(&old.slug), &old.id));
             meaning.push(None);
@@ -475,12 +480,31 @@ impl CatalogRepository {
         Ok(done)
     }
 
-    /// The product that holds `slug`, if any: two reads, the claim and then the product.
-    pub async fn product_by_slug(&self, slug: &Slug) -> Result<Option<Product>> {
+    /// The product that holds `slug`, if any, with the stock levels of its SKUs. Two reads: the
+    /// claim, then one batch of the product and the stock of the SKUs the claim lists. A third,
+    /// [`CatalogRepository::stock_levels`], only when the product has a SKU the claim does not
+    /// list (a claim written before claims listed SKUs, or the SKUs changed between the reads).
+    pub async fn product_by_slug(&self, slug: &Slug) -> Result<Option<(Product, Vec<(Sku, StockLevel)>)>> {
         let Some(claim) = self.store.get(Table::Catalog, &slug_key(slug)).await? else {
             return Ok(None);
         };
-        self.product(&product_id_of(&claim)?).await
+        let id = product_id_of(&claim)?;
+        let listed: BTreeSet<Sku> =
+            claim.s(SKUS).map(|skus| skus.split(' ').filter_map(|s| s.parse().ok()).collect()).unwrap_or_default();
+        let mut keys = vec![product_key(&id)];
+        keys.extend(listed.iter().map(stock_key));
+        let items = self.store.batch_get(Table::Catalog, &keys).await?;
+        let Some(item) = items.iter().find(|i| i.key() == Some(product_key(&id))) else {
+            return Ok(None);
+        };
+        let product: Product = decode(item)?;
+        let skus: Vec<&Sku> = product.skus().collect();
+        let stock = if skus.iter().all(|sku| listed.contains(*sku)) {
+            levels_in(&items, &skus)
+        } else {
+            self.stock_levels(&skus).await?
+        };
+        Ok(Some((product, stock)))
     }
 
     /// Up to `limit` products of one status, newest first, after `after`.
@@ -510,17 +534,7 @@ impl CatalogRepository {
         let unique: BTreeSet<&Sku> = skus.iter().copied().collect();
         let keys: Vec<Key> = unique.iter().map(|s| stock_key(s)).collect();
         let items = self.store.batch_get(Table::Catalog, &keys).await?;
-        Ok(unique
-            .into_iter()
-            .map(|sku| {
-                let key = stock_key(sku);
-                let level = items
-                    .iter()
-                    .find(|i| i.key().as_ref() == Some(&key))
-                    .map_or(StockLevel { on_hand: 0, reserved: 0 }, level_of);
-                (sku.clone(), level)
-            })
-            .collect())
+        Ok(levels_in(&items, skus))
     }
 
     /// Whether some product claims `sku`, and its stored stock, in one batch read.
@@ -627,6 +641,23 @@ impl CatalogRepository {
             other => Ok(other?),
         }
     }
+}
+
+/// The stock level of each of `skus` (each once) among `items`; a SKU without its stock item
+/// has none on hand.
+fn levels_in(items: &[Item], skus: &[&Sku]) -> Vec<(Sku, StockLevel)> {
+    let unique: BTreeSet<&Sku> = skus.iter().copied().collect();
+    unique
+        .into_iter()
+        .map(|sku| {
+            let key = stock_key(sku);
+            let level = items
+                .iter()
+                .find(|i| i.key().as_ref() == Some(&key))
+                .map_or(StockLevel { on_hand: 0, reserved: 0 }, level_of);
+            (sku.clone(), level)
+        })
+        .collect()
 }
 
 fn level_of(item: &Item) -> StockLevel {

@@ -5,7 +5,7 @@
 //! | product       | `PRODUCT#{id}`      | `PRODUCT`   | `doc`: `Product`; `gsi1pk = PRODUCTS#{status}`, `gsi1sk = {id}` |
 //! | search word   | `PRODUCT#{id}`      | `WORD#{word}` | `product_id`; `gsi1pk = SEARCH#{status}#{first char}`, `gsi1sk = {word}#{newest-first id}` |
 //! | in category   | `PRODUCT#{id}`      | `CATEGORY#{slug}` | `product_id`; `gsi1pk = CATEGORY#{status}#{slug}`, `gsi1sk = {id}` |
-//! | slug claim    | `SLUG#{slug}`       | `SLUG`      | `product_id`                                                |
+//! | slug claim    | `SLUG#{slug}`       | `SLUG`      | `product_id`; `skus`: the product's SKUs, space-separated    |
 //! | variant       | `SKU#{sku}`         | `SKU`       | `product_id`; `doc`: `VariantSnapshot`                      |
 //! | stock         | `STOCK#{sku}`       | `STOCK`     | `on_hand`, `reserved`, `available`, `version`               |
 //! | category      | `CATEGORIES`        | `{slug}`    | `doc`: `Category`                                           |
@@ -13,6 +13,11 @@
 //! | discount      | `DISCOUNT#{CODE}`   | `DISCOUNT`  | `doc`: `Discount`; `times_used`; `gsi1pk = DISCOUNTS`, `gsi1sk = {id}` |
 //! | discount use  | `DISCOUNT#{CODE}`   | `USE#{sub}` | (written by checkout: the customer has used the code)       |
 //! | discount id   | `DISCOUNTID#{id}`   | `DISCOUNTID`| `code`                                                      |
+//!
+//! The slug claim lists the product's SKUs (rewritten in each of the product's transactions), so a
+//! read by slug is two round trips: the claim, then one batch of the product and its stock. A
+//! claim written before it listed them, or read just before a change of the SKUs, costs the read
+//! one batch more for the stock it did not name; the product item stays the authority.
 //!
 //! The variant item is both the SKU's uniqueness claim and a denormalised copy of what pricing
 //! needs (product status, titles, prices), rewritten in the same transaction as its product, so a
@@ -42,6 +47,8 @@ use nanoshop_domain::ids::{DiscountId, ProductId};
 use nanoshop_store::Key;
 
 pub const PRODUCT_ID: &str = "product_id";
+/// On a slug claim: the product's SKUs, separated by single spaces (no SKU holds one).
+pub const SKUS: &str = "skus";
 pub const ON_HAND: &str = "on_hand";
 pub const RESERVED: &str = "reserved";
 pub const AVAILABLE: &str = "available";

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use nanoshop_api::{Admin, ApiError, Caller, IfMatch, Json, Page, Pagination, Query, Result, etag};
 use nanoshop_domain::ValidationErrors;
 use nanoshop_domain::catalog::{
-    Category, Image, MAX_IMAGES, Product, ProductOption, ProductStatus, Slug, StockLevel, UncheckedProduct,
+    Category, Image, MAX_IMAGES, Product, ProductOption, ProductStatus, Sku, Slug, StockLevel, UncheckedProduct,
     UncheckedVariant, words_of,
 };
 use nanoshop_domain::ids::{ImageId, ProductId};
@@ -223,14 +223,24 @@ impl ProductHttpResponse {
 async fn respond(state: &CatalogState, status: StatusCode, product: Product) -> Result<Response> {
     let skus: Vec<_> = product.skus().collect();
     let stock = state.repo.stock_levels(&skus).await?;
+    Ok(respond_with_stock(state, status, product, &stock))
+}
+
+/// [`respond`] with the stock already read.
+fn respond_with_stock(
+    state: &CatalogState,
+    status: StatusCode,
+    product: Product,
+    stock: &[(Sku, StockLevel)],
+) -> Response {
     let version = product.version;
     let location = (status == StatusCode::CREATED).then(|| format!("/products/{}", product.id));
-    let body = ProductHttpResponse::new(state, product, &stock);
+    let body = ProductHttpResponse::new(state, product, stock);
     let mut response = (status, [etag(version)], Json(body)).into_response();
     if let Some(location) = location.and_then(|l| header::HeaderValue::from_str(&l).ok()) {
         response.headers_mut().insert(header::LOCATION, location);
     }
-    Ok(response)
+    response
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -471,27 +481,24 @@ fn descendants(categories: &[Category], root: &Slug) -> BTreeSet<Slug> {
     }
 }
 
-async fn find(state: &CatalogState, id_or_slug: &str) -> Result<Option<Product>> {
-    if let Ok(id) = id_or_slug.parse::<ProductId>() {
-        return Ok(state.repo.product(&id).await?);
-    }
-    match id_or_slug.parse::<Slug>() {
-        Ok(slug) => Ok(state.repo.product_by_slug(&slug).await?),
-        Err(_) => Ok(None),
-    }
-}
-
-/// `GET /products/{id_or_slug}`: drafts and archived products only for admins.
+/// `GET /products/{id_or_slug}`: drafts and archived products only for admins. By id, the product
+/// and then its stock; by slug, the claim and then the product with its stock in one batch.
 pub async fn get(
     State(state): State<CatalogState>,
     caller: Caller,
     Path(id_or_slug): Path<String>,
 ) -> Result<Response> {
-    let product = find(&state, &id_or_slug)
-        .await?
-        .filter(|p| p.is_purchasable() || caller.is_admin())
-        .ok_or_else(|| ApiError::not_found("product"))?;
-    respond(&state, StatusCode::OK, product).await
+    let visible = |p: &Product| p.is_purchasable() || caller.is_admin();
+    if let Ok(id) = id_or_slug.parse::<ProductId>() {
+        let product = state.repo.product(&id).await?.filter(visible).ok_or_else(|| ApiError::not_found("product"))?;
+        return respond(&state, StatusCode::OK, product).await;
+    }
+    let found = match id_or_slug.parse::<Slug>() {
+        Ok(slug) => state.repo.product_by_slug(&slug).await?,
+        Err(_) => None,
+    };
+    let (product, stock) = found.filter(|(p, _)| visible(p)).ok_or_else(|| ApiError::not_found("product"))?;
+    Ok(respond_with_stock(&state, StatusCode::OK, product, &stock))
 }
 
 /// `POST /products`.

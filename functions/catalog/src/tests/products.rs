@@ -1,10 +1,16 @@
 //! `/products`: creating, reading, patching and archiving, image uploads, and their errors.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use nanoshop_api::testing::{CUSTOMER, TestRequest};
+use nanoshop_schema::catalog::{PRODUCT_ID, SKUS, slug_key};
+use nanoshop_store::counting::CountingStore;
+use nanoshop_store::embedded::EmbeddedStore;
+use nanoshop_store::{Item, Store, Table};
 use serde_json::{Value, json};
 
-use super::{Catalog, catalog};
+use super::{Catalog, catalog, catalog_on};
 
 pub(super) fn product(slug: &str, status: &str) -> Value {
     json!({
@@ -170,4 +176,64 @@ async fn an_image_upload_is_presigned_for_an_allowed_type_only() {
         .send(&catalog.app)
         .await;
     svg.assert_field_error("validation_failed", "content_type");
+}
+
+/// A read by slug is the claim, then one batch of the product and its stock; a claim written
+/// before claims listed SKUs, or one whose list is behind the product's SKUs, costs a third read
+/// and still answers every variant's stock.
+#[tokio::test]
+async fn a_read_by_slug_is_two_calls_and_a_claim_without_the_skus_three() {
+    let counting = Arc::new(CountingStore::new(Arc::new(EmbeddedStore::in_memory())));
+    let catalog = catalog_on(counting.clone());
+    let admin = catalog.auth.admin();
+    catalog.create(&product("lamp", "active")).await;
+    TestRequest::put("/inventory/LAMP-M").bearer(&admin).json(&json!({"on_hand": 7})).send(&catalog.app).await;
+    let available = |read: &Value| {
+        read["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["sku"].clone(), v["available"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let expected = [(json!("LAMP-S"), json!(0)), (json!("LAMP-M"), json!(7))];
+
+    counting.take();
+    let read = TestRequest::get("/products/lamp").send(&catalog.app).await;
+    assert_eq!(available(read.assert_status(StatusCode::OK)), expected);
+    let calls = counting.take();
+    assert_eq!((calls.get, calls.batch_get, calls.total()), (1, 1, 2), "{calls:?}");
+
+    // The claim as stored before it listed SKUs, then one listing a SKU fewer than the product has.
+    for skus in [None, Some("LAMP-S")] {
+        let mut claim =
+            Item::new(&slug_key(&"lamp".parse().unwrap())).with(PRODUCT_ID, read.body["id"].as_str().unwrap());
+        if let Some(skus) = skus {
+            claim = claim.with(SKUS, skus);
+        }
+        counting.put(Table::Catalog, claim, None).await.unwrap();
+        counting.take();
+        let read = TestRequest::get("/products/lamp").send(&catalog.app).await;
+        assert_eq!(available(read.assert_status(StatusCode::OK)), expected, "claim listing {skus:?}");
+        assert_eq!(counting.take().total(), 3, "claim listing {skus:?}");
+    }
+
+    // A save lists the SKUs again, variants added included.
+    let mut body = product("lamp", "active");
+    body["options"][0]["values"] = json!(["S", "M", "L"]);
+    body["variants"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"sku": "LAMP-L", "options": {"Size": "L"}, "prices": [{"amount": 5900, "currency": "EUR"}]}));
+    let id = read.body["id"].as_str().unwrap().to_owned();
+    TestRequest::patch(format!("/products/{id}"))
+        .bearer(&admin)
+        .json(&body)
+        .send(&catalog.app)
+        .await
+        .assert_status(StatusCode::OK);
+    counting.take();
+    let read = TestRequest::get("/products/lamp").send(&catalog.app).await;
+    assert_eq!(available(read.assert_status(StatusCode::OK)).len(), 3);
+    assert_eq!(counting.take().total(), 2);
 }

@@ -41,8 +41,10 @@ pub const MAX_VARIANTS: usize = 48;
 pub const MAX_IMAGES: usize = 20;
 /// The words of a product search finds: its first 32 distinct words, title before tags. Each is
 /// one index item written in the product's own transaction, so the bound keeps a product write
-/// within 100 writes: a create is at most 1 + 1 + 48 + 32 = 82, an archive 1 + 48 + 32 = 81.
-/// Only a change that swaps most SKUs *and* most words at once can exceed it, and is refused.
+/// within 100 writes: a create is at most 1 + 1 + 48 + 32 + 10 = 92 (product, slug claim, SKU
+/// claims, words, category entries), an archive as much (it puts the slug claim again, with the
+/// SKUs it lists, and every index item in its new status). Only a change that swaps most SKUs
+/// *and* most words or categories at once can exceed it, and is refused.
 pub const MAX_SEARCH_WORDS: usize = 32;
 /// Ten billion minor units (100 million EUR): a price above this is a typo, not a product.
 pub const MAX_PRICE_AMOUNT: i64 = 10_000_000_000;
