@@ -170,6 +170,30 @@ mod tests {
         assert!(!shows(Some(",info"), "nanoshop_api", Level::DEBUG));
     }
 
+    /// What `lambda_http` (patched, vendor/lambda_http/README.md) makes of a router's answer for
+    /// API Gateway: UTF-8 text stays text, character for character; a body in another charset, or
+    /// one that is not the UTF-8 it claims, is sent as its exact bytes (base64), never re-encoded
+    /// or repaired.
+    #[tokio::test]
+    async fn lambda_answers_are_text_in_utf8_and_exact_bytes_otherwise() {
+        use lambda_http::{Body, IntoResponse as _};
+        async fn answered(content_type: &str, body: &[u8]) -> Body {
+            let response = http::Response::builder()
+                .header(http::header::CONTENT_TYPE, content_type)
+                .body(axum::body::Body::from(body.to_vec()))
+                .unwrap();
+            response.into_response().await.into_body()
+        }
+        let json = "{\"title\":\"Café — 10 €\"}";
+        for content_type in ["application/json", "application/problem+json", "text/plain; charset=UTF-8"] {
+            assert_eq!(answered(content_type, json.as_bytes()).await, Body::Text(json.into()), "{content_type}");
+        }
+        let latin1 = b"caf\xe9";
+        assert_eq!(answered("text/plain; charset=iso-8859-1", latin1).await, Body::Binary(latin1.to_vec()));
+        let not_utf8 = b"{\"title\":\"caf\xe9\"}";
+        assert_eq!(answered("application/json", not_utf8).await, Body::Binary(not_utf8.to_vec()));
+    }
+
     #[test]
     fn the_bind_address_comes_from_bind_addr_then_port_then_8080() {
         let addr = |bind: Option<&str>, port: Option<&str>| {
