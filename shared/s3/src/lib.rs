@@ -1,9 +1,9 @@
 //! S3 requests signed with SigV4 by `aws-sigv4`, without the S3 SDK. The two functions that touch
 //! S3 do two small things with it: the catalog presigns one upload, the notifications function
-//! reads a few templates at start-up. The whole of `aws-sdk-s3` for that cost the catalog 0.19 MiB
-//! and notifications 0.83 MiB of their zipped packages (issue 19), while the signer, the
-//! credentials and the HTTPS client are linked into every function already, under the SDK's other
-//! clients.
+//! reads a few templates at start-up. The whole of `aws-sdk-s3` for that cost the catalog 0.22 MiB
+//! and notifications 0.15 MiB of their zipped arm64 packages (issue 19, `docs/benchmarks.md`),
+//! while the signer, the credentials and the HTTPS client are linked into every function already,
+//! under the SDK's other clients.
 //!
 //! [`S3`] is the one place that knows how a request to S3 is addressed and signed: the settings
 //! read from the SDK's configuration (region, credentials, endpoint override) and the path-style
