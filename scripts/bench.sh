@@ -664,9 +664,8 @@ Not cut:
     patch; lambda_http has no feature for it.
   - aws-sdk-s3 in catalog, used for one presigned PUT (\`images.rs\`): catalog without it was
     3.25 MiB zipped instead of 3.44 (7.06 stripped instead of 7.55; aws_sdk_s3 224 KiB, std 42,
-    crc-fast and aws-smithy-checksums 31, aws_smithy_types 18). That is the most a presign by
-    aws-sigv4 (already linked for DynamoDB) could save, against a signer of our own to keep
-    in step with S3's (path style for SeaweedFS, checksum headers).
+    crc-fast and aws-smithy-checksums 31, aws_smithy_types 18). Since taken, with notifications'
+    reads: "aws-sdk-s3 out of catalog and notifications" below.
   - clap (clap_builder, 106 KiB in every function): the functions' configuration is read by clap
     from the environment (\`nanoshop_api::config\`), by design.
 - Unwinding. cargo-lambda adds \`panic = "abort"\` because \`[profile.release]\` does not name \`panic\`,
@@ -677,7 +676,32 @@ Not cut:
   checkout, 0.2 MiB deflated; after it 0.57 MiB, 0.10 deflated) and keep unwind tables
   (\`.eh_frame\` and its index: before 1.3 MiB, 0.35 MiB deflated; after 0.68 MiB, 0.21 deflated).
   cart (3.11 MiB), customers (3.08), notifications (3.06) and catalog (3.45) link no Stripe code
-  and are still over 3 MiB: AWS SDK, rustls, AWS-LC and std are most of them.
+  and are still over 3 MiB: AWS SDK, rustls, AWS-LC and std are most of them (catalog and
+  notifications also after aws-sdk-s3 went, below).
+
+### aws-sdk-s3 out of catalog and notifications (measured 2026-12-07)
+
+The catalog presigned its uploads and the notifications function read its template overrides with
+aws-sdk-s3. Both now sign their few requests with aws-sigv4, which every function already links
+under the SDK, through \`nanoshop-s3\` (\`shared/s3\`): one presigned PUT, and GETs of the templates'
+names instead of a listing and reads. aws-sdk-s3 is left to the tests. Built on the merge base
+(8199827) and after by the same \`cargo lambda build --release --arm64 --output-format zip -p
+nanoshop-catalog -p nanoshop-notifications\`; zipped MiB as cargo-lambda zips, stripped MiB in
+brackets:
+
+| package | before | after |
+|---|---|---|
+| catalog | 3.47 (7.59) | 3.25 (7.07) |
+| notifications | 3.26 (7.32) | 3.11 (6.94) |
+
+What replaced it is small: \`nanoshop_s3\` is 10 KiB of notifications' \`.text\` (4 KiB of the
+catalog's), the signed GETs' hyper-rustls and http-body-util 8 KiB more, aws_sigv4 41 KiB, as
+before. Both are still over 3 MiB. Notifications' largest rows after it: std 612 KiB,
+aws_sdk_dynamodb 378, minijinja 332, aws_lc_sys 290, rustls 252, C code 184, aws_smithy_runtime
+178, aws_smithy_http_client 164, aws_config 160, nanoshop_notifications 152. The x86_64 figure
+below (0.83 MiB zipped for aws-sdk-s3) was of a binary that keeps unwinding; on arm64, as
+deployed, aws-sdk-s3 was 0.15 MiB of notifications. The narrower credential loader measured on
+checkout above (0.26 MiB there) would bring both under 3 MiB if it saves as much here.
 
 $size_block
 REPORT

@@ -58,17 +58,22 @@ async fn seaweedfs_refuses_wrong_type_tampered_and_expired_uploads() {
         );
         return;
     };
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "testsecret", None, None, "tests"))
-        .endpoint_url(&endpoint)
-        .force_path_style(true)
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(config);
+    // One configuration, as a function's `Clients` holds it: the S3 client that makes the bucket
+    // and checks what was stored, and the catalog's signer, both from it.
+    let sdk =
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+                aws_sdk_s3::config::Credentials::new("test", "testsecret", None, None, "tests"),
+            ))
+            .endpoint_url(&endpoint)
+            .build();
+    let client = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
     let bucket = "nanoshop-images-test";
     let _ = client.create_bucket().bucket(bucket).send().await;
-    let images = S3Images::new(client.clone(), bucket, format!("{endpoint}/{bucket}"));
+    let signer = nanoshop_s3::S3::from_sdk_config(&sdk, true).unwrap();
+    let images = S3Images::new(signer, bucket, format!("{endpoint}/{bucket}"));
     let bytes = vec![7u8; 1024];
     let http = reqwest::Client::new();
     let put = |url: String, content_type: &'static str, body: Vec<u8>| {
@@ -88,8 +93,21 @@ async fn seaweedfs_refuses_wrong_type_tampered_and_expired_uploads() {
     let flipped = if &tampered[at..=at] == "0" { "1" } else { "0" };
     tampered.replace_range(at..=at, flipped);
     assert_eq!(put(tampered, "image/png", bytes.clone()).await, 403, "a tampered signature");
+    assert_eq!(
+        put(ok.url.clone(), "image/png", bytes[..512].to_vec()).await,
+        403,
+        "a length other than the signed one"
+    );
     assert_eq!(put(ok.url.clone(), "image/png", bytes.clone()).await, 200, "the signed upload");
     let stored = client.head_object().bucket(bucket).key("products/a.png").send().await.unwrap();
+    assert_eq!(stored.content_length(), Some(1024));
+
+    // A key that must be encoded (a space, `+`, non-ASCII): S3 checks the signature against the
+    // path it decodes and encodes again, so a key encoded otherwise is refused.
+    let odd = "products/a b+é/ü.png";
+    let signed = images.presign_upload(odd, "image/png", 1024, Duration::from_secs(300)).await.unwrap();
+    assert_eq!(put(signed.url, "image/png", bytes.clone()).await, 200, "the signed upload of {odd}");
+    let stored = client.head_object().bucket(bucket).key(odd).send().await.unwrap();
     assert_eq!(stored.content_length(), Some(1024));
 
     let short = images.presign_upload("products/b.png", "image/png", 1024, Duration::from_secs(1)).await.unwrap();

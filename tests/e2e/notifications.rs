@@ -110,3 +110,94 @@ async fn the_store_settings_name_the_store_and_set_the_locale_of_its_mail() {
     assert!(text.contains("14,90\u{a0}€") && text.contains("Torstraße 9"), "a German store's mail: {text}");
     assert!(!text.contains("EUR") && !text.contains("nanoshop (local)"), "{text}");
 }
+
+/// The notifications binary as Lambda starts it, reading template overrides from SeaweedFS (which
+/// checks SigV4 as S3 does) by path: a usable override lets it take events; a broken one stops it
+/// before it asks for any, with the log line naming the bucket and prefix.
+#[tokio::test]
+async fn the_notifications_binary_reads_overrides_from_s3_and_a_broken_one_stops_its_start() {
+    use std::process::Stdio;
+
+    use crate::lambda::{KillOnDrop, StandIn, runtime_process};
+    use crate::support::workspace_binary;
+
+    let Ok(endpoint) = std::env::var("NANOSHOP_SEAWEEDFS") else {
+        assert!(
+            std::env::var("NANOSHOP_SKIP_SERVICES").is_ok_and(|v| v == "1"),
+            "NANOSHOP_SEAWEEDFS is not set: run `make test`"
+        );
+        return;
+    };
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "testsecret", None, None, "tests"))
+            .endpoint_url(&endpoint)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = "nanoshop-templates-binary";
+    let _ = s3.create_bucket().bucket(bucket).send().await;
+    let run = nanoshop_domain::ids::OrderEventId::generate();
+    let (good, broken) = (format!("{run}/good mail/"), format!("{run}/broken mail/"));
+    let put = |key: String, body: &'static str| {
+        let s3 = s3.clone();
+        async move { s3.put_object().bucket(bucket).key(key).body(body.as_bytes().to_vec().into()).send().await.unwrap() }
+    };
+    put(format!("{good}order_placed.subject.txt"), "Danke für Bestellung {{ order.number }}").await;
+    put(format!("{broken}order_placed.html"), "{{ order.no_such_field }}").await;
+
+    let binary = workspace_binary("notifications");
+    let start = |prefix: &str, runtime: std::net::SocketAddr| {
+        let mut command = runtime_process(&binary, runtime);
+        command
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "testsecret")
+            // S3 at SeaweedFS; every other service at a closed local port.
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_ENDPOINT_URL_S3", &endpoint)
+            .env("S3_FORCE_PATH_STYLE", "true")
+            .env("TEMPLATES_BUCKET", bucket)
+            .env("TEMPLATES_PREFIX", prefix)
+            .env("ORDERS_TABLE", "o")
+            .env("CATALOG_TABLE", "c")
+            .env("IDEMPOTENCY_TABLE", "i")
+            .env("STORE_NAME", "nanoshop")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+
+    // No MAIL_FROM: a function that started acknowledges the event without mail.
+    let mut runtime = StandIn::start(vec![]).await;
+    let _running = KillOnDrop(start(&good, runtime.addr).spawn().unwrap());
+    let answer = runtime.invoke(json!({"source": "nanoshop.orders", "detail-type": "order.placed"})).await;
+    assert!(answer.ok, "{answer:?}");
+    assert_eq!(answer.body, json!({"outcome": "MailNotConfigured"}));
+
+    // A function that started would poll the stand-in for ever: it must exit on its own instead.
+    let runtime = StandIn::start(vec![]).await;
+    let mut stopping = KillOnDrop(start(&broken, runtime.addr).spawn().unwrap());
+    let mut status = None;
+    for _ in 0..600 {
+        status = stopping.0.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let status = status.expect("the function stops at start within a minute");
+    let mut log = String::new();
+    for pipe in [
+        stopping.0.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read>),
+        stopping.0.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read>),
+    ] {
+        std::io::Read::read_to_string(&mut pipe.unwrap(), &mut log).unwrap();
+    }
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("template overrides unusable") && log.contains("order_placed.html"), "{log}");
+    assert!(log.contains(bucket) && log.contains("broken mail/"), "{log}");
+}

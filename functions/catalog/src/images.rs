@@ -50,17 +50,18 @@ pub trait ImageStorage: Send + Sync + std::fmt::Debug {
 }
 
 /// Images in a private S3 bucket, served through `public_base` (a CloudFront distribution, or
-/// any URL prefix that maps to the bucket).
+/// any URL prefix that maps to the bucket). Uploads are presigned by `nanoshop_s3` (SigV4 in the
+/// query string, the credentials asked of the SDK's provider each time, so renewed ones are used).
 #[derive(Debug, Clone)]
 pub struct S3Images {
-    client: aws_sdk_s3::Client,
+    s3: nanoshop_s3::S3,
     bucket: String,
     public_base: String,
 }
 
 impl S3Images {
-    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>, public_base: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into(), public_base: public_base.into().trim_end_matches('/').to_owned() }
+    pub fn new(s3: nanoshop_s3::S3, bucket: impl Into<String>, public_base: impl Into<String>) -> Self {
+        Self { s3, bucket: bucket.into(), public_base: public_base.into().trim_end_matches('/').to_owned() }
     }
 }
 
@@ -73,20 +74,9 @@ impl ImageStorage for S3Images {
         content_length: u64,
         lifetime: Duration,
     ) -> anyhow::Result<PresignedUpload> {
-        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(lifetime)?;
-        let length = i64::try_from(content_length)?;
-        let request = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .content_length(length)
-            .presigned(config)
-            .await?;
-        let headers = request.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        let request = self.s3.presign_put(&self.bucket, key, content_type, content_length, lifetime).await?;
         let expires_at = Utc::now() + chrono::Duration::from_std(lifetime)?;
-        Ok(PresignedUpload { url: request.uri().to_owned(), method: "PUT", headers, expires_at })
+        Ok(PresignedUpload { url: request.url, method: "PUT", headers: request.headers, expires_at })
     }
 
     fn public_url(&self, key: &str) -> String {

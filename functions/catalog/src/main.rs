@@ -16,9 +16,7 @@ async fn main() -> anyhow::Result<()> {
     let clients = Clients::load(config.tables.clone()).await;
     let cursor_keys = clients.secrets.key_ring(&config.cursor_secret(), "cursor");
     clients.warm().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&clients.aws).force_path_style(config.s3_force_path_style).build(),
-    );
+    let s3 = nanoshop_s3::S3::from_sdk_config(&clients.aws, config.s3_force_path_style)?;
     let store = Arc::new(clients.store);
     let images = Arc::new(S3Images::new(s3, config.image_bucket, config.image_base_url));
     // The routes wait for a usable cursor key; after that, the key rotates under them.

@@ -3,6 +3,7 @@
 //! template's check (`tests/e2e/infra`).
 
 use clap::Parser;
+use nanoshop_api::config::is_true;
 use nanoshop_api::secrets::OrderTokenSecretVariables;
 use nanoshop_store::dynamo::TableNames;
 
@@ -56,6 +57,10 @@ pub struct Config {
     /// override is `<prefix><template name>`. Unset: the bucket's root.
     #[arg(long, env = "TEMPLATES_PREFIX")]
     pub templates_prefix: Option<String>,
+    /// `S3_FORCE_PATH_STYLE`: `true` to read `TEMPLATES_BUCKET` as `endpoint/bucket/key`, for
+    /// local S3 servers (SeaweedFS, moto), whose buckets have no host names.
+    #[arg(long, env = "S3_FORCE_PATH_STYLE", value_parser = is_true, action = clap::ArgAction::Set, default_value = "false")]
+    pub s3_force_path_style: bool,
 }
 
 impl Config {

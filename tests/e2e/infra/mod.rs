@@ -190,8 +190,9 @@ const FUNCTIONS: &[Function] = &[
         routes: &[],
         access: nanoshop_notifications::ACCESS,
         variables: nanoshop_notifications::config::variables,
-        // The key by its secret's id; SMTP and template folders are for containers and serve.
-        unset_in_aws: &["ORDER_TOKEN_SECRET", "SMTP_URL", "TEMPLATES_DIR"],
+        // The key by its secret's id; SMTP, template folders and path-style S3 addressing are
+        // for containers, serve and local S3 servers.
+        unset_in_aws: &["ORDER_TOKEN_SECRET", "SMTP_URL", "TEMPLATES_DIR", "S3_FORCE_PATH_STYLE"],
         // The mail itself; Lambda's on-failure destination uses the function's role; the template
         // overrides' prefix, when one is set.
         other_actions: &["ses:SendEmail", "sqs:SendMessage", "s3:GetObject", "s3:ListBucket"],
