@@ -65,10 +65,10 @@ lambdas:
 	PATH="$(TOOLS):$$PATH" $(CARGO) lambda build --release --output-format zip \
 	  $(if $(filter arm64,$(ARCH)),--arm64,--x86-64) --workspace $(addprefix --bin ,$(FUNCTION_BINS))
 
-## Build (arm64) and deploy infra/template.yaml with SAM; the first run asks for the stack's settings (docs/deploy.md)
+## Build every function for arm64 in one `make lambdas`, package and deploy infra/template.yaml with SAM; the first run asks for the stack's settings (docs/deploy.md)
 deploy:
-	scripts/services.sh tools
-	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	$(MAKE) lambdas ARCH=arm64
+	# Packages each function's bootstrap from that build (infra/Makefile); cargo finds it all fresh.
 	cd infra && PATH="$(TOOLS):$$PATH" SAM_CLI_TELEMETRY=0 sam build
 	cd infra && if grep -q '^stack_name' samconfig.toml; then \
 	  PATH="$(TOOLS):$$PATH" SAM_CLI_TELEMETRY=0 sam deploy; else \

@@ -91,6 +91,8 @@ def up(session, stack):
 
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
     infra = os.path.join(ROOT, "infra")
+    # Each function's build step (infra/Makefile) runs `make lambdas ARCH=arm64`: the first builds
+    # every function in one cargo-lambda call, the rest find it fresh and package their binary.
     subprocess.run(["sam", "build"], cwd=infra, env=env, check=True)
     overrides = {
         "AuthIssuer": issuer, "AuthAudience": client_id, "StripeSecretId": n["stripe"],

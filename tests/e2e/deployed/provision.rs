@@ -205,10 +205,10 @@ impl<'a> Deployed<'a> {
         jsonwebtoken::encode(&header, &claims, &key).unwrap()
     }
 
-    /// The binary a function resource runs (`BuildProperties.Binary`, what SAM builds).
+    /// The binary a function resource of this stack runs (what `sam build` packages for it).
     pub(crate) fn binary_of(&self, id: &str) -> String {
-        let function = &self.stack.resources[id];
-        function["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_else(|| panic!("{id}: no Binary")).into()
+        assert!(self.stack.resources.contains_key(id), "the stack has no resource {id}");
+        crate::infra::binary_of(id)
     }
 
     /// The live functions, by id.

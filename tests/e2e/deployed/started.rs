@@ -160,13 +160,13 @@ fn every_function_is_given_exactly_the_variables_it_reads() {
     let mut wrong = BTreeSet::new();
     for stack in stacks() {
         for (id, function) in stack.resources_of("AWS::Lambda::Function") {
-            let bin = function["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+            let bin = crate::infra::binary_of(id);
             let given: BTreeSet<&str> = function["Properties"]["Environment"]["Variables"]
                 .as_object()
                 .into_iter()
                 .flat_map(|v| v.keys().map(String::as_str))
                 .collect();
-            let read = reads(bin);
+            let read = reads(&bin);
             let read: BTreeSet<&str> = read.iter().map(String::as_str).collect();
             for missing in read.difference(&given) {
                 wrong.insert(format!("{id} ({bin}) is not given {missing}, which it reads"));

@@ -13,9 +13,11 @@
 //! routes names what invokes it instead ([`Trigger`]): a schedule or a table's stream.
 //!
 //! One file per concern: the template's reading ([`template`]), the workspace's manifests
-//! ([`workspace`]), then the checks: function resources, routes, triggers, environment, IAM,
-//! tables, references, timeouts and observability.
+//! ([`workspace`]), the binary each function's build packages ([`build`]), then the checks:
+//! function resources, routes, triggers, environment, IAM, tables, references, timeouts and
+//! observability.
 
+mod build;
 mod environment;
 mod functions;
 mod iam;
@@ -34,11 +36,12 @@ use nanoshop_api::Route;
 use nanoshop_store::port::{Table, TableAccess};
 use serde_json::{Value, json};
 
+pub(crate) use build::binary_of;
 pub(crate) use template::{Template, one_or_many};
 
 /// A deployable binary and what its crate declares about it.
 struct Function {
-    /// The `[[bin]]` name in its crate's Cargo.toml (`BuildProperties.Binary` in the template).
+    /// The `[[bin]]` name in its crate's Cargo.toml (its function's `BIN` in infra/Makefile).
     bin: &'static str,
     /// What invokes it: API Gateway on `routes`, or (binaries without routes) something else.
     trigger: Trigger,
