@@ -11,8 +11,10 @@
 //! key encoded as S3 expects ([`url`]); a presigned PUT ([`S3::presign_put`]); a GET signed in its
 //! headers ([`S3::signed_get`]). [`read::Reader`] sends such GETs with a bounded body.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials as _, SharedCredentialsProvider};
 use aws_sigv4::http_request::{
     PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
@@ -53,7 +55,17 @@ pub struct S3 {
     addressing: Addressing,
     region: String,
     credentials: SharedCredentialsProvider,
+    /// The credentials last given by the provider, kept until [`RENEW_BEFORE_EXPIRY`] before
+    /// they expire: the SDK's providers keep no cache of their own (its clients cache in front of
+    /// them), and outside Lambda asking one is a request (to the container's credentials endpoint,
+    /// IMDS, or STS for web identity), which each signed request would otherwise make.
+    cached: Arc<Mutex<Option<Credentials>>>,
 }
+
+/// How long before their expiry cached credentials are asked for again, as the SDK's own identity
+/// cache does by default: a request signed with them must still reach S3 before they expire, and
+/// a presigned URL is only as good as them.
+pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
 /// A request the holder of the URL may make once, until it expires: the URL carries the
 /// signature, and `headers` must be sent exactly as given, since they are signed too.
@@ -65,7 +77,8 @@ pub struct Presigned {
 
 impl S3 {
     /// S3 as the SDK's clients would reach it from `config`: its region, its credentials provider
-    /// (asked again for every request signed, so credentials that expire are renewed by it), and
+    /// (asked again when the credentials it gave are within [`RENEW_BEFORE_EXPIRY`] of expiring,
+    /// so credentials that expire are renewed by it), and
     /// the endpoint override the S3 client would use (`AWS_ENDPOINT_URL_S3`, else
     /// `AWS_ENDPOINT_URL`, or their profile settings). `force_path_style` puts the bucket in the
     /// path (`endpoint/bucket/key`), as local S3 servers need; otherwise it is in the host name.
@@ -82,7 +95,7 @@ impl S3 {
             .and_then(|c| c.load_config(endpoint_key()))
             .or_else(|| config.endpoint_url().map(str::to_owned));
         let addressing = Addressing::new(&region, endpoint.as_deref(), force_path_style)?;
-        Ok(Self { addressing, region, credentials })
+        Ok(Self { addressing, region, credentials, cached: Arc::default() })
     }
 
     /// The URL of `key` in `bucket` (see [`url::Addressing::object_url`]).
@@ -147,13 +160,24 @@ impl S3 {
         self.sign(&identity, SystemTime::now(), settings, "GET", &url, &[], SignableBody::Bytes(&[]))
     }
 
-    /// Credentials asked of the provider now. The SDK's provider chain keeps no cache of its own
-    /// (its clients cache in front of it), so each call reads the environment in Lambda, which is
-    /// cheap; elsewhere (a container's credentials endpoint) it is one local request per signed
-    /// request, which the catalog's uploads and one start-up of notifications can afford.
+    /// The cached credentials while they last (the field `cached`), else the provider's, kept.
+    /// Two requests that find none both ask the provider; the later answer is kept.
     async fn identity(&self) -> Result<Identity, Error> {
-        let credentials =
-            self.credentials.provide_credentials().await.map_err(|e| Error::Credentials(error_chain(&e)))?;
+        let fresh = |c: &Credentials| {
+            c.expiry().is_none_or(|expiry| {
+                expiry.duration_since(SystemTime::now()).is_ok_and(|left| left > RENEW_BEFORE_EXPIRY)
+            })
+        };
+        let cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let credentials = match cached.filter(fresh) {
+            Some(credentials) => credentials,
+            None => {
+                let credentials =
+                    self.credentials.provide_credentials().await.map_err(|e| Error::Credentials(error_chain(&e)))?;
+                *self.cached.lock().unwrap_or_else(PoisonError::into_inner) = Some(credentials.clone());
+                credentials
+            }
+        };
         Ok(credentials.into())
     }
 

@@ -137,3 +137,44 @@ async fn a_signed_get_carries_its_signature_and_payload_hash_in_headers() {
     assert_eq!(header("x-amz-content-sha256"), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     assert!(!header("x-amz-date").is_empty(), "{get:?}");
 }
+
+/// A provider that counts how often it is asked, and gives credentials expiring `lasting` from now.
+#[derive(Debug)]
+struct Counting {
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    lasting: Duration,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for Counting {
+    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let expiry = SystemTime::now() + self.lasting;
+        aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+            "ASIATEMPORARY",
+            "secret",
+            Some("session".into()),
+            Some(expiry),
+            "counting",
+        )))
+    }
+}
+
+/// Outside Lambda a provider's every answer is a request (ECS, IMDS, STS): signed requests share
+/// credentials until five minutes before they expire, then ask again.
+#[tokio::test]
+async fn credentials_are_asked_for_once_until_they_near_their_expiry() {
+    for (lasting, asked) in [(Duration::from_secs(3600), 1), (Duration::from_secs(240), 3)] {
+        let asked_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let provider = Counting { asked: asked_so_far.clone(), lasting };
+        let mut builder = SdkConfig::builder().region(Region::new("eu-west-1"));
+        builder.set_credentials_provider(Some(SharedCredentialsProvider::new(provider)));
+        let s3 = S3::from_sdk_config(&builder.build(), false).expect("configured");
+        for _ in 0..3 {
+            s3.signed_get("templates", "mail/order_placed.html").await.expect("signs");
+        }
+        assert_eq!(asked_so_far.load(std::sync::atomic::Ordering::SeqCst), asked, "credentials lasting {lasting:?}");
+    }
+}
