@@ -12,7 +12,7 @@ async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
     let verifier = config.auth.verifier()?;
-    let clients = Clients::load(config.tables.clone()).await;
+    let clients = Clients::load(config.tables.clone()).await?;
     // No secrets: this opens the table's TLS connection during init; errors surface later.
     clients.warm().await;
     let deps = CartDeps {

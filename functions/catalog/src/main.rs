@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
     let verifier = Arc::new(config.auth.verifier()?);
-    let clients = Clients::load(config.tables.clone()).await;
+    let clients = Clients::load(config.tables.clone()).await?;
     let cursor_keys = clients.secrets.key_ring(&config.cursor_secret(), "cursor");
     clients.warm().await;
     let s3 = nanoshop_s3::S3::from_sdk_config(&clients.aws, config.s3_force_path_style)?;

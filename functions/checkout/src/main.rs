@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
     let verifier = Arc::new(config.auth.verifier()?);
-    let clients = Clients::load(config.tables.clone()).await;
+    let clients = Clients::load(config.tables.clone()).await?;
     let secrets = &clients.secrets;
     let order_token_keys = secrets.key_ring(&config.order_token_secret(), "order token");
     let (secret_key, publishable_key) =

@@ -16,7 +16,7 @@ use nanoshop_notifications::{Mailer, Notifier, OrderLinks, SesMailer, SmtpMailer
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
-    let clients = Clients::load(config.tables.clone()).await;
+    let clients = Clients::load(config.tables.clone()).await?;
     // Overrides compile (and render) now: a broken template stops the function here.
     let templates = match (&config.templates_dir, config.templates_s3()?) {
         (Some(dir), _) => Templates::with_overrides(dir)?,

@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
     let verifier = Arc::new(config.auth.verifier()?);
-    let clients = Clients::load(config.base.tables.clone()).await;
+    let clients = Clients::load(config.base.tables.clone()).await?;
     let secrets = &clients.secrets;
     let stripe_key = secrets.open(&config.base.stripe.secret_key());
     let (order_token_keys, cursor_keys) = (

@@ -12,7 +12,7 @@ use nanoshop_payments_webhook::{FUNCTION, VERSION, WebhookDeps, router};
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = Config::from_env()?;
-    let clients = Clients::load(config.tables.clone()).await;
+    let clients = Clients::load(config.tables.clone()).await?;
     let webhook_secret = clients.secrets.open(&config.webhook_secret());
     let stripe_key = clients.secrets.open(&config.stripe.secret_key());
     clients.warm().await;

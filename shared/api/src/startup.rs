@@ -23,11 +23,14 @@ pub struct Clients {
 impl Clients {
     /// The AWS configuration from the environment (region, credentials, endpoint overrides), and
     /// the clients of `tables` and of Secrets Manager built from it. Nothing is sent yet.
-    pub async fn load(tables: TableNames) -> Self {
-        let aws = aws_config().await;
+    ///
+    /// # Errors
+    /// Built for Lambda, when Lambda's region or credential variables are missing ([`aws_config`]).
+    pub async fn load(tables: TableNames) -> anyhow::Result<Self> {
+        let aws = aws_config().await?;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), tables);
         let secrets = Secrets::new(Some(secrets_manager_client(&aws)));
-        Self { aws, store, secrets }
+        Ok(Self { aws, store, secrets })
     }
 
     /// Both during init, before the first request is taken: the table's TLS connection, and the
@@ -49,21 +52,25 @@ impl Clients {
 /// ECS, IMDS) are 0.26 MiB of every zipped package that would never run there
 /// (docs/benchmarks.md). Built otherwise (containers, `nanoshop serve`, tests): the SDK's default
 /// chain, which containers need for IRSA, ECS task roles or instance profiles.
-pub async fn aws_config() -> SdkConfig {
+///
+/// # Errors
+/// Built for Lambda, when `AWS_REGION` or the credential variables are missing: the function
+/// stops at init, naming them, rather than answering every request with an error. Built
+/// otherwise, never (the default chain looks for credentials when a request needs them).
+pub async fn aws_config() -> anyhow::Result<SdkConfig> {
     #[cfg(feature = "lambda-env")]
     {
         let config = from_lambda_environment(|name| std::env::var(name).ok());
-        if config.credentials_provider().is_none() || config.region().is_none() {
-            tracing::error!(
-                "built for Lambda: AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set, \
-                 as Lambda sets them; outside Lambda, run a build without the feature lambda-env"
-            );
-        }
-        config
+        anyhow::ensure!(
+            config.credentials_provider().is_some() && config.region().is_some(),
+            "built for Lambda: AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set, as Lambda \
+             sets them; outside Lambda, run a build without the feature lambda-env (the container image)"
+        );
+        Ok(config)
     }
     #[cfg(not(feature = "lambda-env"))]
     {
-        aws_config::load_defaults(BehaviorVersion::latest()).await
+        Ok(aws_config::load_defaults(BehaviorVersion::latest()).await)
     }
 }
 

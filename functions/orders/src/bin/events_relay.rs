@@ -11,7 +11,7 @@ use nanoshop_orders::events::{EventBridgeSink, StreamRelay};
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let bus = RelayConfig::from_env()?.event_bus_name;
-    let aws = nanoshop_api::startup::aws_config().await;
+    let aws = nanoshop_api::startup::aws_config().await?;
     let relay = StreamRelay::new(EventBridgeSink { client: aws_sdk_eventbridge::Client::new(&aws), bus });
     lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<serde_json::Value>| {
         let relay = &relay;

@@ -32,7 +32,7 @@ async fn sweep(repo: &OrdersRepository, stripe: &StripeGateway) -> anyhow::Resul
 async fn main() -> anyhow::Result<()> {
     nanoshop_api::init_tracing();
     let config = ExpirerConfig::from_env()?;
-    let clients = Clients::load(config.tables.clone()).await;
+    let clients = Clients::load(config.tables.clone()).await?;
     let stripe_key = clients.secrets.open(&config.stripe.secret_key());
     // Read during init (the table is not warmed: one sweep, then exit); without a usable key the
     // sweep expires nothing, says so in its log and counts no heartbeat, until the key can be read.
