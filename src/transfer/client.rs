@@ -125,12 +125,8 @@ impl Http {
             base.starts_with("https://") || base.starts_with("http://"),
             "--api must be an http(s) URL, such as https://api.example.com"
         );
-        // TLS as async-stripe makes it: rustls on aws-lc-rs, the tree's one crypto library, with
-        // bundled roots; plain http too, for a `nanoshop serve` on this machine.
-        let connector =
-            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
-        Ok(Self { client, base, token: admin_token })
+        // Plain http too, for a `nanoshop serve` on this machine.
+        Ok(Self { client: nanoshop_api::https_client(None)?, base, token: admin_token })
     }
 }
 

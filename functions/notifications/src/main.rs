@@ -21,11 +21,12 @@ async fn main() -> anyhow::Result<()> {
     let templates = match (&config.templates_dir, config.templates_s3()?) {
         (Some(dir), _) => Templates::with_overrides(dir)?,
         (None, Some(at)) => {
-            let read = match nanoshop_s3::S3::from_sdk_config(&clients.aws, config.s3_force_path_style)
-                .and_then(nanoshop_s3::read::Reader::new)
-            {
+            let reader = nanoshop_s3::S3::from_sdk_config(&clients.aws, config.s3_force_path_style)
+                .map_err(anyhow::Error::from)
+                .and_then(|s3| Ok(nanoshop_s3::read::Reader::new(s3, nanoshop_api::https_client(None)?)));
+            let read = match reader {
                 Ok(reader) => overrides::from_s3(&reader, &at).await.map_err(anyhow::Error::from),
-                Err(e) => Err(anyhow::Error::from(e)),
+                Err(e) => Err(e),
             };
             match read.and_then(|sources| Templates::with_sources(sources).map_err(anyhow::Error::from)) {
                 Ok(templates) => templates,

@@ -35,6 +35,7 @@ pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod http;
+mod https_client;
 pub mod idempotency;
 pub mod metrics;
 mod request_id;
@@ -54,6 +55,7 @@ pub use http::{
     Access, Credential, Header, Route, SchemaFn, health_router, one_of, schema, with_common_layers,
     with_common_layers_and_fallback,
 };
+pub use https_client::https_client;
 pub use metrics::Metric;
 pub use request_id::request_id;
 pub use run::{init_tracing, run, shutdown_signal};

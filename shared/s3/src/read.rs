@@ -1,6 +1,5 @@
-//! Reading small objects: a signed GET over hyper and rustls (the HTTPS stack the SDK's clients
-//! already link, with the bundled webpki roots as the workspace's other clients), its body read
-//! no further than a cap. Plain HTTP is only ever sent to an endpoint override that says `http`
+//! Reading small objects: a signed GET over the HTTPS client the caller gives (in nanoshop,
+//! `nanoshop_api::https_client`), its body read no further than a cap. Plain HTTP is only ever sent to an endpoint override that says `http`
 //! (a local S3 server): URLs are made from the configuration alone ([`crate::url`]), and AWS's
 //! are always `https`.
 
@@ -11,7 +10,6 @@ use hyper::body::Bytes;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use crate::{Error, S3, error_chain};
 
@@ -46,19 +44,10 @@ impl fmt::Debug for Reader {
 }
 
 impl Reader {
-    /// # Errors
-    /// The TLS configuration cannot be built (it always can with the bundled roots).
-    pub fn new(s3: S3) -> Result<Self, Error> {
-        let mut http = HttpConnector::new();
-        // The scheme is the URL's own (see the module's comment), checked by the connector below.
-        http.enforce_http(false);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|e| Error::Signing(format!("the TLS client configuration: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        Ok(Self { s3, client: Client::builder(TokioExecutor::new()).build(https) })
+    /// GETs signed by `s3`, sent by `client` (`nanoshop_api::https_client`, the workspace's one
+    /// HTTPS configuration).
+    pub fn new(s3: S3, client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>) -> Self {
+        Self { s3, client }
     }
 
     /// The bytes of `key` in `bucket`, at most `max_len` of them; `None` when there is no such

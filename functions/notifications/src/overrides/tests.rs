@@ -34,7 +34,8 @@ async fn client(endpoint: &str) -> (aws_sdk_s3::Client, Reader) {
             .build();
     let client = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
     let _ = client.create_bucket().bucket(BUCKET).send().await;
-    let reader = Reader::new(nanoshop_s3::S3::from_sdk_config(&sdk, true).expect("configured")).expect("TLS");
+    let s3 = nanoshop_s3::S3::from_sdk_config(&sdk, true).expect("configured");
+    let reader = Reader::new(s3, nanoshop_api::https_client(None).expect("TLS"));
     (client, reader)
 }
 

@@ -12,7 +12,6 @@ use hyper::body::Bytes;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::de::DeserializeOwned;
 
 /// The longest a fetch may take, connection and body included: a request waiting on it waits
@@ -31,16 +30,7 @@ impl Fetcher {
     /// # Errors
     /// If the TLS configuration cannot be built (it always can with the bundled roots).
     pub(super) fn new() -> anyhow::Result<Self> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(FETCH_TIMEOUT));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .context("the TLS client configuration")?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        Ok(Self { client: Client::builder(TokioExecutor::new()).build(https) })
+        Ok(Self { client: crate::https_client(Some(FETCH_TIMEOUT))? })
     }
 
     /// The JSON document at `uri`.
