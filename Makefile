@@ -5,8 +5,9 @@ CARGO ?= cargo
 ARCH ?= x86_64
 # cargo-lambda, SAM CLI and cfn-lint live in this venv (scripts/services.sh tools installs them).
 TOOLS := $(or $(NANOSHOP_CACHE),$(HOME)/.cache/nanoshop)/venv/bin
-# Every function binary: the [[bin]] names of functions/*/Cargo.toml.
+# Every function binary: the [[bin]] names of functions/*/Cargo.toml; and their packages.
 FUNCTION_BINS := $(shell sed -n '/^\[\[bin\]\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
+FUNCTION_PACKAGES := $(shell sed -n '/^\[package\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
 
 .PHONY: dev test test-browser fuzz bench lint lambdas deploy smoke smoke-local throwaway destroy fmt clean
 
@@ -62,8 +63,10 @@ lint:
 lambdas:
 	scripts/services.sh tools
 	$(if $(filter arm64,$(ARCH)),rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu)
+	# The function packages alone, not --workspace: the `nanoshop` package would turn on the AWS
+	# SDK's own HTTPS client, which a Lambda package does without (nanoshop_api::sdk_http).
 	PATH="$(TOOLS):$$PATH" $(CARGO) lambda build --release --output-format zip \
-	  $(if $(filter arm64,$(ARCH)),--arm64,--x86-64) --workspace $(addprefix --bin ,$(FUNCTION_BINS))
+	  $(if $(filter arm64,$(ARCH)),--arm64,--x86-64) $(addprefix -p ,$(FUNCTION_PACKAGES)) $(addprefix --bin ,$(FUNCTION_BINS))
 
 ## Build every function for arm64 in one `make lambdas`, package and deploy infra/template.yaml with SAM; the first run asks for the stack's settings (docs/deploy.md)
 deploy:

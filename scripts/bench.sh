@@ -91,8 +91,9 @@ PY
 mib2() { awk -v b="$1" 'BEGIN{printf "%.2f", b/1048576}'; }
 size_figures() {
   local tools=${NANOSHOP_CACHE:-$HOME/.cache/nanoshop}/venv/bin triple=aarch64-unknown-linux-gnu
-  local bins b largest="" largest_zip=0 out
+  local bins packages b largest="" largest_zip=0 out
   bins=$(sed -n '/^\[\[bin\]\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
+  packages=$(sed -n '/^\[package\]/,/^name/s/^name *= *"\(.*\)"/\1/p' functions/*/Cargo.toml)
   scripts/services.sh tools >/dev/null
   rustup target list --installed | grep -qx $triple || rustup target add $triple >/dev/null
   command -v llvm-strip >/dev/null || { apt-get update -qq && apt-get install -y -qq llvm >/dev/null; }
@@ -100,7 +101,7 @@ size_figures() {
     # Niced: it takes tens of minutes here. STRIP=false also changes the dependencies' build, so
     # `make lambdas` after it builds everything again.
     CARGO_PROFILE_RELEASE_STRIP=false PATH="$tools:$PATH" nice -n 19 cargo lambda build --release --arm64 \
-      --workspace $(printf -- '--bin %s ' $bins) >&2
+      $(printf -- '-p %s ' $packages) $(printf -- '--bin %s ' $bins) >&2
   fi
   out=$(mktemp -d /tmp/nanoshop-size.XXXXXX)
   printf 'arm64 Lambda packages (cargo lambda build --release --arm64, as make lambdas ARCH=arm64; stripped, zipped):\n'

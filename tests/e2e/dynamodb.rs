@@ -41,8 +41,9 @@ fn tables(name: &str) -> TableNames {
 }
 
 /// The AWS configuration of a function built for Lambda (feature `lambda-env`, every
-/// `cargo lambda build`) is made from Lambda's variables alone; the store built on it signs and
-/// sends real requests: it creates its tables and reads from them.
+/// `cargo lambda build`) is made from Lambda's variables alone and sends through nanoshop's HTTPS
+/// client (`nanoshop_api::sdk_http`); the store built on it signs and sends real requests: it
+/// creates its tables and reads from them.
 #[tokio::test]
 async fn the_lambda_builds_aws_configuration_reaches_dynamodb() {
     let Some(endpoint) = dynamodb_local_endpoint() else { return };
@@ -55,7 +56,8 @@ async fn the_lambda_builds_aws_configuration_reaches_dynamodb() {
     ];
     let aws = nanoshop_api::startup::from_lambda_environment(|name| {
         lambda.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
-    });
+    })
+    .expect("nanoshop's HTTPS client");
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), tables("lambda-env"));
     store.create_tables().await.expect("tables created with the Lambda build's configuration");
     let missing = Key::new("PRODUCT#none", "PRODUCT");

@@ -1,16 +1,19 @@
 //! The one HTTPS client configuration of nanoshop's own outbound calls (the identity provider's
-//! documents, S3 reads, `nanoshop import --api`): hyper over rustls on aws-lc-rs, the tree's one
-//! crypto library, trusting the bundled Mozilla roots, HTTP/1.1. Plain `http` URLs are sent as
-//! such, so each caller decides which URLs it accepts (`auth::fetch::allowed`, `nanoshop_s3`'s URLs
-//! made from the configuration alone).
+//! documents, S3 reads, `nanoshop import --api`, and in a Lambda build the AWS SDK's clients,
+//! [`crate::sdk_http`]): hyper over rustls on aws-lc-rs, the tree's one crypto library, trusting
+//! the bundled Mozilla roots, HTTP/1.1. Plain `http` URLs are sent as such, so each caller decides
+//! which URLs it accepts (`auth::fetch::allowed`, `nanoshop_s3`'s URLs made from the configuration
+//! alone).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use hyper_rustls::HttpsConnector;
+use hyper_rustls::{ConfigBuilderExt as _, HttpsConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls::ClientConfig;
 
 /// The client, with request bodies of type `B`; `connect_timeout` bounds each TCP connect.
 ///
@@ -21,15 +24,39 @@ where
     B: hyper::body::Body + Send,
     B::Data: Send,
 {
+    Ok(client_with(tls_config()?, connect_timeout))
+}
+
+/// The TLS configuration of every client: aws-lc-rs, its safe default protocol versions, the
+/// bundled Mozilla roots, no client certificate.
+///
+/// # Errors
+/// The provider supports none of the protocol versions (aws-lc-rs supports them all).
+pub(crate) fn tls_config() -> anyhow::Result<ClientConfig> {
+    Ok(ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .context("the TLS client configuration")?
+        .with_webpki_roots()
+        .with_no_client_auth())
+}
+
+/// A client (its own connection pool) speaking `tls` to `https` URLs.
+pub(crate) fn client_with<B>(
+    tls: ClientConfig,
+    connect_timeout: Option<Duration>,
+) -> Client<HttpsConnector<HttpConnector>, B>
+where
+    B: hyper::body::Body + Send,
+    B::Data: Send,
+{
     let mut http = HttpConnector::new();
     // The scheme is the URL's own; the connector below speaks TLS to `https` ones.
     http.enforce_http(false);
     http.set_connect_timeout(connect_timeout);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-        .context("the TLS client configuration")?
+        .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
         .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new()).build(https))
+    Client::builder(TokioExecutor::new()).build(https)
 }

@@ -40,6 +40,7 @@ pub mod idempotency;
 pub mod metrics;
 mod request_id;
 pub mod run;
+pub mod sdk_http;
 pub mod secrets;
 pub mod serve;
 pub mod startup;

@@ -51,16 +51,17 @@ impl Clients {
 /// variables, and the default chain's other providers (profile files, web identity through STS,
 /// ECS, IMDS) are 0.26 MiB of every zipped package that would never run there
 /// (docs/benchmarks.md). Built otherwise (containers, `nanoshop serve`, tests): the SDK's default
-/// chain, which containers need for IRSA, ECS task roles or instance profiles.
+/// chain, which containers need for IRSA, ECS task roles or instance profiles, on the SDK's own
+/// HTTPS client where the build has it (feature `sdk-default-client`), else on nanoshop's.
 ///
 /// # Errors
 /// Built for Lambda, when `AWS_REGION` or the credential variables are missing: the function
-/// stops at init, naming them, rather than answering every request with an error. Built
-/// otherwise, never (the default chain looks for credentials when a request needs them).
+/// stops at init, naming them, rather than answering every request with an error. Either way, when
+/// nanoshop's HTTPS client cannot be built ([`crate::sdk_http`]; it always can).
 pub async fn aws_config() -> anyhow::Result<SdkConfig> {
     #[cfg(feature = "lambda-env")]
     {
-        let config = from_lambda_environment(|name| std::env::var(name).ok());
+        let config = from_lambda_environment(|name| std::env::var(name).ok())?;
         anyhow::ensure!(
             config.credentials_provider().is_some() && config.region().is_some(),
             "built for Lambda: AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set, as Lambda \
@@ -68,9 +69,16 @@ pub async fn aws_config() -> anyhow::Result<SdkConfig> {
         );
         Ok(config)
     }
-    #[cfg(not(feature = "lambda-env"))]
+    #[cfg(all(not(feature = "lambda-env"), feature = "sdk-default-client"))]
     {
         Ok(aws_config::load_defaults(BehaviorVersion::latest()).await)
+    }
+    #[cfg(all(not(feature = "lambda-env"), not(feature = "sdk-default-client")))]
+    {
+        Ok(aws_config::defaults(BehaviorVersion::latest())
+            .http_client(crate::sdk_http::sdk_http_client()?)
+            .load()
+            .await)
     }
 }
 
@@ -79,10 +87,13 @@ pub async fn aws_config() -> anyhow::Result<SdkConfig> {
 /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`: Lambda sets them once for
 /// the life of the instance, so they are read once) and `AWS_ENDPOINT_URL`, the one endpoint
 /// override honoured (the per-service `AWS_ENDPOINT_URL_<SERVICE>` variables need the default
-/// chain's configuration loader). A blank variable counts as unset. Retries, timeouts, the HTTPS
-/// client and the identity cache are each SDK client's defaults for the behaviour version, as
-/// with the default chain.
-pub fn from_lambda_environment(var: impl Fn(&str) -> Option<String>) -> SdkConfig {
+/// chain's configuration loader). A blank variable counts as unset. Every client built from it
+/// sends through nanoshop's HTTPS client ([`crate::sdk_http`]); retries, timeouts and the identity
+/// cache are each SDK client's defaults for the behaviour version, as with the default chain.
+///
+/// # Errors
+/// Nanoshop's HTTPS client cannot be built (it always can).
+pub fn from_lambda_environment(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<SdkConfig> {
     let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
     let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
         (Some(id), Some(secret)) => Some(SharedCredentialsProvider::new(Credentials::new(
@@ -94,11 +105,13 @@ pub fn from_lambda_environment(var: impl Fn(&str) -> Option<String>) -> SdkConfi
         ))),
         _ => None,
     };
-    let mut config = SdkConfig::builder().behavior_version(BehaviorVersion::latest());
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(crate::sdk_http::sdk_http_client()?);
     config.set_region(var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).map(Region::new));
     config.set_credentials_provider(credentials);
     config.set_endpoint_url(var("AWS_ENDPOINT_URL"));
-    config.build()
+    Ok(config.build())
 }
 
 #[cfg(test)]
@@ -109,6 +122,7 @@ mod tests {
 
     fn lambda(vars: &[(&str, &str)]) -> aws_config::SdkConfig {
         from_lambda_environment(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+            .expect("the HTTPS client")
     }
 
     #[tokio::test]
