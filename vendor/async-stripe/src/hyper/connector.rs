@@ -29,7 +29,8 @@ mod rustls {
         let with_roots = builder.with_native_roots().expect("no valid certs found, you may want to use the rustls-tls-webpki-roots feature instead.");
         #[cfg(feature = "rustls-tls-webpki-roots")]
         let with_roots = builder.with_webpki_roots();
-        with_roots.https_or_http().enable_http1().enable_http2().build()
+        // nanoshop: HTTP/1.1 only, as every other client in the functions (upstream also offers h2).
+        with_roots.https_or_http().enable_http1().build()
     }
 
     pub type Connector = HttpsConnector<HttpConnector>;
