@@ -38,9 +38,24 @@ impl Clients {
     /// until a read succeeds). A function with no secrets opened warms only the table. Init is
     /// billed like the rest of the invocation for a custom runtime, so this moves the work ahead
     /// of a request rather than making it free (docs/benchmarks.md measures what it costs).
+    ///
+    /// The table is warmed only over TLS: the warm-up is there to move the handshake into init,
+    /// and over a plain `http` endpoint (DynamoDB Local, moto: never AWS) there is none to move,
+    /// so it would only add a round trip to the cold start; the first request connects instead.
     pub async fn warm(&self) {
-        tokio::join!(self.store.warm(), self.secrets.load());
+        let table = async {
+            if over_tls(&self.aws) {
+                self.store.warm().await;
+            }
+        };
+        tokio::join!(table, self.secrets.load());
     }
+}
+
+/// Whether the AWS clients of `aws` reach their services over TLS: AWS's own endpoints, or an
+/// endpoint override that is not a plain `http` URL.
+fn over_tls(aws: &SdkConfig) -> bool {
+    !aws.endpoint_url().is_some_and(|url| url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://")))
 }
 
 /// The AWS configuration every client of a function is built from.
@@ -116,9 +131,38 @@ pub fn from_lambda_environment(var: impl Fn(&str) -> Option<String>) -> anyhow::
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_dynamodb::config::ProvideCredentials;
+    use std::time::Duration;
 
-    use super::from_lambda_environment;
+    use aws_sdk_dynamodb::config::ProvideCredentials;
+    use nanoshop_store::dynamo::{DynamoStore, TableNames};
+    use tokio::net::TcpListener;
+
+    use super::{Clients, from_lambda_environment};
+    use crate::Secrets;
+
+    /// Whether `Clients::warm` connects to `scheme://` a local listener within half a second.
+    async fn warm_connects(scheme: &str) -> bool {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("{scheme}://{}", listener.local_addr().unwrap());
+        let aws = lambda(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_ENDPOINT_URL", &endpoint),
+        ]);
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), TableNames::with_prefix("warm"));
+        let clients = Clients { aws, store, secrets: Secrets::new(None) };
+        let accepted = async { listener.accept().await.is_ok() };
+        let (accepted, ()) = tokio::join!(tokio::time::timeout(Duration::from_millis(500), accepted), clients.warm());
+        accepted.unwrap_or(false)
+    }
+
+    #[tokio::test]
+    async fn the_table_is_warmed_over_tls_and_not_over_plain_http() {
+        assert!(warm_connects("https").await, "over TLS the warm-up opens the connection during init");
+        assert!(!warm_connects("http").await, "over plain http there is no handshake to move into init");
+        assert!(!warm_connects("HTTP").await, "the scheme in capitals is still plain http");
+    }
 
     fn lambda(vars: &[(&str, &str)]) -> aws_config::SdkConfig {
         from_lambda_environment(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
