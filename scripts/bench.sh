@@ -221,57 +221,14 @@ scale() {
   fi
   python3 bench/scale_report.py "$WORK/scale.json" docs/catalog-scale.svg
 }
-# Puts `table` between the scale markers of docs/benchmarks.md, adding the section if it has none.
+# Puts `table` between the scale markers of docs/benchmarks.md, leaving the rest as it is.
 write_scale_section() { # table
   python3 - docs/benchmarks.md "$SCALE_BEGIN" "$SCALE_END" "$1" "nanoshop catalog at scale — $(nproc) cores, $(uname -m), $(date -u +%F)" <<'PY'
 import sys
 path, begin, end, table, title = sys.argv[1:]
 text = open(path).read()
 if begin not in text or end not in text:
-    text = text.rstrip("\n") + """
-
-## The catalog as it grows
-
-`tests/e2e/scale.rs` seeds products into one set of DynamoDB Local tables through the store port
-(`CatalogRepository::create_products`: whole products packed into 100-write transactions, four at
-a time), first 10,000, then 90,000 more, and at each size times four requests in process through
-the catalog's router (median of warm runs: the function's work and DynamoDB Local's, no HTTP),
-counting their DynamoDB calls (the counting adapter; a batch get counts once) and the read
-capacity they consume. The store adapter does not ask for `ReturnConsumedCapacity` (the port has
-no place to hand it back), so the units are counted from what each call returned, by DynamoDB's
-published rules: a strongly consistent get or batch get (as the adapter reads the table) costs
-1 unit per 4 KB of each item and 1 per missing key, an index query (eventually consistent) ½ unit
-per 4 KB of all the items it read, ½ at least. DynamoDB Local does report consumed capacity when
-asked, but simplifies: checked by hand, it charged a query of 21 items of 1.5 KB 4 units whether
-strongly or eventually consistent, and a batch get nothing for its missing keys. Each product has
-three title words (the common word `cotton` is in one product of ten), one of 20 categories, one
-variant and no stock item (a missing stock item is a strongly consistent read of a missing key:
-1 unit). The rare word `zephyr` is only in the oldest product, the last a newest-first listing
-reaches. [`catalog-scale.svg`](catalog-scale.svg) plots latency and calls against size. The
-times are of the e2e test's debug build against DynamoDB Local (a JVM) on the same shared two
-cores, so they move by tens of milliseconds between runs and sizes with the machine's load; the
-calls and read units are exact, and they are what does or does not grow with the catalog.
-
-A search reads the word index (`shared/schema/src/catalog.rs`): one query of only the index items
-whose word starts with the needle, one batch read of those products, one of their stock, so its
-calls and read capacity stay the same at any size, and the rare word is found at once. A category
-listing reads the category index the same way: the category tree (one query), one query per
-category of the subtree listed (`cat-7` has none below it), each reading only that category's
-entries, newest first, and the products and their stock, so it fills its page in one round at any
-size. (Until 2026-12-07 it walked the newest-first listing and filtered, up to 5 pages of 100 per
-request, so a rare category could answer a short page with a cursor: 6 calls and 48–49 read
-units per page in the table's earlier run.)
-
-Product read by id stays at 2 calls (the product item, then one batch read of its SKUs' stock).
-One query of the product's item collection would need the stock items in that collection
-(`PRODUCT#{id}` / `STOCK#{sku}`), but they are keyed per SKU (`STOCK#{sku}`) and written by
-checkout, the payments webhook and orders through `nanoshop_schema::catalog::StockMove`, whose
-writes name only the SKU; moving them means those functions' writes name the product, a change
-of `StockMove`'s signature and of the functions that call it, left for when checkout is not being
-changed beside it. A copy of stock in the product's collection would be stale, and the index
-cannot hold the product item under two partitions.
-
-""" + begin + "\n" + end + "\n"
+    sys.exit(f"bench: {path} has no scale section (its markers {begin!r} and {end!r})")
 head, rest = text.split(begin, 1)
 tail = rest.split(end, 1)[1]
 open(path, "w").write(f"{head}{begin}\n\n{title}\n\n{table}\n\n{end}{tail}")
