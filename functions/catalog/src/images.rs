@@ -51,7 +51,7 @@ pub trait ImageStorage: Send + Sync + std::fmt::Debug {
 
 /// Images in a private S3 bucket, served through `public_base` (a CloudFront distribution, or
 /// any URL prefix that maps to the bucket). Uploads are presigned by `nanoshop_s3` (SigV4 in the
-/// query string, the credentials asked of the SDK's provider each time, so renewed ones are used).
+/// query string, with the SDK provider's credentials, asked again before they expire).
 #[derive(Debug, Clone)]
 pub struct S3Images {
     s3: nanoshop_s3::S3,

@@ -21,14 +21,12 @@ async fn main() -> anyhow::Result<()> {
     let templates = match (&config.templates_dir, config.templates_s3()?) {
         (Some(dir), _) => Templates::with_overrides(dir)?,
         (None, Some(at)) => {
-            let reader = nanoshop_s3::S3::from_sdk_config(&clients.aws, config.s3_force_path_style)
-                .map_err(anyhow::Error::from)
-                .and_then(|s3| Ok(nanoshop_s3::read::Reader::new(s3, nanoshop_api::https_client(None)?)));
-            let read = match reader {
-                Ok(reader) => overrides::from_s3(&reader, &at).await.map_err(anyhow::Error::from),
-                Err(e) => Err(e),
+            let compiled = async {
+                let s3 = nanoshop_s3::S3::from_sdk_config(&clients.aws, config.s3_force_path_style)?;
+                let reader = nanoshop_s3::read::Reader::new(s3, nanoshop_api::https_client(None)?);
+                Ok::<_, anyhow::Error>(Templates::with_sources(overrides::from_s3(&reader, &at).await?)?)
             };
-            match read.and_then(|sources| Templates::with_sources(sources).map_err(anyhow::Error::from)) {
+            match compiled.await {
                 Ok(templates) => templates,
                 Err(e) => {
                     tracing::error!(error = %e, bucket = %at.bucket, prefix = %at.prefix, "template overrides unusable; the function stops: fix or remove them");

@@ -77,9 +77,8 @@ pub struct Presigned {
 
 impl S3 {
     /// S3 as the SDK's clients would reach it from `config`: its region, its credentials provider
-    /// (asked again when the credentials it gave are within [`RENEW_BEFORE_EXPIRY`] of expiring,
-    /// so credentials that expire are renewed by it), and
-    /// the endpoint override the S3 client would use (`AWS_ENDPOINT_URL_S3`, else
+    /// (asked again when the credentials it gave are within [`RENEW_BEFORE_EXPIRY`] of expiring),
+    /// and the endpoint override the S3 client would use (`AWS_ENDPOINT_URL_S3`, else
     /// `AWS_ENDPOINT_URL`, or their profile settings). `force_path_style` puts the bucket in the
     /// path (`endpoint/bucket/key`), as local S3 servers need; otherwise it is in the host name.
     ///

@@ -1,7 +1,7 @@
 //! Reading small objects: a signed GET over the HTTPS client the caller gives (in nanoshop,
-//! `nanoshop_api::https_client`), its body read no further than a cap. Plain HTTP is only ever sent to an endpoint override that says `http`
-//! (a local S3 server): URLs are made from the configuration alone ([`crate::url`]), and AWS's
-//! are always `https`.
+//! `nanoshop_api::https_client`), its body read no further than a cap. Plain HTTP is only ever
+//! sent to an endpoint override that says `http` (a local S3 server): URLs are made from the
+//! configuration alone ([`crate::url`]), and AWS's are always `https`.
 
 use std::fmt;
 

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use super::build::{binaries, binary_of, metadata};
+use super::build::{binaries, metadata};
 use super::template::Template;
 use super::workspace::{crate_of, function_crates};
 use super::{FUNCTIONS, function_id, pascal, swappable};
@@ -34,7 +34,7 @@ fn every_function_binary_has_a_function_resource_and_every_function_resource_a_b
     assert!(stray.is_empty(), "infra/Makefile names binaries for {stray:?}, which are no function of the template");
     let mut in_template = BTreeMap::new();
     for id in resources {
-        let bin = binary_of(id);
+        let bin = named.get(id).unwrap_or_else(|| panic!("infra/Makefile names no binary for {id}")).clone();
         assert!(in_template.insert(bin.clone(), id).is_none(), "two functions build binary `{bin}`");
     }
     assert_eq!(
